@@ -1,0 +1,262 @@
+"""Domain events: past-tense frozen dataclasses, and the registry of their stable names.
+
+A type name, once stored, is stable forever. When an event's shape changes, its
+``schema_version`` goes up and an upcaster lifts stored payloads of the older shape on
+read; stored rows are never rewritten (they are hashed into the chain).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeAlias
+
+__all__ = [
+    "REGISTRY",
+    "ArticleCorrected",
+    "ArticleRegistered",
+    "ArticleRetracted",
+    "ArticleTopicsChanged",
+    "CommentHidden",
+    "CommentPosted",
+    "CommentRestored",
+    "DomainEvent",
+    "EventRegistry",
+    "JSONValue",
+    "Payload",
+    "RaterEnrolled",
+    "RatingRevised",
+    "RatingSubmitted",
+    "RatingWithdrawn",
+    "Upcaster",
+]
+
+JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
+Payload: TypeAlias = dict[str, Any]
+Upcaster: TypeAlias = Callable[[Payload], Payload]
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Base of every domain event; ``type_name`` is the stored, stable name."""
+
+    type_name: ClassVar[str] = ""
+    schema_version: ClassVar[int] = 1
+
+    def to_payload(self) -> Payload:
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> DomainEvent:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: _frozen(v) for k, v in payload.items() if k in names})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+class EventRegistry:
+    """Maps stable type names to event classes and to the upcasters of older shapes."""
+
+    def __init__(self) -> None:
+        self._classes: dict[str, type[DomainEvent]] = {}
+        self._versions: dict[str, int] = {}
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
+
+    def register(
+        self, name: str, cls: type[DomainEvent] | None = None, *, schema_version: int = 1
+    ) -> None:
+        if name in self._versions:
+            raise ValueError(f"event type {name!r} is registered twice")
+        self._versions[name] = schema_version
+        if cls is not None:
+            self._classes[name] = cls
+
+    def event(self, cls: type[DomainEvent]) -> type[DomainEvent]:
+        """Class decorator: register a domain event under its ``type_name``."""
+        self.register(cls.type_name, cls, schema_version=cls.schema_version)
+        return cls
+
+    def upcaster(self, name: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+        """Decorator: lift a payload of ``name`` from ``from_version`` to the next version."""
+
+        def decorate(function: Upcaster) -> Upcaster:
+            self._upcasters[(name, from_version)] = function
+            return function
+
+        return decorate
+
+    def is_known(self, name: str) -> bool:
+        return name in self._versions
+
+    def current_version(self, name: str) -> int:
+        return self._versions[name]
+
+    def upcast(self, name: str, schema_version: int, payload: Payload) -> tuple[Payload, int]:
+        """Lift a stored payload step by step to the current shape of its type."""
+        current = self._versions[name]
+        while schema_version < current:
+            step = self._upcasters.get((name, schema_version))
+            if step is None:
+                raise LookupError(f"no upcaster for {name!r} from version {schema_version}")
+            payload = step(payload)
+            schema_version += 1
+        return payload, schema_version
+
+    def decode(self, name: str, payload: Mapping[str, Any]) -> DomainEvent:
+        return self._classes[name].from_payload(payload)
+
+    def copy(self) -> EventRegistry:
+        clone = EventRegistry()
+        clone._classes = dict(self._classes)
+        clone._versions = dict(self._versions)
+        clone._upcasters = dict(self._upcasters)
+        return clone
+
+
+REGISTRY = EventRegistry()
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class ArticleRegistered(DomainEvent):
+    type_name: ClassVar[str] = "ArticleRegistered"
+    article_id: str
+    title: str
+    authors: tuple[str, ...]
+    journal: str
+    journal_abbreviation: str | None
+    published_on: str | None
+    volume: str | None
+    issue: str | None
+    pages: str | None
+    doi: str | None
+    pmid: str | None
+    publication_note: str | None
+    study_type: str
+    abstract: str
+    topics: tuple[str, ...]
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class ArticleCorrected(DomainEvent):
+    """Only the corrected citation fields are carried, with their new values."""
+
+    type_name: ClassVar[str] = "ArticleCorrected"
+    article_id: str
+    changes: tuple[tuple[str, Any], ...]
+    reason: str
+
+    def to_payload(self) -> Payload:
+        return {
+            "article_id": self.article_id,
+            "changes": {name: _plain(value) for name, value in self.changes},
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> DomainEvent:
+        changes = tuple(sorted((k, _frozen(v)) for k, v in payload["changes"].items()))
+        return cls(article_id=payload["article_id"], changes=changes, reason=payload["reason"])
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class ArticleRetracted(DomainEvent):
+    type_name: ClassVar[str] = "ArticleRetracted"
+    article_id: str
+    reason: str
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class ArticleTopicsChanged(DomainEvent):
+    type_name: ClassVar[str] = "ArticleTopicsChanged"
+    article_id: str
+    topics: tuple[str, ...]
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class RaterEnrolled(DomainEvent):
+    """Names live in the people table (erasable); the event carries only the person's id."""
+
+    type_name: ClassVar[str] = "RaterEnrolled"
+    rater_id: str
+    person_id: str
+    discipline: str
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class RatingSubmitted(DomainEvent):
+    type_name: ClassVar[str] = "RatingSubmitted"
+    article_id: str
+    rating_id: str
+    rater_id: str
+    discipline: str
+    relevance: int
+    newsworthiness: int
+    comment: str | None
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class RatingRevised(DomainEvent):
+    type_name: ClassVar[str] = "RatingRevised"
+    article_id: str
+    rating_id: str
+    rater_id: str
+    discipline: str
+    relevance: int
+    newsworthiness: int
+    comment: str | None
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class RatingWithdrawn(DomainEvent):
+    type_name: ClassVar[str] = "RatingWithdrawn"
+    article_id: str
+    rating_id: str
+    rater_id: str
+    discipline: str
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class CommentPosted(DomainEvent):
+    type_name: ClassVar[str] = "CommentPosted"
+    article_id: str
+    comment_id: str
+    author_id: str
+    body: str
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class CommentHidden(DomainEvent):
+    type_name: ClassVar[str] = "CommentHidden"
+    article_id: str
+    comment_id: str
+    reason: str
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class CommentRestored(DomainEvent):
+    type_name: ClassVar[str] = "CommentRestored"
+    article_id: str
+    comment_id: str
+    reason: str

@@ -1,0 +1,206 @@
+"""The event store: one SQL implementation, identical on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ledger._append import write_append
+from ledger._prepare import prepare_append
+from ledger.db import SQLITE_BEGIN, is_sqlite
+from ledger.errors import UnknownEventTypeStored
+from ledger.events import REGISTRY, EventRegistry
+from ledger.records import Actor, AppendResult, EventMetadata, NewEvent, RecordedEvent
+from ledger.tables import appends, events, ledger_head
+
+__all__ = ["EventStore", "Head", "LedgerTransaction"]
+
+READ_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Head:
+    position: int
+    hash: str
+    recorded_at: datetime | None
+
+
+class LedgerTransaction:
+    """A write transaction: appends, and the caller's own statements on ``connection``."""
+
+    def __init__(self, store: EventStore, connection: AsyncConnection) -> None:
+        self._store = store
+        self.connection = connection
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int | None,
+        new_events: Sequence[NewEvent],
+        *,
+        actor: Actor,
+        idempotency_key: str | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> AppendResult:
+        """Append ``new_events`` to ``stream_id`` if it is at ``expected_version``.
+
+        ``expected_version`` 0 means the stream must be new; None skips the check. A key
+        already used for the same stream and events returns the first answer, with
+        ``replayed`` set and nothing written; the caller then rolls back its own work.
+        """
+        prepared = prepare_append(
+            self._store.registry,
+            stream_id,
+            expected_version,
+            new_events,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id or str(uuid.uuid4()),
+            causation_id=causation_id,
+        )
+        return await write_append(self.connection, prepared)
+
+
+class EventStore:
+    def __init__(self, engine: AsyncEngine, registry: EventRegistry = REGISTRY) -> None:
+        self.engine = engine
+        self.registry = registry
+        # SQLite has one writer per file. Queueing this process's writers here, rather than
+        # in SQLite's busy handler (which sleeps and polls), keeps them in arrival order.
+        self._writer_queue = asyncio.Lock() if is_sqlite(engine) else None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[LedgerTransaction]:
+        """A write transaction; commits on normal exit, rolls back on any exception."""
+        if self._writer_queue is None:
+            async with self.engine.begin() as conn:
+                yield LedgerTransaction(self, conn)
+            return
+        async with self._writer_queue, self.engine.connect() as conn:
+            await conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+            async with conn.begin():
+                yield LedgerTransaction(self, conn)
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int | None,
+        new_events: Sequence[NewEvent],
+        *,
+        actor: Actor,
+        idempotency_key: str | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> AppendResult:
+        """Append in a transaction of its own (see ``LedgerTransaction.append``)."""
+        async with self.transaction() as tx:
+            return await tx.append(
+                stream_id,
+                expected_version,
+                new_events,
+                actor=actor,
+                idempotency_key=idempotency_key,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+            )
+
+    async def find_append(self, idempotency_key: str) -> AppendResult | None:
+        """The append already made under this key, if any (a cheap check before deciding)."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(appends).where(appends.c.idempotency_key == idempotency_key)
+                )
+            ).one_or_none()
+        if row is None:
+            return None
+        return AppendResult(
+            stream_id=row.stream_id,
+            first_position=row.first_position,
+            last_position=row.last_position,
+            first_version=row.first_version,
+            last_version=row.last_version,
+            recorded_at=row.recorded_at,
+            replayed=True,
+        )
+
+    async def head(self) -> Head:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(ledger_head).where(ledger_head.c.id == 1))).one()
+        return Head(row.position, row.hash, row.recorded_at)
+
+    async def stream_version(self, stream_id: str) -> int:
+        async with self.engine.connect() as conn:
+            version = await conn.scalar(
+                select(func.coalesce(func.max(events.c.stream_version), 0)).where(
+                    events.c.stream_id == stream_id
+                )
+            )
+        return int(version or 0)
+
+    async def read_stream(
+        self,
+        stream_id: str,
+        *,
+        to_version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> list[RecordedEvent]:
+        """A stream in version order; all of it, up to a version, or as it stood at a time."""
+        query = select(events).where(events.c.stream_id == stream_id)
+        if to_version is not None:
+            query = query.where(events.c.stream_version <= to_version)
+        if as_of is not None:
+            query = query.where(events.c.recorded_at <= as_of)
+        return await self._fetch(query.order_by(events.c.stream_version))
+
+    async def read_all(self, after: int = 0, limit: int = READ_PAGE) -> list[RecordedEvent]:
+        """One page of the global log: the events after position ``after``, in order."""
+        query = (
+            select(events).where(events.c.position > after).order_by(events.c.position).limit(limit)
+        )
+        return await self._fetch(query)
+
+    async def iter_all(self, after: int = 0, page: int = READ_PAGE) -> AsyncIterator[RecordedEvent]:
+        while batch := await self.read_all(after, page):
+            for event in batch:
+                yield event
+            after = batch[-1].position
+
+    async def _fetch(self, query: Select[Any]) -> list[RecordedEvent]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [self.decode(row) for row in rows]
+
+    def decode(self, row: Row[Any]) -> RecordedEvent:
+        """A stored row as an event, upcast to its type's current shape."""
+        if not self.registry.is_known(row.event_type):
+            raise UnknownEventTypeStored(row.event_type, row.position)
+        payload, version = self.registry.upcast(
+            row.event_type, row.schema_version, json.loads(row.payload)
+        )
+        return RecordedEvent(
+            position=row.position,
+            stream_id=row.stream_id,
+            stream_version=row.stream_version,
+            type=row.event_type,
+            schema_version=version,
+            payload=payload,
+            metadata=EventMetadata(
+                recorded_at=row.recorded_at,
+                actor=Actor(row.actor_id, row.actor_role),
+                idempotency_key=row.idempotency_key,
+                correlation_id=row.correlation_id,
+                causation_id=row.causation_id,
+            ),
+            hash=row.hash,
+        )

@@ -1,0 +1,1 @@
+"""Alembic migrations of the ledger's schema (``target_metadata`` is ``ledger.tables``)."""
