@@ -1,0 +1,20 @@
+"""Helpers for tests that race writers: one engine (so one connection) per writer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from ledger import EventStore
+from ledger.db import create_engine
+
+
+@asynccontextmanager
+async def separate_stores(database_url: str, count: int) -> AsyncIterator[list[EventStore]]:
+    """``count`` stores on separate engines, so the database alone arbitrates between them."""
+    engines = [create_engine(database_url, pool_size=1) for _ in range(count)]
+    try:
+        yield [EventStore(engine) for engine in engines]
+    finally:
+        for engine in engines:
+            await engine.dispose()
