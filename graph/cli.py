@@ -9,11 +9,13 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.chain import verify_chain
 from ledger.db import DEFAULT_DATABASE_URL, create_engine
-from ledger.migrate import current_revision, upgrade
+from ledger.errors import LedgerError
+from ledger.migrate import current_revision, head_revision, upgrade
 from ledger.records import ChainReport
 from ledger.store import EventStore
 
@@ -37,6 +39,8 @@ DatabaseOption = Annotated[
 
 
 def _with_engine(url: str, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run ``work`` on an engine for ``url``; expected failures become one clear line."""
+
     async def run() -> T:
         engine = create_engine(url)
         try:
@@ -44,7 +48,26 @@ def _with_engine(url: str, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
         finally:
             await engine.dispose()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except (ValueError, LedgerError, SQLAlchemyError, OSError, NotMigrated) as error:
+        console.print(f"[red]error:[/red] {_describe(error)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+
+
+class NotMigrated(Exception):
+    pass
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, DBAPIError):
+        return f"database error: {error.orig}".splitlines()[0]
+    return str(error).splitlines()[0]
+
+
+async def _require_schema(engine: AsyncEngine) -> None:
+    if await current_revision(engine) != head_revision():
+        raise NotMigrated("the database schema is not up to date: run `evidence-ledger migrate`")
 
 
 @app.command()
@@ -64,6 +87,7 @@ def verify(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
     """Recompute the hash chain; exit non-zero naming the first broken position."""
 
     async def work(engine: AsyncEngine) -> ChainReport:
+        await _require_schema(engine)
         head = await EventStore(engine).head()
         with Progress(
             "[progress.description]{task.description}",
@@ -86,3 +110,7 @@ def verify(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
