@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,14 +25,26 @@ from ledger.tables import appends, events, ledger_head
 HEAD_ID = 1
 
 
-async def write_append(conn: AsyncConnection, prepared: PreparedAppend) -> AppendResult:
-    head = (
+class LockedHead(NamedTuple):
+    position: int
+    hash: str
+    recorded_at: datetime | None
+
+
+async def lock_head(conn: AsyncConnection) -> LockedHead:
+    """Take the ledger head for this transaction: from here to commit, nobody else appends."""
+    row = (
         await conn.execute(
             select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at)
             .where(ledger_head.c.id == HEAD_ID)
             .with_for_update()
         )
     ).one()
+    return LockedHead(row.position, row.hash, row.recorded_at)
+
+
+async def write_append(conn: AsyncConnection, prepared: PreparedAppend) -> AppendResult:
+    head = await lock_head(conn)
     state = (await conn.execute(_current_state(prepared))).one()
     if state.idempotency_key is not None:
         if state.fingerprint != prepared.fingerprint:

@@ -57,6 +57,7 @@ def prepare_append(
     idempotency_key: str | None,
     correlation_id: str,
     causation_id: str | None,
+    fingerprint: str | None = None,
 ) -> PreparedAppend:
     if not isinstance(stream_id, str) or not _STREAM_ID.fullmatch(stream_id):
         raise InvalidStreamId(stream_id)
@@ -86,7 +87,7 @@ def prepare_append(
         idempotency_key=idempotency_key,
         correlation_id=correlation_id,
         causation_id=causation_id,
-        fingerprint=_fingerprint(stream_id, prepared),
+        fingerprint=fingerprint or _fingerprint(stream_id, prepared),
     )
 
 

@@ -10,7 +10,16 @@
     │   └── InvalidMetadata
     ├── WrongExpectedVersion          the stream moved since the caller read it
     ├── IdempotencyKeyReused          the key was first used for a different append
-    └── UnknownEventTypeStored        a stored event has a type nobody registered
+    ├── UnknownEventTypeStored        a stored event has a type nobody registered
+    └── DomainError                   a command the domain refuses; nothing was written
+        ├── ValidationFailed          a field is malformed (names the field)
+        ├── NotFound                  the article, rater, rating, comment or discipline
+        ├── AlreadyExists             registering or enrolling twice
+        └── RuleBroken                a rule of the domain forbids it now
+            ├── DuplicateRating       the rater already has an active rating here
+            ├── ArticleIsRetracted    a retracted article takes no new ratings
+            ├── NoActiveRating        nothing to revise or withdraw
+            └── WrongCommentState     hiding a hidden comment, restoring a visible one
 
 Callers switch on the class; the message is for people.
 """
@@ -18,6 +27,10 @@ Callers switch on the class; the message is for people.
 from __future__ import annotations
 
 __all__ = [
+    "AlreadyExists",
+    "ArticleIsRetracted",
+    "DomainError",
+    "DuplicateRating",
     "EmptyAppend",
     "IdempotencyKeyReused",
     "InvalidAppend",
@@ -25,9 +38,14 @@ __all__ = [
     "InvalidMetadata",
     "InvalidStreamId",
     "LedgerError",
+    "NoActiveRating",
+    "NotFound",
+    "RuleBroken",
     "UnknownEventType",
     "UnknownEventTypeStored",
     "UnserialisablePayload",
+    "ValidationFailed",
+    "WrongCommentState",
     "WrongExpectedVersion",
 ]
 
@@ -110,3 +128,63 @@ class UnknownEventTypeStored(LedgerError):
         super().__init__(f"event at position {position} has unregistered type {event_type!r}")
         self.event_type = event_type
         self.position = position
+
+
+class DomainError(LedgerError):
+    """The domain refused a command; nothing was appended."""
+
+
+class ValidationFailed(DomainError, ValueError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class NotFound(DomainError, LookupError):
+    def __init__(self, kind: str, identifier: str) -> None:
+        super().__init__(f"no {kind} {identifier!r}")
+        self.kind = kind
+        self.identifier = identifier
+
+
+class AlreadyExists(DomainError):
+    def __init__(self, kind: str, identifier: str) -> None:
+        super().__init__(f"{kind} {identifier!r} already exists")
+        self.kind = kind
+        self.identifier = identifier
+
+
+class RuleBroken(DomainError):
+    """A well-formed command that the current state of the domain forbids."""
+
+
+class DuplicateRating(RuleBroken):
+    def __init__(self, article_id: str, rater_id: str) -> None:
+        super().__init__(
+            f"rater {rater_id!r} already has an active rating of article {article_id!r}: "
+            "revise or withdraw it instead"
+        )
+        self.article_id = article_id
+        self.rater_id = rater_id
+
+
+class ArticleIsRetracted(RuleBroken):
+    def __init__(self, article_id: str) -> None:
+        super().__init__(f"article {article_id!r} is retracted and takes no new ratings")
+        self.article_id = article_id
+
+
+class NoActiveRating(RuleBroken):
+    def __init__(self, article_id: str, rater_id: str) -> None:
+        super().__init__(f"rater {rater_id!r} has no active rating of article {article_id!r}")
+        self.article_id = article_id
+        self.rater_id = rater_id
+
+
+class WrongCommentState(RuleBroken):
+    def __init__(self, comment_id: str, hidden: bool) -> None:
+        state = "already hidden" if hidden else "not hidden"
+        super().__init__(f"comment {comment_id!r} is {state}")
+        self.comment_id = comment_id
+        self.hidden = hidden

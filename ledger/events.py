@@ -21,6 +21,7 @@ __all__ = [
     "CommentHidden",
     "CommentPosted",
     "CommentRestored",
+    "DisciplineRegistered",
     "DomainEvent",
     "EventRegistry",
     "JSONValue",
@@ -260,3 +261,12 @@ class CommentRestored(DomainEvent):
     article_id: str
     comment_id: str
     reason: str
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class DisciplineRegistered(DomainEvent):
+    """A discipline raters can belong to; the registry is data, grown by editors."""
+
+    type_name: ClassVar[str] = "DisciplineRegistered"
+    name: str

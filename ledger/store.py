@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ledger._append import write_append
 from ledger._prepare import prepare_append
 from ledger.db import SQLITE_BEGIN, is_sqlite
-from ledger.errors import UnknownEventTypeStored
+from ledger.errors import IdempotencyKeyReused, UnknownEventTypeStored
 from ledger.events import REGISTRY, EventRegistry
 from ledger.records import Actor, AppendResult, EventMetadata, NewEvent, RecordedEvent
 from ledger.tables import appends, events, ledger_head
@@ -32,6 +32,21 @@ class Head:
     position: int
     hash: str
     recorded_at: datetime | None
+
+
+def stream_query(
+    stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
+) -> Select[Any]:
+    query = select(events).where(events.c.stream_id == stream_id)
+    if to_version is not None:
+        query = query.where(events.c.stream_version <= to_version)
+    if as_of is not None:
+        query = query.where(events.c.recorded_at <= as_of)
+    return query.order_by(events.c.stream_version)
+
+
+def log_query(after: int, limit: int) -> Select[Any]:
+    return select(events).where(events.c.position > after).order_by(events.c.position).limit(limit)
 
 
 class LedgerTransaction:
@@ -51,12 +66,15 @@ class LedgerTransaction:
         idempotency_key: str | None = None,
         correlation_id: str | None = None,
         causation_id: str | None = None,
+        fingerprint: str | None = None,
     ) -> AppendResult:
         """Append ``new_events`` to ``stream_id`` if it is at ``expected_version``.
 
         ``expected_version`` 0 means the stream must be new; None skips the check. A key
-        already used for the same stream and events returns the first answer, with
-        ``replayed`` set and nothing written; the caller then rolls back its own work.
+        already used for the same request returns the first answer, with ``replayed`` set
+        and nothing written; the caller then rolls back its own work. "The same request"
+        is the same stream and events, or, when given, the same ``fingerprint`` (a use case
+        passes one of its command, since a retry may decide other events on newer state).
         """
         prepared = prepare_append(
             self._store.registry,
@@ -67,8 +85,18 @@ class LedgerTransaction:
             idempotency_key=idempotency_key,
             correlation_id=correlation_id or str(uuid.uuid4()),
             causation_id=causation_id,
+            fingerprint=fingerprint,
         )
         return await write_append(self.connection, prepared)
+
+    async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
+        """The stream as this transaction sees it (consistent with what it will append)."""
+        rows = (await self.connection.execute(stream_query(stream_id))).all()
+        return [self._store.decode(row) for row in rows]
+
+    async def read_all(self, after: int = 0, limit: int = READ_PAGE) -> list[RecordedEvent]:
+        rows = (await self.connection.execute(log_query(after, limit))).all()
+        return [self._store.decode(row) for row in rows]
 
 
 class EventStore:
@@ -114,8 +142,13 @@ class EventStore:
                 causation_id=causation_id,
             )
 
-    async def find_append(self, idempotency_key: str) -> AppendResult | None:
-        """The append already made under this key, if any (a cheap check before deciding)."""
+    async def find_append(
+        self, idempotency_key: str, fingerprint: str | None = None
+    ) -> AppendResult | None:
+        """The append already made under this key, if any (a cheap check before deciding).
+
+        With a ``fingerprint``, a key first used for another request is refused.
+        """
         async with self.engine.connect() as conn:
             row = (
                 await conn.execute(
@@ -124,6 +157,8 @@ class EventStore:
             ).one_or_none()
         if row is None:
             return None
+        if fingerprint is not None and row.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(idempotency_key)
         return AppendResult(
             stream_id=row.stream_id,
             first_position=row.first_position,
@@ -156,19 +191,11 @@ class EventStore:
         as_of: datetime | None = None,
     ) -> list[RecordedEvent]:
         """A stream in version order; all of it, up to a version, or as it stood at a time."""
-        query = select(events).where(events.c.stream_id == stream_id)
-        if to_version is not None:
-            query = query.where(events.c.stream_version <= to_version)
-        if as_of is not None:
-            query = query.where(events.c.recorded_at <= as_of)
-        return await self._fetch(query.order_by(events.c.stream_version))
+        return await self._fetch(stream_query(stream_id, to_version=to_version, as_of=as_of))
 
     async def read_all(self, after: int = 0, limit: int = READ_PAGE) -> list[RecordedEvent]:
         """One page of the global log: the events after position ``after``, in order."""
-        query = (
-            select(events).where(events.c.position > after).order_by(events.c.position).limit(limit)
-        )
-        return await self._fetch(query)
+        return await self._fetch(log_query(after, limit))
 
     async def iter_all(self, after: int = 0, page: int = READ_PAGE) -> AsyncIterator[RecordedEvent]:
         while batch := await self.read_all(after, page):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
     Dialect,
+    Index,
     Integer,
     MetaData,
     String,
@@ -20,7 +23,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["appends", "events", "ledger_head", "metadata"]
+__all__ = [
+    "PROJECTIONS",
+    "ViewTables",
+    "appends",
+    "events",
+    "ledger_head",
+    "live_views",
+    "metadata",
+    "people",
+    "projection_checkpoints",
+    "view_tables",
+]
 
 metadata = MetaData(
     naming_convention={
@@ -103,3 +117,144 @@ appends = Table(
     Column("last_version", Integer, nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
 )
+
+
+# -- outside the chain -------------------------------------------------------------------
+
+# Identifying data is kept out of the hashed events, which refer to people by id, so that
+# erasing a person later does not break the chain.
+people = Table(
+    "people",
+    metadata,
+    Column("person_id", String(64), primary_key=True),
+    Column("display_name", String(300), nullable=True),
+    Column("email", String(320), nullable=True),
+    Column("erased_at", UTCDateTime, nullable=True),
+)
+
+# -- projections: read models built only from events --------------------------------------
+
+PROJECTIONS = ("article_view", "rater_directory")
+
+projection_checkpoints = Table(
+    "projection_checkpoints",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class ViewTables:
+    """The tables one projector writes: the live ones, or fresh ones for a rebuild."""
+
+    article_views: Table
+    article_topics: Table
+    discipline_scores: Table
+    active_ratings: Table
+    subscriber_comments: Table
+    raters: Table
+    disciplines: Table
+
+    def all(self) -> tuple[Table, ...]:
+        return (
+            self.article_views,
+            self.article_topics,
+            self.discipline_scores,
+            self.active_ratings,
+            self.subscriber_comments,
+            self.raters,
+            self.disciplines,
+        )
+
+
+def view_tables(target: MetaData, suffix: str = "") -> ViewTables:
+    """Define the projection tables in ``target``, their names ending with ``suffix``."""
+    return ViewTables(
+        article_views=Table(
+            f"article_views{suffix}",
+            target,
+            Column("article_id", String(64), primary_key=True),
+            Column("title", Text, nullable=False),
+            Column("authors", Text, nullable=False),  # JSON list, in citation order
+            Column("journal", String(300), nullable=False),
+            Column("journal_abbreviation", String(100), nullable=True),
+            Column("published_on", String(10), nullable=True),
+            Column("volume", String(50), nullable=True),
+            Column("issue", String(50), nullable=True),
+            Column("pages", String(50), nullable=True),
+            Column("doi", String(220), nullable=True),
+            Column("pmid", String(10), nullable=True),
+            Column("publication_note", String(300), nullable=True),
+            Column("study_type", String(100), nullable=False),
+            Column("abstract", Text, nullable=False),
+            Column("retracted", Boolean, nullable=False),
+            Column("version", Integer, nullable=False),
+            Column("registered_position", BigInteger, nullable=False, unique=True),
+            Column("registered_at", UTCDateTime, nullable=False),
+            Column("updated_at", UTCDateTime, nullable=False),
+        ),
+        article_topics=Table(
+            f"article_topics{suffix}",
+            target,
+            Column("article_id", String(64), primary_key=True),
+            Column("topic", String(100), primary_key=True),
+            Column("ordinal", Integer, nullable=False),
+            Index(None, "topic", "article_id"),
+        ),
+        discipline_scores=Table(
+            f"discipline_scores{suffix}",
+            target,
+            Column("article_id", String(64), primary_key=True),
+            Column("discipline", String(100), primary_key=True),
+            # Sums and counts, never running means: exact under revisions and withdrawals.
+            Column("relevance_sum", Integer, nullable=False),
+            Column("newsworthiness_sum", Integer, nullable=False),
+            Column("rating_count", Integer, nullable=False),
+            Index(None, "discipline", "article_id"),
+        ),
+        active_ratings=Table(
+            f"active_ratings{suffix}",
+            target,
+            Column("rating_id", String(80), primary_key=True),
+            Column("article_id", String(64), nullable=False),
+            Column("rater_id", String(64), nullable=False),
+            Column("discipline", String(100), nullable=False),
+            Column("relevance", Integer, nullable=False),
+            Column("newsworthiness", Integer, nullable=False),
+            Column("comment", Text, nullable=True),
+            Column("submitted_position", BigInteger, nullable=False),
+            Column("rated_at", UTCDateTime, nullable=False),
+            UniqueConstraint("article_id", "rater_id"),
+        ),
+        subscriber_comments=Table(
+            f"subscriber_comments{suffix}",
+            target,
+            Column("comment_id", String(80), primary_key=True),
+            Column("article_id", String(64), nullable=False),
+            Column("author_id", String(200), nullable=False),
+            Column("body", Text, nullable=False),
+            Column("hidden", Boolean, nullable=False),
+            Column("posted_position", BigInteger, nullable=False),
+            Column("posted_at", UTCDateTime, nullable=False),
+            Index(None, "article_id", "posted_position"),
+        ),
+        raters=Table(
+            f"raters{suffix}",
+            target,
+            Column("rater_id", String(64), primary_key=True),
+            Column("person_id", String(64), nullable=False),
+            Column("discipline", String(100), nullable=False),
+            Column("enrolled_at", UTCDateTime, nullable=False),
+        ),
+        disciplines=Table(
+            f"disciplines{suffix}",
+            target,
+            Column("discipline_key", String(100), primary_key=True),
+            Column("name", String(100), nullable=False, unique=True),
+            Column("registered_position", BigInteger, nullable=False),
+        ),
+    )
+
+
+live_views = view_tables(metadata)

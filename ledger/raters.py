@@ -1,0 +1,90 @@
+"""Rater enrolment and the discipline registry, decided and folded without I/O.
+
+A rater's stream holds their enrolment, which fixes their discipline; a discipline's stream
+holds its registration. Commands elsewhere take the discipline from the enrolment, never
+from their input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ledger.errors import AlreadyExists, NotFound
+from ledger.events import DisciplineRegistered, DomainEvent, RaterEnrolled
+from ledger.validation import check_identifier, check_text
+
+__all__ = [
+    "REFERENCE_DISCIPLINES",
+    "Enrolment",
+    "decide_enrol",
+    "decide_register_discipline",
+    "discipline_key",
+    "discipline_stream_id",
+    "fold_enrolment",
+    "rater_stream_id",
+]
+
+# The disciplines of the reference service's raters; loaded as data, not hard-wired rules.
+REFERENCE_DISCIPLINES = (
+    "Physician",
+    "Nurse",
+    "Physiotherapist",
+    "Occupational therapist",
+    "Psychologist",
+    "Pharmacist",
+    "Dietitian",
+    "Social worker",
+)
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    rater_id: str
+    person_id: str
+    discipline: str
+
+
+def rater_stream_id(rater_id: str) -> str:
+    return f"rater:{rater_id}"
+
+
+def discipline_key(name: str) -> str:
+    """The stream identifier of a discipline: its name, case-folded, spaces as dashes."""
+    return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-") or "-"
+
+
+def discipline_stream_id(name: str) -> str:
+    return f"discipline:{discipline_key(name)}"
+
+
+def fold_enrolment(events: Iterable[DomainEvent]) -> Enrolment | None:
+    enrolment = None
+    for event in events:
+        if isinstance(event, RaterEnrolled):
+            enrolment = Enrolment(event.rater_id, event.person_id, event.discipline)
+    return enrolment
+
+
+def decide_register_discipline(exists: bool, name: object) -> list[DomainEvent]:
+    checked = check_text("name", name, limit=100)
+    if exists:
+        raise AlreadyExists("discipline", checked)
+    return [DisciplineRegistered(checked)]
+
+
+def decide_enrol(
+    enrolment: Enrolment | None,
+    rater_id: str,
+    person_id: str,
+    discipline: str | None,
+    requested_discipline: object,
+) -> list[DomainEvent]:
+    """``discipline`` is the registered spelling of the requested one, or None if unknown."""
+    check_identifier("raterId", rater_id)
+    if enrolment is not None:
+        raise AlreadyExists("rater", rater_id)
+    if discipline is None:
+        raise NotFound("discipline", str(requested_discipline))
+    return [RaterEnrolled(rater_id, person_id, discipline)]
