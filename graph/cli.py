@@ -140,6 +140,12 @@ def verify(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
         raise typer.Exit(code=1)
     typer.echo(f"ok: {chain.checked_events} events")
     assert views is not None
+    if views.behind:
+        typer.echo(
+            f"views are behind the ledger: at position {views.position} of "
+            f"{views.head_position}; run `evidence-ledger rebuild`"
+        )
+        raise typer.Exit(code=1)
     if not views.ok:
         first = views.mismatches[0]
         where = f"article {views.first_article}" if views.first_article else first.table

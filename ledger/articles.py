@@ -15,6 +15,7 @@ from typing import Any
 
 from ledger.errors import (
     AlreadyExists,
+    AlreadyRetracted,
     ArticleIsRetracted,
     DuplicateRating,
     NoActiveRating,
@@ -137,9 +138,12 @@ def fold(events: Iterable[DomainEvent]) -> Article | None:
 
 def evolve(state: Article | None, event: DomainEvent) -> Article:
     if isinstance(event, ArticleRegistered):
+        if state is not None:
+            raise ValueError(f"article {event.article_id} is registered twice in its stream")
         citation = {name: getattr(event, name) for name in CITATION_FIELDS}
         return Article(event.article_id, 1, citation, event.topics)
-    assert state is not None, f"{event.type_name} before ArticleRegistered"
+    if state is None:
+        raise ValueError(f"{event.type_name} before ArticleRegistered")
     state = replace(state, version=state.version + 1)
     match event:
         case ArticleCorrected(changes=changes):
@@ -177,7 +181,7 @@ def evolve(state: Article | None, event: DomainEvent) -> Article:
 def decide_register(
     state: Article | None, article_id: str, citation: Mapping[str, Any], topics: object
 ) -> list[DomainEvent]:
-    check_identifier("articleId", article_id)
+    check_identifier("article_id", article_id)
     if state is not None:
         raise AlreadyExists("article", article_id)
     unknown = set(citation) - set(CITATION_FIELDS)
@@ -222,7 +226,7 @@ def decide_change_topics(
 def decide_retract(state: Article | None, article_id: str, reason: object) -> list[DomainEvent]:
     article = _existing(state, article_id)
     if article.retracted:
-        raise AlreadyExists("retraction of article", article_id)
+        raise AlreadyRetracted(article_id)
     return [ArticleRetracted(article_id, check_text("reason", reason, limit=1000))]
 
 
@@ -339,23 +343,26 @@ def _check_citation(citation: Mapping[str, Any]) -> dict[str, Any]:
     pmid = check_optional_text("pmid", citation["pmid"], limit=10)
     if pmid is not None and not _PMID.fullmatch(pmid):
         raise ValidationFailed("pmid", "must be a PubMed id: digits only")
-    authors = check_texts("authors", citation["authors"] or [], limit=300, most=2000)
+    # Authors are an ordered list, not a set: two people may share a name.
+    authors = check_texts(
+        "authors", citation["authors"] or [], limit=300, most=2000, distinct=False
+    )
     return {
         "title": check_text("title", citation["title"], limit=1000),
         "authors": authors,
         "journal": check_text("journal", citation["journal"], limit=300),
         "journal_abbreviation": check_optional_text(
-            "journalAbbreviation", citation["journal_abbreviation"], limit=100
+            "journal_abbreviation", citation["journal_abbreviation"], limit=100
         ),
-        "published_on": check_date("publishedOn", citation["published_on"]),
+        "published_on": check_date("published_on", citation["published_on"]),
         "volume": check_optional_text("volume", citation["volume"], limit=50),
         "issue": check_optional_text("issue", citation["issue"], limit=50),
         "pages": check_optional_text("pages", citation["pages"], limit=50),
         "doi": doi,
         "pmid": pmid,
         "publication_note": check_optional_text(
-            "publicationNote", citation["publication_note"], limit=300
+            "publication_note", citation["publication_note"], limit=300
         ),
-        "study_type": check_text("studyType", citation["study_type"], limit=100),
+        "study_type": check_text("study_type", citation["study_type"], limit=100),
         "abstract": check_text("abstract", citation["abstract"], limit=20000),
     }

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger._append import metadata_document
 from ledger.canonical import GENESIS_HASH, canonical_bytes, canonical_json, chain_hash
+from ledger.db import snapshot
 from ledger.records import Actor, ChainReport, EventMetadata
 from ledger.tables import events, ledger_head
 
@@ -22,8 +23,9 @@ PAGE = 5000
 def row_bytes(row: Row[Any]) -> bytes:
     """The canonical bytes of a stored row, re-derived from its columns.
 
-    The payload is re-canonicalised rather than trusted as stored, so an edit that leaves
-    valid but differently written JSON is still caught.
+    The stored payload text is what was hashed; it must also still be the canonical
+    spelling of itself, so a rewrite into other JSON of the same meaning (or with a
+    duplicated key that some parsers would read differently) is caught as well.
     """
     metadata = EventMetadata(
         recorded_at=row.recorded_at,
@@ -38,19 +40,28 @@ def row_bytes(row: Row[Any]) -> bytes:
         stream_version=row.stream_version,
         event_type=row.event_type,
         schema_version=row.schema_version,
-        payload_json=canonical_json(json.loads(row.payload)),
+        payload_json=_canonical_payload(row.payload),
         metadata=metadata_document(metadata),
     )
+
+
+def _canonical_payload(text: str) -> str:
+    if canonical_json(json.loads(text)) != text:
+        raise ValueError("the stored payload is not in canonical form")
+    return text
 
 
 async def verify_chain(
     engine: AsyncEngine, *, progress: Callable[[int], None] | None = None
 ) -> ChainReport:
-    """Walk every event in position order; name the first position that does not hold."""
-    async with engine.connect() as conn:
-        head = (await conn.execute(select(ledger_head).where(ledger_head.c.id == 1))).one()
+    """Walk every event in position order; name the first position that does not hold.
+
+    The head and the events are read in one snapshot, so appends made meanwhile are
+    neither missed nor mistaken for tampering.
+    """
     expected_position, previous = 1, GENESIS_HASH
-    async with engine.connect() as conn:
+    async with snapshot(engine) as conn:
+        head = (await conn.execute(select(ledger_head).where(ledger_head.c.id == 1))).one()
         while True:
             rows = (
                 await conn.execute(
@@ -75,7 +86,8 @@ async def verify_chain(
         reason = f"ledger head says position {head.position}, the events end at {checked}"
         if head.position == checked:
             reason = f"ledger head hash differs from the hash of position {checked}"
-        return _broken(head, checked, min(head.position, checked) + 1, reason)
+        position = checked if head.position == checked else min(head.position, checked) + 1
+        return _broken(head, checked, position, reason)
     return ChainReport(True, checked, head.position, head.hash)
 
 

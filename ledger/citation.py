@@ -33,14 +33,12 @@ def citation_line(
         parts.append(f"{listed}, et al." if len(authors) > _LISTED_AUTHORS else f"{listed}.")
     parts.append(_sentence(title))
     source = f"{journal_abbreviation or journal}."
-    when = _when(published_on)
-    locator = volume or ""
-    if issue:
-        locator += f"({issue})"
+    locator = (volume or "") + (f"({issue})" if issue else "")
+    tail = ";".join(part for part in (_when(published_on), locator) if part)
     if pages:
-        locator += f":{pages}"
-    if when or locator:
-        source += " " + ";".join(p for p in (when, locator) if p) + "."
+        tail = f"{tail}:{pages}" if tail else pages
+    if tail:
+        source += f" {tail}."
     parts.append(source)
     if doi:
         parts.append(f"doi: {doi}.")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-__all__ = ["DEFAULT_DATABASE_URL", "async_url", "create_engine", "is_sqlite"]
+__all__ = ["DEFAULT_DATABASE_URL", "async_url", "create_engine", "is_sqlite", "snapshot"]
 
 DEFAULT_DATABASE_URL = "sqlite:///evidence-ledger.db"
 
@@ -80,3 +82,16 @@ def _sqlite_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngine:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+@asynccontextmanager
+async def snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A read-only transaction that sees one moment of the database from its first read on.
+
+    PostgreSQL: REPEATABLE READ. SQLite (WAL): a read transaction keeps its snapshot.
+    """
+    async with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execution_options(isolation_level="REPEATABLE READ")
+        async with conn.begin():
+            yield conn

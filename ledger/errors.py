@@ -18,6 +18,7 @@
         └── RuleBroken                a rule of the domain forbids it now
             ├── DuplicateRating       the rater already has an active rating here
             ├── ArticleIsRetracted    a retracted article takes no new ratings
+            ├── AlreadyRetracted      retracting twice
             ├── NoActiveRating        nothing to revise or withdraw
             └── WrongCommentState     hiding a hidden comment, restoring a visible one
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 __all__ = [
     "AlreadyExists",
+    "AlreadyRetracted",
     "ArticleIsRetracted",
     "DomainError",
     "DuplicateRating",
@@ -188,3 +190,9 @@ class WrongCommentState(RuleBroken):
         super().__init__(f"comment {comment_id!r} is {state}")
         self.comment_id = comment_id
         self.hidden = hidden
+
+
+class AlreadyRetracted(RuleBroken):
+    def __init__(self, article_id: str) -> None:
+        super().__init__(f"article {article_id!r} is already retracted")
+        self.article_id = article_id

@@ -7,7 +7,9 @@ from their input.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -51,8 +53,17 @@ def rater_stream_id(rater_id: str) -> str:
 
 
 def discipline_key(name: str) -> str:
-    """The stream identifier of a discipline: its name, case-folded, spaces as dashes."""
-    return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-") or "-"
+    """The stream identifier of a discipline: its name, case-folded, spaces as dashes.
+
+    A name that is not plain ASCII letters and digits gets a digest of its normalised form,
+    so "Врач" and "Медсестра" never share a key (and a key is always a valid identifier).
+    """
+    folded = unicodedata.normalize("NFKC", name).casefold().strip()
+    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+    if slug and folded.isascii():
+        return slug[:64]
+    digest = hashlib.sha256(folded.encode()).hexdigest()[:16]
+    return f"{slug[:40]}-{digest}" if slug else f"x-{digest}"
 
 
 def discipline_stream_id(name: str) -> str:
@@ -82,7 +93,7 @@ def decide_enrol(
     requested_discipline: object,
 ) -> list[DomainEvent]:
     """``discipline`` is the registered spelling of the requested one, or None if unknown."""
-    check_identifier("raterId", rater_id)
+    check_identifier("rater_id", rater_id)
     if enrolment is not None:
         raise AlreadyExists("rater", rater_id)
     if discipline is None:

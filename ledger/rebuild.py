@@ -20,9 +20,10 @@ from sqlalchemy import MetaData, Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger._append import lock_head
+from ledger.db import snapshot
 from ledger.projections import Projector, advance_checkpoints, checkpoint
 from ledger.store import EventStore
-from ledger.tables import ViewTables, live_views, metadata, view_tables
+from ledger.tables import ViewTables, ledger_head, live_views, metadata, view_tables
 
 __all__ = ["Mismatch", "ProjectionReport", "RebuildReport", "rebuild", "verify_projections"]
 
@@ -53,9 +54,16 @@ class Mismatch:
 
 @dataclass(frozen=True)
 class ProjectionReport:
+    """``ok`` when the views are at the head and equal a replay up to it."""
+
     ok: bool
     position: int
     mismatches: tuple[Mismatch, ...]
+    head_position: int
+
+    @property
+    def behind(self) -> bool:
+        return self.position < self.head_position
 
     @property
     def first_article(self) -> str | None:
@@ -90,20 +98,23 @@ async def rebuild(store: EventStore, *, progress: Progress | None = None) -> Reb
 async def verify_projections(
     store: EventStore, *, progress: Progress | None = None
 ) -> ProjectionReport:
-    async with _fresh_views(store) as fresh, store.engine.connect() as snapshot:
-        if snapshot.dialect.name == "postgresql":
-            await snapshot.execution_options(isolation_level="REPEATABLE READ")
-        async with snapshot.begin():
-            # The first read fixes the snapshot; the views in it are exactly at this position.
-            position = await checkpoint(snapshot)
-            await _replay(
-                store, Projector(fresh, store.registry), after=0, upto=position, progress=progress
-            )
-            mismatches: list[Mismatch] = []
-            async with store.engine.connect() as replayed:
-                for live, new in zip(live_views.all(), fresh.all(), strict=True):
-                    mismatches += await _compare(snapshot, live, replayed, new)
-    return ProjectionReport(not mismatches, position, tuple(mismatches[:MAX_REPORTED]))
+    async with _fresh_views(store) as fresh, snapshot(store.engine) as live_conn:
+        # The first read fixes the snapshot; the views in it are exactly at this position.
+        position = await checkpoint(live_conn)
+        head = await live_conn.scalar(select(ledger_head.c.position))
+        await _replay(
+            store, Projector(fresh, store.registry), after=0, upto=position, progress=progress
+        )
+        mismatches: list[Mismatch] = []
+        async with store.engine.connect() as replayed:
+            for live, new in zip(live_views.all(), fresh.all(), strict=True):
+                mismatches += await _compare(live_conn, live, replayed, new)
+    return ProjectionReport(
+        ok=not mismatches and position == head,
+        position=position,
+        mismatches=tuple(mismatches[:MAX_REPORTED]),
+        head_position=int(head or 0),
+    )
 
 
 async def _replay(

@@ -19,6 +19,7 @@ __all__ = [
 ]
 
 MAX_COMMENT = 5000
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -48,25 +49,30 @@ def check_optional_text(field: str, value: object, *, limit: int) -> str | None:
     return check_text(field, value, limit=limit)
 
 
-def check_texts(field: str, values: object, *, limit: int, most: int) -> tuple[str, ...]:
-    """A list of distinct non-empty texts, in the given order."""
+def check_texts(
+    field: str, values: object, *, limit: int, most: int, distinct: bool = True
+) -> tuple[str, ...]:
+    """A list of non-empty texts, in the given order (distinct, ignoring case, if asked)."""
     if isinstance(values, str) or not isinstance(values, list | tuple):
         raise ValidationFailed(field, "must be a list of texts")
     if len(values) > most:
         raise ValidationFailed(field, f"must have at most {most} entries")
     checked = tuple(check_text(field, value, limit=limit) for value in values)
-    if len({value.casefold() for value in checked}) != len(checked):
+    if distinct and len({value.casefold() for value in checked}) != len(checked):
         raise ValidationFailed(field, "must not repeat an entry")
     return checked
 
 
 def check_date(field: str, value: object) -> str | None:
-    if value is None:
+    if value is None or value == "":
         return None
+    # Strictly YYYY-MM-DD: fromisoformat alone also takes 20221020 and week dates.
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        raise ValidationFailed(field, "must be a date as YYYY-MM-DD")
     try:
-        return date.fromisoformat(str(value)).isoformat()
+        return date.fromisoformat(value).isoformat()
     except ValueError:
-        raise ValidationFailed(field, "must be a date as YYYY-MM-DD") from None
+        raise ValidationFailed(field, "must be a real date as YYYY-MM-DD") from None
 
 
 def check_score(field: str, value: object) -> int:

@@ -18,12 +18,18 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 GENESIS_HASH = "0" * 64
-REFUSAL = "events are append-only: UPDATE, DELETE and TRUNCATE are refused"
+REFUSAL = "events are append-only: UPDATE, DELETE, REPLACE and TRUNCATE are refused"
 
 SQLITE_TRIGGERS = [
     f"""CREATE TRIGGER events_refuse_update BEFORE UPDATE ON events
         BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END""",
     f"""CREATE TRIGGER events_refuse_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END""",
+    # INSERT OR REPLACE deletes the row it conflicts with without firing delete triggers
+    # (unless recursive_triggers is on), so an insert over a stored event is refused here.
+    f"""CREATE TRIGGER events_refuse_replace BEFORE INSERT ON events
+        WHEN EXISTS (SELECT 1 FROM events WHERE position = NEW.position
+                     OR (stream_id = NEW.stream_id AND stream_version = NEW.stream_version))
         BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END""",
 ]
 

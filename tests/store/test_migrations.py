@@ -1,0 +1,196 @@
+"""The migrations create exactly the schema of ``ledger.tables``, and undo it completely."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Column, MetaData, String, Text, inspect, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ledger import Actor, EventStore, NewEvent
+from ledger.canonical import GENESIS_HASH
+from ledger.chain import verify_chain
+from ledger.db import create_engine
+from ledger.migrate import current_revision, downgrade, head_revision, upgrade
+from ledger.tables import ledger_head, metadata
+
+LEDGER_TABLES = {"events", "ledger_head", "appends"}
+MODEL_TABLES = set(metadata.tables)
+TRIGGERS = {
+    "sqlite": {"events_refuse_update", "events_refuse_delete"},
+    "postgresql": {"events_refuse_update_delete", "events_refuse_truncate"},
+}
+
+
+@pytest.fixture
+async def bare_engine(empty_database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a new database that no migration has touched."""
+    engine = create_engine(empty_database_url)
+    yield engine
+    await engine.dispose()
+
+
+def differences(sync_conn: Connection, target: MetaData) -> list[Any]:
+    context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+    return list(compare_metadata(context, target))
+
+
+async def compare(engine: AsyncEngine, target: MetaData = metadata) -> list[Any]:
+    async with engine.connect() as conn:
+        return await conn.run_sync(differences, target)
+
+
+async def table_names(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as conn:
+        return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+
+
+async def trigger_names(engine: AsyncEngine) -> set[str]:
+    if engine.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        query = (
+            "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal AND c.relname = 'events'"
+        )
+    async with engine.connect() as conn:
+        return set((await conn.execute(text(query))).scalars())
+
+
+async def head_rows(engine: AsyncEngine) -> list[tuple[Any, ...]]:
+    async with engine.connect() as conn:
+        return [tuple(row) for row in (await conn.execute(select(ledger_head))).all()]
+
+
+async def test_upgrade_to_head_creates_the_tables_triggers_and_revision(
+    bare_engine: AsyncEngine,
+) -> None:
+    assert await table_names(bare_engine) == set()
+    assert await current_revision(bare_engine) is None
+
+    await upgrade(bare_engine)
+
+    assert await table_names(bare_engine) == MODEL_TABLES | {"alembic_version"}
+    assert LEDGER_TABLES <= MODEL_TABLES
+    assert await trigger_names(bare_engine) >= TRIGGERS[bare_engine.dialect.name]
+    assert await current_revision(bare_engine) == head_revision()
+
+
+async def test_the_migrated_database_matches_the_models_exactly(bare_engine: AsyncEngine) -> None:
+    await upgrade(bare_engine)
+    assert await compare(bare_engine) == []
+
+
+async def test_the_model_comparison_notices_a_missing_column_and_a_changed_type(
+    bare_engine: AsyncEngine,
+) -> None:
+    """A control: an empty comparison above means something only if differences show up."""
+    await upgrade(bare_engine)
+    altered = MetaData(naming_convention=metadata.naming_convention)
+    for table in metadata.tables.values():
+        table.to_metadata(altered)
+    altered.tables["events"].append_column(Column("note", Text, nullable=True))
+    altered.tables["appends"].c.fingerprint.type = String(65)
+
+    found = await compare(bare_engine, altered)
+
+    changes: set[tuple[str, str, str]] = set()
+    for diff in found:
+        if isinstance(diff, list):  # changes to one column: ("modify_type", schema, table, ...)
+            changes.update((change[0], change[2], change[3]) for change in diff)
+        elif diff[0] == "add_column":  # ("add_column", schema, table, Column)
+            changes.add((diff[0], diff[2], diff[3].name))
+    assert ("add_column", "events", "note") in changes, found
+    assert ("modify_type", "appends", "fingerprint") in changes, found
+
+
+async def test_the_check_constraints_of_the_models_are_created(bare_engine: AsyncEngine) -> None:
+    """compare_metadata does not look at CHECK constraints; look at them here."""
+    await upgrade(bare_engine)
+
+    def checks(sync: Connection) -> dict[str, set[str | None]]:
+        inspector = inspect(sync)
+        return {
+            name: {check["name"] for check in inspector.get_check_constraints(name)}
+            for name in LEDGER_TABLES
+        }
+
+    async with bare_engine.connect() as conn:
+        found = await conn.run_sync(checks)
+    assert found == {
+        "events": {"ck_events_position_positive", "ck_events_stream_version_positive"},
+        "ledger_head": {"ck_ledger_head_single_row"},
+        "appends": set(),
+    }
+
+
+async def test_upgrade_writes_the_genesis_head_row(bare_engine: AsyncEngine) -> None:
+    await upgrade(bare_engine)
+    assert await head_rows(bare_engine) == [(1, 0, GENESIS_HASH, None)]
+    head = await EventStore(bare_engine).head()
+    assert (head.position, head.hash, head.recorded_at) == (0, "0" * 64, None)
+
+
+async def test_a_second_upgrade_to_head_changes_nothing(bare_engine: AsyncEngine) -> None:
+    await upgrade(bare_engine)
+    store = EventStore(bare_engine)
+    await store.append(
+        "article:a1",
+        0,
+        [NewEvent("ArticleRetracted", {"article_id": "a1", "reason": "fraud"})],
+        actor=Actor("editor-1", "editor"),
+    )
+    head = await head_rows(bare_engine)
+
+    await upgrade(bare_engine)
+
+    assert await head_rows(bare_engine) == head
+    assert len(await store.read_all()) == 1
+    assert (await verify_chain(bare_engine)).ok
+
+
+async def test_downgrade_to_base_removes_every_ledger_object(bare_engine: AsyncEngine) -> None:
+    await upgrade(bare_engine)
+
+    await downgrade(bare_engine)
+
+    assert await table_names(bare_engine) <= {"alembic_version"}
+    assert await trigger_names(bare_engine) == set()
+    assert await current_revision(bare_engine) is None
+    if bare_engine.dialect.name == "postgresql":
+        async with bare_engine.connect() as conn:
+            functions = await conn.scalar(
+                text("SELECT count(*) FROM pg_proc WHERE proname = 'events_refuse_change'")
+            )
+        assert functions == 0
+
+
+async def test_upgrade_after_downgrade_builds_a_working_ledger_again(
+    bare_engine: AsyncEngine,
+) -> None:
+    await upgrade(bare_engine)
+    await downgrade(bare_engine)
+
+    await upgrade(bare_engine)
+
+    assert await table_names(bare_engine) == MODEL_TABLES | {"alembic_version"}
+    assert await compare(bare_engine) == []
+    assert await head_rows(bare_engine) == [(1, 0, GENESIS_HASH, None)]
+    store = EventStore(bare_engine)
+    result = await store.append(
+        "article:a1",
+        0,
+        [NewEvent("ArticleRetracted", {"article_id": "a1", "reason": "fraud"})],
+        actor=Actor("editor-1", "editor"),
+    )
+    assert result.first_position == 1
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with bare_engine.begin() as conn:
+            await conn.execute(text("DELETE FROM events"))
+    assert (await verify_chain(bare_engine)).ok

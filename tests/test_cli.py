@@ -1,0 +1,145 @@
+"""The ``evidence-ledger`` command: ``migrate``, and how it refuses what it cannot use."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from graph.cli import app
+from ledger.canonical import GENESIS_HASH
+from ledger.migrate import head_revision
+from ledger.tables import metadata
+
+CONSOLE_SCRIPT = Path(sys.executable).parent / "evidence-ledger"
+
+
+def migrated_state(path: Path) -> tuple[set[str], str, list[tuple[int, int, str]]]:
+    """The tables, the Alembic revision, and the ledger head of a SQLite file."""
+    with sqlite3.connect(path) as conn:
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        [(revision,)] = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+        head = conn.execute("SELECT id, position, hash FROM ledger_head").fetchall()
+    conn.close()
+    return tables, revision, head
+
+
+def test_migrate_creates_the_schema_in_a_new_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "ledger.db"
+    path.parent.mkdir()
+
+    result = CliRunner().invoke(app, ["migrate", "--database", f"sqlite:///{path}"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"ok: schema at revision {head_revision()}\n"
+    tables, revision, head = migrated_state(path)
+    assert set(metadata.tables) | {"alembic_version"} <= tables
+    assert revision == head_revision()
+    assert head == [(1, 0, GENESIS_HASH)]
+
+
+def test_migrate_run_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    first = CliRunner().invoke(app, ["migrate", "--database", url])
+    state = migrated_state(tmp_path / "ledger.db")
+
+    second = CliRunner().invoke(app, ["migrate", "--database", url])
+
+    assert (first.exit_code, second.exit_code) == (0, 0), second.output
+    assert second.stdout == first.stdout == f"ok: schema at revision {head_revision()}\n"
+    assert migrated_state(tmp_path / "ledger.db") == state
+
+
+def test_migrate_reads_the_database_url_from_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "from-env.db"
+
+    result = CliRunner().invoke(app, ["migrate"], env={"DATABASE_URL": f"sqlite:///{path}"})
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"ok: schema at revision {head_revision()}\n"
+    assert migrated_state(path)[1] == head_revision()
+
+
+def test_the_database_option_wins_over_the_environment(tmp_path: Path) -> None:
+    chosen, ignored = tmp_path / "chosen.db", tmp_path / "ignored.db"
+
+    result = CliRunner().invoke(
+        app,
+        ["migrate", "--database", f"sqlite:///{chosen}"],
+        env={"DATABASE_URL": f"sqlite:///{ignored}"},
+    )
+
+    assert result.exit_code == 0, result.output
+    assert chosen.exists()
+    assert not ignored.exists()
+
+
+def run_console_script(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return subprocess.run(
+        [str(CONSOLE_SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_console_script_migrates_and_verifies_a_new_ledger(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+
+    migrated = run_console_script("migrate", "--database", url, tmp_path=tmp_path)
+    verified = run_console_script("verify", "--database", url, tmp_path=tmp_path)
+
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stdout == f"ok: schema at revision {head_revision()}\n"
+    assert verified.returncode == 0, verified.stderr
+    chain_line, *other_checks = verified.stdout.splitlines()
+    assert chain_line == "ok: 0 events"
+    assert all(line.startswith("ok: ") for line in other_checks), verified.stdout
+
+
+def test_an_unsupported_url_scheme_is_refused_with_a_message_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    for command in ("migrate", "verify"):
+        result = run_console_script(command, "--database", "mysql://x", tmp_path=tmp_path)
+
+        assert result.returncode != 0
+        assert "unsupported database URL scheme 'mysql'" in result.stderr + result.stdout
+        assert "Traceback" not in result.stderr, result.stderr
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_verify_on_an_unmigrated_database_asks_for_migrate_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+
+    result = run_console_script("verify", "--database", url, tmp_path=tmp_path)
+
+    assert result.returncode != 0
+    assert "evidence-ledger migrate" in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stdout == ""
+
+
+def test_an_unreachable_database_is_reported_in_one_line_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    url = "postgresql://nobody@127.0.0.1:1/ledger"  # nothing listens on port 1
+
+    result = run_console_script("migrate", "--database", url, tmp_path=tmp_path)
+
+    assert result.returncode != 0
+    assert result.stderr.startswith("error: ")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stdout == ""
