@@ -1,16 +1,18 @@
 """The read side: plain dataclasses from the projections, in batch forms for loaders.
 
-Every function here runs a fixed number of statements however many articles it is asked
-about, so an API page of 5 or of 50 articles costs the same number of round trips.
+Each ``load_*`` function answers for many articles in one statement, so an API page of 5
+or of 50 articles costs the same number of round trips. Row-to-value conversion is shared
+with time travel (``ledger.time_travel``), which folds the same rows in memory.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,15 +22,25 @@ from ledger.scores import DisciplineScore, ScorePolicy, score_of
 from ledger.tables import ViewTables, live_views
 
 __all__ = [
+    "ArticleSummary",
     "ArticleView",
     "Citation",
     "RaterComment",
     "SubscriberComment",
     "article_views",
     "disciplines",
+    "load_articles",
+    "load_rater_comments",
+    "load_related",
+    "load_scores",
+    "load_subscriber_comments",
+    "load_topics",
     "related_articles",
     "topics",
+    "view_of",
 ]
+
+Row = Mapping[Any, Any]
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,20 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class ArticleSummary:
+    """The article row itself: everything but its lists."""
+
+    article_id: str
+    citation: Citation
+    study_type: str
+    abstract: str
+    retracted: bool
+    version: int
+    registered_position: int
+    registered_at: datetime
+
+
+@dataclass(frozen=True)
 class RaterComment:
     """Shown publicly by discipline only; ``rater_id`` is for auditors' eyes."""
 
@@ -82,134 +108,271 @@ class SubscriberComment:
 
 @dataclass(frozen=True)
 class ArticleView:
-    article_id: str
-    citation: Citation
-    study_type: str
-    abstract: str
+    summary: ArticleSummary
     topics: tuple[str, ...]
-    retracted: bool
-    version: int
-    registered_at: datetime
     discipline_scores: tuple[DisciplineScore, ...]
     rater_comments: tuple[RaterComment, ...]
     subscriber_comments: tuple[SubscriberComment, ...]
 
+    @property
+    def article_id(self) -> str:
+        return self.summary.article_id
+
+    @property
+    def citation(self) -> Citation:
+        return self.summary.citation
+
+    @property
+    def study_type(self) -> str:
+        return self.summary.study_type
+
+    @property
+    def abstract(self) -> str:
+        return self.summary.abstract
+
+    @property
+    def retracted(self) -> bool:
+        return self.summary.retracted
+
+    @property
+    def version(self) -> int:
+        return self.summary.version
+
+
+# -- rows to values (shared with time travel) ---------------------------------------------
+
+
+def summary_of(row: Row) -> ArticleSummary:
+    return ArticleSummary(
+        article_id=row["article_id"],
+        citation=Citation(
+            title=row["title"],
+            authors=tuple(json.loads(row["authors"])),
+            journal=row["journal"],
+            journal_abbreviation=row["journal_abbreviation"],
+            published_on=row["published_on"],
+            volume=row["volume"],
+            issue=row["issue"],
+            pages=row["pages"],
+            doi=row["doi"],
+            pmid=row["pmid"],
+            publication_note=row["publication_note"],
+        ),
+        study_type=row["study_type"],
+        abstract=row["abstract"],
+        retracted=bool(row["retracted"]),
+        version=row["version"],
+        registered_position=row["registered_position"],
+        registered_at=row["registered_at"],
+    )
+
+
+def scores_of(rows: Iterable[Row], policy: ScorePolicy) -> tuple[DisciplineScore, ...]:
+    ordered = sorted(rows, key=lambda row: row["discipline"])
+    return tuple(
+        score_of(
+            r["discipline"], r["relevance_sum"], r["newsworthiness_sum"], r["rating_count"], policy
+        )
+        for r in ordered
+    )
+
+
+def rater_comments_of(rows: Iterable[Row]) -> tuple[RaterComment, ...]:
+    ordered = sorted(rows, key=lambda row: row["submitted_position"])
+    return tuple(
+        RaterComment(r["discipline"], r["comment"], r["rated_at"], r["rater_id"])
+        for r in ordered
+        if r["comment"] is not None
+    )
+
+
+def subscriber_comments_of(
+    rows: Iterable[Row], *, include_hidden: bool
+) -> tuple[SubscriberComment, ...]:
+    ordered = sorted(rows, key=lambda row: row["posted_position"])
+    return tuple(
+        SubscriberComment(r["comment_id"], r["author_id"], r["body"], r["posted_at"], r["hidden"])
+        for r in ordered
+        if include_hidden or not r["hidden"]
+    )
+
+
+def view_of(
+    article: Row,
+    topic_names: Sequence[str],
+    score_rows: Iterable[Row],
+    rating_rows: Iterable[Row],
+    comment_rows: Iterable[Row],
+    policy: ScorePolicy,
+    *,
+    include_hidden: bool = False,
+) -> ArticleView:
+    return ArticleView(
+        summary=summary_of(article),
+        topics=tuple(topic_names),
+        discipline_scores=scores_of(score_rows, policy),
+        rater_comments=rater_comments_of(rating_rows),
+        subscriber_comments=subscriber_comments_of(comment_rows, include_hidden=include_hidden),
+    )
+
+
+# -- batch loads: one statement each --------------------------------------------------------
+
+
+async def _rows_by_article(
+    conn: AsyncConnection, query: Any, ids: Sequence[str]
+) -> dict[str, list[Row]]:
+    grouped: dict[str, list[Row]] = {article_id: [] for article_id in ids}
+    for row in (await conn.execute(query)).mappings():
+        grouped[row["article_id"]].append(row)
+    return grouped
+
+
+async def load_articles(
+    conn: AsyncConnection, ids: Sequence[str], *, views: ViewTables = live_views
+) -> dict[str, ArticleSummary]:
+    table = views.article_views
+    query = select(table).where(table.c.article_id.in_(sorted(set(ids))))
+    return {row["article_id"]: summary_of(row) for row in (await conn.execute(query)).mappings()}
+
+
+async def load_topics(
+    conn: AsyncConnection, ids: Sequence[str], *, views: ViewTables = live_views
+) -> dict[str, tuple[str, ...]]:
+    table = views.article_topics
+    query = (
+        select(table)
+        .where(table.c.article_id.in_(sorted(set(ids))))
+        .order_by(table.c.article_id, table.c.ordinal)
+    )
+    grouped = await _rows_by_article(conn, query, ids)
+    return {article_id: tuple(r["topic"] for r in rows) for article_id, rows in grouped.items()}
+
+
+async def load_scores(
+    conn: AsyncConnection,
+    ids: Sequence[str],
+    policy: ScorePolicy,
+    *,
+    views: ViewTables = live_views,
+) -> dict[str, tuple[DisciplineScore, ...]]:
+    table = views.discipline_scores
+    query = select(table).where(table.c.article_id.in_(sorted(set(ids))))
+    grouped = await _rows_by_article(conn, query, ids)
+    return {article_id: scores_of(rows, policy) for article_id, rows in grouped.items()}
+
+
+async def load_rater_comments(
+    conn: AsyncConnection, ids: Sequence[str], *, views: ViewTables = live_views
+) -> dict[str, tuple[RaterComment, ...]]:
+    table = views.active_ratings
+    query = select(table).where(
+        table.c.article_id.in_(sorted(set(ids))), table.c.comment.is_not(None)
+    )
+    grouped = await _rows_by_article(conn, query, ids)
+    return {article_id: rater_comments_of(rows) for article_id, rows in grouped.items()}
+
+
+async def load_subscriber_comments(
+    conn: AsyncConnection,
+    ids: Sequence[str],
+    *,
+    include_hidden: bool = False,
+    views: ViewTables = live_views,
+) -> dict[str, tuple[SubscriberComment, ...]]:
+    table = views.subscriber_comments
+    query = select(table).where(table.c.article_id.in_(sorted(set(ids))))
+    if not include_hidden:
+        query = query.where(table.c.hidden.is_(False))
+    grouped = await _rows_by_article(conn, query, ids)
+    return {
+        article_id: subscriber_comments_of(rows, include_hidden=include_hidden)
+        for article_id, rows in grouped.items()
+    }
+
 
 async def article_views(
     conn: AsyncConnection,
-    article_ids: Sequence[str],
+    ids: Sequence[str],
     policy: ScorePolicy,
     *,
     include_hidden: bool = False,
     views: ViewTables = live_views,
 ) -> dict[str, ArticleView]:
-    """The views of these articles (absent ids are left out), in five statements."""
-    ids = sorted(set(article_ids))
-    if not ids:
+    """Whole views of these articles (absent ids are left out), in five statements."""
+    summaries = await load_articles(conn, ids, views=views)
+    found = sorted(summaries)
+    if not found:
         return {}
-    v = views
-    rows = (
-        await conn.execute(select(v.article_views).where(v.article_views.c.article_id.in_(ids)))
-    ).all()
-    topic_rows = await conn.execute(
-        select(v.article_topics)
-        .where(v.article_topics.c.article_id.in_(ids))
-        .order_by(v.article_topics.c.article_id, v.article_topics.c.ordinal)
+    topic_names = await load_topics(conn, found, views=views)
+    scores = await load_scores(conn, found, policy, views=views)
+    rater_comments = await load_rater_comments(conn, found, views=views)
+    comments = await load_subscriber_comments(
+        conn, found, include_hidden=include_hidden, views=views
     )
-    score_rows = await conn.execute(
-        select(v.discipline_scores)
-        .where(v.discipline_scores.c.article_id.in_(ids))
-        .order_by(v.discipline_scores.c.article_id, v.discipline_scores.c.discipline)
-    )
-    rating_rows = await conn.execute(
-        select(v.active_ratings)
-        .where(v.active_ratings.c.article_id.in_(ids), v.active_ratings.c.comment.is_not(None))
-        .order_by(v.active_ratings.c.article_id, v.active_ratings.c.submitted_position)
-    )
-    comments = v.subscriber_comments
-    comment_query = select(comments).where(comments.c.article_id.in_(ids))
-    if not include_hidden:
-        comment_query = comment_query.where(comments.c.hidden.is_(False))
-    comment_rows = await conn.execute(
-        comment_query.order_by(comments.c.article_id, comments.c.posted_position)
-    )
-
-    topics_of: dict[str, list[str]] = defaultdict(list)
-    for row in topic_rows:
-        topics_of[row.article_id].append(row.topic)
-    scores_of: dict[str, list[DisciplineScore]] = defaultdict(list)
-    for row in score_rows:
-        scores_of[row.article_id].append(
-            score_of(
-                row.discipline,
-                row.relevance_sum,
-                row.newsworthiness_sum,
-                row.rating_count,
-                policy,
-            )
-        )
-    rater_comments_of: dict[str, list[RaterComment]] = defaultdict(list)
-    for row in rating_rows:
-        rater_comments_of[row.article_id].append(
-            RaterComment(row.discipline, row.comment, row.rated_at, row.rater_id)
-        )
-    subscriber_comments_of: dict[str, list[SubscriberComment]] = defaultdict(list)
-    for row in comment_rows:
-        subscriber_comments_of[row.article_id].append(
-            SubscriberComment(row.comment_id, row.author_id, row.body, row.posted_at, row.hidden)
-        )
     return {
-        row.article_id: ArticleView(
-            article_id=row.article_id,
-            citation=Citation(
-                title=row.title,
-                authors=tuple(json.loads(row.authors)),
-                journal=row.journal,
-                journal_abbreviation=row.journal_abbreviation,
-                published_on=row.published_on,
-                volume=row.volume,
-                issue=row.issue,
-                pages=row.pages,
-                doi=row.doi,
-                pmid=row.pmid,
-                publication_note=row.publication_note,
-            ),
-            study_type=row.study_type,
-            abstract=row.abstract,
-            topics=tuple(topics_of[row.article_id]),
-            retracted=row.retracted,
-            version=row.version,
-            registered_at=row.registered_at,
-            discipline_scores=tuple(scores_of[row.article_id]),
-            rater_comments=tuple(rater_comments_of[row.article_id]),
-            subscriber_comments=tuple(subscriber_comments_of[row.article_id]),
+        article_id: ArticleView(
+            summaries[article_id],
+            topic_names[article_id],
+            scores[article_id],
+            rater_comments[article_id],
+            comments[article_id],
         )
-        for row in rows
+        for article_id in found
     }
+
+
+async def load_related(
+    conn: AsyncConnection, ids: Sequence[str], first: int, *, views: ViewTables = live_views
+) -> dict[str, list[str]]:
+    """For each article, the ids of up to ``first`` articles sharing its topics: most shared
+    topics first, then newest. One statement for all of them (a window function)."""
+    mine = views.article_topics.alias("mine")
+    theirs = views.article_topics.alias("theirs")
+    articles = views.article_views
+    shared = (
+        select(
+            mine.c.article_id.label("article_id"),
+            theirs.c.article_id.label("related_id"),
+            func.count().label("shared"),
+        )
+        .join(theirs, theirs.c.topic == mine.c.topic)
+        .where(mine.c.article_id.in_(sorted(set(ids))), theirs.c.article_id != mine.c.article_id)
+        .group_by(mine.c.article_id, theirs.c.article_id)
+        .subquery()
+    )
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=shared.c.article_id,
+            order_by=(
+                shared.c.shared.desc(),
+                articles.c.published_on.desc().nulls_last(),
+                articles.c.registered_position.desc(),
+            ),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(shared.c.article_id, shared.c.related_id, rank)
+        .join(articles, articles.c.article_id == shared.c.related_id)
+        .subquery()
+    )
+    query = (
+        select(ranked.c.article_id, ranked.c.related_id)
+        .where(ranked.c.rank <= first)
+        .order_by(ranked.c.article_id, ranked.c.rank)
+    )
+    related: dict[str, list[str]] = defaultdict(list)
+    for row in await conn.execute(query):
+        related[row.article_id].append(row.related_id)
+    return {article_id: related.get(article_id, []) for article_id in ids}
 
 
 async def related_articles(
     conn: AsyncConnection, article_id: str, first: int, *, views: ViewTables = live_views
 ) -> list[str]:
-    """Articles sharing topics with this one: most shared topics first, then newest."""
-    mine = views.article_topics.alias("mine")
-    theirs = views.article_topics.alias("theirs")
-    articles = views.article_views
-    shared = func.count().label("shared")
-    query = (
-        select(theirs.c.article_id)
-        .join(mine, mine.c.topic == theirs.c.topic)
-        .join(articles, articles.c.article_id == theirs.c.article_id)
-        .where(mine.c.article_id == article_id, theirs.c.article_id != article_id)
-        .group_by(theirs.c.article_id, articles.c.published_on, articles.c.registered_position)
-        .order_by(
-            shared.desc(),
-            articles.c.published_on.desc().nulls_last(),
-            articles.c.registered_position.desc(),
-        )
-        .limit(first)
-    )
-    return list((await conn.scalars(query)).all())
+    return (await load_related(conn, [article_id], first, views=views))[article_id]
 
 
 async def topics(conn: AsyncConnection, *, views: ViewTables = live_views) -> list[tuple[str, int]]:

@@ -25,7 +25,9 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "PROJECTIONS",
+    "ROLES",
     "ViewTables",
+    "api_tokens",
     "appends",
     "events",
     "ledger_head",
@@ -130,6 +132,24 @@ people = Table(
     Column("display_name", String(300), nullable=True),
     Column("email", String(320), nullable=True),
     Column("erased_at", UTCDateTime, nullable=True),
+)
+
+# Bearer tokens for the API: stored only as hashes, with a role, optional expiry, revocation.
+ROLES = ("subscriber", "rater", "editor", "auditor")
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("principal_id", String(200), nullable=False),
+    Column("rater_id", String(64), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    CheckConstraint("role IN ('subscriber', 'rater', 'editor', 'auditor')", name="known_role"),
+    CheckConstraint("(role = 'rater') = (rater_id IS NOT NULL)", name="rater_bound"),
 )
 
 # -- projections: read models built only from events --------------------------------------

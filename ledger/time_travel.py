@@ -1,0 +1,49 @@
+"""An article as it stood at a version or a time, folded from its stream.
+
+The stream's events go through the projector's own fold into rows held in memory, and the
+rows become a view by the same code that reads the live tables: a past view can differ
+from what was live at that moment only if the projection itself was wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ledger.articles import stream_id
+from ledger.projections import Projector
+from ledger.queries import ArticleView, view_of
+from ledger.scores import ScorePolicy
+from ledger.store import EventStore
+from ledger.view_fold import WorkingSet, apply
+
+__all__ = ["article_as_of"]
+
+
+async def article_as_of(
+    store: EventStore,
+    article_id: str,
+    policy: ScorePolicy,
+    *,
+    as_of: datetime | None = None,
+    at_version: int | None = None,
+    include_hidden: bool = False,
+) -> ArticleView | None:
+    """None when the article did not exist yet at that point (or never did)."""
+    history = await store.read_stream(stream_id(article_id), to_version=at_version, as_of=as_of)
+    if not history:
+        return None
+    ws = WorkingSet()
+    for fact in Projector(registry=store.registry).facts(history):
+        apply(ws, fact)
+    article = ws.articles.get(article_id)
+    assert article is not None, "an article stream starts with its registration"
+    topics = ws.topics.get(article_id) or {"topics": ()}
+    return view_of(
+        article,
+        topics["topics"],
+        [row for row in ws.scores.rows.values() if row is not None],
+        [row for row in ws.ratings.rows.values() if row is not None],
+        [row for row in ws.comments.rows.values() if row is not None],
+        policy,
+        include_hidden=include_hidden,
+    )
