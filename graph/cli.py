@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -31,6 +33,7 @@ from ledger.records import Actor, ChainReport
 from ledger.sample import load_sample
 from ledger.service import EvidenceLedger
 from ledger.store import EventStore
+from ledger.tokens import IssuedToken, issue_token, revoke_token
 
 app = typer.Typer(
     help="evidence-ledger: clinicians' ratings of research articles, on an append-only ledger.",
@@ -218,6 +221,88 @@ def import_file(
     )
     if counts["refused"]:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    database: DatabaseOption = DEFAULT_DATABASE_URL,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    production: Annotated[
+        bool,
+        typer.Option(
+            "--production",
+            envvar="EVIDENCE_LEDGER_PRODUCTION",
+            help="Hide GraphiQL and introspection.",
+        ),
+    ] = False,
+) -> None:
+    """Migrate, load the sample article into an empty ledger, and serve GraphQL at /graphql."""
+    import uvicorn
+
+    from graph.app import create_app
+    from graph.settings import Settings
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = Settings(database_url=database, production=production)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+token_app = typer.Typer(help="Issue and revoke API bearer tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="subscriber, rater, editor or auditor")],
+    rater: Annotated[str | None, typer.Option(help="The rater id (rater tokens only).")] = None,
+    name: Annotated[str | None, typer.Option(help="A display name (subscribers).")] = None,
+    days: Annotated[int | None, typer.Option(help="Expires after this many days.")] = None,
+    database: DatabaseOption = DEFAULT_DATABASE_URL,
+) -> None:
+    """Print a new token once; only its hash is stored."""
+    expires_at = datetime.now(UTC) + timedelta(days=days) if days is not None else None
+
+    async def work(engine: AsyncEngine) -> IssuedToken:
+        await _require_schema(engine)
+        return await issue_token(engine, role, rater_id=rater, name=name, expires_at=expires_at)
+
+    issued = _with_engine(database, work)
+    console.print(
+        f"token {issued.principal.token_id} for {issued.principal.role} {issued.principal.id}"
+        + (f", expires {issued.expires_at:%Y-%m-%d %H:%M} UTC" if issued.expires_at else "")
+        + "; it is shown only this once:",
+        highlight=False,
+    )
+    typer.echo(issued.token)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token id (el_<id>_...).")],
+    database: DatabaseOption = DEFAULT_DATABASE_URL,
+) -> None:
+    """Revoke a token at once."""
+
+    async def work(engine: AsyncEngine) -> None:
+        await _require_schema(engine)
+        await revoke_token(engine, token_id)
+
+    _with_engine(database, work)
+    typer.echo(f"ok: token {token_id} revoked")
+
+
+@app.command("export-schema")
+def export_schema(
+    output: Annotated[Path, typer.Argument(help="Where to write the SDL.")] = Path(
+        "schema.graphql"
+    ),
+) -> None:
+    """Write the GraphQL schema (SDL) to a file."""
+    from graph.schema import build_schema
+
+    output.write_text(build_schema().as_str() + "\n", encoding="utf-8")
+    typer.echo(f"ok: schema written to {output}")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@
     │   ├── UnserialisablePayload
     │   └── InvalidMetadata
     ├── WrongExpectedVersion          the stream moved since the caller read it
+    │   └── StaleExpectedVersion      ... since the version the client said it saw
     ├── IdempotencyKeyReused          the key was first used for a different append
     ├── UnknownEventTypeStored        a stored event has a type nobody registered
     └── DomainError                   a command the domain refuses; nothing was written
@@ -43,6 +44,7 @@ __all__ = [
     "NoActiveRating",
     "NotFound",
     "RuleBroken",
+    "StaleExpectedVersion",
     "UnknownEventType",
     "UnknownEventTypeStored",
     "UnserialisablePayload",
@@ -111,6 +113,11 @@ class WrongExpectedVersion(LedgerError):
         self.stream_id = stream_id
         self.expected = expected
         self.actual = actual
+
+
+class StaleExpectedVersion(WrongExpectedVersion):
+    """The client's own expected version is stale: deciding again cannot help, so the use
+    case reports it at once instead of retrying."""
 
 
 class IdempotencyKeyReused(LedgerError):

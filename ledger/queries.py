@@ -22,11 +22,13 @@ from ledger.scores import DisciplineScore, ScorePolicy, score_of
 from ledger.tables import ViewTables, live_views
 
 __all__ = [
+    "ArticleFilter",
     "ArticleSummary",
     "ArticleView",
     "Citation",
     "RaterComment",
     "SubscriberComment",
+    "article_page",
     "article_views",
     "disciplines",
     "load_articles",
@@ -373,6 +375,71 @@ async def related_articles(
     conn: AsyncConnection, article_id: str, first: int, *, views: ViewTables = live_views
 ) -> list[str]:
     return (await load_related(conn, [article_id], first, views=views))[article_id]
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    topic: str | None = None
+    discipline: str | None = None
+    min_score: int | None = None
+    study_type: str | None = None
+    search: str | None = None
+
+
+async def article_page(
+    conn: AsyncConnection,
+    first: int,
+    policy: ScorePolicy,
+    *,
+    before_position: int | None = None,
+    where: ArticleFilter = ArticleFilter(),
+    views: ViewTables = live_views,
+) -> tuple[list[ArticleSummary], bool]:
+    """Newest registered first, keyset-paginated on the registration position (no OFFSET).
+
+    Returns up to ``first`` articles registered before ``before_position``, and whether more
+    follow. ``min_score`` counts only shown scores (enough ratings), in ``discipline`` if
+    given, else in any discipline. One statement.
+    """
+    articles = views.article_views
+    query = select(articles)
+    if before_position is not None:
+        query = query.where(articles.c.registered_position < before_position)
+    if where.study_type is not None:
+        query = query.where(func.lower(articles.c.study_type) == where.study_type.lower())
+    if where.search:
+        needle = f"%{_escape_like(where.search.lower())}%"
+        query = query.where(
+            func.lower(articles.c.title).like(needle, escape="\\")
+            | func.lower(articles.c.abstract).like(needle, escape="\\")
+        )
+    if where.topic is not None:
+        topics_ = views.article_topics
+        query = query.where(
+            select(topics_.c.article_id)
+            .where(topics_.c.article_id == articles.c.article_id, topics_.c.topic == where.topic)
+            .exists()
+        )
+    if where.discipline is not None or where.min_score is not None:
+        scores = views.discipline_scores
+        condition = scores.c.article_id == articles.c.article_id
+        if where.discipline is not None:
+            condition &= scores.c.discipline == where.discipline
+        if where.min_score is not None:
+            # round_half_up(sum / count) >= m  <=>  2 * sum + count >= 2 * m * count
+            condition &= scores.c.rating_count >= policy.min_ratings_for_score
+            condition &= (
+                2 * scores.c.relevance_sum + scores.c.rating_count
+                >= 2 * where.min_score * scores.c.rating_count
+            )
+        query = query.where(select(scores.c.article_id).where(condition).exists())
+    query = query.order_by(articles.c.registered_position.desc()).limit(first + 1)
+    rows = (await conn.execute(query)).mappings().all()
+    return [summary_of(row) for row in rows[:first]], len(rows) > first
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def topics(conn: AsyncConnection, *, views: ViewTables = live_views) -> list[tuple[str, int]]:

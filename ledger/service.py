@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from ledger import articles, raters
-from ledger.errors import NotFound, WrongExpectedVersion
+from ledger.errors import NotFound, StaleExpectedVersion, WrongExpectedVersion
 from ledger.events import DomainEvent
 from ledger.projections import ProjectionBehind, Projector, advance_checkpoints, catch_up
 from ledger.records import Actor, AppendResult, NewEvent
@@ -95,6 +95,14 @@ class EvidenceLedger:
 
         return await self._run(command, plan, actor, idempotency_key)
 
+    async def enrolment(self, rater_id: str) -> raters.Enrolment:
+        """A rater's enrolment, folded from their stream."""
+        history = await self.store.read_stream(raters.rater_stream_id(rater_id))
+        enrolment = raters.fold_enrolment(self._decode(history))
+        if enrolment is None:
+            raise NotFound("rater", rater_id)
+        return enrolment
+
     # -- articles -------------------------------------------------------------------------
 
     async def register_article(
@@ -122,15 +130,28 @@ class EvidenceLedger:
         changes: Mapping[str, Any],
         reason: str,
         *,
+        topics: list[str] | None = None,
         actor: Actor,
         idempotency_key: str | None = None,
+        expected_version: int | None = None,
     ) -> AppendResult:
+        """Correct citation fields and, if given, replace the topics, in one append."""
+
+        def decide(state: articles.Article | None) -> list[DomainEvent]:
+            decided: list[DomainEvent] = []
+            if changes or topics is None:
+                decided += articles.decide_correct(state, article_id, changes, reason)
+            if topics is not None:
+                decided += articles.decide_change_topics(state, article_id, topics)
+            return decided
+
         return await self._on_article(
-            ("correct_article", article_id, dict(changes), reason),
+            ("correct_article", article_id, dict(changes), reason, topics),
             article_id,
-            lambda state: articles.decide_correct(state, article_id, changes, reason),
+            decide,
             actor,
             idempotency_key,
+            expected_version,
         )
 
     async def change_topics(
@@ -140,6 +161,7 @@ class EvidenceLedger:
         *,
         actor: Actor,
         idempotency_key: str | None = None,
+        expected_version: int | None = None,
     ) -> AppendResult:
         return await self._on_article(
             ("change_topics", article_id, list(topics)),
@@ -147,10 +169,17 @@ class EvidenceLedger:
             lambda state: articles.decide_change_topics(state, article_id, topics),
             actor,
             idempotency_key,
+            expected_version,
         )
 
     async def retract_article(
-        self, article_id: str, reason: str, *, actor: Actor, idempotency_key: str | None = None
+        self,
+        article_id: str,
+        reason: str,
+        *,
+        actor: Actor,
+        idempotency_key: str | None = None,
+        expected_version: int | None = None,
     ) -> AppendResult:
         return await self._on_article(
             ("retract_article", article_id, reason),
@@ -158,6 +187,7 @@ class EvidenceLedger:
             lambda state: articles.decide_retract(state, article_id, reason),
             actor,
             idempotency_key,
+            expected_version,
         )
 
     # -- ratings --------------------------------------------------------------------------
@@ -193,6 +223,7 @@ class EvidenceLedger:
         *,
         actor: Actor,
         idempotency_key: str | None = None,
+        expected_version: int | None = None,
     ) -> AppendResult:
         return await self._rate(
             "revise_rating",
@@ -202,10 +233,17 @@ class EvidenceLedger:
             (relevance, newsworthiness, comment),
             actor,
             idempotency_key,
+            expected_version,
         )
 
     async def withdraw_rating(
-        self, article_id: str, rater_id: str, *, actor: Actor, idempotency_key: str | None = None
+        self,
+        article_id: str,
+        rater_id: str,
+        *,
+        actor: Actor,
+        idempotency_key: str | None = None,
+        expected_version: int | None = None,
     ) -> AppendResult:
         return await self._rate(
             "withdraw_rating",
@@ -215,6 +253,7 @@ class EvidenceLedger:
             (),
             actor,
             idempotency_key,
+            expected_version,
         )
 
     # -- comments -------------------------------------------------------------------------
@@ -244,6 +283,7 @@ class EvidenceLedger:
         *,
         actor: Actor,
         idempotency_key: str | None = None,
+        expected_version: int | None = None,
     ) -> AppendResult:
         return await self._on_article(
             ("hide_comment", article_id, comment_id, reason),
@@ -251,6 +291,7 @@ class EvidenceLedger:
             lambda state: articles.decide_hide_comment(state, article_id, comment_id, reason),
             actor,
             idempotency_key,
+            expected_version,
         )
 
     async def restore_comment(
@@ -261,6 +302,7 @@ class EvidenceLedger:
         *,
         actor: Actor,
         idempotency_key: str | None = None,
+        expected_version: int | None = None,
     ) -> AppendResult:
         return await self._on_article(
             ("restore_comment", article_id, comment_id, reason),
@@ -268,6 +310,7 @@ class EvidenceLedger:
             lambda state: articles.decide_restore_comment(state, article_id, comment_id, reason),
             actor,
             idempotency_key,
+            expected_version,
         )
 
     # -- the runner -----------------------------------------------------------------------
@@ -281,6 +324,7 @@ class EvidenceLedger:
         scores: tuple[Any, ...],
         actor: Actor,
         idempotency_key: str | None,
+        expected_version: int | None = None,
     ) -> AppendResult:
         async def plan(tx: LedgerTransaction) -> Decision:
             # The discipline comes from the enrolment, never from the request.
@@ -292,6 +336,7 @@ class EvidenceLedger:
             rater = articles.Rater(rater_id, enrolment.discipline)
             stream = articles.stream_id(article_id)
             history = await tx.read_stream(stream)
+            _check_expected(stream, expected_version, history)
             state = articles.fold(self._decode(history))
             return Decision(stream, len(history), decide(state, article_id, rater, *scores))
 
@@ -305,10 +350,12 @@ class EvidenceLedger:
         decide: Callable[[articles.Article | None], list[DomainEvent]],
         actor: Actor,
         idempotency_key: str | None,
+        expected_version: int | None = None,
     ) -> AppendResult:
         async def plan(tx: LedgerTransaction) -> Decision:
             stream = articles.stream_id(article_id)
             history = await tx.read_stream(stream)
+            _check_expected(stream, expected_version, history)
             return Decision(stream, len(history), decide(articles.fold(self._decode(history))))
 
         return await self._run(command, plan, actor, idempotency_key)
@@ -331,8 +378,8 @@ class EvidenceLedger:
                 return await self._attempt(plan, actor, idempotency_key, fingerprint)
             except _Replayed as replayed:
                 return replayed.result
-            except WrongExpectedVersion:
-                if attempt == self.conflict_retries:
+            except WrongExpectedVersion as conflict:
+                if attempt == self.conflict_retries or isinstance(conflict, StaleExpectedVersion):
                     raise
             except ProjectionBehind:
                 await catch_up(self.store, self.projector)
@@ -368,6 +415,12 @@ class EvidenceLedger:
 
     def _decode(self, history: list[Any]) -> list[DomainEvent]:
         return [self.store.registry.decode(e.type, e.payload) for e in history]
+
+
+def _check_expected(stream: str, expected: int | None, history: list[Any]) -> None:
+    """The client said which version it decided on; if the stream moved since, say so."""
+    if expected is not None and expected != len(history):
+        raise StaleExpectedVersion(stream, expected, len(history))
 
 
 def command_fingerprint(command: tuple[Any, ...], actor: Actor) -> str:

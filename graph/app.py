@@ -1,0 +1,91 @@
+"""The composition root: ``create_app(settings)`` builds the whole service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from graph.auth import PrincipalUser, TokenAuthentication, refuse_credentials
+from graph.context import Context, Services
+from graph.logging import RequestLogging
+from graph.schema import build_schema
+from graph.settings import Settings
+from ledger.db import create_engine
+from ledger.migrate import current_revision, head_revision, upgrade
+from ledger.projections import catch_up
+from ledger.sample import load_sample
+from ledger.service import EvidenceLedger
+from ledger.store import EventStore
+
+__all__ = ["create_app"]
+
+
+class EvidenceGraphQL(GraphQL[Context, None]):
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        assert isinstance(request, Request)
+        assert isinstance(response, Response)
+        user = request.user
+        principal = user.principal if isinstance(user, PrincipalUser) else None
+        return Context(request, response, request.app.state.services, principal)
+
+
+async def healthz(request: Request) -> Response:
+    """200 when the database answers and its schema is at the newest migration."""
+    services: Services = request.app.state.services
+    try:
+        async with services.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        revision = await current_revision(services.engine)
+    except (SQLAlchemyError, OSError):
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+    head = await services.store.head()
+    if revision != head_revision():
+        return JSONResponse({"status": "unavailable", "migrations": "behind"}, 503)
+    return JSONResponse({"status": "ok", "revision": revision, "position": head.position})
+
+
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        try:
+            if settings.migrate_on_start:
+                await upgrade(engine)
+            store = EventStore(engine)
+            ledger = EvidenceLedger(store)
+            await catch_up(store, ledger.projector)
+            if settings.load_sample_when_empty and (await store.head()).position == 0:
+                await load_sample(ledger)
+            app.state.services = Services(settings, engine, store, ledger)
+            yield
+        finally:
+            await engine.dispose()
+
+    graphql = EvidenceGraphQL(
+        build_schema(production=settings.production),
+        graphql_ide=None if settings.production else "graphiql",
+        allow_queries_via_get=True,
+    )
+    return Starlette(
+        routes=[Route("/healthz", healthz), Route("/graphql", graphql)],
+        middleware=[
+            Middleware(RequestLogging),
+            Middleware(
+                AuthenticationMiddleware, backend=TokenAuthentication(), on_error=refuse_credentials
+            ),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,138 @@
+"""The per-request context: who is calling, the use cases, and the request's loaders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.dataloader import DataLoader
+
+from graph.settings import Settings
+from ledger import queries
+from ledger.db import snapshot
+from ledger.scores import DisciplineScore
+from ledger.service import EvidenceLedger
+from ledger.store import EventStore
+from ledger.tables import people
+from ledger.tokens import Principal
+
+__all__ = ["Context", "Loaders", "Reader", "Services"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Services:
+    """What lives as long as the app: built once in the lifespan."""
+
+    settings: Settings
+    engine: AsyncEngine
+    store: EventStore
+    ledger: EvidenceLedger
+
+
+class Reader:
+    """One connection per request, opened on first use, reading one snapshot of the views.
+
+    Loaders run concurrently but share it one statement at a time. After a mutation commits
+    the reader is closed, so what the request reads next includes the mutation.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._lock = asyncio.Lock()
+        self._stack: AsyncExitStack | None = None
+        self._connection: AsyncConnection | None = None
+
+    async def run(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        async with self._lock:
+            if self._connection is None:
+                self._stack = AsyncExitStack()
+                self._connection = await self._stack.enter_async_context(snapshot(self._engine))
+            return await work(self._connection)
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._stack is not None:
+                await self._stack.aclose()
+            self._stack, self._connection = None, None
+
+
+@dataclass
+class Loaders:
+    """DataLoaders of one request: one statement per kind of thing, whatever the page size."""
+
+    articles: DataLoader[str, queries.ArticleSummary | None]
+    topics: DataLoader[str, tuple[str, ...]]
+    scores: DataLoader[str, tuple[DisciplineScore, ...]]
+    rater_comments: DataLoader[str, tuple[queries.RaterComment, ...]]
+    subscriber_comments: DataLoader[str, tuple[queries.SubscriberComment, ...]]
+    related: DataLoader[tuple[str, int], list[str]]
+    display_names: DataLoader[str, str | None]
+
+
+def _loaders(reader: Reader, services: Services) -> Loaders:
+    policy = services.settings.score_policy
+
+    def by_id(
+        load: Callable[[AsyncConnection, Sequence[str]], Awaitable[Mapping[str, T]]], default: T
+    ) -> DataLoader[str, T]:
+        async def batch(ids: list[str]) -> list[T]:
+            found = await reader.run(lambda conn: load(conn, ids))
+            return [found.get(i, default) for i in ids]
+
+        return DataLoader(load_fn=batch)
+
+    async def related(keys: list[tuple[str, int]]) -> list[list[str]]:
+        found: dict[tuple[str, int], list[str]] = {}
+        for first in sorted({first for _, first in keys}):
+            ids = [article_id for article_id, n in keys if n == first]
+            batch = await reader.run(_related_of(ids, first))
+            found |= {(article_id, first): batch[article_id] for article_id in ids}
+        return [found[key] for key in keys]
+
+    async def names(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, str | None]:
+        query = select(people.c.person_id, people.c.display_name).where(people.c.person_id.in_(ids))
+        return {row.person_id: row.display_name for row in await conn.execute(query)}
+
+    return Loaders(
+        articles=by_id(queries.load_articles, None),
+        topics=by_id(queries.load_topics, ()),
+        scores=by_id(lambda conn, ids: queries.load_scores(conn, ids, policy), ()),
+        rater_comments=by_id(queries.load_rater_comments, ()),
+        subscriber_comments=by_id(queries.load_subscriber_comments, ()),
+        related=DataLoader(load_fn=related),
+        display_names=by_id(names, None),
+    )
+
+
+def _related_of(
+    ids: list[str], first: int
+) -> Callable[[AsyncConnection], Awaitable[dict[str, list[str]]]]:
+    return lambda conn: queries.load_related(conn, ids, first)
+
+
+@dataclass
+class Context:
+    request: Request
+    response: Response
+    services: Services
+    principal: Principal | None
+    reader: Reader = field(init=False)
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reader = Reader(self.services.engine)
+        self.loaders = _loaders(self.reader, self.services)
+
+    async def after_write(self) -> None:
+        """Forget what this request read: the next reads must see the write just made."""
+        await self.reader.close()
+        self.loaders = _loaders(self.reader, self.services)

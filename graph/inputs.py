@@ -1,0 +1,178 @@
+"""Mutation inputs. Each mutation takes one ``input``; retries carry an ``idempotencyKey``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import strawberry
+
+__all__ = [
+    "CorrectArticleInput",
+    "EnrollRaterInput",
+    "HideCommentInput",
+    "PostCommentInput",
+    "RegisterArticleInput",
+    "RegisterDisciplineInput",
+    "RestoreCommentInput",
+    "RetractArticleInput",
+    "ReviseRatingInput",
+    "SubmitRatingInput",
+    "WithdrawRatingInput",
+    "citation_changes",
+]
+
+KEY = "Retrying with the same key returns the first answer and changes nothing."
+EXPECTED = "The article version the change was decided on; if it moved, the answer is Conflict."
+
+
+@strawberry.input
+class RegisterArticleInput:
+    title: str
+    journal: str
+    study_type: str
+    abstract: str
+    topics: list[str]
+    authors: list[str] = strawberry.field(default_factory=list)
+    journal_abbreviation: str | None = None
+    published_on: date | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    publication_note: str | None = None
+    article_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Chosen by the caller, or made up when left out."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input(description="Only the fields given are corrected.")
+class CorrectArticleInput:
+    article_id: strawberry.ID
+    reason: str
+    title: str | None = strawberry.UNSET
+    authors: list[str] | None = strawberry.UNSET
+    journal: str | None = strawberry.UNSET
+    journal_abbreviation: str | None = strawberry.UNSET
+    published_on: date | None = strawberry.UNSET
+    volume: str | None = strawberry.UNSET
+    issue: str | None = strawberry.UNSET
+    pages: str | None = strawberry.UNSET
+    doi: str | None = strawberry.UNSET
+    pmid: str | None = strawberry.UNSET
+    publication_note: str | None = strawberry.UNSET
+    study_type: str | None = strawberry.UNSET
+    abstract: str | None = strawberry.UNSET
+    topics: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Replaces the article's topics."
+    )
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class RetractArticleInput:
+    article_id: strawberry.ID
+    reason: str
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class RegisterDisciplineInput:
+    name: str
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class EnrollRaterInput:
+    discipline: str
+    display_name: str | None = None
+    email: str | None = None
+    rater_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Chosen by the caller, or made up when left out."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input(description="The rater and their discipline come from the token.")
+class SubmitRatingInput:
+    article_id: strawberry.ID
+    relevance: int = strawberry.field(description="7 directly and highly relevant ... 1 not.")
+    newsworthiness: int = strawberry.field(
+        description="7 most practitioners in my discipline definitely don't know this ... 1."
+    )
+    comment: str | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class ReviseRatingInput:
+    article_id: strawberry.ID
+    relevance: int
+    newsworthiness: int
+    comment: str | None = None
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class WithdrawRatingInput:
+    article_id: strawberry.ID
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class PostCommentInput:
+    article_id: strawberry.ID
+    body: str = strawberry.field(description="Plain text, at most 5,000 characters.")
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class HideCommentInput:
+    article_id: strawberry.ID
+    comment_id: strawberry.ID
+    reason: str
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class RestoreCommentInput:
+    article_id: strawberry.ID
+    comment_id: strawberry.ID
+    reason: str
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+_CITATION = (
+    "title",
+    "authors",
+    "journal",
+    "journal_abbreviation",
+    "published_on",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "publication_note",
+    "study_type",
+    "abstract",
+)
+
+
+def citation_changes(source: RegisterArticleInput | CorrectArticleInput) -> dict[str, Any]:
+    """The citation fields the input sets, as the domain names them (dates as text)."""
+    changes: dict[str, Any] = {}
+    for name in _CITATION:
+        value = getattr(source, name)
+        if value is strawberry.UNSET:
+            continue
+        changes[name] = value.isoformat() if isinstance(value, date) else value
+    return changes

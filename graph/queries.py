@@ -1,0 +1,133 @@
+"""Queries: thin resolvers over the read side and the request's loaders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from sqlalchemy import select
+from strawberry import relay
+from strawberry.types import Info
+
+from graph.ids import BadInput, article_key, decode_cursor, encode_cursor
+from graph.types import Article, Discipline, Me, Rater, Topic
+from ledger import queries
+from ledger.errors import ValidationFailed
+from ledger.tables import live_views
+from ledger.time_travel import article_as_of
+
+__all__ = ["ArticleConnection", "Query"]
+
+
+@strawberry.type(description="A page of articles, newest registered first.")
+class ArticleConnection(relay.Connection[Article]):
+    pass
+
+
+def _article_id(value: str) -> str:
+    try:
+        return article_key(value, "id")
+    except ValidationFailed as error:
+        raise BadInput(str(error), "id") from None
+
+
+@strawberry.type
+class Query:
+    node: relay.Node | None = relay.node()
+
+    @strawberry.field(description="An article as it is now, or as it stood at a time or version.")
+    async def article(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        as_of: datetime | None = None,
+        at_version: int | None = None,
+    ) -> Article | None:
+        article_id = _article_id(id)
+        if as_of is None and at_version is None:
+            summary = await info.context.loaders.articles.load(article_id)
+            return Article.of(summary) if summary is not None else None
+        if as_of is not None and as_of.tzinfo is None:
+            raise BadInput("`asOf` needs a time zone, e.g. 2024-05-01T12:00:00Z", "asOf")
+        if at_version is not None and at_version < 1:
+            raise BadInput("`atVersion` counts from 1", "atVersion")
+        services = info.context.services
+        past = await article_as_of(
+            services.store,
+            article_id,
+            services.settings.score_policy,
+            as_of=as_of,
+            at_version=at_version,
+        )
+        return Article.of_past(past) if past is not None else None
+
+    @strawberry.field(description="Articles, newest registered first, filtered as asked.")
+    async def articles(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        topic: str | None = None,
+        discipline: str | None = None,
+        min_score: int | None = None,
+        study_type: str | None = None,
+        search: str | None = None,
+    ) -> ArticleConnection:
+        settings = info.context.services.settings
+        size = settings.default_page_size if first is None else first
+        if not 0 <= size <= settings.max_page_size:
+            raise BadInput(f"`first` must be from 0 to {settings.max_page_size}", "first")
+        if min_score is not None and not 1 <= min_score <= 7:
+            raise BadInput("`minScore` must be from 1 to 7", "minScore")
+        if search is not None and len(search) > 200:
+            raise BadInput("`search` must be at most 200 characters", "search")
+        before = decode_cursor(after) if after is not None else None
+        where = queries.ArticleFilter(topic, discipline, min_score, study_type, search)
+        page, more = await info.context.reader.run(
+            lambda conn: queries.article_page(
+                conn, size, settings.score_policy, before_position=before, where=where
+            )
+        )
+        for summary in page:
+            info.context.loaders.articles.prime(summary.article_id, summary)
+        edges = [
+            relay.Edge(cursor=encode_cursor(s.registered_position), node=Article.of(s))
+            for s in page
+        ]
+        return ArticleConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=more,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(description="Every topic, with how many articles carry it.")
+    async def topics(self, info: Info) -> list[Topic]:
+        found = await info.context.reader.run(queries.topics)
+        return [Topic(name=name, article_count=count) for name, count in found]
+
+    @strawberry.field(description="The registered disciplines.")
+    async def disciplines(self, info: Info) -> list[Discipline]:
+        names = await info.context.reader.run(queries.disciplines)
+        return [Discipline(name=name) for name in names]
+
+    @strawberry.field(description="The caller, or null when anonymous.")
+    async def me(self, info: Info) -> Me | None:
+        principal = info.context.principal
+        if principal is None:
+            return None
+        rater = None
+        if principal.rater_id is not None:
+            raters = live_views.raters
+            discipline = await info.context.reader.run(
+                lambda conn: conn.scalar(
+                    select(raters.c.discipline).where(raters.c.rater_id == principal.rater_id)
+                )
+            )
+            rater = Rater(
+                id=strawberry.ID(principal.rater_id), discipline=Discipline(name=discipline)
+            )
+        return Me(id=principal.id, role=principal.role, rater=rater)

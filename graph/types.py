@@ -1,0 +1,238 @@
+"""The object types of the schema. Resolvers read through the request's loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from ledger import queries
+from ledger.scores import DisciplineScore as Score
+
+__all__ = [
+    "Article",
+    "Citation",
+    "Discipline",
+    "DisciplineScore",
+    "Me",
+    "Rater",
+    "RaterComment",
+    "SubscriberComment",
+    "Topic",
+]
+
+MAX_RELATED = 50
+
+
+@strawberry.type
+class Discipline:
+    name: str
+
+
+@strawberry.type
+class Topic:
+    name: str
+    article_count: int | None = strawberry.field(
+        default=None, description="How many articles carry the topic (in `topics` only)."
+    )
+
+
+@strawberry.type
+class Citation:
+    title: str
+    authors: list[str] = strawberry.field(description="In citation order.")
+    journal: str
+    journal_abbreviation: str | None
+    published_on: date | None
+    volume: str | None
+    issue: str | None
+    pages: str | None
+    doi: str | None
+    pmid: str | None
+    publication_note: str | None = strawberry.field(description='E.g. "eCollection 2022".')
+    line: str = strawberry.field(description="The citation as one line, MEDLINE style.")
+
+    @classmethod
+    def of(cls, citation: queries.Citation) -> Citation:
+        return cls(
+            title=citation.title,
+            authors=list(citation.authors),
+            journal=citation.journal,
+            journal_abbreviation=citation.journal_abbreviation,
+            published_on=date.fromisoformat(citation.published_on)
+            if citation.published_on
+            else None,
+            volume=citation.volume,
+            issue=citation.issue,
+            pages=citation.pages,
+            doi=citation.doi,
+            pmid=citation.pmid,
+            publication_note=citation.publication_note,
+            line=citation.line,
+        )
+
+
+@strawberry.type(description="A discipline's area score of an article, from active ratings.")
+class DisciplineScore:
+    discipline: Discipline
+    score: int | None = strawberry.field(
+        description="Mean relevance rounded half up; null until enough ratings."
+    )
+    out_of: int
+    relevance: float = strawberry.field(description="Mean relevance, unrounded.")
+    newsworthiness: float = strawberry.field(description="Mean newsworthiness, unrounded.")
+    rating_count: int
+    meets_threshold: bool
+
+    @classmethod
+    def of(cls, score: Score) -> DisciplineScore:
+        return cls(
+            discipline=Discipline(name=score.discipline),
+            score=score.score,
+            out_of=score.out_of,
+            relevance=float(score.relevance),
+            newsworthiness=float(score.newsworthiness),
+            rating_count=score.rating_count,
+            meets_threshold=score.meets_threshold,
+        )
+
+
+@strawberry.type(description="A rater's comment, shown by discipline only.")
+class RaterComment:
+    discipline: Discipline
+    body: str
+    posted_at: datetime
+
+
+@strawberry.type
+class SubscriberComment:
+    id: strawberry.ID
+    author: str = strawberry.field(description="The subscriber's display name.")
+    body: str = strawberry.field(description="Plain text, exactly as written; never HTML.")
+    posted_at: datetime
+
+
+@strawberry.type
+class Rater:
+    id: strawberry.ID
+    discipline: Discipline
+
+
+@strawberry.type(description="The caller, as their token says.")
+class Me:
+    id: str
+    role: str
+    rater: Rater | None
+
+
+@strawberry.type(description="A clinical research article registered for rating.")
+class Article(relay.Node):
+    article_id: relay.NodeID[str]
+    summary: strawberry.Private[queries.ArticleSummary]
+    # Set for an article read "as of" a time or version: its lists come from there.
+    past: strawberry.Private[queries.ArticleView | None] = None
+
+    @strawberry.field
+    def citation(self) -> Citation:
+        return Citation.of(self.summary.citation)
+
+    @strawberry.field
+    def study_type(self) -> str:
+        return self.summary.study_type
+
+    @strawberry.field(name="abstract")
+    def abstract_text(self) -> str:
+        return self.summary.abstract
+
+    @strawberry.field
+    def retracted(self) -> bool:
+        return self.summary.retracted
+
+    @strawberry.field(description="The article stream's version this view reflects.")
+    def version(self) -> int:
+        return self.summary.version
+
+    @strawberry.field
+    def registered_at(self) -> datetime:
+        return self.summary.registered_at
+
+    @strawberry.field
+    async def topics(self, info: Info) -> list[Topic]:
+        names = self.past.topics if self.past else await info.context.loaders.topics.load(self.id_)
+        return [Topic(name=name) for name in names]
+
+    @strawberry.field
+    async def discipline_scores(self, info: Info) -> list[DisciplineScore]:
+        scores = (
+            self.past.discipline_scores
+            if self.past
+            else await info.context.loaders.scores.load(self.id_)
+        )
+        return [DisciplineScore.of(score) for score in scores]
+
+    @strawberry.field
+    async def rater_comments(self, info: Info) -> list[RaterComment]:
+        comments = (
+            self.past.rater_comments
+            if self.past
+            else await info.context.loaders.rater_comments.load(self.id_)
+        )
+        return [
+            RaterComment(
+                discipline=Discipline(name=c.discipline), body=c.body, posted_at=c.posted_at
+            )
+            for c in comments
+        ]
+
+    @strawberry.field(description="Visible comments; an empty list means nobody commented yet.")
+    async def subscriber_comments(self, info: Info) -> list[SubscriberComment]:
+        loaders = info.context.loaders
+        comments = (
+            self.past.subscriber_comments
+            if self.past
+            else await loaders.subscriber_comments.load(self.id_)
+        )
+        names = await loaders.display_names.load_many([c.author_id for c in comments])
+        return [
+            SubscriberComment(
+                id=strawberry.ID(c.comment_id),
+                author=name or "Subscriber",
+                body=c.body,
+                posted_at=c.posted_at,
+            )
+            for c, name in zip(comments, names, strict=True)
+        ]
+
+    @strawberry.field(description="Articles sharing topics: most shared first, then newest.")
+    async def related_articles(self, info: Info, first: int = 5) -> list[Article]:
+        first = max(0, min(first, MAX_RELATED))
+        ids = await info.context.loaders.related.load((self.id_, first))
+        return await Article.load_many(info, ids)
+
+    @property
+    def id_(self) -> str:
+        return self.article_id
+
+    @classmethod
+    def of(cls, summary: queries.ArticleSummary) -> Article:
+        return cls(article_id=summary.article_id, summary=summary)
+
+    @classmethod
+    def of_past(cls, view: queries.ArticleView) -> Article:
+        return cls(article_id=view.article_id, summary=view.summary, past=view)
+
+    @classmethod
+    async def load_many(cls, info: Info, ids: list[str]) -> list[Article]:
+        summaries = await info.context.loaders.articles.load_many(ids)
+        return [cls.of(summary) for summary in summaries if summary is not None]
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        summaries = await info.context.loaders.articles.load_many(list(node_ids))
+        return [cls.of(summary) if summary is not None else None for summary in summaries]
