@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ledger.chain import verify_chain
 from ledger.db import DEFAULT_DATABASE_URL, create_engine
 from ledger.errors import LedgerError
+from ledger.export import ExportReport, export_ledger, verify_export
 from ledger.importing import ImportedLine, import_articles
 from ledger.migrate import current_revision, head_revision, upgrade
 from ledger.rebuild import ProjectionReport, RebuildReport, rebuild, verify_projections
@@ -123,8 +124,22 @@ def migrate(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
 
 
 @app.command()
-def verify(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
+def verify(
+    database: DatabaseOption = DEFAULT_DATABASE_URL,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            exists=True,
+            dir_okay=False,
+            help="Check an export file instead, with no database.",
+        ),
+    ] = None,
+) -> None:
     """Recompute the hash chain and replay the views; exit 1 naming what does not hold."""
+    if file is not None:
+        _verify_file(file)
+        return
 
     async def work(engine: AsyncEngine) -> tuple[ChainReport, ProjectionReport | None]:
         await _require_schema(engine)
@@ -155,6 +170,43 @@ def verify(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
         typer.echo(f"views differ from a replay: first at {where} (table {first.table})")
         raise typer.Exit(code=1)
     typer.echo(f"ok: views equal a replay at position {views.position}")
+
+
+def _verify_file(file: Path) -> None:
+    with file.open(encoding="utf-8") as lines, _progress("verifying the file", None) as advance:
+        report = verify_export(lines, progress=advance)
+    if not report.ok:
+        typer.echo(f"broken: line {report.bad_line}: {report.reason}")
+        raise typer.Exit(code=1)
+    typer.echo(
+        f"ok: {report.events} events, up to position {report.last_position}, "
+        f"head hash {report.head_hash}"
+    )
+
+
+@app.command("export")
+def export_events(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="The JSON Lines file to write.")],
+    after: Annotated[int, typer.Option(help="Export only the events after this position.")] = 0,
+    database: DatabaseOption = DEFAULT_DATABASE_URL,
+) -> None:
+    """Write the ledger with positions, hashes and canonical payloads, verifiable offline."""
+
+    async def work(engine: AsyncEngine) -> ExportReport:
+        await _require_schema(engine)
+        store = EventStore(engine)
+        head = await store.head()
+        with (
+            file.open("w", encoding="utf-8") as out,
+            _progress("exporting", max(head.position - after, 0)) as advance,
+        ):
+            return await export_ledger(store, out, after=after, progress=advance)
+
+    report = _with_engine(database, work)
+    typer.echo(
+        f"ok: {report.events} events written to {file}, up to position "
+        f"{report.last_position}, head hash {report.head_hash}"
+    )
 
 
 @app.command("rebuild")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from functools import cache
 
 import strawberry
 from graphql import GraphQLError
@@ -41,7 +42,9 @@ def _is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+@cache
 def build_schema(*, production: bool = False) -> strawberry.Schema:
+    """One schema per process and flag: Strawberry's relay fields apply only once."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         CloseReader,
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
