@@ -82,6 +82,7 @@ class Projector:
         await _write(conn, v.subscriber_comments, ws.comments)
         await _write(conn, v.raters, ws.raters)
         await _write(conn, v.disciplines, ws.disciplines)
+        await _write(conn, v.rating_versions, ws.rating_versions)
         await _write_topics(conn, v.article_topics, ws.topics)
 
 

@@ -175,6 +175,7 @@ class ViewTables:
     subscriber_comments: Table
     raters: Table
     disciplines: Table
+    rating_versions: Table
 
     def all(self) -> tuple[Table, ...]:
         return (
@@ -185,6 +186,7 @@ class ViewTables:
             self.subscriber_comments,
             self.raters,
             self.disciplines,
+            self.rating_versions,
         )
 
 
@@ -273,6 +275,21 @@ def view_tables(target: MetaData, suffix: str = "") -> ViewTables:
             Column("discipline_key", String(100), primary_key=True),
             Column("name", String(100), nullable=False, unique=True),
             Column("registered_position", BigInteger, nullable=False),
+        ),
+        # Every version of every rating, withdrawals included: a rater's own history.
+        rating_versions=Table(
+            f"rating_versions{suffix}",
+            target,
+            Column("position", BigInteger, primary_key=True, autoincrement=False),
+            Column("rating_id", String(80), nullable=False),
+            Column("rater_id", String(64), nullable=False),
+            Column("article_id", String(64), nullable=False),
+            Column("kind", String(12), nullable=False),  # submitted, revised or withdrawn
+            Column("relevance", Integer, nullable=True),
+            Column("newsworthiness", Integer, nullable=True),
+            Column("comment", Text, nullable=True),
+            Column("recorded_at", UTCDateTime, nullable=False),
+            Index(None, "rater_id", "position"),
         ),
     )
 

@@ -70,6 +70,7 @@ class WorkingSet:
     comments: Rows = field(default_factory=Rows)  # by comment id
     raters: Rows = field(default_factory=Rows)
     disciplines: Rows = field(default_factory=Rows)
+    rating_versions: Rows = field(default_factory=Rows)  # by position
 
 
 @dataclass
@@ -160,6 +161,7 @@ def _apply_to_article(ws: WorkingSet, fact: Fact, event: DomainEvent, article_id
             assert previous is not None, f"withdrawal of unknown rating {rating_id}"
             _add_score(ws, previous, sign=-1)
             ws.ratings.put(rating_id, None)
+            _keep_version(ws, fact, previous, "withdrawn")
         case CommentPosted():
             ws.comments.put(
                 event.comment_id,
@@ -199,6 +201,25 @@ def _rate(ws: WorkingSet, fact: Fact, event: RatingSubmitted | RatingRevised) ->
     }
     ws.ratings.put(event.rating_id, row)
     _add_score(ws, row, sign=1)
+    _keep_version(ws, fact, row, "submitted" if isinstance(event, RatingSubmitted) else "revised")
+
+
+def _keep_version(ws: WorkingSet, fact: Fact, rating: Row, kind: str) -> None:
+    withdrawn = kind == "withdrawn"
+    ws.rating_versions.put(
+        fact.position,
+        {
+            "position": fact.position,
+            "rating_id": rating["rating_id"],
+            "rater_id": rating["rater_id"],
+            "article_id": rating["article_id"],
+            "kind": kind,
+            "relevance": None if withdrawn else rating["relevance"],
+            "newsworthiness": None if withdrawn else rating["newsworthiness"],
+            "comment": None if withdrawn else rating["comment"],
+            "recorded_at": fact.recorded_at,
+        },
+    )
 
 
 def _add_score(ws: WorkingSet, rating: Row, *, sign: int) -> None:
