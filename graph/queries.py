@@ -9,6 +9,7 @@ from sqlalchemy import select
 from strawberry import relay
 from strawberry.types import Info
 
+from graph.audit import AuditQuery
 from graph.ids import BadInput, article_key, decode_cursor, encode_cursor
 from graph.types import Article, Discipline, Me, Rater, Topic
 from ledger import queries
@@ -32,7 +33,7 @@ def _article_id(value: str) -> str:
 
 
 @strawberry.type
-class Query:
+class Query(AuditQuery):
     node: relay.Node | None = relay.node()
 
     @strawberry.field(description="An article as it is now, or as it stood at a time or version.")

@@ -19,6 +19,7 @@ __all__ = [
     "Discipline",
     "DisciplineScore",
     "Me",
+    "MyRating",
     "Rater",
     "RaterComment",
     "SubscriberComment",
@@ -122,11 +123,62 @@ class Rater:
     discipline: Discipline
 
 
+@strawberry.type
+class RatingVersion:
+    kind: str = strawberry.field(description="submitted, revised or withdrawn")
+    relevance: int | None
+    newsworthiness: int | None
+    comment: str | None
+    recorded_at: datetime
+    position: int
+
+
+@strawberry.type(description="One of the caller's ratings, with every version of it.")
+class MyRating:
+    id: strawberry.ID
+    article: Article | None
+    withdrawn: bool
+    relevance: int | None
+    newsworthiness: int | None
+    comment: str | None
+    history: list[RatingVersion]
+
+
 @strawberry.type(description="The caller, as their token says.")
 class Me:
     id: str
     role: str
     rater: Rater | None
+
+    @strawberry.field(description="A rater's own ratings, newest first, withdrawn ones too.")
+    async def ratings(self, info: Info) -> list[MyRating]:
+        if self.rater is None:
+            return []
+        rater_id = str(self.rater.id)
+        found = await info.context.reader.run(lambda conn: queries.rater_ratings(conn, rater_id))
+        articles = await info.context.loaders.articles.load_many([r.article_id for r in found])
+        return [
+            MyRating(
+                id=strawberry.ID(rating.rating_id),
+                article=Article.of(summary) if summary is not None else None,
+                withdrawn=rating.current.kind == "withdrawn",
+                relevance=rating.current.relevance,
+                newsworthiness=rating.current.newsworthiness,
+                comment=rating.current.comment,
+                history=[
+                    RatingVersion(
+                        kind=v.kind,
+                        relevance=v.relevance,
+                        newsworthiness=v.newsworthiness,
+                        comment=v.comment,
+                        recorded_at=v.recorded_at,
+                        position=v.position,
+                    )
+                    for v in rating.versions
+                ],
+            )
+            for rating, summary in zip(found, articles, strict=True)
+        ]
 
 
 @strawberry.type(description="A clinical research article registered for rating.")

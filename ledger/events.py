@@ -114,6 +114,10 @@ class EventRegistry:
             schema_version += 1
         return payload, schema_version
 
+    def classes(self) -> dict[str, type[DomainEvent]]:
+        """The registered event classes by type name."""
+        return dict(self._classes)
+
     def decode(self, name: str, payload: Mapping[str, Any]) -> DomainEvent:
         return self._classes[name].from_payload(payload)
 

@@ -27,6 +27,8 @@ __all__ = [
     "ArticleView",
     "Citation",
     "RaterComment",
+    "RatingHistory",
+    "RatingVersion",
     "SubscriberComment",
     "article_page",
     "article_views",
@@ -37,6 +39,7 @@ __all__ = [
     "load_scores",
     "load_subscriber_comments",
     "load_topics",
+    "rater_ratings",
     "related_articles",
     "topics",
     "view_of",
@@ -369,6 +372,59 @@ async def load_related(
     for row in await conn.execute(query):
         related[row.article_id].append(row.related_id)
     return {article_id: related.get(article_id, []) for article_id in ids}
+
+
+@dataclass(frozen=True)
+class RatingVersion:
+    position: int
+    kind: str  # submitted, revised or withdrawn
+    relevance: int | None
+    newsworthiness: int | None
+    comment: str | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class RatingHistory:
+    """One rating of one article by one rater: every version, the newest last."""
+
+    rating_id: str
+    article_id: str
+    versions: tuple[RatingVersion, ...]
+
+    @property
+    def current(self) -> RatingVersion:
+        return self.versions[-1]
+
+
+async def rater_ratings(
+    conn: AsyncConnection, rater_id: str, *, views: ViewTables = live_views
+) -> list[RatingHistory]:
+    """A rater's ratings, newest first, each with all its versions (one statement)."""
+    table = views.rating_versions
+    query = select(table).where(table.c.rater_id == rater_id).order_by(table.c.position)
+    grouped: dict[str, list[Row]] = {}
+    for row in (await conn.execute(query)).mappings():
+        grouped.setdefault(row["rating_id"], []).append(row)
+    histories = [
+        RatingHistory(
+            rating_id=rating_id,
+            article_id=rows[0]["article_id"],
+            versions=tuple(
+                RatingVersion(
+                    r["position"],
+                    r["kind"],
+                    r["relevance"],
+                    r["newsworthiness"],
+                    r["comment"],
+                    r["recorded_at"],
+                )
+                for r in rows
+            ),
+        )
+        for rating_id, rows in grouped.items()
+    ]
+    return sorted(histories, key=lambda h: h.current.position, reverse=True)
 
 
 async def related_articles(

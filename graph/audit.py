@@ -1,0 +1,263 @@
+"""Auditors' part of the schema: histories, the global log, and verification.
+
+Only auditors may ask. Anyone else gets ``NotAllowed`` before anything is read, so they do
+not learn even whether an article has a history.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated, Any, cast
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from graph.errors import NotAllowed
+from graph.event_data import EventData, event_data
+from graph.ids import BadInput, article_key
+from graph.permissions import Auditors, only
+from ledger import history
+from ledger.articles import stream_id
+from ledger.chain import verify_chain
+from ledger.errors import ValidationFailed
+from ledger.rebuild import verify_projections
+
+__all__ = ["AuditQuery"]
+
+MAX_PAGE = 500
+
+
+@strawberry.type
+class EventActor:
+    id: str
+    role: str
+    name: str | None = strawberry.field(description="A rater's name, while not erased.")
+    discipline: str | None = strawberry.field(description="A rater's discipline.")
+
+
+@strawberry.type(description="One event of the ledger, as stored and chained.")
+class LedgerEvent(relay.Node):
+    position: int
+    stream_id: str
+    stream_version: int
+    type: str
+    schema_version: int
+    recorded_at: datetime
+    actor: EventActor
+    idempotency_key: str | None
+    correlation_id: str
+    causation_id: str | None
+    hash: str
+    previous_hash: str
+    payload: JSON = strawberry.field(description="The payload as JSON, in its current shape.")
+    data: EventData | None = strawberry.field(description="The payload as typed fields.")
+
+    @classmethod
+    def resolve_id(cls, root: LedgerEvent, *, info: Info) -> str:
+        return str(root.position)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        """Events by position, for auditors only: to anyone else they do not exist."""
+        ids = list(node_ids)
+        principal = info.context.principal
+        if principal is None or principal.role != "auditor":
+            return [None] * len(ids)
+        positions = [int(i) for i in ids if i.isdigit()]
+        store = info.context.services.store
+        async with store.engine.connect() as conn:
+            entries = await history.events_at(conn, store, positions)
+        found = {e.position: e for e in await _ledger_events(info, entries)}
+        return [found.get(int(i)) if i.isdigit() else None for i in ids]
+
+
+@strawberry.type
+class LedgerEventConnection(relay.Connection[LedgerEvent]):
+    pass
+
+
+@strawberry.type(description="A page of the global log, for incremental consumers.")
+class LedgerEventsPage:
+    events: list[LedgerEvent]
+    last_position: int = strawberry.field(
+        description="Ask again with `after` set to this to go on."
+    )
+    has_more: bool
+
+
+@strawberry.type
+class ProjectionMismatch:
+    table: str
+    key: str
+    article_id: str | None
+
+
+@strawberry.type(description="The hash chain recomputed and the views compared with a replay.")
+class LedgerVerification:
+    ok: bool
+    checked_events: int
+    head_position: int
+    head_hash: str
+    first_broken_position: int | None
+    broken_reason: str | None
+    projections_match: bool
+    projections_position: int
+    mismatches: list[ProjectionMismatch]
+
+
+HistoryResult = Annotated[
+    LedgerEventConnection | NotAllowed, strawberry.union("ArticleHistoryResult")
+]
+LogResult = Annotated[LedgerEventsPage | NotAllowed, strawberry.union("LedgerEventsResult")]
+VerifyResult = Annotated[LedgerVerification | NotAllowed, strawberry.union("VerifyLedgerResult")]
+
+
+def _page_size(first: int) -> int:
+    if not 0 <= first <= MAX_PAGE:
+        raise BadInput(f"`first` must be from 0 to {MAX_PAGE}", "first")
+    return first
+
+
+def _version_cursor(version: int) -> str:
+    return base64.urlsafe_b64encode(f"history:{version}".encode()).decode()
+
+
+def _after_version(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if not text.startswith("history:"):
+            raise ValueError(text)
+        return int(text.removeprefix("history:"))
+    except (ValueError, binascii.Error, UnicodeError):
+        raise BadInput("`after` is not a cursor this API gave out", "after") from None
+
+
+async def _ledger_events(info: Info, entries: list[history.HistoryEntry]) -> list[LedgerEvent]:
+    actor_ids = [e.event.metadata.actor.id for e in entries]
+    details = await info.context.reader.run(lambda conn: history.actor_details(conn, actor_ids))
+    events = []
+    for entry in entries:
+        event, metadata = entry.event, entry.event.metadata
+        known = details.get(metadata.actor.id) if metadata.actor.role == "rater" else None
+        events.append(
+            LedgerEvent(
+                position=event.position,
+                stream_id=event.stream_id,
+                stream_version=event.stream_version,
+                type=event.type,
+                schema_version=event.schema_version,
+                recorded_at=metadata.recorded_at,
+                actor=EventActor(
+                    id=metadata.actor.id,
+                    role=metadata.actor.role,
+                    name=known.name if known else None,
+                    discipline=known.discipline if known else None,
+                ),
+                idempotency_key=metadata.idempotency_key,
+                correlation_id=metadata.correlation_id,
+                causation_id=metadata.causation_id,
+                hash=event.hash,
+                previous_hash=entry.previous_hash,
+                payload=cast(JSON, dict(event.payload)),
+                data=event_data(event.type, event.payload),
+            )
+        )
+    return events
+
+
+@strawberry.type
+class AuditQuery:
+    @strawberry.field(
+        description="Every event of an article's stream, in order (auditors).",
+        extensions=only(Auditors),
+    )
+    async def article_history(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        first: int = 100,
+        after: str | None = None,
+        types: list[str] | None = None,
+        actor: str | None = None,
+    ) -> HistoryResult:
+        try:
+            article_id = article_key(id, "id")
+        except ValidationFailed as error:
+            raise BadInput(str(error), "id") from None
+        size, after_version = _page_size(first), _after_version(after)
+        store = info.context.services.store
+        entries, more = await info.context.reader.run(
+            lambda conn: history.stream_page(
+                conn,
+                store,
+                stream_id(article_id),
+                after_version=after_version,
+                first=size,
+                types=types,
+                actor_id=actor,
+            )
+        )
+        nodes = await _ledger_events(info, entries)
+        edges = [relay.Edge(cursor=_version_cursor(n.stream_version), node=n) for n in nodes]
+        return LedgerEventConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=more,
+                has_previous_page=after_version > 0,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(
+        description="The global log after a position, in order (auditors). A consumer that "
+        "keeps the last position it saw and asks again never misses or repeats an event.",
+        extensions=only(Auditors),
+    )
+    async def ledger_events(
+        self, info: Info, after: int = 0, first: int = 100, types: list[str] | None = None
+    ) -> LogResult:
+        if after < 0:
+            raise BadInput("`after` is a position: 0 or more", "after")
+        size = _page_size(first)
+        store = info.context.services.store
+        # Read outside the request's snapshot: a consumer polls for what is new.
+        async with store.engine.connect() as conn:
+            entries, more = await history.log_page(
+                conn, store, after_position=after, first=size, types=types
+            )
+        events = await _ledger_events(info, entries)
+        last = events[-1].position if events else after
+        return LedgerEventsPage(events=events, last_position=last, has_more=more)
+
+    @strawberry.field(
+        description="Recompute the hash chain and compare the views with a replay (auditors).",
+        extensions=only(Auditors),
+    )
+    async def verify_ledger(self, info: Info) -> VerifyResult:
+        store = info.context.services.store
+        chain = await verify_chain(store.engine)
+        views = await verify_projections(store)
+        return LedgerVerification(
+            ok=chain.ok and views.ok,
+            checked_events=chain.checked_events,
+            head_position=chain.head_position,
+            head_hash=chain.head_hash,
+            first_broken_position=chain.first_broken_position,
+            broken_reason=chain.reason,
+            projections_match=views.ok,
+            projections_position=views.position,
+            mismatches=[
+                ProjectionMismatch(table=m.table, key=m.key, article_id=m.article_id)
+                for m in views.mismatches
+            ],
+        )
