@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+from cross_web import HTTPException
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
@@ -32,6 +34,13 @@ __all__ = ["create_app"]
 
 
 class EvidenceGraphQL(GraphQL[Context, None]):
+    def parse_json(self, data: str | bytes) -> Any:
+        """Bodies (and GET variables) must be JSON objects: anything else is a 400."""
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict):
+            raise HTTPException(400, 'The request must be a JSON object: {"query": ...}')
+        return parsed
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import os
+import signal
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -196,11 +198,21 @@ def export_events(
         await _require_schema(engine)
         store = EventStore(engine)
         head = await store.head()
-        with (
-            file.open("w", encoding="utf-8") as out,
-            _progress("exporting", max(head.position - after, 0)) as advance,
-        ):
-            return await export_ledger(store, out, after=after, progress=advance)
+        if not 0 <= after <= head.position:
+            raise ValueError(f"--after must be from 0 to the head position {head.position}")
+        # Written aside and moved into place only when complete: a failed export never
+        # leaves a truncated file where a good one was.
+        partial = file.with_name(file.name + ".partial")
+        try:
+            with (
+                partial.open("w", encoding="utf-8") as out,
+                _progress("exporting", head.position - after) as advance,
+            ):
+                report = await export_ledger(store, out, after=after, progress=advance)
+            os.replace(partial, file)
+        finally:
+            partial.unlink(missing_ok=True)
+        return report
 
     report = _with_engine(database, work)
     typer.echo(
@@ -275,6 +287,10 @@ def import_file(
         raise typer.Exit(code=1)
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 @app.command()
 def serve(
     database: DatabaseOption = DEFAULT_DATABASE_URL,
@@ -297,6 +313,8 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = Settings(database_url=database, production=production)
+    # Uvicorn shuts down gracefully on SIGTERM, then re-raises it; a clean stop exits 0.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 

@@ -9,6 +9,7 @@ from graphql import GraphQLError
 from strawberry import relay
 
 from ledger.errors import ValidationFailed
+from ledger.validation import check_identifier
 
 __all__ = ["BadInput", "article_key", "decode_cursor", "encode_cursor"]
 
@@ -27,10 +28,10 @@ def article_key(value: str, field: str = "article_id") -> str:
     try:
         global_id = relay.GlobalID.from_id(value)
     except (ValueError, TypeError):
-        return value  # a plain id; the domain checks its shape
+        return check_identifier(field, value)  # a plain id
     if global_id.type_name != "Article":
         raise ValidationFailed(field, f"is the id of a {global_id.type_name}, not of an Article")
-    return global_id.node_id
+    return check_identifier(field, global_id.node_id)
 
 
 def encode_cursor(position: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from sqlalchemy import select
@@ -34,7 +35,20 @@ def _article_id(value: str) -> str:
 
 @strawberry.type
 class Query(AuditQuery):
-    node: relay.Node | None = relay.node()
+    @strawberry.field(description="Fetches an object given its ID.")
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The ID of the object.")],
+    ) -> relay.Node | None:
+        try:
+            global_id = relay.GlobalID.from_id(id)
+            global_id.resolve_type(info)
+        except ValueError:
+            raise BadInput("`id` is not an id this API gave out", "id") from None
+        if global_id.type_name == "Article":
+            _article_id(id)
+        return await global_id.resolve_node(info, required=False)
 
     @strawberry.field(description="An article as it is now, or as it stood at a time or version.")
     async def article(

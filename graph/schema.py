@@ -42,8 +42,12 @@ def _is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
-@cache
 def build_schema(*, production: bool = False) -> strawberry.Schema:
+    return _schema(production)
+
+
+@cache
+def _schema(production: bool) -> strawberry.Schema:
     """One schema per process and flag: Strawberry's relay fields apply only once."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         CloseReader,

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import insert
 
 from ledger import articles, raters
-from ledger.errors import NotFound, StaleExpectedVersion, WrongExpectedVersion
+from ledger._append import lock_head
+from ledger.errors import DomainError, NotFound, StaleExpectedVersion, WrongExpectedVersion
 from ledger.events import DomainEvent
 from ledger.projections import ProjectionBehind, Projector, advance_checkpoints, catch_up
 from ledger.records import Actor, AppendResult, NewEvent
@@ -374,21 +375,43 @@ class EvidenceLedger:
             if found is not None:
                 return found
         for attempt in range(self.conflict_retries + 1):
+            last = attempt == self.conflict_retries
             try:
-                return await self._attempt(plan, actor, idempotency_key, fingerprint)
+                # The last attempt takes the head before deciding: it cannot lose a race.
+                return await self._attempt(
+                    plan, actor, idempotency_key, fingerprint, pessimistic=last
+                )
             except _Replayed as replayed:
                 return replayed.result
+            except DomainError:
+                # A racing twin with the same key may have committed while we decided: the
+                # refusal is then an answer to a request already done. Give the first answer.
+                if idempotency_key is not None:
+                    found = await self.store.find_append(idempotency_key, fingerprint)
+                    if found is not None:
+                        return found
+                raise
             except WrongExpectedVersion as conflict:
-                if attempt == self.conflict_retries or isinstance(conflict, StaleExpectedVersion):
+                if last or isinstance(conflict, StaleExpectedVersion):
                     raise
             except ProjectionBehind:
+                if last:
+                    raise
                 await catch_up(self.store, self.projector)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(
-        self, plan: Plan, actor: Actor, idempotency_key: str | None, fingerprint: str
+        self,
+        plan: Plan,
+        actor: Actor,
+        idempotency_key: str | None,
+        fingerprint: str,
+        *,
+        pessimistic: bool = False,
     ) -> AppendResult:
         async with self.store.transaction() as tx:
+            if pessimistic:
+                await lock_head(tx.connection)
             decision = await plan(tx)
             result = await tx.append(
                 decision.stream_id,
@@ -400,10 +423,11 @@ class EvidenceLedger:
             )
             if result.replayed:
                 raise _Replayed(result)  # rolls back anything the plan wrote
-            await self.projector.project(tx.connection, result.events)
+            # The checkpoint guard first: never project over a gap in the views.
             await advance_checkpoints(
                 tx.connection, result.last_position, after=result.first_position - 1
             )
+            await self.projector.project(tx.connection, result.events)
         return result
 
     async def _discipline(self, tx: LedgerTransaction, name: str) -> str | None:

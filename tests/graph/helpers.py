@@ -1,0 +1,106 @@
+"""Helpers for the API tests: arranging a ledger through the service layer, and reading answers.
+
+Arranging goes through the use cases (as an editor, raters and subscribers would); what is
+checked goes through HTTP.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from ledger.records import Actor
+from ledger.sample import SAMPLE_ARTICLE_ID
+from tests.graph.conftest import Api
+
+__all__ = [
+    "EDITOR",
+    "SAMPLE_ID",
+    "article_global_id",
+    "assert_no_stack_trace",
+    "citation",
+    "enrol",
+    "ledger_position",
+    "post_comment",
+    "rate",
+    "register",
+]
+
+EDITOR = Actor("test-editor", "editor")
+SAMPLE_ID = SAMPLE_ARTICLE_ID
+
+
+def article_global_id(article_id: str) -> str:
+    """The Relay global id of an article, as the API gives it out."""
+    return base64.b64encode(f"Article:{article_id}".encode()).decode()
+
+
+def citation(title: str, **changes: Any) -> dict[str, Any]:
+    """A complete, valid citation; ``changes`` override single fields."""
+    return {
+        "title": title,
+        "authors": ["Doe J", "Roe R"],
+        "journal": "Journal of Trials",
+        "journal_abbreviation": "J Trials",
+        "published_on": "2023-05-17",
+        "volume": "12",
+        "issue": "3",
+        "pages": "101-110",
+        "doi": None,
+        "pmid": None,
+        "publication_note": None,
+        "study_type": "Randomized controlled trial",
+        "abstract": f"An abstract of {title.lower()}.",
+        **changes,
+    }
+
+
+async def register(api: Api, title: str, topics: list[str], **changes: Any) -> str:
+    """Register an article through the service as an editor; returns its plain id."""
+    result = await api.services.ledger.register_article(
+        citation=citation(title, **changes), topics=topics, actor=EDITOR
+    )
+    return result.stream_id.partition(":")[2]
+
+
+async def enrol(api: Api, rater_id: str, discipline: str, name: str | None = None) -> None:
+    await api.services.ledger.enrol_rater(
+        discipline=discipline, rater_id=rater_id, display_name=name, actor=EDITOR
+    )
+
+
+async def rate(
+    api: Api,
+    article_id: str,
+    rater_id: str,
+    relevance: int,
+    newsworthiness: int,
+    comment: str | None = None,
+) -> None:
+    await api.services.ledger.submit_rating(
+        article_id,
+        rater_id,
+        relevance,
+        newsworthiness,
+        comment,
+        actor=Actor(rater_id, "rater"),
+    )
+
+
+async def post_comment(api: Api, article_id: str, author_id: str, body: str) -> str:
+    """Post a subscriber comment through the service; returns the comment's id."""
+    result = await api.services.ledger.post_comment(
+        article_id, author_id, body, actor=Actor(author_id, "subscriber")
+    )
+    [event] = result.events
+    return str(event.payload["comment_id"])
+
+
+async def ledger_position(api: Api) -> int:
+    """The ledger head's position: it moves with every change, and only then."""
+    return (await api.services.store.head()).position
+
+
+def assert_no_stack_trace(body: str) -> None:
+    for sign in ("Traceback", 'File "', "site-packages", '.py", line'):
+        assert sign not in body, f"a stack trace reached the client: {body[:500]}"

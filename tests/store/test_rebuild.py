@@ -1,0 +1,370 @@
+"""Rebuilding the live views from the log, and proving they equal a replay."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from typer.testing import CliRunner
+
+from graph.cli import app
+from ledger import AppendResult, EventStore, RecordedEvent
+from ledger.projections import checkpoint
+from ledger.rebuild import rebuild, verify_projections
+from ledger.service import EvidenceLedger
+from ledger.store import READ_PAGE
+from ledger.tables import live_views
+from tests.store.ledgers import (
+    EDITOR,
+    bulk_comments,
+    ledger_with_raters,
+    rater,
+    register,
+    subscriber,
+    view,
+    view_tables_dump,
+)
+from tests.store.writers import separate_stores
+
+ARTICLES = ["a1", "a2", "a3", "a4", "a5"]
+RATERS = {
+    **{f"p{n}": "Physician" for n in range(1, 5)},
+    **{f"n{n}": "Nurse" for n in range(1, 4)},
+}
+WRITER_RATERS = [f"w{n}" for n in range(40)]
+BULK = 3000  # enough history that a rebuild takes a while
+
+
+async def populate(store: EventStore) -> EvidenceLedger:
+    """A few articles with ratings, revisions, withdrawals, comments and moderation."""
+    ledger = await ledger_with_raters(
+        store, {**RATERS, **dict.fromkeys(WRITER_RATERS, "Physician")}
+    )
+    for number, article_id in enumerate(ARTICLES, start=1):
+        await register(
+            ledger,
+            article_id,
+            topics=["Back Pain", f"Topic {number % 2}"],
+            published_on=f"202{number}-01-0{number}",
+        )
+        for index, rater_id in enumerate(RATERS):
+            if (index + number) % 3 == 0:
+                continue
+            relevance, newsworthiness = 1 + (index + number) % 7, 1 + (index * number) % 7
+            comment = f"{rater_id} on {article_id}" if index % 2 == 0 else None
+            await ledger.submit_rating(
+                article_id, rater_id, relevance, newsworthiness, comment, actor=rater(rater_id)
+            )
+        posted = await ledger.post_comment(
+            article_id, "s1", f"Comment on {article_id}", actor=subscriber("s1")
+        )
+        await ledger.post_comment(article_id, "s2", "Second thoughts", actor=subscriber("s2"))
+        if number % 2:
+            comment_id = str(posted.events[0].payload["comment_id"])
+            await ledger.hide_comment(article_id, comment_id, "off topic", actor=EDITOR)
+    await ledger.revise_rating("a1", "p2", 7, 7, "Changed my mind", actor=rater("p2"))
+    await ledger.withdraw_rating("a2", "p1", actor=rater("p1"))
+    await ledger.correct_article("a3", {"title": "A corrected title"}, "erratum", actor=EDITOR)
+    await ledger.change_topics("a4", ["Sciatica"], actor=EDITOR)
+    await ledger.retract_article("a5", "misconduct", actor=EDITOR)
+    return ledger
+
+
+async def all_views(engine: AsyncEngine) -> dict[str, object]:
+    views = {}
+    for article_id in ARTICLES:
+        views[article_id] = await view(engine, article_id, include_hidden=True)
+    return views
+
+
+async def test_a_rebuild_reproduces_the_views_it_replaces(
+    store: EventStore, engine: AsyncEngine
+) -> None:
+    await populate(store)
+    views = await all_views(engine)
+    tables = await view_tables_dump(engine)
+    head = await store.head()
+
+    report = await rebuild(store)
+
+    assert (report.events, report.position) == (head.position, head.position)
+    assert report.events_per_second > 0
+    verified = await verify_projections(store)
+    assert verified.ok, verified.mismatches
+    assert verified.position == head.position
+    assert await all_views(engine) == views
+    assert await view_tables_dump(engine) == tables
+    async with engine.connect() as conn:
+        assert await checkpoint(conn) == head.position
+
+
+async def test_a_rebuild_reports_its_progress_up_to_the_head(store: EventStore) -> None:
+    await populate(store)
+    head = await store.head()
+    advanced: list[int] = []
+
+    await rebuild(store, progress=advanced.append)
+
+    assert sum(advanced) == head.position
+
+
+@dataclass
+class Writer:
+    """Keeps rating and commenting through a store of its own until told to stop."""
+
+    ledger: EvidenceLedger
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    ratings: list[AppendResult] = field(default_factory=list)
+    comments: list[AppendResult] = field(default_factory=list)
+
+    async def run(self) -> None:
+        number = 0
+        while not self.stop.is_set():
+            if number < len(WRITER_RATERS) and number % 2 == 0:
+                rater_id = WRITER_RATERS[number]
+                result = await self.ledger.submit_rating(
+                    "a2", rater_id, 1 + number % 7, 7 - number % 7, actor=rater(rater_id)
+                )
+                self.ratings.append(result)
+            else:
+                author = f"writer-{number}"
+                result = await self.ledger.post_comment(
+                    "a3", author, f"Written during the rebuild, #{number}", actor=subscriber(author)
+                )
+                self.comments.append(result)
+            number += 1
+            self.started.set()
+            await asyncio.sleep(0)
+
+
+async def test_a_rebuild_while_a_writer_appends_swaps_in_views_at_the_head(
+    database_url: str, store: EventStore, engine: AsyncEngine
+) -> None:
+    await populate(store)
+    await bulk_comments(store, "a1", BULK)
+    before = await view(engine, "a2")
+    assert before is not None
+    [physician_before] = [s for s in before.discipline_scores if s.discipline == "Physician"]
+
+    async with separate_stores(database_url, 1) as [own_store]:
+        writer = Writer(EvidenceLedger(own_store))
+        task = asyncio.create_task(writer.run())
+        await writer.started.wait()
+        started_at = (await store.head()).position
+        report = await rebuild(store)
+        writer.stop.set()
+        await task
+
+    assert report.position > started_at, "nothing was appended while the rebuild ran"
+    head = await store.head()
+    async with engine.connect() as conn:
+        assert await checkpoint(conn) == head.position
+    verified = await verify_projections(store)
+    assert verified.ok, verified.mismatches
+    assert verified.position == head.position
+
+    after = await view(engine, "a2")
+    assert after is not None
+    [physician_after] = [s for s in after.discipline_scores if s.discipline == "Physician"]
+    assert physician_after.rating_count == physician_before.rating_count + len(writer.ratings)
+    commented = await view(engine, "a3")
+    assert commented is not None
+    bodies = {c.body for c in commented.subscriber_comments}
+    written = {str(result.events[0].payload["body"]) for result in writer.comments if result.events}
+    assert written
+    assert written <= bodies
+
+
+class LetsAWriterInAfterReading(EventStore):
+    """A real store that, once the replay has read the whole log (its last page is empty),
+    lets a writer append before the rebuild goes on: the appends land after the replay and
+    before the swap."""
+
+    def __init__(self, engine: AsyncEngine, writer: Callable[[], Awaitable[None]]) -> None:
+        super().__init__(engine)
+        self.writer = writer
+        self.let_in = False
+
+    async def read_all(self, after: int = 0, limit: int = READ_PAGE) -> list[RecordedEvent]:
+        page = await super().read_all(after, limit)
+        if not page and not self.let_in:
+            self.let_in = True
+            await self.writer()
+        return page
+
+
+async def test_appends_made_after_the_replay_read_the_log_are_caught_up_before_the_swap(
+    database_url: str, store: EventStore, engine: AsyncEngine
+) -> None:
+    await populate(store)
+    before = await view(engine, "a2")
+    assert before is not None
+    written: list[AppendResult] = []
+
+    async with separate_stores(database_url, 1) as [own_store]:
+        other = EvidenceLedger(own_store)
+
+        async def writer() -> None:
+            for rater_id in WRITER_RATERS[:3]:
+                written.append(
+                    await other.submit_rating("a2", rater_id, 7, 7, actor=rater(rater_id))
+                )
+            written.append(await other.post_comment("a2", "s9", "Late", actor=subscriber("s9")))
+
+        report = await rebuild(LetsAWriterInAfterReading(engine, writer))
+
+    head = await store.head()
+    assert [r.last_position for r in written] == list(range(head.position - 3, head.position + 1))
+    assert report.position == head.position
+    async with engine.connect() as conn:
+        assert await checkpoint(conn) == head.position
+    verified = await verify_projections(store)
+    assert verified.ok, verified.mismatches
+    after = await view(engine, "a2")
+    assert after is not None
+    counts = {s.discipline: s.rating_count for s in after.discipline_scores}
+    assert (
+        counts["Physician"]
+        == {s.discipline: s.rating_count for s in before.discipline_scores}["Physician"] + 3
+    )
+    assert [c.body for c in after.subscriber_comments][-1] == "Late"
+
+
+@dataclass(frozen=True)
+class Observation:
+    found: bool
+    physician_ratings: int
+    comments: int
+
+
+async def test_a_reader_during_a_rebuild_never_sees_an_article_missing_or_shrunk(
+    store: EventStore, engine: AsyncEngine
+) -> None:
+    await populate(store)
+    await bulk_comments(store, "a1", BULK)
+    start = await view(engine, "a1")
+    assert start is not None
+    ratings = {s.discipline: s.rating_count for s in start.discipline_scores}["Physician"]
+    comments = len(start.subscriber_comments)
+    observations: list[Observation] = []
+    done = asyncio.Event()
+
+    async def reader() -> None:
+        while not done.is_set():
+            seen = await view(engine, "a1")
+            if seen is None:
+                observations.append(Observation(False, 0, 0))
+            else:
+                counts = {s.discipline: s.rating_count for s in seen.discipline_scores}
+                observations.append(
+                    Observation(True, counts.get("Physician", 0), len(seen.subscriber_comments))
+                )
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(reader())
+    try:
+        await rebuild(store)
+    finally:
+        done.set()
+        await task
+
+    assert len(observations) > 1, "the reader never ran during the rebuild"
+    assert all(o.found for o in observations), "the article went missing"
+    assert min(o.physician_ratings for o in observations) >= ratings
+    assert min(o.comments for o in observations) >= comments
+    assert await view(engine, "a1") == start
+
+
+TAMPERING = [
+    (
+        "discipline_scores",
+        "UPDATE discipline_scores SET relevance_sum = relevance_sum + 1 "
+        "WHERE article_id IN ('a3', 'a4') AND discipline = 'Physician'",
+    ),
+    ("article_views", "UPDATE article_views SET title = 'Tampered' WHERE article_id = 'a3'"),
+    (
+        "article_topics",
+        "INSERT INTO article_topics (article_id, topic, ordinal) VALUES ('a3', 'Forged', 9)",
+    ),
+    ("active_ratings", "UPDATE active_ratings SET comment = 'forged' WHERE article_id = 'a3'"),
+    ("subscriber_comments", "DELETE FROM subscriber_comments WHERE article_id = 'a3'"),
+]
+
+
+@pytest.mark.parametrize(("table", "tampering"), TAMPERING, ids=[t for t, _ in TAMPERING])
+async def test_verify_names_the_first_article_whose_view_was_tampered_with(
+    store: EventStore, engine: AsyncEngine, table: str, tampering: str
+) -> None:
+    await populate(store)
+    tables = await view_tables_dump(engine)
+    async with engine.begin() as conn:
+        assert (await conn.execute(text(tampering))).rowcount >= 1
+
+    report = await verify_projections(store)
+
+    assert not report.ok
+    assert report.first_article == "a3"
+    first = report.mismatches[0]
+    assert (first.table, first.article_id) == (table, "a3")
+    assert first.table in {t.name for t in live_views.all()}
+    if table == "discipline_scores":
+        assert first.live is not None
+        assert first.replayed is not None
+        assert first.live["relevance_sum"] == first.replayed["relevance_sum"] + 1
+        assert {m.article_id for m in report.mismatches} == {"a3", "a4"}
+    if table == "subscriber_comments":
+        assert first.live is None
+        assert first.replayed is not None
+
+    await rebuild(store)
+    again = await verify_projections(store)
+    assert again.ok, again.mismatches
+    assert await view_tables_dump(engine) == tables
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+async def test_the_rebuild_and_verify_commands_report_events_and_positions(
+    database_url: str, store: EventStore, engine: AsyncEngine
+) -> None:
+    await populate(store)
+    head = (await store.head()).position
+    runner = CliRunner()
+
+    rebuilt = await asyncio.to_thread(runner.invoke, app, ["rebuild", "--database", database_url])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    line = re.fullmatch(
+        r"ok: rebuilt from (\d+) events in \d+\.\d\d s \(([\d,]+|inf) events/s\)\n",
+        rebuilt.stdout,
+    )
+    assert line is not None, rebuilt.stdout
+    assert int(line.group(1)) == head
+
+    verified = await asyncio.to_thread(runner.invoke, app, ["verify", "--database", database_url])
+    assert verified.exit_code == 0, verified.output
+    assert verified.stdout.splitlines() == [
+        f"ok: {head} events",
+        f"ok: views equal a replay at position {head}",
+    ]
+
+    async with engine.begin() as conn:
+        await conn.execute(text(TAMPERING[0][1]))
+    tampered = await asyncio.to_thread(runner.invoke, app, ["verify", "--database", database_url])
+    assert tampered.exit_code == 1
+    assert tampered.stdout.splitlines() == [
+        f"ok: {head} events",
+        "views differ from a replay: first at article a3 (table discipline_scores)",
+    ]
+
+    repaired = await asyncio.to_thread(runner.invoke, app, ["rebuild", "--database", database_url])
+    assert repaired.exit_code == 0, repaired.output
+    final = await asyncio.to_thread(runner.invoke, app, ["verify", "--database", database_url])
+    assert final.exit_code == 0, final.output
+    assert final.stdout.splitlines()[-1] == f"ok: views equal a replay at position {head}"
