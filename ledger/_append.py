@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, func, insert, literal, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger._prepare import PreparedAppend
@@ -31,21 +31,94 @@ class LockedHead(NamedTuple):
     recorded_at: datetime | None
 
 
+# Statements are built once, so SQLAlchemy compiles each once: nothing is compiled while
+# the head is held.
+_LOCK_HEAD = (
+    select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at)
+    .where(ledger_head.c.id == HEAD_ID)
+    .with_for_update()
+)
+_VERSION = (
+    select(func.coalesce(func.max(events.c.stream_version), 0).label("version"))
+    .where(events.c.stream_id == bindparam("stream_id"))
+    .subquery()
+)
+# The stream's version, and the append already made under this key (if any).
+_STATE = select(_VERSION.c.version, appends).select_from(
+    _VERSION.outerjoin(appends, appends.c.idempotency_key == bindparam("key"))
+)
+# SQLite: BEGIN IMMEDIATE already holds the write lock, so the head and the state can be
+# read in one statement. (Not on PostgreSQL: a statement that waited for the head's row lock
+# still reads the rest from its snapshot taken before the wait.)
+_STATE_ROW = _STATE.subquery()
+_HEAD_AND_STATE = (
+    select(
+        ledger_head.c.position.label("head_position"),
+        ledger_head.c.hash.label("head_hash"),
+        ledger_head.c.recorded_at.label("head_recorded_at"),
+        _STATE_ROW,
+    )
+    .select_from(ledger_head.join(_STATE_ROW, true()))  # one row joined to one row
+    .where(ledger_head.c.id == HEAD_ID)
+)
+_INSERT_EVENTS = insert(events)
+_INSERT_APPEND = insert(appends)
+_MOVE_HEAD = (
+    update(ledger_head)
+    .where(ledger_head.c.id == HEAD_ID)
+    .values(
+        position=bindparam("head_position"),
+        hash=bindparam("head_hash"),
+        recorded_at=bindparam("head_recorded_at"),
+    )
+)
+_EVENT_COLUMNS = (
+    ("position", "BIGINT"),
+    ("stream_id", "VARCHAR"),
+    ("stream_version", "INTEGER"),
+    ("event_type", "VARCHAR"),
+    ("schema_version", "INTEGER"),
+    ("payload", "TEXT"),
+    ("recorded_at", "TIMESTAMPTZ"),
+    ("actor_id", "VARCHAR"),
+    ("actor_role", "VARCHAR"),
+    ("idempotency_key", "VARCHAR"),
+    ("correlation_id", "VARCHAR"),
+    ("causation_id", "VARCHAR"),
+    ("hash", "VARCHAR"),
+)
+# PostgreSQL: one round trip for any number of events while the head is held. The events go
+# in as one array per column; data-modifying CTEs run even when nothing refers to them.
+_POSTGRES_WRITE = text(
+    "WITH new_events AS (INSERT INTO events ("
+    + ", ".join(name for name, _ in _EVENT_COLUMNS)
+    + ") SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _EVENT_COLUMNS)
+    + ")), new_append AS (INSERT INTO appends (idempotency_key, fingerprint, stream_id,"
+    " first_position, last_position, first_version, last_version, recorded_at)"
+    " SELECT CAST(:key AS VARCHAR), CAST(:fingerprint AS VARCHAR), CAST(:stream AS VARCHAR),"
+    " CAST(:first_position AS BIGINT), CAST(:last_position AS BIGINT),"
+    " CAST(:first_version AS INTEGER), CAST(:last_version AS INTEGER),"
+    " CAST(:head_recorded_at AS TIMESTAMPTZ) WHERE CAST(:key AS VARCHAR) IS NOT NULL)"
+    " UPDATE ledger_head SET position = :head_position, hash = :head_hash,"
+    " recorded_at = :head_recorded_at WHERE id = 1"
+)
+
+
 async def lock_head(conn: AsyncConnection) -> LockedHead:
     """Take the ledger head for this transaction: from here to commit, nobody else appends."""
-    row = (
-        await conn.execute(
-            select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at)
-            .where(ledger_head.c.id == HEAD_ID)
-            .with_for_update()
-        )
-    ).one()
+    row = (await conn.execute(_LOCK_HEAD)).one()
     return LockedHead(row.position, row.hash, row.recorded_at)
 
 
 async def write_append(conn: AsyncConnection, prepared: PreparedAppend) -> AppendResult:
-    head = await lock_head(conn)
-    state = (await conn.execute(_current_state(prepared))).one()
+    params = {"stream_id": prepared.stream_id, "key": prepared.idempotency_key}
+    if conn.dialect.name == "sqlite":
+        state = (await conn.execute(_HEAD_AND_STATE, params)).one()
+        head = LockedHead(state.head_position, state.head_hash, state.head_recorded_at)
+    else:
+        head = await lock_head(conn)
+        state = (await conn.execute(_STATE, params)).one()
     if state.idempotency_key is not None:
         if state.fingerprint != prepared.fingerprint:
             raise IdempotencyKeyReused(state.idempotency_key)
@@ -67,18 +140,6 @@ async def write_append(conn: AsyncConnection, prepared: PreparedAppend) -> Appen
         recorded_at=recorded_at,
         events=tuple(recorded),
     )
-
-
-def _current_state(prepared: PreparedAppend) -> Any:
-    """One statement: the stream's version, and the append already made under this key."""
-    version = (
-        select(func.coalesce(func.max(events.c.stream_version), 0).label("version"))
-        .where(events.c.stream_id == prepared.stream_id)
-        .subquery()
-    )
-    key = prepared.idempotency_key
-    on = appends.c.idempotency_key == (literal(key) if key is not None else None)
-    return select(version.c.version, appends).select_from(version.outerjoin(appends, on))
 
 
 def _replayed(state: Row[Any]) -> AppendResult:
@@ -160,36 +221,43 @@ async def _write(
         _event_row(event, source.payload_json)
         for event, source in zip(recorded, prepared.events, strict=True)
     ]
-    last = recorded[-1]
-    head_values = {
-        "position": last.position,
-        "hash": last.hash,
-        "recorded_at": last.metadata.recorded_at,
+    first, last = recorded[0], recorded[-1]
+    head = {
+        "head_position": last.position,
+        "head_hash": last.hash,
+        "head_recorded_at": last.metadata.recorded_at,
     }
-    append_row = None
-    if prepared.idempotency_key is not None:
-        append_row = {
-            "idempotency_key": prepared.idempotency_key,
-            "fingerprint": prepared.fingerprint,
-            "stream_id": prepared.stream_id,
-            "first_position": recorded[0].position,
-            "last_position": last.position,
-            "first_version": recorded[0].stream_version,
-            "last_version": last.stream_version,
-            "recorded_at": last.metadata.recorded_at,
-        }
-    move_head = update(ledger_head).where(ledger_head.c.id == HEAD_ID).values(**head_values)
+    append = {
+        "key": prepared.idempotency_key,
+        "fingerprint": prepared.fingerprint,
+        "stream": prepared.stream_id,
+        "first_position": first.position,
+        "last_position": last.position,
+        "first_version": first.stream_version,
+        "last_version": last.stream_version,
+    }
     if conn.dialect.name == "postgresql":
-        # One round trip while the lock is held: data-modifying CTEs run even unreferenced.
-        move_head = move_head.add_cte(insert(events).values(rows).cte("new_events"))
-        if append_row is not None:
-            move_head = move_head.add_cte(insert(appends).values(append_row).cte("new_append"))
-        await conn.execute(move_head)
+        columns = {name: [row[name] for row in rows] for name, _ in _EVENT_COLUMNS}
+        await conn.execute(_POSTGRES_WRITE, columns | append | head)
         return
-    await conn.execute(insert(events), rows)
-    if append_row is not None:
-        await conn.execute(insert(appends), [append_row])
-    await conn.execute(move_head)
+    await conn.execute(_INSERT_EVENTS, rows)
+    if prepared.idempotency_key is not None:
+        await conn.execute(
+            _INSERT_APPEND,
+            [
+                {
+                    "idempotency_key": prepared.idempotency_key,
+                    "fingerprint": prepared.fingerprint,
+                    "stream_id": prepared.stream_id,
+                    "first_position": first.position,
+                    "last_position": last.position,
+                    "first_version": first.stream_version,
+                    "last_version": last.stream_version,
+                    "recorded_at": last.metadata.recorded_at,
+                }
+            ],
+        )
+    await conn.execute(_MOVE_HEAD, head)
 
 
 def _event_row(event: RecordedEvent, payload_json: str) -> dict[str, Any]:

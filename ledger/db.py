@@ -50,8 +50,10 @@ def create_engine(url: str | URL, *, echo: bool = False, pool_size: int = 10) ->
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
         return _sqlite_engine(target, echo=echo, pool_size=pool_size)
+    # No pre-ping: it costs a round trip per checkout. A connection found dead is
+    # invalidated by SQLAlchemy (with the rest of the pool) on its first error.
     return create_async_engine(
-        target, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        target, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
     )
 
 

@@ -8,6 +8,7 @@ read; stored rows are never rewritten (they are hashed into the chain).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
@@ -50,8 +51,18 @@ class DomainEvent:
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> DomainEvent:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: _frozen(v) for k, v in payload.items() if k in names})
+        names = _field_names(cls)
+        # Only lists need freezing (JSON has no tuples); other values are passed as they are.
+        return cls(
+            **{k: _frozen(v) if isinstance(v, list) else v for k, v in payload.items() if k in names}
+        )
+
+
+@functools.cache
+def _field_names(cls: type[DomainEvent]) -> frozenset[str]:
+    """The init fields of an event class. ``dataclasses.fields`` walks every attribute on each
+    call, which a replay would do once per event; a class's fields never change."""
+    return frozenset(f.name for f in dataclasses.fields(cls))
 
 
 def _plain(value: Any) -> Any:
