@@ -6,14 +6,17 @@ from collections.abc import AsyncIterator, Callable
 from functools import cache
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
+    ParserCache,
     SchemaExtension,
+    ValidationCache,
+    max_aliases,
+    query_depth_limiter,
 )
 
 from graph.mutations import Mutation
@@ -42,6 +45,12 @@ def _is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+_LIMITS: list[type[ASTValidationRule]] = [
+    query_depth_limiter.create_validator(MAX_DEPTH, None, None),
+    max_aliases.create_validator(MAX_ALIASES),
+]
+
+
 def build_schema(*, production: bool = False) -> strawberry.Schema:
     return _schema(production)
 
@@ -51,8 +60,12 @@ def _schema(production: bool) -> strawberry.Schema:
     """One schema per process and flag: Strawberry's relay fields apply only once."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         CloseReader,
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        # A document seen before is neither parsed nor validated again. The limit rules are
+        # built once: the validation cache is keyed by the rules, and new rule classes per
+        # request would never hit it.
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: AddValidationRules(_LIMITS),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaskErrors(should_mask_error=_is_unexpected, error_message="Unexpected error."),
     ]
