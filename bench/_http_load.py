@@ -1,0 +1,162 @@
+"""The load generator of ``bench.http``, run as its own process so it never shares a core's
+event loop with the server it measures.
+
+    python -m bench._http_load < spec.json > result.json
+
+It reads a ``LoadSpec`` (JSON) on stdin, sends ``warmup`` untimed requests, then up to
+``requests`` timed ones from ``concurrency`` asyncio workers over as many keep-alive
+connections (httpx), stopping early at ``time_limit`` seconds, and writes a ``LoadResult``
+(JSON) on stdout. Each worker sends its next request as soon as its last one is answered
+(a closed loop), cycling over the given GraphQL variables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+__all__ = ["LoadResult", "LoadSpec", "main", "run"]
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    url: str
+    query: str
+    variables: list[dict[str, Any]]  # cycled over, request i gets variables[i % len]
+    concurrency: int
+    requests: int
+    warmup: int
+    time_limit: float  # seconds, of the timed phase
+    server_pid: int | None = None  # whose CPU time to read over the timed phase (Linux)
+
+    @classmethod
+    def from_json(cls, text: str) -> LoadSpec:
+        return cls(**json.loads(text))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    latencies: list[float]  # seconds, of the answered timed requests, in completion order
+    errors: int  # timed requests that failed (not 200, GraphQL errors, or no answer)
+    first_error: str | None
+    seconds: float  # wall time of the timed phase
+    cpu_seconds: float  # the generator's own CPU time in the timed phase
+    server_cpu_seconds: float | None  # the server process's CPU time in the timed phase
+
+    @classmethod
+    def from_json(cls, text: str) -> LoadResult:
+        return cls(**json.loads(text))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies) + self.errors
+
+
+class _Phase:
+    """Hands out request numbers to the workers until the count or the deadline is reached."""
+
+    def __init__(self, requests: int, seconds: float) -> None:
+        self.requests = requests
+        self.deadline = time.perf_counter() + seconds
+        self.issued = 0
+        self.latencies: list[float] = []
+        self.errors = 0
+        self.first_error: str | None = None
+
+    def next(self) -> int | None:
+        if self.issued >= self.requests or time.perf_counter() >= self.deadline:
+            return None
+        self.issued += 1
+        return self.issued - 1
+
+    def failed(self, reason: str) -> None:
+        self.errors += 1
+        if self.first_error is None:
+            self.first_error = reason[:500]
+
+
+def process_cpu(pid: int | None) -> float | None:
+    """User + system CPU seconds of a process, from /proc (None where there is none)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # After the command name: state is field 3, utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _send(client: httpx.AsyncClient, spec: LoadSpec, number: int, phase: _Phase) -> None:
+    body = {"query": spec.query, "variables": spec.variables[number % len(spec.variables)]}
+    started = time.perf_counter()
+    try:
+        response = await client.post(spec.url, json=body)
+        elapsed = time.perf_counter() - started
+        answer = response.json() if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError) as error:
+        phase.failed(f"{type(error).__name__}: {error}")
+        return
+    if answer is None:
+        phase.failed(f"HTTP {response.status_code}: {response.text}")
+    elif answer.get("errors") or not answer.get("data"):
+        phase.failed(json.dumps(answer.get("errors")))
+    else:
+        phase.latencies.append(elapsed)
+
+
+async def _phase(
+    client: httpx.AsyncClient, spec: LoadSpec, requests: int, seconds: float
+) -> _Phase:
+    phase = _Phase(requests, seconds)
+
+    async def worker() -> None:
+        while (number := phase.next()) is not None:
+            await _send(client, spec, number, phase)
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(spec.concurrency):
+            group.create_task(worker())
+    return phase
+
+
+async def run(spec: LoadSpec) -> LoadResult:
+    limits = httpx.Limits(
+        max_connections=spec.concurrency, max_keepalive_connections=spec.concurrency
+    )
+    timeout = httpx.Timeout(max(spec.time_limit, 30.0))
+    async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+        # Untimed: opens the connections and warms the server's caches and pools.
+        await _phase(client, spec, max(spec.warmup, spec.concurrency), spec.time_limit)
+        server = process_cpu(spec.server_pid)
+        cpu, wall = time.process_time(), time.perf_counter()
+        phase = await _phase(client, spec, spec.requests, spec.time_limit)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        server_after = process_cpu(spec.server_pid)
+    server_cpu = None if server is None or server_after is None else server_after - server
+    return LoadResult(phase.latencies, phase.errors, phase.first_error, wall, cpu, server_cpu)
+
+
+def main() -> int:
+    spec = LoadSpec.from_json(sys.stdin.read())
+    result = asyncio.run(run(spec))
+    sys.stdout.write(result.to_json())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
