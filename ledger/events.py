@@ -8,7 +8,6 @@ read; stored rows are never rewritten (they are hashed into the chain).
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
@@ -53,16 +52,20 @@ class DomainEvent:
     def from_payload(cls, payload: Mapping[str, Any]) -> DomainEvent:
         names = _field_names(cls)
         # Only lists need freezing (JSON has no tuples); other values are passed as they are.
-        return cls(
-            **{k: _frozen(v) if isinstance(v, list) else v for k, v in payload.items() if k in names}
-        )
+        items = payload.items()
+        return cls(**{k: _frozen(v) if isinstance(v, list) else v for k, v in items if k in names})
 
 
-@functools.cache
+_FIELD_NAMES: dict[type[DomainEvent], frozenset[str]] = {}
+
+
 def _field_names(cls: type[DomainEvent]) -> frozenset[str]:
     """The init fields of an event class. ``dataclasses.fields`` walks every attribute on each
     call, which a replay would do once per event; a class's fields never change."""
-    return frozenset(f.name for f in dataclasses.fields(cls))
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def _plain(value: Any) -> Any:
