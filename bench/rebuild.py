@@ -9,8 +9,8 @@ peak RSS (``ru_maxrss``) belongs to that measurement alone:
 
 * raw: the events table read in position order, keyset pages of 5000 through SQLAlchemy Core
   on the same kind of engine, ``json.loads`` of each payload (best of two runs);
-* decode: ``EventStore.read_all`` pages of 5000, and each event decoded to its domain class
-  (the read half of a rebuild, without projecting);
+* decode: the log read as a rebuild reads it (``ledger.rebuild.read_window``: windows of
+  ``WINDOW`` events, each decoded to a fact with its domain event), without projecting;
 * rebuild: ``ledger.rebuild.rebuild(EventStore(engine))``; afterwards the live views are
   checked against the generator's running totals.
 
@@ -48,8 +48,7 @@ from bench import _postgres
 from bench._ledger_gen import Generated, check_views, generate, validate
 from ledger import migrate
 from ledger.db import create_engine
-from ledger.projections import Projector
-from ledger.rebuild import rebuild
+from ledger.rebuild import WINDOW, read_window, rebuild
 from ledger.store import EventStore
 from ledger.tables import events
 
@@ -113,12 +112,11 @@ async def _raw_read(engine: AsyncEngine) -> int:
 
 
 async def _decode(engine: AsyncEngine) -> int:
-    store, projector = EventStore(engine), Projector()
+    store = EventStore(engine)
     count, after = 0, 0
-    while page := await store.read_all(after, PAGE):
-        projector.facts(page)
-        count += len(page)
-        after = page[-1].position
+    while window := await read_window(store, after):
+        count += len(window)
+        after = window[-1].position
     return count
 
 
@@ -367,9 +365,9 @@ def table(results: list[SizeResult]) -> list[str]:
 LEGEND = [
     "gen: generating and bulk-inserting the ledger (domain-decided events, sealed and chained).",
     "raw: keyset pages of 5000 via SQLAlchemy Core + json.loads of each payload (best of 2).",
-    "decode: EventStore.read_all pages of 5000 + decoding each event to its domain class.",
+    f"decode: the rebuild's own read, windows of {WINDOW} events decoded to domain events.",
     "rebuild: ledger.rebuild.rebuild(store) into fresh tables, then the swap; swap s: the",
-    "  time from the last replayed window to the end (catch-up, copy into the live views, drop).",
+    "  time from the last replayed window to the end (last writes, catch-up, swap, drop).",
     "RSS+: peak RSS growth of the measuring process (ru_maxrss - VmRSS before the work), MiB.",
     "views: the rebuilt views hold the generator's totals (rows, ratings, hidden, score sums).",
     f"'!' marks a missed target: rebuild >= {TARGET_RATIO:.0%} of raw.",

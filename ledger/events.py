@@ -8,6 +8,7 @@ read; stored rows are never rewritten (they are hashed into the chain).
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
@@ -50,22 +51,36 @@ class DomainEvent:
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> DomainEvent:
-        names = _field_names(cls)
+        names, scalar = _fields_of(cls)
+        if scalar and payload.keys() == names:
+            # Nothing to freeze or leave out: the payload is the arguments as they are.
+            return cls(**payload)
         # Only lists need freezing (JSON has no tuples); other values are passed as they are.
         items = payload.items()
         return cls(**{k: _frozen(v) if isinstance(v, list) else v for k, v in items if k in names})
 
 
-_FIELD_NAMES: dict[type[DomainEvent], frozenset[str]] = {}
+_SCALARS = (str, int, float, bool, type(None))
+_FIELDS: dict[type[DomainEvent], tuple[frozenset[str], bool]] = {}
 
 
-def _field_names(cls: type[DomainEvent]) -> frozenset[str]:
-    """The init fields of an event class. ``dataclasses.fields`` walks every attribute on each
-    call, which a replay would do once per event; a class's fields never change."""
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
-    return names
+def _fields_of(cls: type[DomainEvent]) -> tuple[frozenset[str], bool]:
+    """The init fields of an event class, and whether all of them hold plain scalars (so a
+    payload has no list to freeze). Worked out once per class: ``dataclasses.fields`` walks
+    every attribute on each call, which a replay would do once per event."""
+    known = _FIELDS.get(cls)
+    if known is None:
+        fields = dataclasses.fields(cls)
+        try:
+            hints = typing.get_type_hints(cls)
+        except NameError:  # an annotation that does not resolve here: take the long way
+            hints = {}
+        scalar = all(
+            all(arg in _SCALARS for arg in (typing.get_args(hint) or (hint,)))
+            for hint in (hints.get(f.name) for f in fields)
+        )
+        known = _FIELDS[cls] = (frozenset(f.name for f in fields), scalar)
+    return known
 
 
 def _plain(value: Any) -> Any:

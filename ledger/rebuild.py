@@ -5,31 +5,92 @@ result in, in one transaction that holds the ledger head, so readers see the old
 the new ones and never an empty or half-built one. A verification compares the live views,
 read in one snapshot, with a replay up to exactly that snapshot's checkpoint, so it needs
 no lock and stops no writer.
+
+A replay reads the log in windows, each event straight to a ``Fact`` (no metadata, actor
+or hash is built: the views show none of them). The working set stays in memory from one
+window to the next, within fixed bounds, so the rows hot across windows (an article is
+touched by each of its events, its scores by each rating) are loaded and written once,
+not once a window; rows leave it, written, when their article goes idle or the working set
+is full, and all of it at the end. Reading, folding and writing overlap (``_replay``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
+from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import MetaData, Table, delete, insert, select
+from sqlalchemy import Constraint, MetaData, Table, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
 from ledger._append import lock_head
 from ledger.db import snapshot
+from ledger.errors import UnknownEventTypeStored
+from ledger.events import DomainEvent, EventRegistry
 from ledger.projections import Projector, advance_checkpoints, checkpoint
 from ledger.store import EventStore
 from ledger.tables import ViewTables, ledger_head, live_views, metadata, view_tables
+from ledger.view_fold import Fact, Keys, Rows, WorkingSet, apply, keys_of
 
-__all__ = ["Mismatch", "ProjectionReport", "RebuildReport", "rebuild", "verify_projections"]
+__all__ = [
+    "Mismatch",
+    "ProjectionReport",
+    "RebuildReport",
+    "read_window",
+    "rebuild",
+    "verify_projections",
+]
 
-WINDOW = 5000
+WINDOW = 20_000
+# Events decoded or folded between two turns of the event loop. The other stages of the
+# pipeline move only in those turns (each statement of a write waits for one), so a whole
+# window decoded or folded at a stretch would hold them up for its duration.
+SLICE = 1000
+# What the working set keeps between windows. Articles leave whole (their row, topics,
+# scores, and the ratings and comments held), once IDLE windows have passed without an event
+# of theirs (most never get another: written then, they are not left for the end), or when
+# a part is over its bound, the least recently used first.
+IDLE = 2
+KEPT_ARTICLES = 4000
+KEPT_RATINGS = 30_000
+KEPT_COMMENTS = 6000
+# The cyclic collector's first threshold while a replay runs (see ``_fewer_collections``).
+YOUNG_COLLECTION = 200_000
 MAX_REPORTED = 20
 Progress = Callable[[int], None]
+
+# A window of the log as one JSON document, built by the database: only what the views show
+# of each event, the payload embedded as it is stored (so parsed with the document, at C
+# speed), the time as the UTC text SQLite stores. One value comes back, not a row per event:
+# on SQLite the statement runs without Python's lock, on another core, while this thread
+# folds the window before; on PostgreSQL the server does the work.
+_WINDOW_ROWS = (
+    "SELECT position, stream_version, event_type, schema_version, payload, recorded_at"
+    " FROM events WHERE position > :after AND position <= :upto ORDER BY position LIMIT :limit"
+)
+_WINDOW = {
+    "sqlite": text(
+        "SELECT json_group_array(json_array("
+        "position, stream_version, event_type, schema_version, json(payload), recorded_at))"
+        f" FROM ({_WINDOW_ROWS}) AS w"
+    ),
+    "postgresql": text(
+        "SELECT json_agg(json_build_array("
+        "position, stream_version, event_type, schema_version, payload::json,"
+        " to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'))"
+        f" ORDER BY position)::text FROM ({_WINDOW_ROWS}) AS w"
+    ),
+}
+_LAST_POSITION = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -75,22 +136,21 @@ class ProjectionReport:
 async def rebuild(store: EventStore, *, progress: Progress | None = None) -> RebuildReport:
     started = time.perf_counter()
     async with _fresh_views(store) as fresh:
-        projector = Projector(fresh, store.registry)
-        position = await _replay(store, projector, after=0, upto=None, progress=progress)
+        replay = _Replay(Projector(fresh, store.registry))
+        with _fewer_collections():
+            position = await _replay(store, replay, after=0, upto=None, progress=progress)
+        # The statistics need not wait for the last rows: a sample is a sample.
+        await _together(_flush(store, replay), _analyze(store, fresh))
         async with store.transaction() as tx:
             conn = tx.connection
             await lock_head(conn)  # writers wait from here: catch up, then swap
             while page := await tx.read_all(position, WINDOW):
-                await projector.project(conn, page)
+                await replay.window(conn, replay.projector.facts(page))
                 position = page[-1].position
                 if progress is not None:
                     progress(len(page))
-            for live, new in zip(live_views.all(), fresh.all(), strict=True):
-                await conn.execute(delete(live))
-                names = [column.name for column in live.columns]
-                await conn.execute(
-                    insert(live).from_select(names, select(*(new.c[n] for n in names)))
-                )
+            await replay.flush(conn)
+            await _swap(conn, fresh)
             await advance_checkpoints(conn, position)
     return RebuildReport(position, position, time.perf_counter() - started)
 
@@ -102,9 +162,10 @@ async def verify_projections(
         # The first read fixes the snapshot; the views in it are exactly at this position.
         position = await checkpoint(live_conn)
         head = await live_conn.scalar(select(ledger_head.c.position))
-        await _replay(
-            store, Projector(fresh, store.registry), after=0, upto=position, progress=progress
-        )
+        replay = _Replay(Projector(fresh, store.registry))
+        with _fewer_collections():
+            await _replay(store, replay, after=0, upto=position, progress=progress)
+        await _flush(store, replay)
         mismatches: list[Mismatch] = []
         async with store.engine.connect() as replayed:
             for live, new in zip(live_views.all(), fresh.all(), strict=True):
@@ -117,16 +178,196 @@ async def verify_projections(
     )
 
 
+class _CollectorTuning:
+    """The collector's thresholds before the first replay still running began."""
+
+    running = 0
+    thresholds = gc.get_threshold()
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """A replay keeps each window's objects alive just long enough for the cyclic collector
+    to promote them to the oldest generation, which it then rescans whole for them: a full
+    collection every window or two, a tenth of the replay's time, for objects that
+    reference counting frees anyway. While replays run, the youngest generation is
+    collected less often (the process's thresholds are restored after the last)."""
+    if _CollectorTuning.running == 0:
+        thresholds = _CollectorTuning.thresholds = gc.get_threshold()
+        gc.set_threshold(max(thresholds[0], YOUNG_COLLECTION), *thresholds[1:])
+    _CollectorTuning.running += 1
+    try:
+        yield
+    finally:
+        _CollectorTuning.running -= 1
+        if _CollectorTuning.running == 0:
+            gc.set_threshold(*_CollectorTuning.thresholds)
+
+
+class _Replay:
+    """The projector over a replay: one working set for the whole log, kept within bounds."""
+
+    def __init__(self, projector: Projector) -> None:
+        self.projector = projector
+        self.ws = WorkingSet()
+        self.windows = 0
+        # The articles held, least recently used first, with the window of their last event;
+        # and the ratings and comments of each, which leave with it.
+        self.used: dict[str, int] = {}
+        self.ratings_of: dict[str, set[str]] = {}
+        self.comments_of: dict[str, set[str]] = {}
+
+    def missing(self, facts: Sequence[Fact]) -> tuple[Keys, Keys]:
+        """The keys ``facts`` read, and those of rows to be loaded first."""
+        keys = keys_of(facts)
+        return keys, self.projector.missing(self.ws, keys)
+
+    async def fold(self, facts: Sequence[Fact], keys: Keys) -> WorkingSet:
+        """Fold a window in (its missing rows loaded); returns what leaves, to be written."""
+        ws = self.ws
+        for start in range(0, len(facts), SLICE):
+            for fact in facts[start : start + SLICE]:
+                apply(ws, fact)
+            await asyncio.sleep(0)
+        self.windows += 1
+        self._note(facts)
+        return self._leaving(keys)
+
+    async def window(self, conn: AsyncConnection, facts: Sequence[Fact]) -> None:
+        """Load, fold and write a window, all on ``conn``."""
+        keys, missing = self.missing(facts)
+        await self.projector.load(conn, self.ws, missing)
+        await self.projector.write(conn, await self.fold(facts, keys))
+
+    async def flush(self, conn: AsyncConnection) -> None:
+        """Write every change still held (the working set stays, now as the tables are)."""
+        await self.projector.write(conn, self.ws)
+
+    def _note(self, facts: Sequence[Fact]) -> None:
+        used, window = self.used, self.windows
+        for fact in facts:
+            article_id = getattr(fact.event, "article_id", None)
+            if article_id is None:
+                continue
+            used.pop(article_id, None)
+            used[article_id] = window
+            rating_id = getattr(fact.event, "rating_id", None)
+            if rating_id is not None:
+                self.ratings_of.setdefault(article_id, set()).add(rating_id)
+                continue
+            comment_id = getattr(fact.event, "comment_id", None)
+            if comment_id is not None:
+                self.comments_of.setdefault(article_id, set()).add(comment_id)
+
+    def _leaving(self, keys: Keys) -> WorkingSet:
+        """Take out of the working set what leaves it after a window: rows the window
+        deleted; articles idle for a while, or the least recently used when it is over a
+        bound, each whole; and what the fold never reads again (raters, disciplines, rating
+        versions)."""
+        ws, out = self.ws, WorkingSet()
+        for rows, read, into in (
+            (ws.ratings, keys.ratings, out.ratings),
+            (ws.comments, keys.comments, out.comments),
+        ):
+            # A deleted row is written with its window: a withdrawn rating frees its rater's
+            # place on the article (a unique key), which a later rating may take.
+            rows.take([key for key in read if key in rows.rows and rows.rows[key] is None], into)
+        self._evict(out)
+        out.raters, ws.raters = ws.raters, Rows()
+        out.disciplines, ws.disciplines = ws.disciplines, Rows()
+        out.rating_versions, ws.rating_versions = ws.rating_versions, Rows()
+        return out
+
+    def _evict(self, out: WorkingSet) -> None:
+        """Move articles, with all their rows, ``out``: those idle for ``IDLE`` windows, and,
+        when a part is over its bound, the least recently used until every part is within
+        three quarters of it (so that evictions for room are a few windows apart).
+
+        Rows leave by article, whose rows lie together in every index keyed by it (a rating's
+        id starts with it too): the database touches few pages to take them."""
+        ws = self.ws
+        over = (
+            len(ws.articles) > KEPT_ARTICLES
+            or len(ws.ratings) > KEPT_RATINGS
+            or len(ws.comments) > KEPT_COMMENTS
+        )
+        articles, ratings, comments = len(ws.articles), len(ws.ratings), len(ws.comments)
+        idle = self.windows - IDLE
+        leaving: list[str] = []
+        for article_id, window in self.used.items():
+            if window > idle and (
+                not over
+                or (
+                    articles <= KEPT_ARTICLES * 3 // 4
+                    and ratings <= KEPT_RATINGS * 3 // 4
+                    and comments <= KEPT_COMMENTS * 3 // 4
+                )
+            ):
+                break
+            leaving.append(article_id)
+            articles -= 1
+            ratings -= len(self.ratings_of.get(article_id, ()))
+            comments -= len(self.comments_of.get(article_id, ()))
+        if not leaving:
+            return
+        for article_id in leaving:
+            del self.used[article_id]
+            ws.ratings.take(self.ratings_of.pop(article_id, ()), out.ratings)
+            ws.comments.take(self.comments_of.pop(article_id, ()), out.comments)
+        ws.articles.take(leaving, out.articles)
+        ws.topics.take(leaving, out.topics)
+        gone = set(leaving)
+        ws.scores.take([key for key in ws.scores.rows if key[0] in gone], out.scores)
+
+
 async def _replay(
     store: EventStore,
-    projector: Projector,
+    replay: _Replay,
     *,
     after: int,
     upto: int | None,
     progress: Progress | None,
 ) -> int:
-    """Project the log after ``after`` (up to ``upto``) in windows of their own transactions."""
+    """Project the log after ``after`` (up to ``upto``); returns the position reached. The
+    rows still held are left to write (``_flush``).
+
+    A pipeline: the next window is read while this one is folded, and a window's rows are
+    written (in a transaction of their own) while the next is folded, so the database works
+    while Python decodes and folds. A fold waits for the write before it only when it has
+    rows to load (the write may be putting them back); writes go one at a time, in order.
+    """
     position = after
+    reading: asyncio.Task[list[Fact]] | None = asyncio.create_task(
+        read_window(store, position, upto)
+    )
+    writing: asyncio.Task[None] | None = None
+    try:
+        while reading is not None:
+            facts = await reading
+            reading = None
+            if not facts:
+                break
+            position = facts[-1].position
+            if len(facts) == WINDOW and (upto is None or position < upto):
+                reading = asyncio.create_task(read_window(store, position, upto))
+            keys, missing = replay.missing(facts)
+            if missing:
+                if writing is not None:
+                    await writing  # what it writes may be what is to be loaded
+                async with store.engine.connect() as conn:
+                    await replay.projector.load(conn, replay.ws, missing)
+            leaving = await replay.fold(facts, keys)
+            if writing is not None:
+                await writing  # one write at a time, in order
+            writing = asyncio.create_task(_write(store, replay, leaving))
+            if progress is not None:
+                progress(len(facts))
+        if writing is not None:
+            await writing
+    finally:
+        await _cancelled(reading, writing)
+    # A short window was the end of the log as it stood. The end is confirmed by the store's
+    # own read, with whatever was appended meanwhile.
     while upto is None or position < upto:
         page = await store.read_all(position, WINDOW)
         if upto is not None:
@@ -134,25 +375,183 @@ async def _replay(
         if not page:
             break
         async with store.transaction() as tx:
-            await projector.project(tx.connection, page)
+            await replay.window(tx.connection, replay.projector.facts(page))
         position = page[-1].position
         if progress is not None:
             progress(len(page))
     return position
 
 
+async def _flush(store: EventStore, replay: _Replay) -> None:
+    async with store.transaction() as tx:
+        await replay.flush(tx.connection)
+
+
+async def _together(*steps: Awaitable[None]) -> None:
+    """Run ``steps`` at once; if one fails, stop the others."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        await _cancelled(*tasks)
+
+
+async def _write(store: EventStore, replay: _Replay, leaving: WorkingSet) -> None:
+    async with store.transaction() as tx:
+        await replay.projector.write(tx.connection, leaving)
+
+
+async def _cancelled(*tasks: asyncio.Task[Any] | None) -> None:
+    """Stop the pipeline's tasks still running (on an error), and let them clean up."""
+    running = [task for task in tasks if task is not None and not task.done()]
+    for task in running:
+        task.cancel()
+    for task in running:
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+async def read_window(store: EventStore, after: int = 0, upto: int | None = None) -> list[Fact]:
+    """The next window of the log after ``after`` (and up to ``upto``), as a replay reads it:
+    ``WINDOW`` events at most, as facts."""
+    async with store.engine.connect() as conn:
+        return await _read_facts(conn, store.registry, after, upto)
+
+
+async def _read_facts(
+    conn: AsyncConnection, registry: EventRegistry, after: int, upto: int | None
+) -> list[Fact]:
+    """A window of the log as facts, payloads upcast to their types' current shapes."""
+    document = await conn.scalar(
+        _WINDOW[conn.dialect.name],
+        {"after": after, "upto": _LAST_POSITION if upto is None else upto, "limit": WINDOW},
+    )
+    rows = json.loads(document) if document else []
+    del document  # megabytes, not needed once parsed
+    rows.sort(key=itemgetter(0))  # SQLite's json_group_array keeps the order, unpromised
+    event_classes = registry.classes()
+    classes: dict[str, tuple[type[DomainEvent], int]] = {}
+    facts = []
+    for number, row in enumerate(rows, start=1):
+        if number % SLICE == 0:
+            await asyncio.sleep(0)
+        position, stream_version, name, schema_version, payload, recorded_at = row
+        known = classes.get(name)
+        if known is None:
+            if not registry.is_known(name):
+                raise UnknownEventTypeStored(name, position)
+            known = classes[name] = (event_classes[name], registry.current_version(name))
+        cls, current = known
+        if schema_version != current:
+            payload, _ = registry.upcast(name, schema_version, payload)
+        facts.append(Fact(cls.from_payload(payload), position, stream_version, _utc(recorded_at)))
+    return facts
+
+
+def _utc(stored: str) -> datetime:
+    """The UTC time of the text 'YYYY-MM-DD HH:MM:SS.ffffff' (as ``UTCDateTime`` reads it)."""
+    return datetime.fromisoformat(stored + "+00:00")
+
+
 @asynccontextmanager
 async def _fresh_views(store: EventStore) -> AsyncIterator[ViewTables]:
-    """Empty projection tables of a unique name, dropped again on the way out."""
-    target = MetaData(naming_convention=metadata.naming_convention)
-    fresh = view_tables(target, suffix=f"_replay_{uuid.uuid4().hex[:8]}")
+    """Empty projection tables of a unique name, dropped again on the way out unless swapped
+    in. On PostgreSQL with their indexes: the server keeps them up on its own core while
+    this process folds, rather than build them at the end. (SQLite, which cannot rename
+    an index, gets them in the swap.)"""
+    suffix = f"_replay_{uuid.uuid4().hex[:8]}"
+    target = _fresh_metadata(suffix, store.engine.dialect.name)
+    fresh = view_tables(target, suffix=suffix)
     async with store.transaction() as tx:
-        await tx.connection.run_sync(target.create_all)
+        for table in fresh.all():
+            await tx.connection.execute(CreateTable(table))
+            if tx.connection.dialect.name == "postgresql":
+                for index in table.indexes:
+                    await tx.connection.execute(CreateIndex(index))
     try:
         yield fresh
     finally:
         async with store.transaction() as tx:
-            await tx.connection.run_sync(target.drop_all)
+            await tx.connection.run_sync(target.drop_all)  # only the tables still there
+
+
+def _fresh_metadata(suffix: str, dialect: str) -> MetaData:
+    convention: dict[str, Any] = dict(metadata.naming_convention)
+    if dialect == "sqlite":
+        # SQLite keeps constraint names in the table's own SQL, which a rename keeps: they are
+        # the live names from the start. (Index names are global; see ``_swap``.)
+        convention["live_table"] = lambda _constraint, table: table.name.removesuffix(suffix)
+        for kind in ("pk", "uq", "ck", "fk"):
+            convention[kind] = convention[kind].replace("%(table_name)s", "%(live_table)s")
+    return MetaData(naming_convention=convention)
+
+
+async def _analyze(store: EventStore, fresh: ViewTables) -> None:
+    """PostgreSQL: the fresh tables' statistics, before the head is taken (the planner would
+    otherwise guess at the new live tables), a table to a connection at once."""
+    if store.engine.dialect.name != "postgresql":
+        return
+
+    async def analyze(table: Table) -> None:
+        async with store.transaction() as tx:
+            await tx.connection.exec_driver_sql(f"ANALYZE {_quoted(tx.connection, table)}")
+
+    await _together(*(analyze(table) for table in fresh.all()))
+
+
+async def _swap(conn: AsyncConnection, fresh: ViewTables) -> None:
+    """Replace the live views by the fresh tables, renamed, with the live names for their
+    indexes and constraints too (so the schema is exactly what the migrations made)."""
+    preparer = conn.dialect.identifier_preparer
+    for live, new in zip(live_views.all(), fresh.all(), strict=True):
+        await conn.execute(DropTable(live))
+        await conn.exec_driver_sql(
+            f"ALTER TABLE {_quoted(conn, new)} RENAME TO {_quoted(conn, live)}"
+        )
+        if conn.dialect.name == "sqlite":
+            for index in live.indexes:
+                await conn.execute(CreateIndex(index))
+            continue
+        for old, name in _constraint_names(new, live, preparer.format_constraint):
+            await conn.exec_driver_sql(
+                f"ALTER TABLE {_quoted(conn, live)} RENAME CONSTRAINT {old} TO {name}"
+            )
+        for old, name in _index_names(new, live, preparer.format_index):
+            await conn.exec_driver_sql(f"ALTER INDEX {old} RENAME TO {name}")
+
+
+def _quoted(conn: AsyncConnection, table: Table) -> str:
+    return str(conn.dialect.identifier_preparer.format_table(table))
+
+
+def _constraint_names(
+    new: Table, live: Table, name: Callable[[Constraint], str | None]
+) -> list[tuple[str, str]]:
+    """(fresh name, live name) of each constraint, paired by kind and columns."""
+
+    def by_shape(table: Table) -> dict[tuple[str, tuple[str, ...]], str]:
+        named = {}
+        for constraint in table.constraints:
+            columns = tuple(c.name for c in getattr(constraint, "columns", ()))
+            constraint_name = name(constraint)
+            if constraint_name is not None:
+                named[(type(constraint).__name__, columns)] = constraint_name
+        return named
+
+    fresh_names, live_names = by_shape(new), by_shape(live)
+    assert fresh_names.keys() == live_names.keys(), (new.name, live.name)
+    return [(fresh_names[shape], live_names[shape]) for shape in sorted(live_names)]
+
+
+def _index_names(new: Table, live: Table, name: Callable[[Any], str]) -> list[tuple[str, str]]:
+    """(fresh name, live name) of each index, paired by columns."""
+
+    def by_columns(table: Table) -> dict[tuple[str, ...], str]:
+        return {tuple(c.name for c in index.columns): name(index) for index in table.indexes}
+
+    fresh_names, live_names = by_columns(new), by_columns(live)
+    assert fresh_names.keys() == live_names.keys(), (new.name, live.name)
+    return [(fresh_names[columns], live_names[columns]) for columns in sorted(live_names)]
 
 
 async def _compare(

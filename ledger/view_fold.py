@@ -48,10 +48,19 @@ class Fact:
 
 @dataclass
 class Rows:
-    """Rows of one table by key: ``None`` marks a row known to be absent (or deleted)."""
+    """Rows of one table by key, as the projector knows them.
+
+    ``rows`` holds each known row, ``None`` marking a row known to be absent (or deleted);
+    ``changed`` the keys whose row differs from the table; ``stored`` the keys the table holds
+    a row for, as of the last write. A key the projector never loaded is new to the table:
+    the fold reads only keys that were loaded (``keys_of``), and creates rows only under keys
+    the domain makes new (an article, a rating or comment id, a rater, a discipline, a log
+    position). So a new row is a plain INSERT, and only a stored one needs an upsert.
+    """
 
     rows: dict[Any, Row | None] = field(default_factory=dict)
     changed: set[Any] = field(default_factory=set)
+    stored: set[Any] = field(default_factory=set)
 
     def get(self, key: Any) -> Row | None:
         return self.rows.get(key)
@@ -60,12 +69,43 @@ class Rows:
         self.rows[key] = row
         self.changed.add(key)
 
+    def change(self, key: Any) -> Row:
+        """The row of ``key``, to be changed in place (it must exist)."""
+        row = self.rows.get(key)
+        assert row is not None, f"no row {key!r} to change"
+        self.changed.add(key)
+        return row
+
+    def loaded(self, key: Any, row: Row | None) -> None:
+        """Record what the table holds under ``key`` (``None``: nothing)."""
+        self.rows[key] = row
+        if row is not None:
+            self.stored.add(key)
+
+    def take(self, keys: Iterable[Any], into: Rows | None = None) -> Rows:
+        """Move these keys, with what is known of them, out (``into`` other rows)."""
+        out = Rows() if into is None else into
+        keys = set(keys)
+        rows, pop = self.rows, self.rows.pop
+        out.rows.update((key, pop(key)) for key in keys if key in rows)
+        for mine, theirs in ((self.changed, out.changed), (self.stored, out.stored)):
+            moved = mine & keys
+            mine -= moved
+            theirs |= moved
+        return out
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
 
 @dataclass
 class WorkingSet:
     articles: Rows = field(default_factory=Rows)
-    topics: Rows = field(default_factory=Rows)  # by article id: {"topics": tuple}
-    scores: Rows = field(default_factory=Rows)  # by (article id, discipline)
+    # By article id: {"topics": tuple}. Never loaded: an article's topics are only replaced,
+    # so ``stored`` (set when the article is loaded) is all a write needs to know.
+    topics: Rows = field(default_factory=Rows)
+    # By (article id, discipline); always loaded with the article, all of its disciplines.
+    scores: Rows = field(default_factory=Rows)
     ratings: Rows = field(default_factory=Rows)  # by rating id
     comments: Rows = field(default_factory=Rows)  # by comment id
     raters: Rows = field(default_factory=Rows)
@@ -81,18 +121,32 @@ class Keys:
     ratings: set[str] = field(default_factory=set)
     comments: set[str] = field(default_factory=set)
 
+    def __bool__(self) -> bool:
+        return bool(self.articles or self.ratings or self.comments)
+
 
 def keys_of(facts: Iterable[Fact]) -> Keys:
+    """The keys to load before folding ``facts``. Rows an event creates are new by the domain
+    (a registration creates its article, a submission its rating id, a post its comment id),
+    so neither they nor what later events of the batch read of them are looked up."""
     keys = Keys()
+    created: set[str] = set()
     for fact in facts:
-        article_id = getattr(fact.event, "article_id", None)
-        if article_id is not None:
+        event = fact.event
+        if isinstance(event, ArticleRegistered):
+            created.add(event.article_id)
+            continue
+        article_id = getattr(event, "article_id", None)
+        if article_id is not None and article_id not in created:
             keys.articles.add(article_id)
-        rating_id = getattr(fact.event, "rating_id", None)
-        if rating_id is not None:
-            keys.ratings.add(rating_id)
-        if isinstance(fact.event, CommentHidden | CommentRestored):
-            keys.comments.add(fact.event.comment_id)
+        if isinstance(event, RatingSubmitted):
+            created.add(event.rating_id)
+        elif isinstance(event, RatingRevised | RatingWithdrawn) and event.rating_id not in created:
+            keys.ratings.add(event.rating_id)
+        elif isinstance(event, CommentPosted):
+            created.add(event.comment_id)
+        elif isinstance(event, CommentHidden | CommentRestored) and event.comment_id not in created:
+            keys.comments.add(event.comment_id)
     return keys
 
 
@@ -118,12 +172,15 @@ def apply(ws: WorkingSet, fact: Fact) -> None:
     if isinstance(event, ArticleRegistered):
         _register(ws, fact, event)
         return
-    article = ws.articles.get(article_id)
+    article = ws.articles.rows.get(article_id)
     assert article is not None, f"{event.type_name} for unknown article {article_id}"
-    ws.articles.put(
-        article_id, {**article, "version": fact.stream_version, "updated_at": fact.recorded_at}
-    )
-    _apply_to_article(ws, fact, event, article_id)
+    # Rows belong to the working set alone, so they are changed in place: every event
+    # touches its article, and copying a row of some twenty columns each time would cost
+    # more than the rest of the fold.
+    article["version"] = fact.stream_version
+    article["updated_at"] = fact.recorded_at
+    ws.articles.changed.add(article_id)
+    _apply_to_article(ws, fact, event, article_id, article)
 
 
 def _register(ws: WorkingSet, fact: Fact, event: ArticleRegistered) -> None:
@@ -141,19 +198,10 @@ def _register(ws: WorkingSet, fact: Fact, event: ArticleRegistered) -> None:
     ws.topics.put(event.article_id, {"topics": event.topics})
 
 
-def _apply_to_article(ws: WorkingSet, fact: Fact, event: DomainEvent, article_id: str) -> None:
-    article = ws.articles.get(article_id)
-    assert article is not None
+def _apply_to_article(
+    ws: WorkingSet, fact: Fact, event: DomainEvent, article_id: str, article: Row
+) -> None:
     match event:
-        case ArticleCorrected(changes=changes):
-            corrected = dict(changes)
-            if "authors" in corrected:
-                corrected["authors"] = json.dumps(list(corrected["authors"]), ensure_ascii=False)
-            ws.articles.put(article_id, {**article, **corrected})
-        case ArticleTopicsChanged(topics=topics):
-            ws.topics.put(article_id, {"topics": topics})
-        case ArticleRetracted():
-            ws.articles.put(article_id, {**article, "retracted": True})
         case RatingSubmitted() | RatingRevised():
             _rate(ws, fact, event)
         case RatingWithdrawn(rating_id=rating_id):
@@ -176,14 +224,21 @@ def _apply_to_article(ws: WorkingSet, fact: Fact, event: DomainEvent, article_id
                 },
             )
         case CommentHidden(comment_id=comment_id) | CommentRestored(comment_id=comment_id):
-            comment = ws.comments.get(comment_id)
-            assert comment is not None, f"moderation of unknown comment {comment_id}"
-            hidden = isinstance(event, CommentHidden)
-            ws.comments.put(comment_id, {**comment, "hidden": hidden})
+            ws.comments.change(comment_id)["hidden"] = isinstance(event, CommentHidden)
+        case ArticleCorrected(changes=changes):
+            corrected = dict(changes)
+            if "authors" in corrected:
+                corrected["authors"] = json.dumps(list(corrected["authors"]), ensure_ascii=False)
+            article.update(corrected)
+        case ArticleTopicsChanged(topics=topics):
+            ws.topics.put(article_id, {"topics": topics})
+        case ArticleRetracted():
+            article["retracted"] = True
 
 
 def _rate(ws: WorkingSet, fact: Fact, event: RatingSubmitted | RatingRevised) -> None:
-    previous = ws.ratings.get(event.rating_id)
+    ratings = ws.ratings
+    previous = ratings.rows.get(event.rating_id)
     if previous is not None:
         _add_score(ws, previous, sign=-1)
     row = {
@@ -199,7 +254,7 @@ def _rate(ws: WorkingSet, fact: Fact, event: RatingSubmitted | RatingRevised) ->
         ),
         "rated_at": fact.recorded_at,
     }
-    ws.ratings.put(event.rating_id, row)
+    ratings.put(event.rating_id, row)
     _add_score(ws, row, sign=1)
     _keep_version(ws, fact, row, "submitted" if isinstance(event, RatingSubmitted) else "revised")
 
@@ -224,18 +279,18 @@ def _keep_version(ws: WorkingSet, fact: Fact, rating: Row, kind: str) -> None:
 
 def _add_score(ws: WorkingSet, rating: Row, *, sign: int) -> None:
     key = (rating["article_id"], rating["discipline"])
-    score = ws.scores.get(key) or {
-        "article_id": key[0],
-        "discipline": key[1],
-        "relevance_sum": 0,
-        "newsworthiness_sum": 0,
-        "rating_count": 0,
-    }
-    score = {
-        **score,
-        "relevance_sum": score["relevance_sum"] + sign * rating["relevance"],
-        "newsworthiness_sum": score["newsworthiness_sum"] + sign * rating["newsworthiness"],
-        "rating_count": score["rating_count"] + sign,
-    }
+    scores = ws.scores
+    score = scores.rows.get(key)
+    if score is None:
+        score = {
+            "article_id": key[0],
+            "discipline": key[1],
+            "relevance_sum": 0,
+            "newsworthiness_sum": 0,
+            "rating_count": 0,
+        }
+    score["relevance_sum"] += sign * rating["relevance"]
+    score["newsworthiness_sum"] += sign * rating["newsworthiness"]
+    count = score["rating_count"] = score["rating_count"] + sign
     # A discipline whose last rating is withdrawn has no score row at all, as in a replay.
-    ws.scores.put(key, score if score["rating_count"] > 0 else None)
+    scores.put(key, score if count > 0 else None)
