@@ -25,6 +25,7 @@ from rich.progress import (
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from graph.settings import Limits, Settings
 from ledger.chain import verify_chain
 from ledger.db import DEFAULT_DATABASE_URL, create_engine
 from ledger.errors import LedgerError
@@ -291,6 +292,10 @@ def _exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+def _production_from_environment() -> bool:
+    return os.environ.get("EVIDENCE_LEDGER_ENV", "").strip().lower() == "production"
+
+
 @app.command()
 def serve(
     database: DatabaseOption = DEFAULT_DATABASE_URL,
@@ -301,18 +306,41 @@ def serve(
         typer.Option(
             "--production",
             envvar="EVIDENCE_LEDGER_PRODUCTION",
-            help="Hide GraphiQL and introspection.",
+            help="Hide GraphiQL and introspection (also EVIDENCE_LEDGER_ENV=production).",
         ),
     ] = False,
+    mutations_per_minute: Annotated[
+        int,
+        typer.Option(
+            envvar="EVIDENCE_LEDGER_MUTATIONS_PER_MINUTE",
+            min=0,
+            help="Mutations a bearer token may make per minute (0: no limit).",
+        ),
+    ] = Limits.mutations_per_minute_per_token,
+    address_mutations_per_minute: Annotated[
+        int,
+        typer.Option(
+            envvar="EVIDENCE_LEDGER_ADDRESS_MUTATIONS_PER_MINUTE",
+            min=0,
+            help="Mutations a client address may make per minute (0: no limit).",
+        ),
+    ] = Limits.mutations_per_minute_per_address,
 ) -> None:
     """Migrate, load the sample article into an empty ledger, and serve GraphQL at /graphql."""
     import uvicorn
 
     from graph.app import create_app
-    from graph.settings import Settings
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    settings = Settings(database_url=database, production=production)
+    limits = Limits(
+        mutations_per_minute_per_token=mutations_per_minute,
+        mutations_per_minute_per_address=address_mutations_per_minute,
+    )
+    settings = Settings(
+        database_url=database,
+        production=production or _production_from_environment(),
+        limits=limits,
+    )
     # Uvicorn shuts down gracefully on SIGTERM, then re-raises it; a clean stop exits 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

@@ -7,7 +7,29 @@ from dataclasses import dataclass, field
 from ledger.db import DEFAULT_DATABASE_URL
 from ledger.scores import ScorePolicy
 
-__all__ = ["Settings"]
+__all__ = ["Limits", "Settings"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask of the service; the defaults are at least graphql-armor's.
+
+    Every limit is checked before any resolver runs. ``0`` turns a rate limit off.
+    """
+
+    max_depth: int = 8
+    max_aliases: int = 15
+    max_directives: int = 50
+    max_tokens: int = 1000
+    max_document_chars: int = 15_000
+    # Each field costs 1, multiplied by the page sizes (``first``) of the lists it sits in.
+    max_cost: int = 5000
+    # 0: a JSON array of operations is refused; N: at most N operations per request.
+    max_batch: int = 0
+    max_body_bytes: int = 64 * 1024
+    # Mutations per minute, per bearer token and per client address.
+    mutations_per_minute_per_token: int = 60
+    mutations_per_minute_per_address: int = 600
 
 
 @dataclass(frozen=True)
@@ -21,3 +43,6 @@ class Settings:
     production: bool = False
     max_page_size: int = 100
     default_page_size: int = 20
+    limits: Limits = field(default_factory=Limits)
+    # Origins whose pages may open a WebSocket to the API (same-origin is always allowed).
+    allowed_origins: tuple[str, ...] = ()
