@@ -5,9 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from cross_web import HTTPException
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
@@ -16,12 +14,13 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
-from graph.auth import PrincipalUser, TokenAuthentication, refuse_credentials
-from graph.context import Context, Services
+from graph.auth import TokenAuthentication, refuse_credentials
+from graph.body_limit import BodyLimit
+from graph.context import Services
+from graph.http import EvidenceGraphQL
 from graph.logging import RequestLogging
+from graph.rate_limit import MutationRates
 from graph.schema import build_schema
 from graph.settings import Settings
 from ledger.db import create_engine
@@ -32,24 +31,6 @@ from ledger.service import EvidenceLedger
 from ledger.store import EventStore
 
 __all__ = ["create_app"]
-
-
-class EvidenceGraphQL(GraphQL[Context, None]):
-    def parse_json(self, data: str | bytes) -> Any:
-        """Bodies (and GET variables) must be JSON objects: anything else is a 400."""
-        parsed = super().parse_json(data)
-        if not isinstance(parsed, dict):
-            raise HTTPException(400, 'The request must be a JSON object: {"query": ...}')
-        return parsed
-
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:
-        assert isinstance(request, Request)
-        assert isinstance(response, Response)
-        user = request.user
-        principal = user.principal if isinstance(user, PrincipalUser) else None
-        return Context(request, response, request.app.state.services, principal)
 
 
 async def healthz(request: Request) -> Response:
@@ -79,7 +60,11 @@ def create_app(settings: Settings) -> Starlette:
             await catch_up(store, ledger.projector)
             if settings.load_sample_when_empty and (await store.head()).position == 0:
                 await load_sample(ledger)
-            app.state.services = Services(settings, engine, store, ledger)
+            limits = settings.limits
+            rates = MutationRates.per_minute(
+                limits.mutations_per_minute_per_token, limits.mutations_per_minute_per_address
+            )
+            app.state.services = Services(settings, engine, store, ledger, rates)
             # The schema, SQLAlchemy and Strawberry are long-lived: keep them out of every
             # later full collection, whose pauses otherwise make the latency tail.
             gc.collect()
@@ -89,14 +74,18 @@ def create_app(settings: Settings) -> Starlette:
             await engine.dispose()
 
     graphql = EvidenceGraphQL(
-        build_schema(production=settings.production),
+        settings,
+        schema=build_schema(production=settings.production, limits=settings.limits),
         graphql_ide=None if settings.production else "graphiql",
         allow_queries_via_get=True,
+        # No subscriptions yet; when they come, only these foreign origins may connect.
+        allowed_origins=settings.allowed_origins,
     )
     return Starlette(
         routes=[Route("/healthz", healthz), Route("/graphql", graphql)],
         middleware=[
             Middleware(RequestLogging),
+            Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes),
             Middleware(
                 AuthenticationMiddleware, backend=TokenAuthentication(), on_error=refuse_credentials
             ),

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
+from graph.rate_limit import MutationRates
 from graph.settings import Settings
 from ledger import queries
 from ledger.db import snapshot
@@ -36,6 +37,7 @@ class Services:
     engine: AsyncEngine
     store: EventStore
     ledger: EvidenceLedger
+    mutation_rates: MutationRates
 
 
 class Reader:

@@ -6,27 +6,24 @@ from collections.abc import AsyncIterator, Callable
 from functools import cache
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
-    DisableIntrospection,
-    MaskErrors,
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
     ValidationCache,
-    max_aliases,
-    query_depth_limiter,
 )
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types.execution import ExecutionContext
 
+from graph.guards import Admission, ErrorCodes, MaskUnexpected, code_errors, log_unexpected
+from graph.limits import validation_rules
 from graph.mutations import Mutation
 from graph.queries import Query
+from graph.settings import Limits
 
 __all__ = ["build_schema"]
-
-MAX_DEPTH = 8
-MAX_ALIASES = 15
-MAX_TOKENS = 1000
 
 
 class CloseReader(SchemaExtension):
@@ -39,25 +36,23 @@ class CloseReader(SchemaExtension):
             await context.reader.close()
 
 
-def _is_unexpected(error: GraphQLError) -> bool:
-    """Mask everything but errors raised on purpose (GraphQL's own and ``BadInput``)."""
-    original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+class EvidenceSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        code_errors(errors)
+        # Refusals are the client's business; only what was not meant to happen is logged.
+        log_unexpected(errors, execution_context)
 
 
-_LIMITS: list[type[ASTValidationRule]] = [
-    query_depth_limiter.create_validator(MAX_DEPTH, None, None),
-    max_aliases.create_validator(MAX_ALIASES),
-]
-
-
-def build_schema(*, production: bool = False) -> strawberry.Schema:
-    return _schema(production)
+def build_schema(*, production: bool = False, limits: Limits | None = None) -> strawberry.Schema:
+    return _schema(production, limits or Limits())
 
 
 @cache
-def _schema(production: bool) -> strawberry.Schema:
-    """One schema per process and flag: Strawberry's relay fields apply only once."""
+def _schema(production: bool, limits: Limits) -> strawberry.Schema:
+    """One schema per process and configuration: Strawberry's relay fields apply only once."""
+    rules = validation_rules(limits, production=production)
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         CloseReader,
         # A document seen before is neither parsed nor validated again. The limit rules are
@@ -65,10 +60,15 @@ def _schema(production: bool) -> strawberry.Schema:
         # request would never hit it.
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
-        lambda: AddValidationRules(_LIMITS),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaskErrors(should_mask_error=_is_unexpected, error_message="Unexpected error."),
+        lambda: AddValidationRules(rules),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        ErrorCodes,
+        Admission,
+        MaskUnexpected,
     ]
-    if production:
-        extensions.append(DisableIntrospection)
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return EvidenceSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=True),
+    )

@@ -53,63 +53,120 @@ def bad_user_input(response: httpx.Response, argument: str | None = None) -> dic
 
 # -- the HTTP request itself ----------------------------------------------------------------
 
+GRAPHQL_RESPONSE = "application/graphql-response+json"
 
+
+def refused_request(response: httpx.Response, accept: str, code: str) -> None:
+    """A request that is not a well-formed GraphQL request, answered as the spec says.
+
+    ``application/graphql-response+json``: 400 and no ``data``. ``application/json``: 200
+    with ``errors`` (the spec's rule for older clients). Both: a coded error, no trace.
+    """
+    assert response.status_code == (400 if accept == GRAPHQL_RESPONSE else 200), response.text
+    assert response.headers["content-type"].startswith(accept)
+    assert_no_stack_trace(response.text)
+    payload = response.json()
+    assert "data" not in payload, payload
+    [error] = payload["errors"]
+    assert error["extensions"]["code"] == code, error
+    assert error["message"].strip()
+
+
+ACCEPTS = [GRAPHQL_RESPONSE, "application/json"]
+
+
+@pytest.mark.parametrize("accept", ACCEPTS)
 @pytest.mark.parametrize(
     "body",
-    ["{not json", '{"query": "{ topics { name } }"', "", "\xff\xfe", "{'query': '{ me { id } }'}"],
-    ids=["broken", "unterminated", "empty", "not-utf8", "single-quotes"],
+    ["{not json", '{"query": "{ topics { name } }"', "\xff\xfe", "{'query': '{ me { id } }'}"],
+    ids=["broken", "unterminated", "not-utf8", "single-quotes"],
 )
-async def test_a_malformed_json_body_is_a_400(raw: httpx.AsyncClient, body: str) -> None:
-    response = await raw.post(
-        "/graphql", content=body.encode("latin-1"), headers={"content-type": "application/json"}
-    )
-
-    assert response.status_code == 400
-    assert_clear_client_error(response)
-
-
-@pytest.mark.parametrize(
-    "body",
-    ['"{ topics { name } }"', "5", "null", "true", '[{"query": "{ topics { name } }"}]'],
-    ids=["string", "number", "null", "boolean", "batch"],
-)
-async def test_a_json_body_that_is_not_an_operation_is_a_400(
-    raw: httpx.AsyncClient, body: str
+async def test_a_malformed_json_body_is_refused(
+    raw: httpx.AsyncClient, body: str, accept: str
 ) -> None:
     response = await raw.post(
-        "/graphql", content=body, headers={"content-type": "application/json"}
+        "/graphql",
+        content=body.encode("latin-1"),
+        headers={"content-type": "application/json", "accept": accept},
     )
 
-    assert response.status_code == 400
-    assert_clear_client_error(response)
+    refused_request(response, accept, "INVALID_JSON")
 
 
+@pytest.mark.parametrize("accept", ACCEPTS)
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("", "BAD_REQUEST"),
+        ('"{ topics { name } }"', "BAD_REQUEST"),
+        ("5", "BAD_REQUEST"),
+        ("null", "BAD_REQUEST"),
+        ("true", "BAD_REQUEST"),
+        ('[{"query": "{ topics { name } }"}]', "BATCHING_DISABLED"),
+    ],
+    ids=["empty", "string", "number", "null", "boolean", "batch"],
+)
+async def test_a_json_body_that_is_not_an_operation_is_refused(
+    raw: httpx.AsyncClient, body: str, code: str, accept: str
+) -> None:
+    response = await raw.post(
+        "/graphql", content=body, headers={"content-type": "application/json", "accept": accept}
+    )
+
+    refused_request(response, accept, code)
+
+
+@pytest.mark.parametrize("accept", ACCEPTS)
 @pytest.mark.parametrize(
     "body",
-    [{}, {"query": 5}, {"query": "{ topics { name } }", "variables": [1]}],
-    ids=["no-query", "query-not-text", "variables-not-an-object"],
+    [
+        {},
+        {"query": 5},
+        {"query": "{ topics { name } }", "variables": [1]},
+        {"query": "{ topics { name } }", "operationName": 3},
+        {"query": "{ topics { name } }", "extensions": "x"},
+    ],
+    ids=["no-query", "query-not-text", "variables-not-an-object", "name-not-text", "extensions"],
 )
-async def test_an_operation_of_the_wrong_shape_is_a_400(
-    raw: httpx.AsyncClient, body: dict[str, Any]
+async def test_an_operation_of_the_wrong_shape_is_refused(
+    raw: httpx.AsyncClient, body: dict[str, Any], accept: str
 ) -> None:
-    response = await raw.post("/graphql", json=body)
+    response = await raw.post("/graphql", json=body, headers={"accept": accept})
 
-    assert response.status_code == 400
-    assert_clear_client_error(response)
+    refused_request(response, accept, "BAD_REQUEST")
 
 
 @pytest.mark.parametrize(
-    "content_type",
-    ["text/plain", "application/x-www-form-urlencoded", "application/xml", None],
+    ("content_type", "status"),
+    [
+        # Simple content types a page may send cross-site: refused as possible forgeries.
+        ("text/plain", 400),
+        ("application/x-www-form-urlencoded", 400),
+        (None, 400),
+        ("application/xml", 415),
+        ("application/json; charset=latin-1", 415),
+    ],
 )
 async def test_a_wrong_content_type_is_a_4xx(
-    raw: httpx.AsyncClient, content_type: str | None
+    raw: httpx.AsyncClient, content_type: str | None, status: int
 ) -> None:
     headers = {"content-type": content_type} if content_type else {}
 
     response = await raw.post("/graphql", content=b"{ topics { name } }", headers=headers)
 
+    assert response.status_code == status
     assert_clear_client_error(response)
+
+
+async def test_a_client_that_accepts_neither_media_type_gets_a_406(
+    raw: httpx.AsyncClient,
+) -> None:
+    response = await raw.post(
+        "/graphql", json={"query": "{ topics { name } }"}, headers={"accept": "text/csv"}
+    )
+
+    assert response.status_code == 406
+    assert response.json()["errors"][0]["extensions"]["code"] == "NOT_ACCEPTABLE"
 
 
 async def test_a_graphql_syntax_error_is_an_error_not_a_crash(raw: httpx.AsyncClient) -> None:
