@@ -78,7 +78,9 @@ def create_app(settings: Settings) -> Starlette:
         schema=build_schema(production=settings.production, limits=settings.limits),
         graphql_ide=None if settings.production else "graphiql",
         allow_queries_via_get=True,
-        # No subscriptions yet; when they come, only these foreign origins may connect.
+        # No subscriptions yet: /graphql is an HTTP route only, so every WebSocket handshake
+        # is refused. When they come, only these foreign origins may connect.
+        subscription_protocols=(),
         allowed_origins=settings.allowed_origins,
     )
     return Starlette(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,11 +54,19 @@ class Api:
         return issued.token
 
 
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Api]:
+    """The service on ``settings``, its lifespan run, and a client of it."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        # A crash reaches the client as the 500 a real server sends, not as an exception.
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield Api(app, client)
+
+
 @pytest.fixture
 async def api(database_url: str) -> AsyncIterator[Api]:
     """The service with the sample article loaded, as `serve` starts it."""
-    app = create_app(Settings(database_url=database_url))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield Api(app, client)
+    async with running(Settings(database_url=database_url)) as started:
+        yield started

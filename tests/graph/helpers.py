@@ -7,7 +7,11 @@ checked goes through HTTP.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from sqlalchemy import event
 
 from ledger.records import Actor
 from ledger.sample import SAMPLE_ARTICLE_ID
@@ -19,6 +23,7 @@ __all__ = [
     "article_global_id",
     "assert_no_stack_trace",
     "citation",
+    "counting_statements",
     "enrol",
     "ledger_position",
     "post_comment",
@@ -104,3 +109,18 @@ async def ledger_position(api: Api) -> int:
 def assert_no_stack_trace(body: str) -> None:
     for sign in ("Traceback", 'File "', "site-packages", '.py", line'):
         assert sign not in body, f"a stack trace reached the client: {body[:500]}"
+
+
+@contextmanager
+def counting_statements(api: Api) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = api.services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

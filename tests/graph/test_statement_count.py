@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-
-from sqlalchemy import event
 
 from ledger.tokens import issue_token
 from tests.graph.conftest import Api
-from tests.graph.helpers import enrol, post_comment, rate, register
+from tests.graph.helpers import counting_statements, enrol, post_comment, rate, register
 
 # Everything a list page can ask of each article, nested.
 ARTICLES = """
@@ -46,21 +42,6 @@ MOST_STATEMENTS = 10
 HUBS = 3  # old articles (outside every page) that every page's related articles point at
 ARTICLES_IN_LEDGER = 55
 RATERS = ("nurse-1", "nurse-2", "physician-1")
-
-
-@contextmanager
-def counting_statements(api: Api) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    engine = api.services.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 async def many_articles_with_everything(api: Api) -> None:
