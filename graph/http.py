@@ -35,6 +35,7 @@ from strawberry.types.graphql import OperationType
 from graph.auth import PrincipalUser
 from graph.context import Context
 from graph.guards import is_unexpected
+from graph.limits import count_tokens
 from graph.settings import Settings
 
 __all__ = [
@@ -307,6 +308,13 @@ class EvidenceGraphQL(GraphQL[Context, None]):
                 None,
                 "DOCUMENT_TOO_LARGE",
                 f"The document has {len(query)} characters; the limit is {limit}.",
+            )
+        # A document far over the token limit is refused without the cost of parsing it.
+        if count_tokens(query) > self.settings.limits.max_tokens:
+            raise Refusal(
+                None,
+                "TOKEN_LIMIT_EXCEEDED",
+                f"The document has more than {self.settings.limits.max_tokens} tokens.",
             )
         return GraphQLRequestData(
             query=query, variables=variables, operation_name=name, extensions=extensions

@@ -8,17 +8,15 @@ from functools import cache
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
-    AddValidationRules,
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.execution import ExecutionContext
 
 from graph.guards import Admission, ErrorCodes, MaskUnexpected, code_errors, log_unexpected
-from graph.limits import validation_rules
+from graph.limits import LimitsFirst, validation_rules
 from graph.mutations import Mutation
 from graph.queries import Query
 from graph.settings import Limits
@@ -59,8 +57,7 @@ def _schema(production: bool, limits: Limits) -> strawberry.Schema:
         # built once: the validation cache is keyed by the rules, and new rule classes per
         # request would never hit it.
         lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
-        lambda: AddValidationRules(rules),
+        lambda: LimitsFirst(rules, maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         ErrorCodes,
         Admission,

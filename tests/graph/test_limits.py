@@ -76,9 +76,9 @@ def directives(count: int) -> str:
 
 
 def tokens(count: int) -> str:
-    """A document of ``count`` tokens, the end of the document counted as one (graphql-core).
+    """A document of ``count`` tokens.
 
-    ``{ ledgerEvents ( types : [`` ... ``] ) { __typename } }`` is 11 tokens, the end 1.
+    ``{ ledgerEvents ( types : [`` and ``] ) { __typename } }`` are 12 tokens.
     """
     strings = " ".join(['"t"'] * (count - 12))
     return f"{{ ledgerEvents(types: [{strings}]) {{ __typename }} }}"
