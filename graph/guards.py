@@ -13,13 +13,17 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import (
+    DocumentNode,
     FragmentDefinitionNode,
     GraphQLError,
     GraphQLSyntaxError,
     OperationDefinitionNode,
+    StringValueNode,
+    Visitor,
+    visit,
 )
+from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types.execution import ExecutionContext
 from strawberry.types.graphql import OperationType
@@ -96,15 +100,57 @@ def _refuse(execution_context: ExecutionContext, error: GraphQLError) -> None:
     execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
 
 
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def _nul_refusal(execution_context: ExecutionContext) -> GraphQLError | None:
+    """Text with a NUL character: PostgreSQL holds none, so no backend takes it.
+
+    Checked here once for every argument (filters included), in the variables and in the
+    document's string literals (``\u0000``), rather than in each resolver.
+    """
+    query = execution_context.query or ""
+    in_document = ("\x00" in query or "\\u0000" in query) and any(
+        "\x00" in node.value for node in _string_values(execution_context.graphql_document)
+    )
+    if not in_document and not _holds_nul(execution_context.variables):
+        return None
+    return GraphQLError(
+        "Text must not contain the NUL character (U+0000).",
+        extensions={"code": "BAD_USER_INPUT"},
+    )
+
+
+def _string_values(document: DocumentNode | None) -> list[StringValueNode]:
+    found: list[StringValueNode] = []
+
+    class Strings(Visitor):
+        def enter_string_value(self, node: StringValueNode, *_: object) -> None:
+            found.append(node)
+
+    if document is not None:
+        visit(document, Strings())
+    return found
+
+
 class Admission(SchemaExtension):
-    """The cost limit and the mutation rate, when the variables are known and nothing ran."""
+    """NUL characters, the cost and the mutation rate: with the variables known, before any run."""
 
     def on_execute(self) -> Iterator[None]:
         execution_context = self.execution_context
         context: Context | None = execution_context.context
         if context is not None:
-            refusal = self._cost_refusal(execution_context, context) or self._rate_refusal(
-                execution_context, context
+            refusal = (
+                _nul_refusal(execution_context)
+                or self._cost_refusal(execution_context, context)
+                or self._rate_refusal(execution_context, context)
             )
             if refusal is not None:
                 _refuse(execution_context, refusal)

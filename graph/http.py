@@ -3,10 +3,11 @@
 - Media types: ``application/graphql-response+json`` when the client asks for it,
   ``application/json`` otherwise (also for ``*/*`` and no Accept at all); 406 when it
   accepts neither.
-- A request that is not a well-formed GraphQL request (bad JSON, a parameter of the wrong
-  type, a document that does not parse or validate, variables that do not coerce) is a 400
-  without ``data`` for ``application/graphql-response+json``, and a 200 with ``errors``
-  for ``application/json``, as the specification's compatibility rules ask.
+- A request that is not a well-formed GraphQL-over-HTTP request (not JSON, a parameter of
+  the wrong type, no query) is a 400. A document that does not parse or validate, or whose
+  variables do not coerce, is a 400 without ``data`` for
+  ``application/graphql-response+json`` and a 200 with ``errors`` for ``application/json``,
+  as the specification's compatibility rules ask.
 - CSRF prevention as Apollo Server does it: an operation must arrive in a request a browser
   would preflight (a non-simple content type, or a non-empty preflight header); GET is only
   for queries.
@@ -65,8 +66,8 @@ PREFLIGHT_HEADERS = (
 class Refusal(HTTPException):
     """A request refused before GraphQL runs.
 
-    ``status`` None: a request that is not a well-formed GraphQL request, whose status
-    depends on the media type (400, or 200 for ``application/json``).
+    ``status`` None: a document refused as a parse or validation error would be, whose
+    status depends on the media type (400, or 200 for ``application/json``).
     """
 
     def __init__(
@@ -235,7 +236,7 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         try:
             return json.loads(data)
         except (ValueError, UnicodeDecodeError):
-            raise Refusal(None, "INVALID_JSON", "The request body is not JSON in UTF-8.") from None
+            raise Refusal(400, "INVALID_JSON", "The request body is not JSON in UTF-8.") from None
 
     def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
         parsed: dict[str, Any] = dict(params)
@@ -244,7 +245,7 @@ class EvidenceGraphQL(GraphQL[Context, None]):
                 try:
                     parsed[name] = json.loads(parsed[name])
                 except ValueError:
-                    raise Refusal(None, "BAD_REQUEST", f"`{name}` must be a JSON object.") from None
+                    raise Refusal(400, "BAD_REQUEST", f"`{name}` must be a JSON object.") from None
         return parsed
 
     async def parse_http_body(
@@ -271,29 +272,27 @@ class EvidenceGraphQL(GraphQL[Context, None]):
                 )
             body = await request.get_body()
             if not body.strip():
-                raise Refusal(
-                    None, "BAD_REQUEST", 'The request body is empty: send {"query": ...}.'
-                )
+                raise Refusal(400, "BAD_REQUEST", 'The request body is empty: send {"query": ...}.')
             data = self.parse_json(body)
         if isinstance(data, list):
             limit = self.settings.limits.max_batch
             if limit == 0:
                 raise Refusal(
-                    None, "BATCHING_DISABLED", "Send one operation per request, not a list."
+                    400, "BATCHING_DISABLED", "Send one operation per request, not a list."
                 )
             if len(data) > limit or not data:
-                raise Refusal(None, "BATCH_TOO_LARGE", f"A batch holds 1 to {limit} operations.")
+                raise Refusal(400, "BATCH_TOO_LARGE", f"A batch holds 1 to {limit} operations.")
             return [self._operation(item) for item in data]
         return self._operation(data)
 
     def _operation(self, data: Any) -> GraphQLRequestData:
         if not isinstance(data, dict):
-            raise Refusal(None, "BAD_REQUEST", 'The request must be a JSON object: {"query": ...}.')
+            raise Refusal(400, "BAD_REQUEST", 'The request must be a JSON object: {"query": ...}.')
         query, variables, name, extensions = (
             data.get(key) for key in ("query", "variables", "operationName", "extensions")
         )
         if query is None:
-            raise Refusal(None, "BAD_REQUEST", "The request has no `query`.")
+            raise Refusal(400, "BAD_REQUEST", "The request has no `query`.")
         for value, kind, label in (
             (query, str, "`query` must be a string"),
             (variables, dict, "`variables` must be an object"),
@@ -301,7 +300,7 @@ class EvidenceGraphQL(GraphQL[Context, None]):
             (extensions, dict, "`extensions` must be an object"),
         ):
             if value is not None and not isinstance(value, kind):
-                raise Refusal(None, "BAD_REQUEST", f"{label}.")
+                raise Refusal(400, "BAD_REQUEST", f"{label}.")
         limit = self.settings.limits.max_document_chars
         if len(query) > limit:
             raise Refusal(
@@ -345,7 +344,7 @@ class EvidenceGraphQL(GraphQL[Context, None]):
                     ) from None
                 raise Refusal(400, "OPERATION_NOT_SUPPORTED", error.reason) from None
             if isinstance(cause, CannotGetOperationTypeError):
-                raise Refusal(None, "OPERATION_RESOLUTION_FAILURE", error.reason) from None
+                raise Refusal(400, "OPERATION_RESOLUTION_FAILURE", error.reason) from None
             raise
 
     # -- the answer --------------------------------------------------------------------------
@@ -391,5 +390,4 @@ def _as_refusal(error: HTTPException) -> Refusal:
     codes = {405: "METHOD_NOT_ALLOWED", 404: "NOT_FOUND", 415: "UNSUPPORTED_MEDIA_TYPE"}
     code = codes.get(error.status_code, "BAD_REQUEST")
     headers = {"Allow": "GET, POST"} if error.status_code == 405 else None
-    status = None if error.status_code == 400 else error.status_code
-    return Refusal(status, code, error.reason, headers)
+    return Refusal(error.status_code, code, error.reason, headers)

@@ -47,6 +47,13 @@ class PreparedAppend:
     fingerprint: str
 
 
+# PostgreSQL can hold no NUL character in text or JSON; SQLite could. Refused on both, so the
+# backends behave alike. In canonical JSON a NUL is the escape \u0000 after an even number of
+# backslashes (an odd number is a literal backslash followed by the text "u0000").
+_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+_NO_NUL = "text must not contain the NUL character (U+0000)"
+
+
 def prepare_append(
     registry: EventRegistry,
     stream_id: object,
@@ -100,6 +107,8 @@ def _prepare_event(registry: EventRegistry, event: NewEvent) -> PreparedEvent:
         payload_json = canonical_json(event.payload)
     except (TypeError, ValueError, RecursionError) as error:
         raise UnserialisablePayload(event.type, str(error)) from None
+    if "\\u0000" in payload_json and _ESCAPED_NUL.search(payload_json):
+        raise UnserialisablePayload(event.type, _NO_NUL)
     version = event.schema_version or registry.current_version(event.type)
     return PreparedEvent(event.type, version, payload_json)
 
@@ -109,6 +118,8 @@ def _check_text(field: str, value: object) -> None:
         raise InvalidMetadata(field, "must be a non-empty string")
     if len(value) > _MAX_TEXT:
         raise InvalidMetadata(field, f"must be at most {_MAX_TEXT} characters")
+    if "\x00" in value:
+        raise InvalidMetadata(field, _NO_NUL)
 
 
 def _fingerprint(stream_id: str, events: tuple[PreparedEvent, ...]) -> str:

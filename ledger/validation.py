@@ -38,6 +38,8 @@ def check_text(field: str, value: object, *, limit: int) -> str:
     trimmed = value.strip()
     if not trimmed:
         raise ValidationFailed(field, "must not be empty")
+    if "\x00" in trimmed:
+        raise ValidationFailed(field, "must not contain the NUL character (U+0000)")
     if len(trimmed) > limit:
         raise ValidationFailed(field, f"must be at most {limit} characters")
     return trimmed
@@ -88,6 +90,8 @@ def check_comment(field: str, value: object) -> str:
     trimmed = value.strip()
     if not trimmed:
         raise ValidationFailed(field, "must not be empty")
+    if "\x00" in trimmed:
+        raise ValidationFailed(field, "must not contain the NUL character (U+0000)")
     if len(trimmed) > MAX_COMMENT:
         raise ValidationFailed(field, f"must be at most {MAX_COMMENT} characters")
     return value

@@ -57,12 +57,9 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
 def refused_request(response: httpx.Response, accept: str, code: str) -> None:
-    """A request that is not a well-formed GraphQL request, answered as the spec says.
-
-    ``application/graphql-response+json``: 400 and no ``data``. ``application/json``: 200
-    with ``errors`` (the spec's rule for older clients). Both: a coded error, no trace.
-    """
-    assert response.status_code == (400 if accept == GRAPHQL_RESPONSE else 200), response.text
+    """A request that is not a well-formed GraphQL-over-HTTP request: a 400 in the media type
+    asked for, a coded error, no ``data``, no trace."""
+    assert response.status_code == 400, response.text
     assert response.headers["content-type"].startswith(accept)
     assert_no_stack_trace(response.text)
     payload = response.json()

@@ -56,6 +56,24 @@ REFUSALS: list[tuple[str, dict[str, Any], type[InvalidAppend]]] = [
         {"events": [NewEvent("ArticleRetracted", [1])]},
         UnserialisablePayload,
     ),  # type: ignore[arg-type]
+    # PostgreSQL holds no NUL in text or JSON: both backends refuse it, wherever it is.
+    (
+        "payload text with NUL",
+        {"events": [NewEvent("ArticleRetracted", {"reason": "a\x00b"})]},
+        UnserialisablePayload,
+    ),
+    (
+        "payload key with NUL",
+        {"events": [NewEvent("ArticleRetracted", {"re\x00ason": "x"})]},
+        UnserialisablePayload,
+    ),
+    (
+        "nested payload text with NUL",
+        {"events": [NewEvent("ArticleRetracted", {"notes": [{"t": "\\\x00"}]})]},
+        UnserialisablePayload,
+    ),
+    ("idempotency key with NUL", {"idempotency_key": "k\x00"}, InvalidMetadata),
+    ("actor with NUL", {"actor": Actor("editor\x00", "editor")}, InvalidMetadata),
     ("blank actor", {"actor": Actor(" ", "editor")}, InvalidMetadata),
     ("blank role", {"actor": Actor("editor-7", "")}, InvalidMetadata),
     ("blank idempotency key", {"idempotency_key": ""}, InvalidMetadata),
@@ -97,3 +115,13 @@ async def test_a_malformed_append_is_refused_and_changes_nothing(
 async def test_refusals_are_value_errors_with_a_message(store: EventStore) -> None:
     with pytest.raises(ValueError, match="category:identifier"):
         await store.append("nonsense", 0, [GOOD], actor=EDITOR)
+
+
+async def test_a_backslash_before_u0000_as_text_is_not_a_nul(store: EventStore) -> None:
+    """The six characters \\u0000 are ordinary text, stored as given on both backends."""
+    event = NewEvent("ArticleRetracted", {"article_id": "a1", "reason": "see \\u0000"})
+
+    await store.append("article:a1", 0, [event], actor=EDITOR)
+
+    [stored] = await store.read_all()
+    assert stored.payload["reason"] == "see \\u0000"
