@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, bindparam, func, insert, select, text, true, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger._prepare import PreparedAppend
@@ -112,13 +112,20 @@ async def lock_head(conn: AsyncConnection) -> LockedHead:
 
 
 async def write_append(conn: AsyncConnection, prepared: PreparedAppend) -> AppendResult:
+    return await conn.run_sync(write_append_sync, prepared)
+
+
+def write_append_sync(conn: Connection, prepared: PreparedAppend) -> AppendResult:
+    """The append, on a connection in a write transaction (sync: the SQLite writer thread
+    calls it directly, asyncio callers through ``write_append``)."""
     params = {"stream_id": prepared.stream_id, "key": prepared.idempotency_key}
     if conn.dialect.name == "sqlite":
-        state = (await conn.execute(_HEAD_AND_STATE, params)).one()
+        state = conn.execute(_HEAD_AND_STATE, params).one()
         head = LockedHead(state.head_position, state.head_hash, state.head_recorded_at)
     else:
-        head = await lock_head(conn)
-        state = (await conn.execute(_STATE, params)).one()
+        row = conn.execute(_LOCK_HEAD).one()
+        head = LockedHead(row.position, row.hash, row.recorded_at)
+        state = conn.execute(_STATE, params).one()
     if state.idempotency_key is not None:
         if state.fingerprint != prepared.fingerprint:
             raise IdempotencyKeyReused(state.idempotency_key)
@@ -130,7 +137,7 @@ async def write_append(conn: AsyncConnection, prepared: PreparedAppend) -> Appen
     now = datetime.now(UTC)
     recorded_at = max(now, head.recorded_at) if head.recorded_at is not None else now
     recorded = _seal(prepared, head.position, head.hash, state.version, recorded_at)
-    await _write(conn, prepared, recorded)
+    _write(conn, prepared, recorded)
     return AppendResult(
         stream_id=prepared.stream_id,
         first_position=recorded[0].position,
@@ -214,9 +221,7 @@ def metadata_document(metadata: EventMetadata) -> dict[str, Any]:
     }
 
 
-async def _write(
-    conn: AsyncConnection, prepared: PreparedAppend, recorded: Sequence[RecordedEvent]
-) -> None:
+def _write(conn: Connection, prepared: PreparedAppend, recorded: Sequence[RecordedEvent]) -> None:
     rows = [
         _event_row(event, source.payload_json)
         for event, source in zip(recorded, prepared.events, strict=True)
@@ -238,11 +243,11 @@ async def _write(
     }
     if conn.dialect.name == "postgresql":
         columns = {name: [row[name] for row in rows] for name, _ in _EVENT_COLUMNS}
-        await conn.execute(_POSTGRES_WRITE, columns | append | head)
+        conn.execute(_POSTGRES_WRITE, columns | append | head)
         return
-    await conn.execute(_INSERT_EVENTS, rows)
+    conn.execute(_INSERT_EVENTS, rows)
     if prepared.idempotency_key is not None:
-        await conn.execute(
+        conn.execute(
             _INSERT_APPEND,
             [
                 {
@@ -257,7 +262,7 @@ async def _write(
                 }
             ],
         )
-    await conn.execute(_MOVE_HEAD, head)
+    conn.execute(_MOVE_HEAD, head)
 
 
 def _event_row(event: RecordedEvent, payload_json: str) -> dict[str, Any]:

@@ -6,11 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import sqlalchemy
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-__all__ = ["DEFAULT_DATABASE_URL", "async_url", "create_engine", "is_sqlite", "snapshot"]
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "async_url",
+    "create_engine",
+    "is_sqlite",
+    "snapshot",
+    "sqlite_pragmas",
+    "sync_sqlite_engine",
+]
 
 DEFAULT_DATABASE_URL = "sqlite:///evidence-ledger.db"
 
@@ -57,6 +66,34 @@ def create_engine(url: str | URL, *, echo: bool = False, pool_size: int = 10) ->
     )
 
 
+def sqlite_pragmas(dbapi_connection: Any, _record: Any = None) -> None:
+    """Every SQLite connection of the ledger, async or not, is set up alike."""
+    # Take transaction control away from the driver so BEGIN is ours to emit.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL: a commit is on disk when it returns, as on PostgreSQL with synchronous_commit.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.close()
+
+
+def sync_sqlite_engine(engine: AsyncEngine) -> Engine:
+    """A blocking engine on the same SQLite file, for a thread that writes with the standard
+    library's driver (no hop to another thread per statement)."""
+    sync = sqlalchemy.create_engine(
+        engine.url.set(drivername="sqlite+pysqlite"),
+        pool_size=1,
+        max_overflow=0,
+        connect_args={"timeout": 60, "check_same_thread": False},
+    )
+    event.listen(sync, "connect", sqlite_pragmas)
+    # It only writes: every transaction takes the write lock at BEGIN.
+    event.listen(sync, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+    return sync
+
+
 def _sqlite_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngine:
     engine = create_async_engine(
         url,
@@ -66,17 +103,7 @@ def _sqlite_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngine:
         connect_args={"timeout": 60},
     )
 
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control away from the driver so BEGIN is ours to emit.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        # FULL: a commit is on disk when it returns, as on PostgreSQL with synchronous_commit.
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=60000")
-        cursor.close()
+    event.listen(engine.sync_engine, "connect", sqlite_pragmas)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -15,7 +15,8 @@ from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ledger._append import write_append
-from ledger._prepare import prepare_append
+from ledger._prepare import PreparedAppend, prepare_append
+from ledger._sqlite_writer import SQLiteWriter
 from ledger.db import SQLITE_BEGIN, is_sqlite
 from ledger.errors import IdempotencyKeyReused, UnknownEventTypeStored
 from ledger.events import REGISTRY, EventRegistry
@@ -76,14 +77,13 @@ class LedgerTransaction:
         is the same stream and events, or, when given, the same ``fingerprint`` (a use case
         passes one of its command, since a retry may decide other events on newer state).
         """
-        prepared = prepare_append(
-            self._store.registry,
+        prepared = self._store.prepare(
             stream_id,
             expected_version,
             new_events,
             actor=actor,
             idempotency_key=idempotency_key,
-            correlation_id=correlation_id or str(uuid.uuid4()),
+            correlation_id=correlation_id,
             causation_id=causation_id,
             fingerprint=fingerprint,
         )
@@ -106,6 +106,7 @@ class EventStore:
         # SQLite has one writer per file. Queueing this process's writers here, rather than
         # in SQLite's busy handler (which sleeps and polls), keeps them in arrival order.
         self._writer_queue = asyncio.Lock() if is_sqlite(engine) else None
+        self.sqlite_writer = SQLiteWriter(engine) if is_sqlite(engine) else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[LedgerTransaction]:
@@ -131,6 +132,17 @@ class EventStore:
         causation_id: str | None = None,
     ) -> AppendResult:
         """Append in a transaction of its own (see ``LedgerTransaction.append``)."""
+        if self.sqlite_writer is not None:
+            prepared = self.prepare(
+                stream_id,
+                expected_version,
+                new_events,
+                actor=actor,
+                idempotency_key=idempotency_key,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+            )
+            return await self.sqlite_writer.append(prepared)
         async with self.transaction() as tx:
             return await tx.append(
                 stream_id,
@@ -141,6 +153,31 @@ class EventStore:
                 correlation_id=correlation_id,
                 causation_id=causation_id,
             )
+
+    def prepare(
+        self,
+        stream_id: str,
+        expected_version: int | None,
+        new_events: Sequence[NewEvent],
+        *,
+        actor: Actor,
+        idempotency_key: str | None,
+        correlation_id: str | None,
+        causation_id: str | None,
+        fingerprint: str | None = None,
+    ) -> PreparedAppend:
+        """Everything about an append that needs no database: refusals come from here."""
+        return prepare_append(
+            self.registry,
+            stream_id,
+            expected_version,
+            new_events,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id or str(uuid.uuid4()),
+            causation_id=causation_id,
+            fingerprint=fingerprint,
+        )
 
     async def find_append(
         self, idempotency_key: str, fingerprint: str | None = None

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from ledger import Actor, AppendResult, EventStore, NewEvent, WrongExpectedVersion
+from ledger import (
+    Actor,
+    AppendResult,
+    EventStore,
+    IdempotencyKeyReused,
+    NewEvent,
+    WrongExpectedVersion,
+)
 from ledger.chain import verify_chain
+from ledger.db import create_engine
+from ledger.migrate import upgrade
 from tests.store.writers import separate_stores
 
 WRITERS = 8
@@ -120,3 +131,48 @@ async def test_racing_duplicate_idempotency_keys_store_one_append(
     stored = await store.read_all()
     assert [e.position for e in stored] == [1, 2]
     assert {e.metadata.idempotency_key for e in stored} == {"submit-42"}
+
+
+async def test_sqlite_appends_queued_together_commit_together_and_refusals_take_nothing(
+    tmp_path: Path,
+) -> None:
+    """SQLite's writer thread takes queued appends into one transaction: within it, an
+    append refused (stale version, reused key) leaves nothing, and the others are stored."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'group.db'}")
+    try:
+        await upgrade(engine)
+        store = EventStore(engine)
+        actor = Actor("writer", "editor")
+        event = NewEvent("ArticleRetracted", {"article_id": "a", "reason": "r"})
+        await store.append("article:shared", 0, [event], actor=actor, idempotency_key="first")
+        other = NewEvent("ArticleRetracted", {"article_id": "b", "reason": "r"})
+        attempts = [
+            store.append(f"article:s{n}", 0, [event], actor=actor, idempotency_key=f"k{n}")
+            for n in range(30)
+        ] + [
+            # Stale: the stream is at version 1.
+            store.append("article:shared", 0, [event], actor=actor),
+            # The key of another request.
+            store.append("article:other", 0, [other], actor=actor, idempotency_key="first"),
+            # The same request again: replayed, nothing written.
+            store.append("article:shared", 0, [event], actor=actor, idempotency_key="first"),
+        ]
+
+        results = await asyncio.gather(*attempts, return_exceptions=True)
+
+        stored, (stale, reused, replayed) = results[:30], results[30:]
+        assert isinstance(stale, WrongExpectedVersion)
+        assert isinstance(reused, IdempotencyKeyReused)
+        assert isinstance(replayed, AppendResult)
+        assert replayed.replayed
+        assert all(isinstance(r, AppendResult) and not r.replayed for r in stored)
+        log = await store.read_all(limit=100)
+        assert [e.position for e in log] == list(range(1, 32))
+        assert {e.stream_id for e in log} == {"article:shared"} | {
+            f"article:s{n}" for n in range(30)
+        }
+        assert (await verify_chain(engine)).ok
+    finally:
+        await engine.dispose()
+
+    assert not [t for t in threading.enumerate() if t.name == "ledger-sqlite-writer"]
