@@ -23,9 +23,13 @@ from graph.logging import RequestLogging
 from graph.rate_limit import MutationRates
 from graph.schema import build_schema
 from graph.settings import Settings
+from graph.single_flight import SingleFlight
+from ledger.chain import verify_chain
 from ledger.db import create_engine
 from ledger.migrate import current_revision, head_revision, upgrade
 from ledger.projections import catch_up
+from ledger.rebuild import ProjectionReport, verify_projections
+from ledger.records import ChainReport
 from ledger.sample import load_sample
 from ledger.service import EvidenceLedger
 from ledger.store import EventStore
@@ -64,7 +68,13 @@ def create_app(settings: Settings) -> Starlette:
             rates = MutationRates.per_minute(
                 limits.mutations_per_minute_per_token, limits.mutations_per_minute_per_address
             )
-            app.state.services = Services(settings, engine, store, ledger, rates)
+
+            async def verification() -> tuple[ChainReport, ProjectionReport]:
+                return await verify_chain(engine), await verify_projections(store)
+
+            app.state.services = Services(
+                settings, engine, store, ledger, rates, SingleFlight(verification)
+            )
             # The schema, SQLAlchemy and Strawberry are long-lived: keep them out of every
             # later full collection, whose pauses otherwise make the latency tail.
             gc.collect()

@@ -23,9 +23,7 @@ from graph.ids import BadInput, article_key
 from graph.permissions import Auditors, only
 from ledger import history
 from ledger.articles import stream_id
-from ledger.chain import verify_chain
 from ledger.errors import ValidationFailed
-from ledger.rebuild import verify_projections
 
 __all__ = ["AuditQuery"]
 
@@ -244,9 +242,7 @@ class AuditQuery:
         extensions=only(Auditors),
     )
     async def verify_ledger(self, info: Info) -> VerifyResult:
-        store = info.context.services.store
-        chain = await verify_chain(store.engine)
-        views = await verify_projections(store)
+        chain, views = await info.context.services.verification()
         return LedgerVerification(
             ok=chain.ok and views.ok,
             checked_events=chain.checked_events,

@@ -16,8 +16,11 @@ from strawberry.dataloader import DataLoader
 
 from graph.rate_limit import MutationRates
 from graph.settings import Settings
+from graph.single_flight import SingleFlight
 from ledger import queries
 from ledger.db import snapshot
+from ledger.rebuild import ProjectionReport
+from ledger.records import ChainReport
 from ledger.scores import DisciplineScore
 from ledger.service import EvidenceLedger
 from ledger.store import EventStore
@@ -38,6 +41,8 @@ class Services:
     store: EventStore
     ledger: EvidenceLedger
     mutation_rates: MutationRates
+    # The chain and the views checked; concurrent callers share one run (a full replay).
+    verification: SingleFlight[tuple[ChainReport, ProjectionReport]]
 
 
 class Reader:
