@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Row, bindparam, func, insert, select, text, t
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger._prepare import PreparedAppend
-from ledger.canonical import canonical_bytes, chain_hash, format_time
+from ledger.canonical import canonical_bytes, canonical_template, chain_hash, format_time
 from ledger.errors import IdempotencyKeyReused, WrongExpectedVersion
 from ledger.records import AppendResult, EventMetadata, RecordedEvent
 from ledger.tables import appends, events, ledger_head
@@ -72,37 +72,6 @@ _MOVE_HEAD = (
         recorded_at=bindparam("head_recorded_at"),
     )
 )
-_EVENT_COLUMNS = (
-    ("position", "BIGINT"),
-    ("stream_id", "VARCHAR"),
-    ("stream_version", "INTEGER"),
-    ("event_type", "VARCHAR"),
-    ("schema_version", "INTEGER"),
-    ("payload", "TEXT"),
-    ("recorded_at", "TIMESTAMPTZ"),
-    ("actor_id", "VARCHAR"),
-    ("actor_role", "VARCHAR"),
-    ("idempotency_key", "VARCHAR"),
-    ("correlation_id", "VARCHAR"),
-    ("causation_id", "VARCHAR"),
-    ("hash", "VARCHAR"),
-)
-# PostgreSQL: one round trip for any number of events while the head is held. The events go
-# in as one array per column; data-modifying CTEs run even when nothing refers to them.
-_POSTGRES_WRITE = text(
-    "WITH new_events AS (INSERT INTO events ("
-    + ", ".join(name for name, _ in _EVENT_COLUMNS)
-    + ") SELECT * FROM unnest("
-    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _EVENT_COLUMNS)
-    + ")), new_append AS (INSERT INTO appends (idempotency_key, fingerprint, stream_id,"
-    " first_position, last_position, first_version, last_version, recorded_at)"
-    " SELECT CAST(:key AS VARCHAR), CAST(:fingerprint AS VARCHAR), CAST(:stream AS VARCHAR),"
-    " CAST(:first_position AS BIGINT), CAST(:last_position AS BIGINT),"
-    " CAST(:first_version AS INTEGER), CAST(:last_version AS INTEGER),"
-    " CAST(:head_recorded_at AS TIMESTAMPTZ) WHERE CAST(:key AS VARCHAR) IS NOT NULL)"
-    " UPDATE ledger_head SET position = :head_position, hash = :head_hash,"
-    " recorded_at = :head_recorded_at WHERE id = 1"
-)
 
 
 async def lock_head(conn: AsyncConnection) -> LockedHead:
@@ -118,14 +87,11 @@ async def write_append(conn: AsyncConnection, prepared: PreparedAppend) -> Appen
 def write_append_sync(conn: Connection, prepared: PreparedAppend) -> AppendResult:
     """The append, on a connection in a write transaction (sync: the SQLite writer thread
     calls it directly, asyncio callers through ``write_append``)."""
+    if conn.dialect.name == "postgresql":
+        return _append_on_server(conn, prepared)
     params = {"stream_id": prepared.stream_id, "key": prepared.idempotency_key}
-    if conn.dialect.name == "sqlite":
-        state = conn.execute(_HEAD_AND_STATE, params).one()
-        head = LockedHead(state.head_position, state.head_hash, state.head_recorded_at)
-    else:
-        row = conn.execute(_LOCK_HEAD).one()
-        head = LockedHead(row.position, row.hash, row.recorded_at)
-        state = conn.execute(_STATE, params).one()
+    state = conn.execute(_HEAD_AND_STATE, params).one()
+    head = LockedHead(state.head_position, state.head_hash, state.head_recorded_at)
     if state.idempotency_key is not None:
         if state.fingerprint != prepared.fingerprint:
             raise IdempotencyKeyReused(state.idempotency_key)
@@ -146,6 +112,106 @@ def write_append_sync(conn: Connection, prepared: PreparedAppend) -> AppendResul
         last_version=recorded[-1].stream_version,
         recorded_at=recorded_at,
         events=tuple(recorded),
+    )
+
+
+# PostgreSQL: the whole append is one call of the server's ``ledger_append`` (migration 0005).
+_LEDGER_APPEND = text(
+    "SELECT * FROM ledger_append(CAST(:stream AS VARCHAR), CAST(:expected AS INTEGER),"
+    " CAST(:key AS VARCHAR), CAST(:fingerprint AS VARCHAR), CAST(:actor_id AS VARCHAR),"
+    " CAST(:actor_role AS VARCHAR), CAST(:correlation AS VARCHAR),"
+    " CAST(:causation AS VARCHAR), CAST(:time_prefix AS TEXT), CAST(:types AS VARCHAR[]),"
+    " CAST(:schema_versions AS INTEGER[]), CAST(:payloads AS TEXT[]),"
+    " CAST(:before_position AS TEXT[]), CAST(:before_version AS TEXT[]),"
+    " CAST(:after_version AS TEXT[]))"
+)
+
+
+def _append_on_server(conn: Connection, prepared: PreparedAppend) -> AppendResult:
+    actor = prepared.actor
+    metadata = {
+        "actor_id": actor.id,
+        "actor_role": actor.role,
+        "causation_id": prepared.causation_id,
+        "correlation_id": prepared.correlation_id,
+        "idempotency_key": prepared.idempotency_key,
+    }
+    templates = [
+        canonical_template(
+            stream_id=prepared.stream_id,
+            event_type=event.type,
+            schema_version=event.schema_version,
+            payload_json=event.payload_json,
+            metadata=metadata,
+        )
+        for event in prepared.events
+    ]
+    row = conn.execute(
+        _LEDGER_APPEND,
+        {
+            "stream": prepared.stream_id,
+            "expected": prepared.expected_version,
+            "key": prepared.idempotency_key,
+            "fingerprint": prepared.fingerprint,
+            "actor_id": actor.id,
+            "actor_role": actor.role,
+            "correlation": prepared.correlation_id,
+            "causation": prepared.causation_id,
+            "time_prefix": templates[0][0],
+            "types": [event.type for event in prepared.events],
+            "schema_versions": [event.schema_version for event in prepared.events],
+            "payloads": [event.payload_json for event in prepared.events],
+            "before_position": [parts[1] for parts in templates],
+            "before_version": [parts[2] for parts in templates],
+            "after_version": [parts[3] for parts in templates],
+        },
+    ).one()
+    if row.outcome == "key_reused":
+        raise IdempotencyKeyReused(prepared.idempotency_key or "")
+    if row.outcome == "conflict":
+        assert prepared.expected_version is not None
+        raise WrongExpectedVersion(
+            prepared.stream_id, prepared.expected_version, row.actual_version
+        )
+    recorded_at: datetime = row.stamped_at
+    if row.outcome == "replayed":
+        return AppendResult(
+            stream_id=row.stored_stream,
+            first_position=row.first_position,
+            last_position=row.last_position,
+            first_version=row.first_version,
+            last_version=row.last_version,
+            recorded_at=recorded_at,
+            replayed=True,
+        )
+    event_metadata = EventMetadata(
+        recorded_at=recorded_at,
+        actor=actor,
+        idempotency_key=prepared.idempotency_key,
+        correlation_id=prepared.correlation_id,
+        causation_id=prepared.causation_id,
+    )
+    recorded = tuple(
+        RecordedEvent(
+            position=row.first_position + offset,
+            stream_id=prepared.stream_id,
+            stream_version=row.first_version + offset,
+            type=event.type,
+            schema_version=event.schema_version,
+            payload=json.loads(event.payload_json),
+            metadata=event_metadata,
+            hash=digest,
+        )
+        for offset, (event, digest) in enumerate(zip(prepared.events, row.hashes, strict=True))
+    )
+    return AppendResult(
+        stream_id=prepared.stream_id,
+        first_position=row.first_position,
+        last_position=row.last_position,
+        first_version=row.first_version,
+        last_version=row.last_version,
+        recorded_at=recorded_at,
+        events=recorded,
     )
 
 
@@ -232,19 +298,6 @@ def _write(conn: Connection, prepared: PreparedAppend, recorded: Sequence[Record
         "head_hash": last.hash,
         "head_recorded_at": last.metadata.recorded_at,
     }
-    append = {
-        "key": prepared.idempotency_key,
-        "fingerprint": prepared.fingerprint,
-        "stream": prepared.stream_id,
-        "first_position": first.position,
-        "last_position": last.position,
-        "first_version": first.stream_version,
-        "last_version": last.stream_version,
-    }
-    if conn.dialect.name == "postgresql":
-        columns = {name: [row[name] for row in rows] for name, _ in _EVENT_COLUMNS}
-        conn.execute(_POSTGRES_WRITE, columns | append | head)
-        return
     conn.execute(_INSERT_EVENTS, rows)
     if prepared.idempotency_key is not None:
         conn.execute(

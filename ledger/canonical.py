@@ -27,6 +27,7 @@ __all__ = [
     "GENESIS_HASH",
     "canonical_bytes",
     "canonical_json",
+    "canonical_template",
     "chain_hash",
     "format_time",
     "parse_time",
@@ -78,6 +79,48 @@ def canonical_bytes(
         }
     )[1:]
     return f'{head},"payload":{payload_json},{tail}'.encode()
+
+
+# Stand-ins for what only the writer under the head lock knows. NUL is in no stored text (the
+# store refuses it), so their escapes can appear nowhere else in canonical JSON.
+_TIME, _POSITION, _VERSION = "\x00time", "\x00position", "\x00version"
+
+
+def canonical_template(
+    *,
+    stream_id: str,
+    event_type: str,
+    schema_version: int,
+    payload_json: str,
+    metadata: Mapping[str, Any],
+) -> tuple[str, str, str, str]:
+    """The canonical text of an event around its recorded time, position and stream version.
+
+    ``parts[0] + time + parts[1] + str(position) + parts[2] + str(version) + parts[3]`` is
+    ``canonical_bytes(...)`` decoded, where ``time`` is ``format_time(recorded_at)``: for a
+    writer that learns the three only under the head lock (PostgreSQL's ``ledger_append``).
+    """
+    head = canonical_json({"metadata": {**metadata, "recorded_at": _TIME}})[:-1]
+    tail = canonical_json(
+        {
+            "position": _POSITION,
+            "schema_version": schema_version,
+            "stream_id": stream_id,
+            "stream_version": _VERSION,
+            "type": event_type,
+        }
+    )[1:]
+    # recorded_at is the last key of the metadata: its stand-in is the last occurrence (an
+    # id holding the text "\\u0000time" is escaped with one more backslash, before it).
+    before_time, _, after_time = head.rpartition(json.dumps(_TIME)[1:-1])
+    before_position, rest = tail.split(json.dumps(_POSITION), 1)
+    before_version, after_version = rest.split(json.dumps(_VERSION), 1)
+    return (
+        before_time,
+        f'{after_time},"payload":{payload_json},{before_position}',
+        before_version,
+        after_version,
+    )
 
 
 def chain_hash(previous_hash: str, event_bytes: bytes) -> str:

@@ -107,6 +107,9 @@ class EventStore:
         # in SQLite's busy handler (which sleeps and polls), keeps them in arrival order.
         self._writer_queue = asyncio.Lock() if is_sqlite(engine) else None
         self.sqlite_writer = SQLiteWriter(engine) if is_sqlite(engine) else None
+        # PostgreSQL: an append alone is one statement (``ledger_append``), atomic by itself;
+        # without BEGIN and COMMIT around it, it is one round trip.
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[LedgerTransaction]:
@@ -132,27 +135,19 @@ class EventStore:
         causation_id: str | None = None,
     ) -> AppendResult:
         """Append in a transaction of its own (see ``LedgerTransaction.append``)."""
+        prepared = self.prepare(
+            stream_id,
+            expected_version,
+            new_events,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
         if self.sqlite_writer is not None:
-            prepared = self.prepare(
-                stream_id,
-                expected_version,
-                new_events,
-                actor=actor,
-                idempotency_key=idempotency_key,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-            )
             return await self.sqlite_writer.append(prepared)
-        async with self.transaction() as tx:
-            return await tx.append(
-                stream_id,
-                expected_version,
-                new_events,
-                actor=actor,
-                idempotency_key=idempotency_key,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-            )
+        async with self._autocommit.connect() as conn:
+            return await write_append(conn, prepared)
 
     def prepare(
         self,
