@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, bindparam, func, insert, select, text, t
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger._prepare import PreparedAppend
+from ledger._raw_sqlite import RawSQLite
 from ledger.canonical import canonical_bytes, canonical_template, chain_hash, format_time
 from ledger.errors import IdempotencyKeyReused, WrongExpectedVersion
 from ledger.records import AppendResult, EventMetadata, RecordedEvent
@@ -84,10 +85,10 @@ async def write_append(conn: AsyncConnection, prepared: PreparedAppend) -> Appen
     return await conn.run_sync(write_append_sync, prepared)
 
 
-def write_append_sync(conn: Connection, prepared: PreparedAppend) -> AppendResult:
+def write_append_sync(conn: Connection | RawSQLite, prepared: PreparedAppend) -> AppendResult:
     """The append, on a connection in a write transaction (sync: the SQLite writer thread
-    calls it directly, asyncio callers through ``write_append``)."""
-    if conn.dialect.name == "postgresql":
+    calls it directly on its own connection, asyncio callers through ``write_append``)."""
+    if isinstance(conn, Connection) and conn.dialect.name == "postgresql":
         return _append_on_server(conn, prepared)
     params = {"stream_id": prepared.stream_id, "key": prepared.idempotency_key}
     state = conn.execute(_HEAD_AND_STATE, params).one()
@@ -287,7 +288,9 @@ def metadata_document(metadata: EventMetadata) -> dict[str, Any]:
     }
 
 
-def _write(conn: Connection, prepared: PreparedAppend, recorded: Sequence[RecordedEvent]) -> None:
+def _write(
+    conn: Connection | RawSQLite, prepared: PreparedAppend, recorded: Sequence[RecordedEvent]
+) -> None:
     rows = [
         _event_row(event, source.payload_json)
         for event, source in zip(recorded, prepared.events, strict=True)

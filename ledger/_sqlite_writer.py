@@ -17,15 +17,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import queue
+import sqlite3
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, event
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger._append import write_append_sync
 from ledger._prepare import PreparedAppend
-from ledger.db import sync_sqlite_engine
+from ledger._raw_sqlite import RawSQLite
+from ledger.db import sqlite_pragmas
 from ledger.errors import LedgerError
 from ledger.records import AppendResult
 
@@ -92,13 +94,16 @@ class SQLiteWriter:
             thread.join()
 
     def _run(self) -> None:
-        engine = sync_sqlite_engine(self._async_engine)
+        database = self._async_engine.url.database
+        assert database, "the SQLite writer needs a database file"
+        connection = sqlite3.connect(database, timeout=60, check_same_thread=False)
         try:
-            with engine.connect() as conn:
-                while (group := self._next_group()) is not None:
-                    self._write_group(conn, group)
+            sqlite_pragmas(connection)
+            conn = RawSQLite(connection)
+            while (group := self._next_group()) is not None:
+                self._write_group(conn, group)
         finally:
-            engine.dispose()
+            connection.close()
 
     def _next_group(self) -> list[_Request] | None:
         first = self._requests.get()
@@ -118,23 +123,32 @@ class SQLiteWriter:
             group.append(more)
         return group
 
-    def _write_group(self, conn: Connection, group: list[_Request]) -> None:
+    def _write_group(self, conn: RawSQLite, group: list[_Request]) -> None:
         self.largest_group = max(self.largest_group, len(group))
+        # Alone in its transaction, an append needs no savepoint of its own.
+        alone = len(group) == 1
         answers: list[tuple[_Request, AppendResult | None, LedgerError | None]] = []
         try:
-            with conn.begin() as transaction:  # BEGIN IMMEDIATE ... COMMIT (or ROLLBACK)
+            conn.run("BEGIN IMMEDIATE")
+            try:
                 for request in group:
-                    # Alone in its transaction, an append needs no savepoint of its own.
-                    savepoint = conn.begin_nested() if len(group) > 1 else transaction
+                    if not alone:
+                        conn.run("SAVEPOINT append")
                     try:
                         result = write_append_sync(conn, request.prepared)
                     except LedgerError as refusal:
-                        savepoint.rollback()
+                        conn.run("ROLLBACK" if alone else "ROLLBACK TO append")
                         answers.append((request, None, refusal))
                     else:
-                        if savepoint is not transaction:
-                            savepoint.commit()
                         answers.append((request, result, None))
+                    if not alone:
+                        conn.run("RELEASE append")
+                if conn.connection.in_transaction:
+                    conn.run("COMMIT")
+            except BaseException:
+                if conn.connection.in_transaction:
+                    conn.run("ROLLBACK")
+                raise
         except BaseException as failure:
             # Nothing of the group is stored: every caller gets the failure.
             for request in group:

@@ -6,9 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import sqlalchemy
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 __all__ = [
@@ -18,7 +17,6 @@ __all__ = [
     "is_sqlite",
     "snapshot",
     "sqlite_pragmas",
-    "sync_sqlite_engine",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite:///evidence-ledger.db"
@@ -77,21 +75,6 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any = None) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=60000")
     cursor.close()
-
-
-def sync_sqlite_engine(engine: AsyncEngine) -> Engine:
-    """A blocking engine on the same SQLite file, for a thread that writes with the standard
-    library's driver (no hop to another thread per statement)."""
-    sync = sqlalchemy.create_engine(
-        engine.url.set(drivername="sqlite+pysqlite"),
-        pool_size=1,
-        max_overflow=0,
-        connect_args={"timeout": 60, "check_same_thread": False},
-    )
-    event.listen(sync, "connect", sqlite_pragmas)
-    # It only writes: every transaction takes the write lock at BEGIN.
-    event.listen(sync, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
-    return sync
 
 
 def _sqlite_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngine:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
+import sqlite3
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
 from ledger import (
@@ -176,3 +179,29 @@ async def test_sqlite_appends_queued_together_commit_together_and_refusals_take_
         await engine.dispose()
 
     assert not [t for t in threading.enumerate() if t.name == "ledger-sqlite-writer"]
+
+
+async def test_both_sqlite_write_paths_store_the_same_text(tmp_path: Path) -> None:
+    """The writer thread binds through the columns' own types: what it stores reads back
+    exactly as what the async engine stores (times as naive UTC text, with microseconds)."""
+    path = tmp_path / "paths.db"
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        await upgrade(engine)
+        store = EventStore(engine)
+        actor = Actor("writer", "editor")
+        event = NewEvent("ArticleRetracted", {"article_id": "a", "reason": "r"})
+        await store.append("article:thread", 0, [event], actor=actor, idempotency_key="t")
+        async with store.transaction() as tx:
+            await tx.append("article:engine", 0, [event], actor=actor, idempotency_key="e")
+        stored = [await store.read_stream(s) for s in ("article:thread", "article:engine")]
+    finally:
+        await engine.dispose()
+
+    with sqlite3.connect(path) as raw:
+        times = raw.execute("SELECT recorded_at FROM events ORDER BY position").fetchall()
+        keyed = raw.execute("SELECT recorded_at FROM appends ORDER BY first_position").fetchall()
+        head = raw.execute("SELECT recorded_at FROM ledger_head").fetchall()
+    pattern = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+    assert all(pattern.fullmatch(text) for (text,) in [*times, *keyed, *head])
+    assert [events[0].metadata.recorded_at.tzinfo for events in stored] == [UTC, UTC]
