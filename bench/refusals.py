@@ -12,6 +12,8 @@ in interleaved rounds each document below is sent and timed:
 - ``aliases``: 300 aliases of one field (refused by the alias limit);
 - ``directives``: 120 directives (refused by the directive limit);
 - ``costly``: 100 articles x 50 related x 50 related (refused by the cost limit);
+- ``fragment bomb``: 30 fragments, each spreading the next twice (2 ** 30 selections once
+  expanded, refused by the expansion limit before any rule walks it);
 - ``100 KB``: a 100 KB document (refused by the body limit, before it is read whole).
 
 Every abusive document differs on every request (a numbered comment), so no parse or
@@ -78,6 +80,11 @@ def costly(n: int) -> str:
     )
 
 
+def fragment_bomb(n: int) -> str:
+    chain = [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(30)]
+    return "\n".join([f"#{n}", "{ ...F0 }", *chain, "fragment F30 on Query { __typename }"])
+
+
 def hundred_kb(n: int) -> str:
     head = f"#{n}\n{{ __typename }}\n#"
     return head + "x" * (100 * 1024 - len(head))
@@ -89,6 +96,7 @@ ABUSIVE: dict[str, tuple[Callable[[int], str], str]] = {
     "aliases": (aliases, "ALIAS_LIMIT_EXCEEDED"),
     "directives": (directives, "DIRECTIVE_LIMIT_EXCEEDED"),
     "costly": (costly, "COST_LIMIT_EXCEEDED"),
+    "fragment bomb": (fragment_bomb, "DOCUMENT_TOO_COMPLEX"),
     "100 KB": (hundred_kb, "BODY_TOO_LARGE"),
 }
 

@@ -100,13 +100,24 @@ def _refuse(execution_context: ExecutionContext, error: GraphQLError) -> None:
     execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
 
 
-def _holds_nul(value: object) -> bool:
+def _unstorable(text: str) -> bool:
+    """NUL, which PostgreSQL cannot hold, or a lone surrogate, which UTF-8 cannot encode."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _holds_unstorable(value: object) -> bool:
     if isinstance(value, str):
-        return "\x00" in value
+        return _unstorable(value)
     if isinstance(value, dict):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+        return any(_holds_unstorable(k) or _holds_unstorable(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
+        return any(_holds_unstorable(item) for item in value)
     return False
 
 
@@ -117,13 +128,14 @@ def _nul_refusal(execution_context: ExecutionContext) -> GraphQLError | None:
     document's string literals (``\u0000``), rather than in each resolver.
     """
     query = execution_context.query or ""
-    in_document = ("\x00" in query or "\\u0000" in query) and any(
-        "\x00" in node.value for node in _string_values(execution_context.graphql_document)
+    # Escapes in the document's literals make them; the raw text is checked first, cheaply.
+    in_document = ("\x00" in query or "\\u" in query) and any(
+        _unstorable(node.value) for node in _string_values(execution_context.graphql_document)
     )
-    if not in_document and not _holds_nul(execution_context.variables):
+    if not in_document and not _holds_unstorable(execution_context.variables):
         return None
     return GraphQLError(
-        "Text must not contain the NUL character (U+0000).",
+        "Text must not contain the NUL character (U+0000) or a lone surrogate.",
         extensions={"code": "BAD_USER_INPUT"},
     )
 

@@ -235,7 +235,8 @@ class EvidenceGraphQL(GraphQL[Context, None]):
     def parse_json(self, data: str | bytes) -> Any:
         try:
             return json.loads(data)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # (RecursionError: JSON nested deeper than the parser goes.)
             raise Refusal(400, "INVALID_JSON", "The request body is not JSON in UTF-8.") from None
 
     def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
@@ -244,7 +245,7 @@ class EvidenceGraphQL(GraphQL[Context, None]):
             if parsed.get(name):
                 try:
                     parsed[name] = json.loads(parsed[name])
-                except ValueError:
+                except (ValueError, RecursionError):
                     raise Refusal(400, "BAD_REQUEST", f"`{name}` must be a JSON object.") from None
         return parsed
 

@@ -129,10 +129,65 @@ def validation_rules(limits: Limits, *, production: bool) -> tuple[type[ASTValid
     return tuple(rules)
 
 
+def expanded_size(document: DocumentNode) -> int:
+    """How many selections the document's operations hold once every fragment is spread.
+
+    Computed with each fragment's size counted once (a fragment spread twice in each of a
+    chain of fragments is tiny as text and exponential when expanded), and cycles counted
+    as nothing (validation refuses them). Rules that walk the expanded document (depth,
+    aliases, cost) run only on documents whose expansion is bounded.
+    """
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    sizes: dict[str, int] = {}
+    visiting: set[str] = set()
+
+    def size_of(selection_set: SelectionSetNode | None) -> int:
+        total = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FragmentSpreadNode):
+                total += fragment_size(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                total += size_of(selection.selection_set)
+            elif isinstance(selection, FieldNode):
+                total += 1 + size_of(selection.selection_set)
+        return total
+
+    def fragment_size(name: str) -> int:
+        if name in sizes:
+            return sizes[name]
+        fragment = fragments.get(name)
+        if fragment is None or name in visiting:
+            return 0
+        visiting.add(name)
+        sizes[name] = size_of(fragment.selection_set)
+        visiting.discard(name)
+        return sizes[name]
+
+    return sum(
+        size_of(d.selection_set)
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    )
+
+
 @lru_cache(maxsize=512)
 def _limit_errors(
-    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+    max_expanded: int,
 ) -> list[GraphQLError]:
+    size = expanded_size(document)
+    if size > max_expanded:
+        return [
+            GraphQLError(
+                f"The document expands to {size} selections once its fragments are spread; "
+                f"the limit is {max_expanded}.",
+                extensions={"code": "DOCUMENT_TOO_COMPLEX", "limit": max_expanded},
+            )
+        ]
     return validate(schema, document, rules)
 
 
@@ -143,15 +198,20 @@ class LimitsFirst(ValidationCache):
     that compare fields pairwise cost far more than the limits on a wide or aliased one.
     """
 
-    def __init__(self, rules: tuple[type[ASTValidationRule], ...], maxsize: int) -> None:
+    def __init__(
+        self, rules: tuple[type[ASTValidationRule], ...], max_expanded: int, maxsize: int
+    ) -> None:
         super().__init__(maxsize=maxsize)
         self.rules = rules
+        self.max_expanded = max_expanded
 
     def on_validate(self) -> Iterator[None]:
         execution_context = self.execution_context
         document = execution_context.graphql_document
         assert document is not None
-        errors = _limit_errors(execution_context.schema._schema, document, self.rules)
+        errors = _limit_errors(
+            execution_context.schema._schema, document, self.rules, self.max_expanded
+        )
         if errors:
             execution_context.pre_execution_errors = errors
             yield

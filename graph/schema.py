@@ -57,7 +57,7 @@ def _schema(production: bool, limits: Limits) -> strawberry.Schema:
         # built once: the validation cache is keyed by the rules, and new rule classes per
         # request would never hit it.
         lambda: ParserCache(maxsize=512),
-        lambda: LimitsFirst(rules, maxsize=512),
+        lambda: LimitsFirst(rules, limits.max_expanded_selections, maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         ErrorCodes,
         Admission,

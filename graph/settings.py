@@ -22,6 +22,8 @@ class Limits:
     max_directives: int = 50
     max_tokens: int = 1000
     max_document_chars: int = 15_000
+    # Selections once every fragment is spread: a tiny document can expand exponentially.
+    max_expanded_selections: int = 2_000
     # Each field costs 1, multiplied by the page sizes (``first``) of the lists it sits in.
     max_cost: int = 5000
     # 0: a JSON array of operations is refused; N: at most N operations per request.

@@ -105,6 +105,8 @@ def _prepare_event(registry: EventRegistry, event: NewEvent) -> PreparedEvent:
         raise UnserialisablePayload(event.type, "the payload must be a JSON object")
     try:
         payload_json = canonical_json(event.payload)
+        # A lone surrogate has no UTF-8 form: it could be neither hashed nor stored.
+        payload_json.encode()
     except (TypeError, ValueError, RecursionError) as error:
         raise UnserialisablePayload(event.type, str(error)) from None
     if "\\u0000" in payload_json and _ESCAPED_NUL.search(payload_json):
@@ -120,6 +122,16 @@ def _check_text(field: str, value: object) -> None:
         raise InvalidMetadata(field, f"must be at most {_MAX_TEXT} characters")
     if "\x00" in value:
         raise InvalidMetadata(field, _NO_NUL)
+    if not _encodes(value):
+        raise InvalidMetadata(field, "must be text that UTF-8 can encode (no lone surrogate)")
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _fingerprint(stream_id: str, events: tuple[PreparedEvent, ...]) -> str:

@@ -40,6 +40,10 @@ def check_text(field: str, value: object, *, limit: int) -> str:
         raise ValidationFailed(field, "must not be empty")
     if "\x00" in trimmed:
         raise ValidationFailed(field, "must not contain the NUL character (U+0000)")
+    try:
+        trimmed.encode()
+    except UnicodeEncodeError:
+        raise ValidationFailed(field, "must be text that UTF-8 can encode") from None
     if len(trimmed) > limit:
         raise ValidationFailed(field, f"must be at most {limit} characters")
     return trimmed
@@ -92,6 +96,10 @@ def check_comment(field: str, value: object) -> str:
         raise ValidationFailed(field, "must not be empty")
     if "\x00" in trimmed:
         raise ValidationFailed(field, "must not contain the NUL character (U+0000)")
+    try:
+        trimmed.encode()
+    except UnicodeEncodeError:
+        raise ValidationFailed(field, "must be text that UTF-8 can encode") from None
     if len(trimmed) > MAX_COMMENT:
         raise ValidationFailed(field, f"must be at most {MAX_COMMENT} characters")
     return value

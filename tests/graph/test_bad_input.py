@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -75,8 +76,14 @@ ACCEPTS = [GRAPHQL_RESPONSE, "application/json"]
 @pytest.mark.parametrize("accept", ACCEPTS)
 @pytest.mark.parametrize(
     "body",
-    ["{not json", '{"query": "{ topics { name } }"', "\xff\xfe", "{'query': '{ me { id } }'}"],
-    ids=["broken", "unterminated", "not-utf8", "single-quotes"],
+    [
+        "{not json",
+        '{"query": "{ topics { name } }"',
+        "\xff\xfe",
+        "{'query': '{ me { id } }'}",
+        '{"query": "{ topics { name } }", "variables": {"x": ' + "[" * 20000 + "]" * 20000 + "}}",
+    ],
+    ids=["broken", "unterminated", "not-utf8", "single-quotes", "nested-too-deep"],
 )
 async def test_a_malformed_json_body_is_refused(
     raw: httpx.AsyncClient, body: str, accept: str
@@ -491,3 +498,25 @@ async def test_a_too_deep_document_is_refused(raw: httpx.AsyncClient) -> None:
     assert response.status_code < 500
     assert_no_stack_trace(response.text)
     assert response.json()["errors"]
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "a\ud800b"], ids=["nul", "lone-surrogate"])
+async def test_text_no_backend_can_store_is_bad_user_input(api: Api, text: str) -> None:
+    token = await api.token("subscriber")
+    position = await ledger_position(api)
+    query = "mutation($input: PostCommentInput!) { postComment(input: $input) { __typename } }"
+    variables = {"input": {"articleId": SAMPLE_ID, "body": text}}
+    # Escaped as JSON allows (\\ud800); no client could send it as UTF-8 bytes.
+    body = json.dumps({"query": query, "variables": variables})
+
+    response = await api.client.post(
+        "/graphql",
+        content=body.encode(),
+        headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 200
+    assert_no_stack_trace(response.text)
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert await ledger_position(api) == position

@@ -98,6 +98,12 @@ def costing(related: int) -> str:
     )
 
 
+def doubling_fragments(levels: int) -> str:
+    """Each fragment spreads the next twice: 2 ** levels selections from a few hundred bytes."""
+    chain = [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)]
+    return "\n".join(["{ ...F0 }", *chain, f"fragment F{levels} on Query {{ __typename }}"])
+
+
 LIMITS: list[tuple[str, Callable[[], str], Callable[[], str], str]] = [
     (
         "depth",
@@ -129,6 +135,13 @@ LIMITS: list[tuple[str, Callable[[], str], Callable[[], str], str]] = [
         lambda: characters(DEFAULTS.max_document_chars + 1),
         "DOCUMENT_TOO_LARGE",
     ),
+    # 1,024 selections expanded, then 2,048 (the limit is 2,000).
+    (
+        "expansion",
+        lambda: doubling_fragments(10),
+        lambda: doubling_fragments(11),
+        "DOCUMENT_TOO_COMPLEX",
+    ),
     # 100 x (3 + 47) = 5000, the limit; 100 x (3 + 48) = 5100 (the smallest step here).
     ("cost", lambda: costing(47), lambda: costing(48), "COST_LIMIT_EXCEEDED"),
 ]
@@ -156,6 +169,15 @@ async def test_a_document_just_over_a_limit_is_refused_and_one_at_it_runs(
     error = await assert_refused_before_running(api, {"query": over()}, code)
 
     assert error["message"].strip()
+
+
+async def test_a_fragment_bomb_is_refused_before_any_rule_walks_it(api: Api) -> None:
+    """2 ** 40 selections from 2 KB: the rules that walk the expanded document never see it."""
+    error = await assert_refused_before_running(
+        api, {"query": doubling_fragments(40)}, "DOCUMENT_TOO_COMPLEX"
+    )
+
+    assert str(2**40) in error["message"]
 
 
 async def test_the_cost_counts_page_sizes_given_in_variables(api: Api) -> None:

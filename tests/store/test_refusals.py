@@ -73,6 +73,13 @@ REFUSALS: list[tuple[str, dict[str, Any], type[InvalidAppend]]] = [
         UnserialisablePayload,
     ),
     ("idempotency key with NUL", {"idempotency_key": "k\x00"}, InvalidMetadata),
+    # A lone surrogate has no UTF-8 form: neither hashable nor storable.
+    (
+        "payload text with a lone surrogate",
+        {"events": [NewEvent("ArticleRetracted", {"reason": "a\ud800b"})]},
+        UnserialisablePayload,
+    ),
+    ("idempotency key with a lone surrogate", {"idempotency_key": "k\udfff"}, InvalidMetadata),
     ("actor with NUL", {"actor": Actor("editor\x00", "editor")}, InvalidMetadata),
     ("blank actor", {"actor": Actor(" ", "editor")}, InvalidMetadata),
     ("blank role", {"actor": Actor("editor-7", "")}, InvalidMetadata),
