@@ -60,7 +60,14 @@ def create_engine(url: str | URL, *, echo: bool = False, pool_size: int = 10) ->
     # No pre-ping: it costs a round trip per checkout. A connection found dead is
     # invalidated by SQLAlchemy (with the rest of the pool) on its first error.
     return create_async_engine(
-        target, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
+        target,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=1800,
+        # Pinned whatever the server's default: ledger_append and the write path read what
+        # the previous head holder committed, which READ COMMITTED guarantees after the lock.
+        isolation_level="READ COMMITTED",
     )
 
 

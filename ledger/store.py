@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ledger._append import write_append
 from ledger._prepare import PreparedAppend, prepare_append
-from ledger._sqlite_writer import SQLiteWriter
+from ledger._sqlite_writer import SQLiteWriter, database_file
 from ledger.db import SQLITE_BEGIN, is_sqlite
 from ledger.errors import IdempotencyKeyReused, UnknownEventTypeStored
 from ledger.events import REGISTRY, EventRegistry
@@ -103,10 +103,14 @@ class EventStore:
     def __init__(self, engine: AsyncEngine, registry: EventRegistry = REGISTRY) -> None:
         self.engine = engine
         self.registry = registry
-        # SQLite has one writer per file. Queueing this process's writers here, rather than
-        # in SQLite's busy handler (which sleeps and polls), keeps them in arrival order.
+        # SQLite has one writer per file. This process's write transactions queue here in
+        # arrival order, rather than in SQLite's busy handler (which sleeps and polls);
+        # appends made alone queue on the writer thread. The two queues meet only at SQLite's
+        # write lock, where the busy handler decides.
         self._writer_queue = asyncio.Lock() if is_sqlite(engine) else None
-        self.sqlite_writer = SQLiteWriter(engine) if is_sqlite(engine) else None
+        self.sqlite_writer = (
+            SQLiteWriter(engine) if is_sqlite(engine) and database_file(engine) else None
+        )
         # PostgreSQL: an append alone is one statement (``ledger_append``), atomic by itself;
         # without BEGIN and COMMIT around it, it is one round trip.
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -134,7 +138,11 @@ class EventStore:
         correlation_id: str | None = None,
         causation_id: str | None = None,
     ) -> AppendResult:
-        """Append in a transaction of its own (see ``LedgerTransaction.append``)."""
+        """Append in a transaction of its own (see ``LedgerTransaction.append``).
+
+        Not from inside this store's ``transaction()``: that holds the write lock the append
+        would wait for. Use the transaction's own ``append`` there.
+        """
         prepared = self.prepare(
             stream_id,
             expected_version,
@@ -146,6 +154,9 @@ class EventStore:
         )
         if self.sqlite_writer is not None:
             return await self.sqlite_writer.append(prepared)
+        if self._writer_queue is not None:  # SQLite without a file of its own: in-memory
+            async with self.transaction() as tx:
+                return await write_append(tx.connection, prepared)
         async with self._autocommit.connect() as conn:
             return await write_append(conn, prepared)
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 
+import pytest
+
 from ledger import (
     Actor,
     AppendResult,
@@ -20,7 +22,7 @@ from ledger import (
     WrongExpectedVersion,
 )
 from ledger.chain import verify_chain
-from ledger.db import create_engine
+from ledger.db import SQLITE_BEGIN, create_engine
 from ledger.migrate import upgrade
 from tests.store.writers import separate_stores
 
@@ -205,3 +207,55 @@ async def test_both_sqlite_write_paths_store_the_same_text(tmp_path: Path) -> No
     pattern = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
     assert all(pattern.fullmatch(text) for (text,) in [*times, *keyed, *head])
     assert [events[0].metadata.recorded_at.tzinfo for events in stored] == [UTC, UTC]
+
+
+async def test_a_cancelled_append_still_queued_is_not_written(tmp_path: Path) -> None:
+    """A caller that gives up before its append reached a transaction leaves nothing."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'cancel.db'}")
+    blocker = create_engine(f"sqlite:///{tmp_path / 'cancel.db'}")
+    try:
+        await upgrade(engine)
+        store = EventStore(engine)
+        actor = Actor("writer", "editor")
+        event = NewEvent("ArticleRetracted", {"article_id": "a", "reason": "r"})
+        # Another connection holds the write lock: the first append waits in BEGIN, the
+        # second waits in the queue behind it.
+        async with blocker.connect() as held:
+            await held.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+            async with held.begin():
+                first = asyncio.create_task(store.append("article:first", 0, [event], actor=actor))
+                await asyncio.sleep(0.2)
+                second = asyncio.create_task(
+                    store.append("article:second", 0, [event], actor=actor)
+                )
+                await asyncio.sleep(0.1)
+                second.cancel()
+                await asyncio.sleep(0.1)
+        await first
+        with pytest.raises(asyncio.CancelledError):
+            await second
+        await store.append("article:third", 0, [event], actor=actor)
+
+        log = await store.read_all()
+        assert [e.stream_id for e in log] == ["article:first", "article:third"]
+    finally:
+        await engine.dispose()
+        await blocker.dispose()
+
+
+async def test_the_writer_reports_a_database_it_cannot_open_and_recovers(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'later' / 'ledger.db'}")
+    try:
+        store = EventStore(engine)
+        event = NewEvent("ArticleRetracted", {"article_id": "a", "reason": "r"})
+        actor = Actor("writer", "editor")
+
+        with pytest.raises(sqlite3.OperationalError):
+            await asyncio.wait_for(store.append("article:a", 0, [event], actor=actor), 10)
+
+        (tmp_path / "later").mkdir()
+        await upgrade(engine)
+        result = await store.append("article:a", 0, [event], actor=actor)
+        assert result.first_position == 1
+    finally:
+        await engine.dispose()
