@@ -31,6 +31,7 @@ from strawberry.types.graphql import OperationType
 from graph.audit import MAX_PAGE as MAX_AUDIT_PAGE
 from graph.limits import operation_cost
 from graph.types import MAX_RELATED
+from ledger.validation import unstorable
 
 if TYPE_CHECKING:
     from graph.context import Context
@@ -100,20 +101,9 @@ def _refuse(execution_context: ExecutionContext, error: GraphQLError) -> None:
     execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
 
 
-def _unstorable(text: str) -> bool:
-    """NUL, which PostgreSQL cannot hold, or a lone surrogate, which UTF-8 cannot encode."""
-    if "\x00" in text:
-        return True
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def _holds_unstorable(value: object) -> bool:
     if isinstance(value, str):
-        return _unstorable(value)
+        return unstorable(value) is not None
     if isinstance(value, dict):
         return any(_holds_unstorable(k) or _holds_unstorable(v) for k, v in value.items())
     if isinstance(value, list):
@@ -121,8 +111,8 @@ def _holds_unstorable(value: object) -> bool:
     return False
 
 
-def _nul_refusal(execution_context: ExecutionContext) -> GraphQLError | None:
-    """Text with a NUL character: PostgreSQL holds none, so no backend takes it.
+def _unstorable_refusal(execution_context: ExecutionContext) -> GraphQLError | None:
+    """Text no backend can store (NUL, a lone surrogate): refused for every argument.
 
     Checked here once for every argument (filters included), in the variables and in the
     document's string literals (``\u0000``), rather than in each resolver.
@@ -130,7 +120,8 @@ def _nul_refusal(execution_context: ExecutionContext) -> GraphQLError | None:
     query = execution_context.query or ""
     # Escapes in the document's literals make them; the raw text is checked first, cheaply.
     in_document = ("\x00" in query or "\\u" in query) and any(
-        _unstorable(node.value) for node in _string_values(execution_context.graphql_document)
+        unstorable(node.value) is not None
+        for node in _string_values(execution_context.graphql_document)
     )
     if not in_document and not _holds_unstorable(execution_context.variables):
         return None
@@ -160,7 +151,7 @@ class Admission(SchemaExtension):
         context: Context | None = execution_context.context
         if context is not None:
             refusal = (
-                _nul_refusal(execution_context)
+                _unstorable_refusal(execution_context)
                 or self._cost_refusal(execution_context, context)
                 or self._rate_refusal(execution_context, context)
             )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select, text, true, update
+from sqlalchemy import Connection, bindparam, func, insert, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger._prepare import PreparedAppend
@@ -96,7 +96,7 @@ def write_append_sync(conn: Connection | RawSQLite, prepared: PreparedAppend) ->
     if state.idempotency_key is not None:
         if state.fingerprint != prepared.fingerprint:
             raise IdempotencyKeyReused(state.idempotency_key)
-        return _replayed(state)
+        return replayed_answer(state)
     if prepared.expected_version is not None and state.version != prepared.expected_version:
         raise WrongExpectedVersion(prepared.stream_id, prepared.expected_version, state.version)
 
@@ -174,17 +174,9 @@ def _append_on_server(conn: Connection, prepared: PreparedAppend) -> AppendResul
         raise WrongExpectedVersion(
             prepared.stream_id, prepared.expected_version, row.actual_version
         )
-    recorded_at: datetime = row.stamped_at
     if row.outcome == "replayed":
-        return AppendResult(
-            stream_id=row.stored_stream,
-            first_position=row.first_position,
-            last_position=row.last_position,
-            first_version=row.first_version,
-            last_version=row.last_version,
-            recorded_at=recorded_at,
-            replayed=True,
-        )
+        return replayed_answer(row)
+    recorded_at: datetime = row.recorded_at
     event_metadata = EventMetadata(
         recorded_at=recorded_at,
         actor=actor,
@@ -216,7 +208,9 @@ def _append_on_server(conn: Connection, prepared: PreparedAppend) -> AppendResul
     )
 
 
-def _replayed(state: Row[Any]) -> AppendResult:
+def replayed_answer(state: Any) -> AppendResult:
+    """The first answer to an idempotent request, from its ``appends`` row (or the server's
+    answer, which has the same names)."""
     return AppendResult(
         stream_id=state.stream_id,
         first_position=state.first_position,

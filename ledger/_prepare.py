@@ -22,6 +22,7 @@ from ledger.errors import (
 )
 from ledger.events import EventRegistry
 from ledger.records import Actor, NewEvent
+from ledger.validation import unstorable
 
 MAX_EVENTS_PER_APPEND = 1000
 _STREAM_ID = re.compile(r"[a-z][a-z0-9_]{0,30}:[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -51,7 +52,6 @@ class PreparedAppend:
 # backends behave alike. In canonical JSON a NUL is the escape \u0000 after an even number of
 # backslashes (an odd number is a literal backslash followed by the text "u0000").
 _ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
-_NO_NUL = "text must not contain the NUL character (U+0000)"
 
 
 def prepare_append(
@@ -110,7 +110,7 @@ def _prepare_event(registry: EventRegistry, event: NewEvent) -> PreparedEvent:
     except (TypeError, ValueError, RecursionError) as error:
         raise UnserialisablePayload(event.type, str(error)) from None
     if "\\u0000" in payload_json and _ESCAPED_NUL.search(payload_json):
-        raise UnserialisablePayload(event.type, _NO_NUL)
+        raise UnserialisablePayload(event.type, "text must not contain the NUL character")
     version = event.schema_version or registry.current_version(event.type)
     return PreparedEvent(event.type, version, payload_json)
 
@@ -120,18 +120,9 @@ def _check_text(field: str, value: object) -> None:
         raise InvalidMetadata(field, "must be a non-empty string")
     if len(value) > _MAX_TEXT:
         raise InvalidMetadata(field, f"must be at most {_MAX_TEXT} characters")
-    if "\x00" in value:
-        raise InvalidMetadata(field, _NO_NUL)
-    if not _encodes(value):
-        raise InvalidMetadata(field, "must be text that UTF-8 can encode (no lone surrogate)")
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
+    reason = unstorable(value)
+    if reason is not None:
+        raise InvalidMetadata(field, reason)
 
 
 def _fingerprint(stream_id: str, events: tuple[PreparedEvent, ...]) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ledger._append import write_append
+from ledger._append import replayed_answer, write_append
 from ledger._prepare import PreparedAppend, prepare_append
 from ledger._sqlite_writer import SQLiteWriter, database_file
 from ledger.db import SQLITE_BEGIN, is_sqlite
@@ -202,15 +202,7 @@ class EventStore:
             return None
         if fingerprint is not None and row.fingerprint != fingerprint:
             raise IdempotencyKeyReused(idempotency_key)
-        return AppendResult(
-            stream_id=row.stream_id,
-            first_position=row.first_position,
-            last_position=row.last_position,
-            first_version=row.first_version,
-            last_version=row.last_version,
-            recorded_at=row.recorded_at,
-            replayed=True,
-        )
+        return replayed_answer(row)
 
     async def head(self) -> Head:
         async with self.engine.connect() as conn:

@@ -16,6 +16,7 @@ __all__ = [
     "check_score",
     "check_text",
     "check_texts",
+    "unstorable",
 ]
 
 MAX_COMMENT = 5000
@@ -31,19 +32,34 @@ def check_identifier(field: str, value: object) -> str:
     return value
 
 
+def unstorable(text: str) -> str | None:
+    """Why no backend can store ``text``, or None: PostgreSQL holds no NUL character, and a
+    lone surrogate has no UTF-8 form (it could be neither hashed nor stored)."""
+    if "\x00" in text:
+        return "must not contain the NUL character (U+0000)"
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return "must be text that UTF-8 can encode (no lone surrogate)"
+    return None
+
+
+def _non_empty(field: str, value: str) -> str:
+    """``value`` trimmed, refused when empty or not storable."""
+    trimmed = value.strip()
+    if not trimmed:
+        raise ValidationFailed(field, "must not be empty")
+    reason = unstorable(trimmed)
+    if reason is not None:
+        raise ValidationFailed(field, reason)
+    return trimmed
+
+
 def check_text(field: str, value: object, *, limit: int) -> str:
     """Non-empty after trimming, at most ``limit`` characters; returned trimmed."""
     if not isinstance(value, str):
         raise ValidationFailed(field, "must be text")
-    trimmed = value.strip()
-    if not trimmed:
-        raise ValidationFailed(field, "must not be empty")
-    if "\x00" in trimmed:
-        raise ValidationFailed(field, "must not contain the NUL character (U+0000)")
-    try:
-        trimmed.encode()
-    except UnicodeEncodeError:
-        raise ValidationFailed(field, "must be text that UTF-8 can encode") from None
+    trimmed = _non_empty(field, value)
     if len(trimmed) > limit:
         raise ValidationFailed(field, f"must be at most {limit} characters")
     return trimmed
@@ -91,15 +107,7 @@ def check_comment(field: str, value: object) -> str:
     """Comments are plain text kept as written; only the emptiness and length checks trim."""
     if not isinstance(value, str):
         raise ValidationFailed(field, "must be text")
-    trimmed = value.strip()
-    if not trimmed:
-        raise ValidationFailed(field, "must not be empty")
-    if "\x00" in trimmed:
-        raise ValidationFailed(field, "must not contain the NUL character (U+0000)")
-    try:
-        trimmed.encode()
-    except UnicodeEncodeError:
-        raise ValidationFailed(field, "must be text that UTF-8 can encode") from None
+    trimmed = _non_empty(field, value)
     if len(trimmed) > MAX_COMMENT:
         raise ValidationFailed(field, f"must be at most {MAX_COMMENT} characters")
     return value

@@ -40,8 +40,8 @@ CREATE FUNCTION ledger_append(
     p_before_position text[], p_before_version text[], p_after_version text[]
 ) RETURNS TABLE (
     outcome text, actual_version integer, first_position bigint, last_position bigint,
-    first_version integer, last_version integer, stamped_at timestamptz, hashes text[],
-    stored_stream varchar
+    first_version integer, last_version integer, recorded_at timestamptz, hashes text[],
+    stream_id varchar
 ) LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_column
 DECLARE
