@@ -38,7 +38,6 @@ from ledger.records import RecordedEvent
 from ledger.sample import SAMPLE_ARTICLE_ID
 from ledger.store import EventStore
 from ledger.tokens import issue_token
-from tests.backends import create_postgres_database, drop_postgres_database
 from tests.e2e.test_serve import (
     CONSOLE_SCRIPT,
     LOOPBACK,
@@ -202,21 +201,9 @@ class Servers:
                 server.process.wait(timeout=STOP_TIMEOUT)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def crash_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A new, empty database: `serve` migrates it and loads the sample article."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'crash.db'}"
-        return
-    server_url = request.getfixturevalue("postgres_server_url")
-    url = await create_postgres_database(server_url)
-    yield url
-    await drop_postgres_database(server_url, url)
-
-
 @pytest.fixture
-def servers(crash_database: str, tmp_path: Path) -> Iterator[Servers]:
-    started = Servers(crash_database, tmp_path)
+def servers(empty_database_url: str, tmp_path: Path) -> Iterator[Servers]:
+    started = Servers(empty_database_url, tmp_path)
     try:
         yield started
     finally:
@@ -224,9 +211,9 @@ def servers(crash_database: str, tmp_path: Path) -> Iterator[Servers]:
 
 
 @pytest.fixture
-async def crash_engine(crash_database: str) -> AsyncIterator[AsyncEngine]:
+async def crash_engine(empty_database_url: str) -> AsyncIterator[AsyncEngine]:
     """The test's own connection to the database the servers use (tokens, reading the log)."""
-    engine = create_engine(crash_database)
+    engine = create_engine(empty_database_url)
     yield engine
     await engine.dispose()
 
@@ -346,7 +333,7 @@ def run_verify(database: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_acknowledged_mutations_survive_a_sigkill(
-    servers: Servers, crash_engine: AsyncEngine, crash_database: str
+    servers: Servers, crash_engine: AsyncEngine, empty_database_url: str
 ) -> None:
     engine = crash_engine
     run = uuid.uuid4().hex[:8]
@@ -429,6 +416,6 @@ async def test_acknowledged_mutations_survive_a_sigkill(
     # -- a clean stop, then the chain and the views check out --------------------------------
     assert await stop(second) == 0, second.output()
     assert "Traceback" not in second.output(), second.output()
-    verified = await asyncio.to_thread(run_verify, crash_database)
+    verified = await asyncio.to_thread(run_verify, empty_database_url)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert f"ok: {retried_head} events" in verified.stdout, verified.stdout

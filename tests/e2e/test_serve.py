@@ -11,15 +11,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
-from tests.backends import create_postgres_database, drop_postgres_database
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "evidence-ledger"
 LOOPBACK = "127.0.0.1"
@@ -67,18 +65,6 @@ def child_environment() -> dict[str, str]:
     }
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def e2e_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A new, empty database: `serve` migrates it and loads the sample article."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'e2e.db'}"
-        return
-    server_url = request.getfixturevalue("postgres_server_url")
-    url = await create_postgres_database(server_url)
-    yield url
-    await drop_postgres_database(server_url, url)
-
-
 @dataclass
 class Server:
     process: subprocess.Popen[bytes]
@@ -109,7 +95,7 @@ def wait_until_healthy(server: Server) -> dict[str, Any]:
 
 
 @pytest.fixture
-def server(e2e_database: str, tmp_path: Path) -> Iterator[Server]:
+def server(empty_database_url: str, tmp_path: Path) -> Iterator[Server]:
     port = free_loopback_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as sink:
@@ -118,7 +104,7 @@ def server(e2e_database: str, tmp_path: Path) -> Iterator[Server]:
                 str(CONSOLE_SCRIPT),
                 "serve",
                 "--database",
-                e2e_database,
+                empty_database_url,
                 "--host",
                 LOOPBACK,
                 "--port",
@@ -153,7 +139,9 @@ def create_token(database: str, role: str) -> str:
     return token
 
 
-def test_serve_answers_takes_a_change_and_stops_cleanly(server: Server, e2e_database: str) -> None:
+def test_serve_answers_takes_a_change_and_stops_cleanly(
+    server: Server, empty_database_url: str
+) -> None:
     health = wait_until_healthy(server)
     assert health["status"] == "ok"
     assert health["position"] > 0  # the sample article was loaded into the empty ledger
@@ -171,7 +159,7 @@ def test_serve_answers_takes_a_change_and_stops_cleanly(server: Server, e2e_data
         assert len(article["raterComments"]) == 3
         assert article["subscriberComments"] == []
 
-        token = create_token(e2e_database, "editor")
+        token = create_token(empty_database_url, "editor")
         registered = client.post(
             "/graphql",
             json={
@@ -219,7 +207,7 @@ def test_serve_answers_takes_a_change_and_stops_cleanly(server: Server, e2e_data
     assert "Traceback" not in output, output
 
 
-def test_serve_keeps_the_ledger_across_a_restart(server: Server, e2e_database: str) -> None:
+def test_serve_keeps_the_ledger_across_a_restart(server: Server, empty_database_url: str) -> None:
     first = wait_until_healthy(server)
     server.process.send_signal(signal.SIGTERM)
     server.process.wait(timeout=STOP_TIMEOUT)  # how it exits is the test above's business
@@ -230,7 +218,7 @@ def test_serve_keeps_the_ledger_across_a_restart(server: Server, e2e_database: s
             str(CONSOLE_SCRIPT),
             "serve",
             "--database",
-            e2e_database,
+            empty_database_url,
             "--host",
             LOOPBACK,
             "--port",
