@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["SingleFlight"]
 
@@ -24,5 +24,12 @@ class SingleFlight(Generic[T]):
     async def __call__(self) -> T:
         if self._running is None or self._running.done():
             self._running = asyncio.ensure_future(self._work())
+            # Its failure is each waiting caller's; if none is left, it is not an orphan.
+            self._running.add_done_callback(_retrieve)
         # A caller that goes away does not cancel the run the others wait for.
         return await asyncio.shield(self._running)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
