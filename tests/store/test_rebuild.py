@@ -140,7 +140,11 @@ class Writer:
                 self.comments.append(result)
             number += 1
             self.started.set()
-            await asyncio.sleep(0)
+            # A pause between commands, as any real writer makes. Without it this process's
+            # writer takes SQLite's lock again the moment it lets go, and the rebuild (another
+            # connection, waiting in SQLite's busy handler, which polls) can starve past its
+            # busy timeout on a loaded machine: SQLite has no queue between connections.
+            await asyncio.sleep(0.005)
 
 
 async def test_a_rebuild_while_a_writer_appends_swaps_in_views_at_the_head(
@@ -155,11 +159,13 @@ async def test_a_rebuild_while_a_writer_appends_swaps_in_views_at_the_head(
     async with separate_stores(database_url, 1) as [own_store]:
         writer = Writer(EvidenceLedger(own_store))
         task = asyncio.create_task(writer.run())
-        await writer.started.wait()
-        started_at = (await store.head()).position
-        report = await rebuild(store)
-        writer.stop.set()
-        await task
+        try:
+            await writer.started.wait()
+            started_at = (await store.head()).position
+            report = await rebuild(store)
+        finally:
+            writer.stop.set()  # a failed rebuild must not leave the writer running for ever
+            await task
 
     assert report.position > started_at, "nothing was appended while the rebuild ran"
     head = await store.head()
