@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from graph.cli import app
+from graph.settings import Settings
 from ledger.canonical import GENESIS_HASH
 from ledger.migrate import head_revision
 from ledger.tables import metadata
@@ -143,3 +145,40 @@ def test_an_unreachable_database_is_reported_in_one_line_without_a_traceback(
     assert result.stderr.startswith("error: ")
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert result.stdout == ""
+
+
+def test_serve_passes_production_and_rate_limits_from_flags_and_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """What `serve` hands to the app; the server itself is not started."""
+    import signal
+
+    import uvicorn
+
+    import graph.app
+
+    given: list[Settings] = []
+    monkeypatch.setattr(graph.app, "create_app", given.append)
+    monkeypatch.setattr(uvicorn, "run", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr(signal, "signal", lambda *_args: None)
+    database = f"sqlite:///{tmp_path / 'x.db'}"
+
+    runner = CliRunner()
+    runner.invoke(
+        app,
+        ["serve", "--database", database],
+        env={"EVIDENCE_LEDGER_ENV": "production", "EVIDENCE_LEDGER_MUTATIONS_PER_MINUTE": "7"},
+        catch_exceptions=False,
+    )
+    runner.invoke(
+        app,
+        ["serve", "--database", database, "--address-mutations-per-minute", "0"],
+        env={"EVIDENCE_LEDGER_ENV": ""},
+        catch_exceptions=False,
+    )
+
+    production, development = given
+    assert production.production
+    assert production.limits.mutations_per_minute_per_token == 7
+    assert not development.production
+    assert development.limits.mutations_per_minute_per_address == 0
