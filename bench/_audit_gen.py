@@ -22,12 +22,12 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench._ledger_gen import BATCH_ROWS, Generated, _Generator, _Open, raters_for
+from bench._ledger_gen import BATCH_ROWS, Generated, _Generator, _Open, insert_rows, raters_for
 from ledger import articles, raters
 from ledger._append import HEAD_ID
 from ledger.events import DomainEvent
 from ledger.records import Actor
-from ledger.tables import events, ledger_head, people
+from ledger.tables import ledger_head, people
 
 __all__ = ["HotGenerated", "generate_with_hot_article"]
 
@@ -115,23 +115,7 @@ async def generate_with_hot_article(
     ``hot_events`` belong to one article (as ``bench._ledger_gen.generate`` otherwise)."""
     started = time.perf_counter()
     generator = _HotGenerator(total, hot_events, seed)
-    insert_seconds = 0.0
-    batch: list[dict[str, Any]] = []
-
-    async def flush() -> None:
-        nonlocal insert_seconds, batch
-        began = time.perf_counter()
-        async with engine.begin() as conn:
-            await conn.execute(insert(events), batch)
-        insert_seconds += time.perf_counter() - began
-        batch = []
-
-    for row in generator.rows():
-        batch.append(row)
-        if len(batch) >= batch_rows:
-            await flush()
-    if batch:
-        await flush()
+    insert_seconds = await insert_rows(engine, generator.rows(), batch_rows)
     hot = generator.hot
     assert hot is not None
     if hot.remaining or hot.state.version != hot_events:

@@ -18,7 +18,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -440,23 +440,7 @@ async def generate(
     """Fill the empty, migrated ledger of ``engine`` with ``total`` valid events."""
     started = time.perf_counter()
     generator = _Generator(total, seed)
-    insert_seconds = 0.0
-    batch: list[dict[str, Any]] = []
-
-    async def flush() -> None:
-        nonlocal insert_seconds, batch
-        began = time.perf_counter()
-        async with engine.begin() as conn:
-            await conn.execute(insert(events), batch)
-        insert_seconds += time.perf_counter() - began
-        batch = []
-
-    for row in generator.rows():
-        batch.append(row)
-        if len(batch) >= batch_rows:
-            await flush()
-    if batch:
-        await flush()
+    insert_seconds = await insert_rows(engine, generator.rows(), batch_rows)
     generator.expected.rating_versions = sum(
         generator.types[name] for name in ("RatingSubmitted", "RatingRevised", "RatingWithdrawn")
     )
@@ -537,3 +521,27 @@ async def validate(engine: AsyncEngine, generated: Generated) -> None:
     assert report.ok, f"views after rebuild differ from a replay: {report}"
     problems = await check_views(engine, generated.expected)
     assert not problems, f"views after rebuild differ from the generator: {problems}"
+
+
+async def insert_rows(
+    engine: AsyncEngine, rows: Iterable[dict[str, Any]], batch_rows: int = BATCH_ROWS
+) -> float:
+    """Insert generated event rows in batches, a transaction each; the seconds it took."""
+    insert_seconds = 0.0
+    batch: list[dict[str, Any]] = []
+
+    async def flush() -> None:
+        nonlocal insert_seconds, batch
+        began = time.perf_counter()
+        async with engine.begin() as conn:
+            await conn.execute(insert(events), batch)
+        insert_seconds += time.perf_counter() - began
+        batch = []
+
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= batch_rows:
+            await flush()
+    if batch:
+        await flush()
+    return insert_seconds

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import platform
 import sqlite3
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,25 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def commit() -> str:
+    """The commit measured, and whether the code the benchmark runs had local changes."""
+
+    def git(*arguments: str) -> str:
+        done = subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "ledger", "graph", "migrations")
+    return (git("rev-parse", "--short", "HEAD") or "unknown") + (" + changes" if dirty else "")
+
+
+def log(message: str) -> None:
+    """Progress, on standard error: standard output holds the figures."""
+    print(message, file=sys.stderr, flush=True)
 
 
 def machine(postgres_version: str | None) -> list[str]:

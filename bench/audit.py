@@ -58,7 +58,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench import _postgres
 from bench._audit_gen import HotGenerated, generate_with_hot_article
 from bench._ledger_gen import check_views
-from bench._report import machine
+from bench._report import ROOT, commit, log, machine
 from ledger import history, migrate
 from ledger.articles import stream_id
 from ledger.db import create_engine, snapshot
@@ -68,7 +68,6 @@ from ledger.store import EventStore
 from ledger.tables import events
 from ledger.tokens import issue_token
 
-ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 RAW_PAGE = 5000
 HISTORY_PAGE = 100
@@ -103,21 +102,6 @@ query History($id: ID!, $first: Int!, $after: String) {
   }
 }
 """
-
-
-def commit() -> str:
-    """The commit measured, and whether the code the benchmark runs had local changes."""
-
-    def git(*arguments: str) -> str:
-        done = subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True)
-        return done.stdout.strip()
-
-    dirty = git("status", "--porcelain", "--", "ledger", "graph", "migrations")
-    return (git("rev-parse", "--short", "HEAD") or "unknown") + (" + changes" if dirty else "")
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # -- results ----------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from sqlalchemy import event, insert
 
 from bench import _postgres
 from bench._http_load import LoadResult, LoadSpec
+from bench._ledger_gen import JOURNALS, STUDY_TYPES
 from bench._report import machine
 from graph.app import create_app
 from graph.settings import Settings
@@ -130,22 +131,6 @@ TOPICS = (
     "Prostate Cancer", "Chronic Kidney Disease", "Neonatal Care", "Pregnancy", "Delirium",
     "Multimorbidity", "Nutrition Support", "Telehealth", "Sleep Disorders", "Concussion",
     "Rehabilitation",
-)  # fmt: skip
-JOURNALS = (
-    ("Journal of Pain Research", "J Pain Res"),
-    ("The Lancet", "Lancet"),
-    ("BMJ Open", "BMJ Open"),
-    ("JAMA Internal Medicine", "JAMA Intern Med"),
-    ("Physical Therapy", "Phys Ther"),
-    ("Journal of Advanced Nursing", "J Adv Nurs"),
-    ("Clinical Nutrition", "Clin Nutr"),
-    ("Age and Ageing", "Age Ageing"),
-    ("Cochrane Database of Systematic Reviews", "Cochrane Database Syst Rev"),
-    ("New England Journal of Medicine", "N Engl J Med"),
-)
-STUDY_TYPES = (
-    "Randomized controlled trial", "Systematic review", "Meta-analysis", "Cohort study",
-    "Case-control study", "Cross-sectional study", "Qualitative study", "Guideline",
 )  # fmt: skip
 INTERVENTIONS = (
     "Supervised exercise", "Early mobilisation", "Nurse-led follow-up", "Intradiscal injection",

@@ -46,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench import _postgres
 from bench._ledger_gen import Generated, check_views, generate, validate
+from bench._report import ROOT, commit, cpu_model, log
 from ledger import migrate
 from ledger.db import create_engine
 from ledger.rebuild import WINDOW, read_window, rebuild
@@ -62,11 +63,6 @@ TARGET_RATIO = 0.30
 MEMORY_SLACK = 1.25
 MEMORY_SLACK_MIB = 16.0
 KINDS = ("raw", "decode", "rebuild")
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # -- measurements, each in a process of its own ------------------------------------------
@@ -308,25 +304,6 @@ def print_profile(backend: str, url: str, size: int) -> None:
 
 
 # -- the report -----------------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def commit() -> str:
-    def git(*arguments: str) -> str:
-        done = subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True)
-        return done.stdout.strip()
-
-    dirty = git("status", "--porcelain", "--", "ledger", "migrations")
-    return (git("rev-parse", "--short", "HEAD") or "unknown") + (" + changes" if dirty else "")
 
 
 def machine(postgres_version: str | None) -> list[str]:

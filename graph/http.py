@@ -309,8 +309,10 @@ class EvidenceGraphQL(GraphQL[Context, None]):
                 "DOCUMENT_TOO_LARGE",
                 f"The document has {len(query)} characters; the limit is {limit}.",
             )
-        # A document far over the token limit is refused without the cost of parsing it.
-        if count_tokens(query) > self.settings.limits.max_tokens:
+        # A document over the token limit is refused without the cost of parsing it. (No
+        # token is shorter than a character: a short document needs no counting.)
+        tokens = self.settings.limits.max_tokens
+        if len(query) > tokens and count_tokens(query) > tokens:
             raise Refusal(
                 None,
                 "TOKEN_LIMIT_EXCEEDED",

@@ -16,6 +16,7 @@ from sqlalchemy import event
 from ledger.records import Actor
 from ledger.sample import SAMPLE_ARTICLE_ID
 from tests.graph.conftest import Api
+from tests.store.ledgers import citation as store_citation
 
 __all__ = [
     "EDITOR",
@@ -41,23 +42,14 @@ def article_global_id(article_id: str) -> str:
 
 
 def citation(title: str, **changes: Any) -> dict[str, Any]:
-    """A complete, valid citation; ``changes`` override single fields."""
-    return {
-        "title": title,
-        "authors": ["Doe J", "Roe R"],
-        "journal": "Journal of Trials",
-        "journal_abbreviation": "J Trials",
-        "published_on": "2023-05-17",
-        "volume": "12",
-        "issue": "3",
-        "pages": "101-110",
+    """A complete, valid citation without identifiers; ``changes`` override single fields."""
+    defaults = {
         "doi": None,
         "pmid": None,
         "publication_note": None,
-        "study_type": "Randomized controlled trial",
         "abstract": f"An abstract of {title.lower()}.",
-        **changes,
     }
+    return store_citation(title, **(defaults | changes))
 
 
 async def register(api: Api, title: str, topics: list[str], **changes: Any) -> str:

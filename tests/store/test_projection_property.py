@@ -9,117 +9,34 @@ from fractions import Fraction
 from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
 
-from ledger import Actor, EventStore
+from ledger import EventStore
 from ledger.articles import fold, stream_id
 from ledger.errors import DomainError
 from ledger.queries import article_views
 from ledger.rebuild import verify_projections
 from ledger.scores import ScorePolicy
 from ledger.service import EvidenceLedger
+from tests.store.commands import Histories, prepare, run
 
-EDITOR = Actor("editor-1", "editor")
-DISCIPLINES = ["Physician", "Nurse", "Pharmacist"]
-ARTICLES = 3
-RATERS = 6
-score = st.integers(min_value=1, max_value=7)
-article = st.sampled_from([0, 1, 0, 1, 2])  # the last is registered by a command, if at all
-rater = st.integers(min_value=0, max_value=RATERS - 1)
-text = st.text(alphabet="ab <>&é\n", min_size=1, max_size=12).filter(str.strip)
-
-# Weighted towards ratings, which the views are mostly about; retraction (which ends an
-# article's rating) is rare. sampled_from shrinks towards the front: towards a submission.
-KINDS = (
-    ["submit"] * 6
+# Three articles (the last registered by a command, if at all). Weighted towards ratings,
+# which the views are mostly about; retraction (which ends an article's rating) is rare.
+HISTORIES = Histories(
+    articles=3,
+    raters=6,
+    kinds=["submit"] * 6
     + ["revise"] * 3
     + ["withdraw"] * 2
     + ["comment"] * 2
-    + ["hide", "restore", "topics", "correct", "register", "retract"]
+    + ["hide", "restore", "topics", "correct", "correct_with_topics", "register", "retract"],
+    article_weights=[0, 1, 0, 1, 2],
+    min_size=15,
+    max_size=60,
 )
-command = st.tuples(
-    st.sampled_from(KINDS),
-    article,
-    rater,
-    score,
-    score,
-    st.none() | text,
-    st.integers(0, 5),
-    st.sets(st.sampled_from("ABCD"), min_size=1),
-)
-commands = st.lists(command, min_size=15, max_size=60)
-
-
-async def _prepare(ledger: EvidenceLedger, prefix: str) -> None:
-    for name in DISCIPLINES:
-        await ledger.register_discipline(name, actor=EDITOR, idempotency_key=f"d:{name}")
-    for number in range(RATERS):
-        await ledger.enrol_rater(
-            rater_id=f"{prefix}-r{number}",
-            discipline=DISCIPLINES[number % len(DISCIPLINES)],
-            actor=EDITOR,
-        )
-    # All but the last article exist from the start; the last is left for a command.
-    for number in range(ARTICLES - 1):
-        await _run(ledger, prefix, ("register", number, 0, 1, 1, None, 0, {"A", "B"}))
-
-
-async def _run(ledger: EvidenceLedger, prefix: str, command: tuple[Any, ...]) -> None:
-    kind, number, rater_number, relevance, newsworthiness, words, pick, topic_set = command
-    article_id = f"{prefix}-a{number}"
-    rater_id = f"{prefix}-r{rater_number}"
-    as_rater = Actor(rater_id, "rater")
-    if kind == "register":
-        citation = {
-            "title": f"Article {number}",
-            "journal": "J",
-            "study_type": "Cohort",
-            "abstract": "Abstract.",
-            "published_on": f"202{number}-01-0{number + 1}",
-        }
-        await ledger.register_article(
-            article_id=article_id, citation=citation, topics=sorted(topic_set), actor=EDITOR
-        )
-    elif kind == "submit":
-        await ledger.submit_rating(
-            article_id, rater_id, relevance, newsworthiness, words, actor=as_rater
-        )
-    elif kind in ("revise", "withdraw"):
-        # Mostly aim at a rater who has an active rating here, so the change happens.
-        state = fold(
-            ledger.store.registry.decode(e.type, e.payload)
-            for e in await ledger.store.read_stream(stream_id(article_id))
-        )
-        active = sorted(state.ratings) if state is not None else []
-        if active and pick:
-            rater_id = active[pick % len(active)]
-            as_rater = Actor(rater_id, "rater")
-        if kind == "revise":
-            await ledger.revise_rating(
-                article_id, rater_id, relevance, newsworthiness, words, actor=as_rater
-            )
-        else:
-            await ledger.withdraw_rating(article_id, rater_id, actor=as_rater)
-    elif kind == "comment":
-        await ledger.post_comment(article_id, "subscriber-1", words or "Hm.", actor=EDITOR)
-    elif kind in ("hide", "restore"):
-        history = await ledger.store.read_stream(stream_id(article_id))
-        posted = [e.payload["comment_id"] for e in history if e.type == "CommentPosted"]
-        if posted:
-            moderate = ledger.hide_comment if kind == "hide" else ledger.restore_comment
-            await moderate(article_id, posted[pick % len(posted)], "moderation", actor=EDITOR)
-    elif kind == "retract":
-        await ledger.retract_article(article_id, "retracted by the journal", actor=EDITOR)
-    elif kind == "correct":
-        await ledger.correct_article(
-            article_id, {"title": f"Corrected {words}"}, "typo", actor=EDITOR
-        )
-    elif kind == "topics":
-        await ledger.change_topics(article_id, sorted(topic_set), actor=EDITOR)
 
 
 async def _assert_scores_match_active_ratings(ledger: EvidenceLedger, prefix: str) -> None:
-    ids = [f"{prefix}-a{n}" for n in range(ARTICLES)]
+    ids = [f"{prefix}-a{n}" for n in range(HISTORIES.articles)]
     async with ledger.store.engine.connect() as conn:
         views = await article_views(conn, ids, ScorePolicy())
     for article_id in ids:
@@ -155,17 +72,17 @@ async def _assert_scores_match_active_ratings(ledger: EvidenceLedger, prefix: st
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(history=commands)
+@given(history=HISTORIES.strategy)
 async def test_live_views_equal_a_replay_for_any_history(
     store: EventStore, history: list[tuple[Any, ...]]
 ) -> None:
     ledger = EvidenceLedger(store)
     prefix = uuid.uuid4().hex[:8]  # each example writes its own articles and raters
-    await _prepare(ledger, prefix)
+    await prepare(ledger, prefix, HISTORIES)
     for command in history:
         before = await store.head()
         try:
-            await _run(ledger, prefix, command)
+            await run(ledger, prefix, HISTORIES, command)
             event(f"{command[0]} accepted")
         except DomainError as refusal:
             event(f"{command[0]} refused: {type(refusal).__name__}")

@@ -8,148 +8,36 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
 
-from ledger import Actor, EventStore
-from ledger.articles import fold, stream_id
+from ledger import EventStore
+from ledger.articles import stream_id
 from ledger.errors import DomainError
 from ledger.queries import ArticleView, article_views
 from ledger.sample import SAMPLE_ARTICLE_ID, load_sample
 from ledger.scores import ScorePolicy
 from ledger.service import EvidenceLedger
 from ledger.time_travel import article_as_of
+from tests.store.commands import EDITOR, READER, Histories, prepare, run
 
-EDITOR = Actor("editor-1", "editor")
-READER = Actor("subscriber-1", "subscriber")
 POLICY = ScorePolicy()
-DISCIPLINES = ["Physician", "Nurse", "Pharmacist"]
-RATERS = 7  # three disciplines, so up to three ratings in one of them: enough for a score
-score = st.integers(min_value=1, max_value=7)
-article = st.sampled_from([0, 0, 1])  # the second is registered by a command, if at all
-rater = st.integers(min_value=0, max_value=RATERS - 1)
-text = st.text(alphabet="ab <>&é\n", min_size=1, max_size=12).filter(str.strip)
-
-# Weighted towards ratings; sampled_from shrinks towards the front, towards a submission.
-KINDS = (
-    ["submit"] * 6
+# Two articles (the second registered by a command); three disciplines, so up to three
+# ratings in one of them: enough for a score. Weighted towards ratings.
+HISTORIES = Histories(
+    articles=2,
+    raters=7,
+    kinds=["submit"] * 6
     + ["revise"] * 3
     + ["withdraw"] * 2
     + ["comment"] * 3
     + ["hide"] * 2
     + ["restore"] * 2
-    + ["topics", "correct", "correct_with_topics", "register", "retract"]
+    + ["topics", "correct", "correct_with_topics", "register", "retract"],
+    article_weights=[0, 0, 1],
+    min_size=10,
+    max_size=45,
 )
-command = st.tuples(
-    st.sampled_from(KINDS),
-    article,
-    rater,
-    score,
-    score,
-    st.none() | text,
-    st.integers(0, 5),
-    st.sets(st.sampled_from("ABCD"), min_size=1),
-)
-commands = st.lists(command, min_size=10, max_size=45)
 
 Captured = dict[tuple[str, int], ArticleView]
-
-
-async def _prepare(ledger: EvidenceLedger, prefix: str) -> None:
-    for name in DISCIPLINES:
-        await ledger.register_discipline(name, actor=EDITOR, idempotency_key=f"d:{name}")
-    for number in range(RATERS):
-        await ledger.enrol_rater(
-            rater_id=f"{prefix}-r{number}",
-            discipline=DISCIPLINES[number % len(DISCIPLINES)],
-            actor=EDITOR,
-        )
-
-
-async def _register(ledger: EvidenceLedger, article_id: str, topics: list[str]) -> None:
-    citation = {
-        "title": f"Article {article_id}",
-        "authors": ["Doe J", "Roe R"],
-        "journal": "J",
-        "study_type": "Cohort",
-        "abstract": "Abstract.",
-        "published_on": "2021-01-02",
-    }
-    await ledger.register_article(
-        article_id=article_id, citation=citation, topics=topics, actor=EDITOR
-    )
-
-
-async def _active_raters(ledger: EvidenceLedger, article_id: str) -> list[str]:
-    state = fold(
-        ledger.store.registry.decode(e.type, e.payload)
-        for e in await ledger.store.read_stream(stream_id(article_id))
-    )
-    return sorted(state.ratings) if state is not None else []
-
-
-async def _comment_ids(ledger: EvidenceLedger, article_id: str) -> list[str]:
-    history = await ledger.store.read_stream(stream_id(article_id))
-    return [e.payload["comment_id"] for e in history if e.type == "CommentPosted"]
-
-
-async def _run(ledger: EvidenceLedger, prefix: str, command: tuple[Any, ...]) -> None:
-    kind, number, rater_number, relevance, newsworthiness, words, pick, topic_set = command
-    if kind == "register":
-        await _register(ledger, f"{prefix}-a1", sorted(topic_set))
-        return
-    article_id = f"{prefix}-a{number}"
-    rater_id = f"{prefix}-r{rater_number}"
-    if kind in ("revise", "withdraw"):
-        # Mostly aim at a rater who has an active rating here, so the change happens.
-        active = await _active_raters(ledger, article_id)
-        if active and pick:
-            rater_id = active[pick % len(active)]
-    as_rater = Actor(rater_id, "rater")
-    if kind == "submit":
-        await ledger.submit_rating(
-            article_id, rater_id, relevance, newsworthiness, words, actor=as_rater
-        )
-    elif kind == "revise":
-        await ledger.revise_rating(
-            article_id, rater_id, relevance, newsworthiness, words, actor=as_rater
-        )
-    elif kind == "withdraw":
-        await ledger.withdraw_rating(article_id, rater_id, actor=as_rater)
-    elif kind == "comment":
-        await ledger.post_comment(article_id, READER.id, words or "Hm.", actor=READER)
-    elif kind in ("hide", "restore"):
-        posted = await _comment_ids(ledger, article_id)
-        if posted:
-            moderate = ledger.hide_comment if kind == "hide" else ledger.restore_comment
-            await moderate(article_id, posted[pick % len(posted)], "moderation", actor=EDITOR)
-    elif kind == "retract":
-        await ledger.retract_article(article_id, "retracted by the journal", actor=EDITOR)
-    elif kind == "correct":
-        await ledger.correct_article(article_id, _correction(pick, words), "typo", actor=EDITOR)
-    elif kind == "correct_with_topics":
-        # Two events in one append: a correction and a change of topics.
-        await ledger.correct_article(
-            article_id,
-            {"abstract": f"Corrected abstract {words}."},
-            "erratum",
-            topics=sorted(topic_set),
-            actor=EDITOR,
-        )
-    elif kind == "topics":
-        await ledger.change_topics(article_id, sorted(topic_set), actor=EDITOR)
-
-
-def _correction(pick: int, words: str | None) -> dict[str, Any]:
-    """One of several kinds of correction: text, a list, an optional field set or cleared."""
-    choices: list[dict[str, Any]] = [
-        {"title": f"Corrected {words}"},
-        {"authors": ["Roe R", f"Doe {words or 'J'}"]},
-        {"volume": words},
-        {"doi": f"10.1234/x{pick}" if words else None},
-        {"journal_abbreviation": words, "pages": "1-9"},
-        {"study_type": "Randomised controlled trial", "published_on": "2024-02-29"},
-    ]
-    return choices[pick % len(choices)]
 
 
 async def _capture(store: EventStore, ids: list[str], captured: Captured) -> None:
@@ -174,21 +62,20 @@ async def _recorded_at_by_version(store: EventStore, article_id: str) -> dict[in
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(history=commands)
+@given(history=HISTORIES.strategy)
 async def test_the_past_view_at_every_version_equals_the_live_view_at_that_moment(
     store: EventStore, history: list[tuple[Any, ...]]
 ) -> None:
     ledger = EvidenceLedger(store)
     prefix = uuid.uuid4().hex[:8]  # each example writes its own articles and raters
     ids = [f"{prefix}-a0", f"{prefix}-a1"]
-    await _prepare(ledger, prefix)
+    await prepare(ledger, prefix, HISTORIES)  # the second article is left for a command
     captured: Captured = {}
-    await _register(ledger, ids[0], ["A", "B"])  # the second is left for a command
     await _capture(store, ids, captured)
     for command in history:
         before = await store.head()
         try:
-            await _run(ledger, prefix, command)
+            await run(ledger, prefix, HISTORIES, command)
         except DomainError as refusal:
             event(f"{command[0]} refused: {type(refusal).__name__}")
             continue

@@ -1,0 +1,167 @@
+"""Random histories of commands for the property tests, run through the use cases.
+
+A command is a tuple ``(kind, article, rater, relevance, newsworthiness, words, pick,
+topics)``; every test writes under a prefix of its own. The last of ``articles`` articles is
+left for a ``register`` command; the others exist from the start.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from ledger import Actor
+from ledger.articles import fold, stream_id
+from ledger.service import EvidenceLedger
+
+__all__ = ["DISCIPLINES", "EDITOR", "READER", "Histories", "prepare", "run"]
+
+EDITOR = Actor("editor-1", "editor")
+READER = Actor("subscriber-1", "subscriber")
+DISCIPLINES = ["Physician", "Nurse", "Pharmacist"]
+
+_SCORE = st.integers(min_value=1, max_value=7)
+_TEXT = st.text(alphabet="ab <>&é\n", min_size=1, max_size=12).filter(str.strip)
+
+
+class Histories:
+    """The strategy of command lists for ``articles`` articles and ``raters`` raters.
+
+    ``kinds`` weights the commands (sampled_from shrinks towards its front: put the
+    submissions first); ``article_weights`` picks which article a command aims at.
+    """
+
+    def __init__(
+        self,
+        *,
+        articles: int,
+        raters: int,
+        kinds: list[str],
+        article_weights: list[int],
+        min_size: int,
+        max_size: int,
+    ) -> None:
+        self.articles = articles
+        self.raters = raters
+        command = st.tuples(
+            st.sampled_from(kinds),
+            st.sampled_from(article_weights),
+            st.integers(min_value=0, max_value=raters - 1),
+            _SCORE,
+            _SCORE,
+            st.none() | _TEXT,
+            st.integers(0, 5),
+            st.sets(st.sampled_from("ABCD"), min_size=1),
+        )
+        self.strategy = st.lists(command, min_size=min_size, max_size=max_size)
+
+
+async def prepare(ledger: EvidenceLedger, prefix: str, histories: Histories) -> None:
+    """The disciplines, the raters (round the disciplines) and all but the last article."""
+    for name in DISCIPLINES:
+        await ledger.register_discipline(name, actor=EDITOR, idempotency_key=f"d:{name}")
+    for number in range(histories.raters):
+        await ledger.enrol_rater(
+            rater_id=f"{prefix}-r{number}",
+            discipline=DISCIPLINES[number % len(DISCIPLINES)],
+            actor=EDITOR,
+        )
+    for number in range(histories.articles - 1):
+        await _register(ledger, f"{prefix}-a{number}", number, ["A", "B"])
+
+
+async def run(
+    ledger: EvidenceLedger, prefix: str, histories: Histories, command: tuple[Any, ...]
+) -> None:
+    """One command; a refusal raises the use case's DomainError."""
+    kind, number, rater_number, relevance, newsworthiness, words, pick, topic_set = command
+    if kind == "register":
+        last = histories.articles - 1
+        await _register(ledger, f"{prefix}-a{last}", last, sorted(topic_set))
+        return
+    article_id = f"{prefix}-a{number}"
+    rater_id = f"{prefix}-r{rater_number}"
+    if kind in ("revise", "withdraw"):
+        # Mostly aim at a rater who has an active rating here, so the change happens.
+        active = await _active_raters(ledger, article_id)
+        if active and pick:
+            rater_id = active[pick % len(active)]
+    as_rater = Actor(rater_id, "rater")
+    if kind == "submit":
+        await ledger.submit_rating(
+            article_id, rater_id, relevance, newsworthiness, words, actor=as_rater
+        )
+    elif kind == "revise":
+        await ledger.revise_rating(
+            article_id, rater_id, relevance, newsworthiness, words, actor=as_rater
+        )
+    elif kind == "withdraw":
+        await ledger.withdraw_rating(article_id, rater_id, actor=as_rater)
+    elif kind == "comment":
+        await ledger.post_comment(article_id, READER.id, words or "Hm.", actor=READER)
+    elif kind in ("hide", "restore"):
+        posted = await _comment_ids(ledger, article_id)
+        if posted:
+            moderate = ledger.hide_comment if kind == "hide" else ledger.restore_comment
+            await moderate(article_id, posted[pick % len(posted)], "moderation", actor=EDITOR)
+    elif kind == "retract":
+        await ledger.retract_article(article_id, "retracted by the journal", actor=EDITOR)
+    elif kind == "correct":
+        await ledger.correct_article(article_id, _correction(pick, words), "typo", actor=EDITOR)
+    elif kind == "correct_with_topics":
+        # Two events in one append: a correction and a change of topics.
+        await ledger.correct_article(
+            article_id,
+            {"abstract": f"Corrected abstract {words}."},
+            "erratum",
+            topics=sorted(topic_set),
+            actor=EDITOR,
+        )
+    elif kind == "topics":
+        await ledger.change_topics(article_id, sorted(topic_set), actor=EDITOR)
+    else:
+        raise ValueError(f"unknown command kind {kind!r}")
+
+
+async def _register(
+    ledger: EvidenceLedger, article_id: str, number: int, topics: list[str]
+) -> None:
+    citation = {
+        "title": f"Article {article_id}",
+        "authors": ["Doe J", "Roe R"],
+        "journal": "J",
+        "study_type": "Cohort",
+        "abstract": "Abstract.",
+        # Newer articles later: related articles rank the newest first among equals.
+        "published_on": f"202{number % 10}-01-0{number % 9 + 1}",
+    }
+    await ledger.register_article(
+        article_id=article_id, citation=citation, topics=topics, actor=EDITOR
+    )
+
+
+async def _active_raters(ledger: EvidenceLedger, article_id: str) -> list[str]:
+    state = fold(
+        ledger.store.registry.decode(e.type, e.payload)
+        for e in await ledger.store.read_stream(stream_id(article_id))
+    )
+    return sorted(state.ratings) if state is not None else []
+
+
+async def _comment_ids(ledger: EvidenceLedger, article_id: str) -> list[str]:
+    history = await ledger.store.read_stream(stream_id(article_id))
+    return [e.payload["comment_id"] for e in history if e.type == "CommentPosted"]
+
+
+def _correction(pick: int, words: str | None) -> dict[str, Any]:
+    """One of several kinds of correction: text, a list, an optional field set or cleared."""
+    choices: list[dict[str, Any]] = [
+        {"title": f"Corrected {words}"},
+        {"authors": ["Roe R", f"Doe {words or 'J'}"]},
+        {"volume": words},
+        {"doi": f"10.1234/x{pick}" if words else None},
+        {"journal_abbreviation": words, "pages": "1-9"},
+        {"study_type": "Randomised controlled trial", "published_on": "2024-02-29"},
+    ]
+    return choices[pick % len(choices)]
