@@ -51,10 +51,15 @@ class DomainEvent:
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> DomainEvent:
-        names, scalar = _fields_of(cls)
-        if scalar and payload.keys() == names:
-            # Nothing to freeze or leave out: the payload is the arguments as they are.
-            return cls(**payload)
+        names, direct = _fields_of(cls)
+        if direct and payload.keys() == names:
+            # Nothing to freeze or leave out: the payload is the instance's whole state. It
+            # is set as the generated __init__ would set it (no __post_init__ to run), but at
+            # once: a frozen dataclass's __init__ assigns field by field through
+            # object.__setattr__, a third of a replay's decoding.
+            event = object.__new__(cls)
+            event.__dict__.update(payload)
+            return event
         # Only lists need freezing (JSON has no tuples); other values are passed as they are.
         items = payload.items()
         return cls(**{k: _frozen(v) if isinstance(v, list) else v for k, v in items if k in names})
@@ -65,8 +70,9 @@ _FIELDS: dict[type[DomainEvent], tuple[frozenset[str], bool]] = {}
 
 
 def _fields_of(cls: type[DomainEvent]) -> tuple[frozenset[str], bool]:
-    """The init fields of an event class, and whether all of them hold plain scalars (so a
-    payload has no list to freeze). Worked out once per class: ``dataclasses.fields`` walks
+    """The init fields of an event class, and whether a payload of exactly those fields can
+    become its state as it is: all of them hold plain scalars (no list to freeze) and the
+    class has no ``__post_init__``. Worked out once per class: ``dataclasses.fields`` walks
     every attribute on each call, which a replay would do once per event."""
     known = _FIELDS.get(cls)
     if known is None:
@@ -79,7 +85,8 @@ def _fields_of(cls: type[DomainEvent]) -> tuple[frozenset[str], bool]:
             all(arg in _SCALARS for arg in (typing.get_args(hint) or (hint,)))
             for hint in (hints.get(f.name) for f in fields)
         )
-        known = _FIELDS[cls] = (frozenset(f.name for f in fields), scalar)
+        direct = scalar and not hasattr(cls, "__post_init__") and "__slots__" not in vars(cls)
+        known = _FIELDS[cls] = (frozenset(f.name for f in fields), direct)
     return known
 
 

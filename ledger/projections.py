@@ -261,19 +261,22 @@ class _SQLiteWriter:
         await conn.exec_driver_sql(self.upsert_sql, (self._document(rows),))
 
 
-def _aware(value: datetime | None) -> None:
+def _aware(values: Iterable[datetime | None]) -> None:
     """``UTCDateTime``'s check: the driver sends an aware time as the instant it is."""
-    if value is not None and value.tzinfo is None:
-        raise ValueError("naive datetimes are refused: pass a timezone-aware UTC time")
+    for value in values:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetimes are refused: pass a timezone-aware UTC time")
 
 
-def _boolean(value: bool | None) -> None:
+def _boolean(values: Iterable[bool | None]) -> None:
     """``Boolean``'s check (its processor would pass a bool on as it is)."""
-    if value is not None and not isinstance(value, bool):
-        raise TypeError(f"not a boolean: {value!r}")
+    for value in values:
+        if value is not None and not isinstance(value, bool):
+            raise TypeError(f"not a boolean: {value!r}")
 
 
-_CHECKS: tuple[tuple[type[Any], Callable[[Any], None]], ...] = (
+# Each checks a whole column of a batch: one call per column, not one per value.
+_CHECKS: tuple[tuple[type[Any], Callable[[Iterable[Any]], None]], ...] = (
     (UTCDateTime, _aware),
     (Boolean, _boolean),
 )
@@ -311,7 +314,7 @@ class _PostgresWriter:
         assert order is not None
         assert len(order) > 1, "itemgetter of one name gives a value, not a tuple"
         get = itemgetter(*order)
-        checks: list[tuple[int, Callable[[Any], None]]] = []
+        checks: list[tuple[int, Callable[[Iterable[Any]], None]]] = []
         processors: list[tuple[int, Callable[[Any], Any]]] = []
         for index, name in enumerate(order):
             column_type = self.table.c[name].type
@@ -326,8 +329,7 @@ class _PostgresWriter:
         def encode(rows: Sequence[Row]) -> list[tuple[Any, ...]]:
             encoded = list(map(get, rows))
             for index, check in checks:
-                for value in map(itemgetter(index), encoded):
-                    check(value)
+                check(map(itemgetter(index), encoded))
             if processors:
                 for number, values in enumerate(encoded):
                     converted = list(values)

@@ -28,12 +28,20 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Constraint, MetaData, Table, select, text
+from sqlalchemy import Constraint, MetaData, Table, TextClause, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
 from ledger._append import lock_head
-from ledger.db import snapshot
+from ledger._replay_processes import (
+    Partition,
+    PartitionMisplaced,
+    partition_count,
+    partition_sql,
+    started_partitions,
+    worker_url,
+)
+from ledger.db import create_engine, snapshot
 from ledger.errors import UnknownEventTypeStored
 from ledger.events import DomainEvent, EventRegistry
 from ledger.projections import Projector, advance_checkpoints, checkpoint
@@ -75,20 +83,35 @@ Progress = Callable[[int], None]
 # folds the window before; on PostgreSQL the server does the work.
 _WINDOW_ROWS = (
     "SELECT position, stream_version, event_type, schema_version, payload, recorded_at"
-    " FROM events WHERE position > :after AND position <= :upto ORDER BY position LIMIT :limit"
+    " FROM events WHERE position > :after AND position <= :upto{partition}"
+    " ORDER BY position LIMIT :limit"
 )
-_WINDOW = {
-    "sqlite": text(
+_WINDOW_DOCUMENT = {
+    "sqlite": (
         "SELECT json_group_array(json_array("
         "position, stream_version, event_type, schema_version, json(payload), recorded_at))"
-        f" FROM ({_WINDOW_ROWS}) AS w"
+        " FROM ({rows}) AS w"
     ),
-    "postgresql": text(
+    "postgresql": (
         "SELECT json_agg(json_build_array("
         "position, stream_version, event_type, schema_version, payload::json,"
         " to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'))"
-        f" ORDER BY position)::text FROM ({_WINDOW_ROWS}) AS w"
+        " ORDER BY position)::text FROM ({rows}) AS w"
     ),
+}
+
+
+def _window_query(dialect: str, partitioned: bool) -> TextClause:
+    """The window statement, of the whole log or (``partitioned``) of one partition."""
+    condition = f" AND {partition_sql(dialect)}" if partitioned else ""
+    rows = _WINDOW_ROWS.format(partition=condition)
+    return text(_WINDOW_DOCUMENT[dialect].format(rows=rows))
+
+
+_WINDOW = {
+    (dialect, partitioned): _window_query(dialect, partitioned)
+    for dialect in _WINDOW_DOCUMENT
+    for partitioned in (False, True)
 }
 _LAST_POSITION = 2**63 - 1
 
@@ -133,12 +156,25 @@ class ProjectionReport:
         return min(ids) if ids else None
 
 
-async def rebuild(store: EventStore, *, progress: Progress | None = None) -> RebuildReport:
+async def rebuild(
+    store: EventStore, *, progress: Progress | None = None, partitions: int | None = None
+) -> RebuildReport:
+    """Replay the whole log into fresh views and swap them in. ``partitions``: how many
+    processes share the replay (None: one per core, for a log large enough to gain)."""
     started = time.perf_counter()
+    try:
+        return await _rebuild(store, progress, partitions, started)
+    except PartitionMisplaced:
+        return await _rebuild(store, progress, 1, started)
+
+
+async def _rebuild(
+    store: EventStore, progress: Progress | None, partitions: int | None, started: float
+) -> RebuildReport:
     async with _fresh_views(store) as fresh:
-        replay = _Replay(Projector(fresh, store.registry))
         with _fewer_collections():
-            position = await _replay(store, replay, after=0, upto=None, progress=progress)
+            replay, position = await _replay_head_start(store, fresh, partitions, progress)
+            position = await _replay(store, replay, after=position, upto=None, progress=progress)
         # The statistics need not wait for the last rows: a sample is a sample.
         await _together(_flush(store, replay), _analyze(store, fresh))
         async with store.transaction() as tx:
@@ -156,15 +192,30 @@ async def rebuild(store: EventStore, *, progress: Progress | None = None) -> Reb
 
 
 async def verify_projections(
-    store: EventStore, *, progress: Progress | None = None
+    store: EventStore, *, progress: Progress | None = None, partitions: int | None = None
+) -> ProjectionReport:
+    """Compare the live views with a replay up to their checkpoint (``partitions`` as for
+    ``rebuild``)."""
+    try:
+        return await _verify_projections(store, progress, partitions)
+    except PartitionMisplaced:
+        return await _verify_projections(store, progress, 1)
+
+
+async def _verify_projections(
+    store: EventStore, progress: Progress | None, partitions: int | None
 ) -> ProjectionReport:
     async with _fresh_views(store) as fresh, snapshot(store.engine) as live_conn:
         # The first read fixes the snapshot; the views in it are exactly at this position.
         position = await checkpoint(live_conn)
         head = await live_conn.scalar(select(ledger_head.c.position))
-        replay = _Replay(Projector(fresh, store.registry))
+        count = partition_count(store.engine, store.registry, position, partitions)
         with _fewer_collections():
-            await _replay(store, replay, after=0, upto=position, progress=progress)
+            if count > 1:
+                replay = await _replay_partitioned(store, fresh, position, count, progress)
+            else:
+                replay = _Replay(Projector(fresh, store.registry))
+                await _replay(store, replay, after=0, upto=position, progress=progress)
         await _flush(store, replay)
         mismatches: list[Mismatch] = []
         async with store.engine.connect() as replayed:
@@ -176,6 +227,69 @@ async def verify_projections(
         mismatches=tuple(mismatches[:MAX_REPORTED]),
         head_position=int(head or 0),
     )
+
+
+async def _replay_head_start(
+    store: EventStore, fresh: ViewTables, partitions: int | None, progress: Progress | None
+) -> tuple[_Replay, int]:
+    """A rebuild's start: the log as it stands now, in partitions if it pays; returns the
+    replay to go on with and the position reached (0: nothing replayed yet)."""
+    head = (await store.head()).position
+    count = partition_count(store.engine, store.registry, head, partitions)
+    if count == 1:
+        return _Replay(Projector(fresh, store.registry)), 0
+    return await _replay_partitioned(store, fresh, head, count, progress), head
+
+
+async def _replay_partitioned(
+    store: EventStore, fresh: ViewTables, upto: int, count: int, progress: Progress | None
+) -> _Replay:
+    """Replay the log up to ``upto`` in ``count`` partitions, the first in this process, the
+    others in processes of their own, all into ``fresh``. Returns this process's replay,
+    everything written, ready to go on with the whole log."""
+    url = worker_url(store.engine)
+    assert url is not None, "partition_count gives 1 where no other process can follow"
+    suffix = fresh.article_views.name.removeprefix(live_views.article_views.name)
+    partitions = [Partition(index, count) for index in range(count)]
+
+    def args_of(partition: Partition, done: Any) -> tuple[Any, ...]:
+        return (url, store.registry, suffix, partition, upto, done)
+
+    replay = _Replay(Projector(fresh, store.registry), partitions[0])
+    async with started_partitions(_partition_main, args_of, partitions[1:], progress) as others:
+        await _replay(store, replay, after=0, upto=upto, progress=progress)
+        await _flush(store, replay)
+        await others.wait()
+    replay.partition = None  # from here on, any event of the log
+    return replay
+
+
+def _partition_main(
+    url: str, registry: EventRegistry, suffix: str, partition: Partition, upto: int, done: Any
+) -> int:
+    """A replay process: ``partition`` of the log up to ``upto``, into the fresh tables of
+    ``suffix``, adding its progress to ``done``; returns the position reached."""
+    return asyncio.run(_replay_partition(url, registry, suffix, partition, upto, done))
+
+
+async def _replay_partition(
+    url: str, registry: EventRegistry, suffix: str, partition: Partition, upto: int, done: Any
+) -> int:
+    engine = create_engine(url, pool_size=2)
+    try:
+        store = EventStore(engine, registry)
+        fresh = view_tables(_fresh_metadata(suffix, engine.dialect.name), suffix=suffix)
+        replay = _Replay(Projector(fresh, registry), partition)
+
+        def advance(events: int) -> None:
+            done.value += events
+
+        with _fewer_collections():
+            position = await _replay(store, replay, after=0, upto=upto, progress=advance)
+        await _flush(store, replay)
+        return position
+    finally:
+        await engine.dispose()
 
 
 class _CollectorTuning:
@@ -207,8 +321,9 @@ def _fewer_collections() -> Iterator[None]:
 class _Replay:
     """The projector over a replay: one working set for the whole log, kept within bounds."""
 
-    def __init__(self, projector: Projector) -> None:
+    def __init__(self, projector: Projector, partition: Partition | None = None) -> None:
         self.projector = projector
+        self.partition = partition
         self.ws = WorkingSet()
         self.windows = 0
         # The articles held, least recently used first, with the window of their last event;
@@ -329,16 +444,19 @@ async def _replay(
     progress: Progress | None,
 ) -> int:
     """Project the log after ``after`` (up to ``upto``); returns the position reached. The
-    rows still held are left to write (``_flush``).
+    rows still held are left to write (``_flush``). With the replay's partition, only its
+    events, up to ``upto`` (which must be given).
 
     A pipeline: the next window is read while this one is folded, and a window's rows are
     written (in a transaction of their own) while the next is folded, so the database works
     while Python decodes and folds. A fold waits for the write before it only when it has
     rows to load (the write may be putting them back); writes go one at a time, in order.
     """
+    partition = replay.partition
+    assert partition is None or upto is not None, "a partition is replayed up to a position"
     position = after
     reading: asyncio.Task[list[Fact]] | None = asyncio.create_task(
-        read_window(store, position, upto)
+        read_window(store, position, upto, partition=partition)
     )
     writing: asyncio.Task[None] | None = None
     try:
@@ -349,7 +467,9 @@ async def _replay(
                 break
             position = facts[-1].position
             if len(facts) == WINDOW and (upto is None or position < upto):
-                reading = asyncio.create_task(read_window(store, position, upto))
+                reading = asyncio.create_task(
+                    read_window(store, position, upto, partition=partition)
+                )
             keys, missing = replay.missing(facts)
             if missing:
                 if writing is not None:
@@ -366,6 +486,11 @@ async def _replay(
             await writing
     finally:
         await _cancelled(reading, writing)
+    if partition is not None:
+        # Every position up to ``upto`` was committed before the replay began (positions
+        # become visible in order), so a short window was the partition's last.
+        assert upto is not None
+        return upto
     # A short window was the end of the log as it stood. The end is confirmed by the store's
     # own read, with whatever was appended meanwhile.
     while upto is None or position < upto:
@@ -411,21 +536,35 @@ async def _cancelled(*tasks: asyncio.Task[Any] | None) -> None:
             await task
 
 
-async def read_window(store: EventStore, after: int = 0, upto: int | None = None) -> list[Fact]:
+async def read_window(
+    store: EventStore,
+    after: int = 0,
+    upto: int | None = None,
+    *,
+    partition: Partition | None = None,
+) -> list[Fact]:
     """The next window of the log after ``after`` (and up to ``upto``), as a replay reads it:
-    ``WINDOW`` events at most, as facts."""
+    ``WINDOW`` events at most (of ``partition`` alone, if given), as facts."""
     async with store.engine.connect() as conn:
-        return await _read_facts(conn, store.registry, after, upto)
+        return await _read_facts(conn, store.registry, after, upto, partition)
 
 
 async def _read_facts(
-    conn: AsyncConnection, registry: EventRegistry, after: int, upto: int | None
+    conn: AsyncConnection,
+    registry: EventRegistry,
+    after: int,
+    upto: int | None,
+    partition: Partition | None,
 ) -> list[Fact]:
     """A window of the log as facts, payloads upcast to their types' current shapes."""
-    document = await conn.scalar(
-        _WINDOW[conn.dialect.name],
-        {"after": after, "upto": _LAST_POSITION if upto is None else upto, "limit": WINDOW},
-    )
+    parameters = {
+        "after": after,
+        "upto": _LAST_POSITION if upto is None else upto,
+        "limit": WINDOW,
+    }
+    if partition is not None:
+        parameters |= {"partition": partition.index, "partitions": partition.count}
+    document = await conn.scalar(_WINDOW[conn.dialect.name, partition is not None], parameters)
     rows = json.loads(document) if document else []
     del document  # megabytes, not needed once parsed
     rows.sort(key=itemgetter(0))  # SQLite's json_group_array keeps the order, unpromised
@@ -444,7 +583,10 @@ async def _read_facts(
         cls, current = known
         if schema_version != current:
             payload, _ = registry.upcast(name, schema_version, payload)
-        facts.append(Fact(cls.from_payload(payload), position, stream_version, _utc(recorded_at)))
+        event = cls.from_payload(payload)
+        if partition is not None and not partition.owns(getattr(event, "article_id", None)):
+            raise PartitionMisplaced()
+        facts.append(Fact(event, position, stream_version, _utc(recorded_at)))
     return facts
 
 

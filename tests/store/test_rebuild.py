@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from typer.testing import CliRunner
 
 from graph.cli import app
-from ledger import AppendResult, EventStore, RecordedEvent
+from ledger import AppendResult, EventStore, NewEvent, RecordedEvent
+from ledger._replay_processes import MAX_PARTITIONS, PARALLEL_FROM, Partition, partition_count
+from ledger.events import REGISTRY, EventRegistry
 from ledger.projections import checkpoint
 from ledger.rebuild import rebuild, verify_projections
 from ledger.service import EvidenceLedger
@@ -82,19 +85,25 @@ async def all_views(engine: AsyncEngine) -> dict[str, object]:
     return views
 
 
+# One process; the articles split in two and three (a1..a5 end in digits of both parities,
+# every residue mod 3), each partition in a process of its own.
+PARTITIONS = [1, 2, 3]
+
+
+@pytest.mark.parametrize("partitions", PARTITIONS)
 async def test_a_rebuild_reproduces_the_views_it_replaces(
-    store: EventStore, engine: AsyncEngine
+    store: EventStore, engine: AsyncEngine, partitions: int
 ) -> None:
     await populate(store)
     views = await all_views(engine)
     tables = await view_tables_dump(engine)
     head = await store.head()
 
-    report = await rebuild(store)
+    report = await rebuild(store, partitions=partitions)
 
     assert (report.events, report.position) == (head.position, head.position)
     assert report.events_per_second > 0
-    verified = await verify_projections(store)
+    verified = await verify_projections(store, partitions=partitions)
     assert verified.ok, verified.mismatches
     assert verified.position == head.position
     assert await all_views(engine) == views
@@ -103,14 +112,18 @@ async def test_a_rebuild_reproduces_the_views_it_replaces(
         assert await checkpoint(conn) == head.position
 
 
-async def test_a_rebuild_reports_its_progress_up_to_the_head(store: EventStore) -> None:
+@pytest.mark.parametrize("partitions", PARTITIONS)
+async def test_a_rebuild_reports_its_progress_up_to_the_head(
+    store: EventStore, partitions: int
+) -> None:
     await populate(store)
     head = await store.head()
     advanced: list[int] = []
 
-    await rebuild(store, progress=advanced.append)
+    await rebuild(store, progress=advanced.append, partitions=partitions)
 
     assert sum(advanced) == head.position
+    assert all(step > 0 for step in advanced)
 
 
 @dataclass
@@ -147,8 +160,9 @@ class Writer:
             await asyncio.sleep(0.005)
 
 
+@pytest.mark.parametrize("partitions", [1, 2])
 async def test_a_rebuild_while_a_writer_appends_swaps_in_views_at_the_head(
-    database_url: str, store: EventStore, engine: AsyncEngine
+    database_url: str, store: EventStore, engine: AsyncEngine, partitions: int
 ) -> None:
     await populate(store)
     await bulk_comments(store, "a1", BULK)
@@ -162,7 +176,7 @@ async def test_a_rebuild_while_a_writer_appends_swaps_in_views_at_the_head(
         try:
             await writer.started.wait()
             started_at = (await store.head()).position
-            report = await rebuild(store)
+            report = await rebuild(store, partitions=partitions)
         finally:
             writer.stop.set()  # a failed rebuild must not leave the writer running for ever
             await task
@@ -303,16 +317,17 @@ TAMPERING = [
 ]
 
 
+@pytest.mark.parametrize("partitions", [1, 2])
 @pytest.mark.parametrize(("table", "tampering"), TAMPERING, ids=[t for t, _ in TAMPERING])
 async def test_verify_names_the_first_article_whose_view_was_tampered_with(
-    store: EventStore, engine: AsyncEngine, table: str, tampering: str
+    store: EventStore, engine: AsyncEngine, table: str, tampering: str, partitions: int
 ) -> None:
     await populate(store)
     tables = await view_tables_dump(engine)
     async with engine.begin() as conn:
         assert (await conn.execute(text(tampering))).rowcount >= 1
 
-    report = await verify_projections(store)
+    report = await verify_projections(store, partitions=partitions)
 
     assert not report.ok
     assert report.first_article == "a3"
@@ -328,10 +343,69 @@ async def test_verify_names_the_first_article_whose_view_was_tampered_with(
         assert first.live is None
         assert first.replayed is not None
 
-    await rebuild(store)
-    again = await verify_projections(store)
+    await rebuild(store, partitions=partitions)
+    again = await verify_projections(store, partitions=partitions)
     assert again.ok, again.mismatches
     assert await view_tables_dump(engine) == tables
+
+
+# -- replaying in partitions -------------------------------------------------------------
+
+
+async def test_an_event_filed_in_another_articles_stream_is_replayed_in_one_process(
+    store: EventStore, engine: AsyncEngine
+) -> None:
+    """Appended past the use cases, a comment on a1 (odd) in a stream ending in 2 (even):
+    the partition of its stream does not own its article, so the replay is made again in
+    one process, and a1 gets its comment."""
+    await populate(store)
+    comment = {"comment_id": "misfiled-1", "article_id": "a1", "author_id": "s1", "body": "Here"}
+    await store.append(
+        "article:elsewhere2", 0, [NewEvent("CommentPosted", comment)], actor=subscriber("s1")
+    )
+    head = await store.head()
+
+    report = await rebuild(store, partitions=2)
+
+    assert report.position == head.position
+    verified = await verify_projections(store, partitions=2)
+    assert verified.ok, verified.mismatches
+    a1 = await view(engine, "a1")
+    assert a1 is not None
+    assert "Here" in [c.body for c in a1.subscriber_comments]
+    async with engine.connect() as conn:
+        leftovers = await conn.run_sync(
+            lambda sync: [n for n in inspect(sync).get_table_names() if "_replay_" in n]
+        )
+    assert leftovers == [], "a replay's fresh tables were left behind"
+
+
+async def test_how_many_partitions_a_replay_gets(engine: AsyncEngine) -> None:
+    cores = min(os.cpu_count() or 1, MAX_PARTITIONS)
+    assert partition_count(engine, REGISTRY, PARALLEL_FROM - 1) == 1
+    assert partition_count(engine, REGISTRY, PARALLEL_FROM) == cores
+    assert partition_count(engine, REGISTRY, 10, requested=3) == 3
+    with pytest.raises(ValueError, match="at least one partition"):
+        partition_count(engine, REGISTRY, 10, requested=0)
+
+    unpicklable = EventRegistry()
+    unpicklable.register("Noted", lambda: None)  # type: ignore[arg-type]
+    assert partition_count(engine, unpicklable, PARALLEL_FROM, requested=2) == 1
+    in_memory = create_async_engine("sqlite+aiosqlite://")
+    try:
+        assert partition_count(in_memory, REGISTRY, PARALLEL_FROM, requested=2) == 1
+    finally:
+        await in_memory.dispose()
+
+
+def test_a_partition_owns_its_articles_by_their_last_character() -> None:
+    halves = [Partition(0, 2), Partition(1, 2)]
+    assert [p.owns("e7d05feceeac5a68") for p in halves] == [True, False]  # "8": 56
+    assert [p.owns("a1") for p in halves] == [False, True]
+    # Raters and disciplines (no article) are partition 0's.
+    assert [p.owns(None) for p in halves] == [True, False]
+    for article_id in ("a1", "a2", "x9", "e7d05feceeac5a6f"):
+        assert sum(Partition(i, 3).owns(article_id) for i in range(3)) == 1
 
 
 # -- the command line --------------------------------------------------------------------
