@@ -51,6 +51,7 @@ MAX_PARTITIONS = 4
 # How often the caller adds the workers' progress to its own.
 PROGRESS_EVERY = 0.25
 
+MAX_TRACEBACK = 16_000  # characters of a failed worker's traceback passed on
 _ARTICLE = "article:"
 
 
@@ -123,7 +124,9 @@ def _child(target: Callable[..., int], args: tuple[Any, ...], answer: Connection
     except PartitionMisplaced:
         answer.send(("misplaced", None))
     except BaseException:
-        answer.send(("failed", traceback.format_exc()))
+        # Bounded: the answer waits in the pipe, whose buffer must hold it, until the caller
+        # has seen the process end.
+        answer.send(("failed", traceback.format_exc()[-MAX_TRACEBACK:]))
     finally:
         answer.close()
 
@@ -151,14 +154,17 @@ class Workers:
                 self._progress(done - worker.reported)
             worker.reported = done
 
+    async def keep_reporting(self) -> None:
+        while True:
+            await asyncio.sleep(PROGRESS_EVERY)
+            self.report()
+
     async def wait(self) -> None:
         """Until every worker has ended; raises ``PartitionMisplaced`` or
         ``ReplayWorkerFailed`` if one did not finish its partition."""
         loop = asyncio.get_running_loop()
-        waiting = [loop.run_in_executor(None, w.process.join) for w in self._workers]
-        while not all(wait.done() for wait in waiting):
-            await asyncio.wait(waiting, timeout=PROGRESS_EVERY)
-            self.report()
+        await asyncio.gather(*(loop.run_in_executor(None, w.process.join) for w in self._workers))
+        self.report()
         for worker in self._workers:
             try:
                 outcome, detail = worker.answer.recv()
@@ -196,7 +202,14 @@ async def started_partitions(
             process.start()
             sender.close()  # the child's end: an EOF here if it dies without answering
             workers.append(_Worker(process, receiver, done))
-        yield Workers(workers, progress)
+        running = Workers(workers, progress)
+        reporting = asyncio.create_task(running.keep_reporting())
+        try:
+            yield running
+        finally:
+            reporting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reporting
     finally:
         for worker in workers:
             if worker.process.is_alive():

@@ -1,0 +1,44 @@
+"""Replay processes: how a partition's process reports its progress, failure or death."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from ledger._replay_processes import (
+    Partition,
+    PartitionMisplaced,
+    ReplayWorkerFailed,
+    started_partitions,
+)
+from tests.unit import replay_targets
+
+OTHERS = [Partition(1, 3), Partition(2, 3)]
+
+
+async def test_the_workers_progress_adds_up_to_what_they_replayed() -> None:
+    advanced: list[int] = []
+    async with started_partitions(
+        replay_targets.counts_to, replay_targets.args_of(500), OTHERS, advanced.append
+    ) as workers:
+        await workers.wait()
+    assert sum(advanced) == 1000
+
+
+@pytest.mark.parametrize(
+    ("target", "error", "message"),
+    [
+        (replay_targets.fails, ReplayWorkerFailed, "RuntimeError: the replay broke"),
+        (replay_targets.dies, ReplayWorkerFailed, "ended with code 3"),
+        (replay_targets.finds_a_misfiled_event, PartitionMisplaced, None),
+    ],
+    ids=["fails", "dies", "misfiled"],
+)
+async def test_a_worker_that_does_not_finish_its_partition_is_reported(
+    target: Callable[[int, Any], int], error: type[Exception], message: str | None
+) -> None:
+    async with started_partitions(target, replay_targets.args_of(1), OTHERS[:1], None) as workers:
+        with pytest.raises(error, match=message):
+            await workers.wait()
