@@ -43,7 +43,10 @@ class Fact(NamedTuple):
     event: DomainEvent
     position: int
     stream_version: int
-    recorded_at: datetime
+    # When it was recorded, as the views hold it: an aware UTC datetime; or, in a replay on
+    # SQLite, the very text SQLite stores for one ('YYYY-MM-DD HH:MM:SS.ffffff', naive UTC),
+    # which the view rows carry to the tables unchanged (``UTCDateTime``'s own form).
+    recorded_at: datetime | str
 
 
 @dataclass
