@@ -42,6 +42,7 @@ __all__ = [
     "partition_count",
     "partition_sql",
     "started_partitions",
+    "worker_url",
 ]
 
 # A replay of fewer events than this stays in one process: starting another (an interpreter
