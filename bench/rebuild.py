@@ -48,9 +48,8 @@ from bench import _postgres
 from bench._ledger_gen import Generated, check_views, generate, validate
 from bench._report import ROOT, commit, cpu_model, log
 from ledger import migrate
-from ledger._replay_processes import PARALLEL_FROM, partition_count
+from ledger._replay_processes import PARALLEL_FROM
 from ledger.db import create_engine
-from ledger.events import REGISTRY
 from ledger.rebuild import WINDOW, read_window, rebuild
 from ledger.store import EventStore
 from ledger.tables import events
@@ -133,11 +132,13 @@ def _window_done(_events: int) -> None:
 
 
 _partitions: list[int | None] = [None]  # the child's --partitions (None: the rebuild decides)
+_used_partitions = [1]  # what the measured rebuild reported
 
 
 async def _rebuild(engine: AsyncEngine) -> int:
     store = EventStore(engine)
     report = await rebuild(store, progress=_window_done, partitions=_partitions[0])
+    _used_partitions[0] = report.partitions
     return report.events
 
 
@@ -174,11 +175,7 @@ def child(kind: str, url: str, profile_out: str | None, partitions: int | None) 
         profiler.dump_stats(profile_out)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    parts = 1
-    if kind == "rebuild":
-        engine = create_engine(url)
-        parts = partition_count(engine, REGISTRY, count, partitions)
-        asyncio.run(engine.dispose())
+    parts = _used_partitions[0] if kind == "rebuild" else 1
     measured = Measurement(kind, count, seconds, before, peak, tail, parts, workers_peak)
     print("RESULT " + json.dumps(asdict(measured)))
 

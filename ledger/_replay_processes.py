@@ -106,9 +106,7 @@ def partition_count(
     pickle, such as one with an upcaster defined inside a function)."""
     if requested is not None and requested < 1:
         raise ValueError(f"at least one partition, not {requested}")
-    count = requested or (
-        min(os.cpu_count() or 1, MAX_PARTITIONS) if events >= PARALLEL_FROM else 1
-    )
+    count = requested or (min(_cores(), MAX_PARTITIONS) if events >= PARALLEL_FROM else 1)
     if count == 1 or worker_url(engine) is None:
         return 1
     try:
@@ -118,6 +116,14 @@ def partition_count(
     return count
 
 
+def _cores() -> int:
+    """The cores this process may run on (a container or ``taskset`` may allow fewer than
+    the machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _child(target: Callable[..., int], args: tuple[Any, ...], answer: Connection) -> None:
     """A worker process: run ``target``, send back how it went."""
     try:
@@ -125,8 +131,6 @@ def _child(target: Callable[..., int], args: tuple[Any, ...], answer: Connection
     except PartitionMisplaced:
         answer.send(("misplaced", None))
     except BaseException:
-        # Bounded: the answer waits in the pipe, whose buffer must hold it, until the caller
-        # has seen the process end.
         answer.send(("failed", traceback.format_exc()[-MAX_TRACEBACK:]))
     finally:
         answer.close()
@@ -164,18 +168,27 @@ class Workers:
         """Until every worker has ended; raises ``PartitionMisplaced`` or
         ``ReplayWorkerFailed`` if one did not finish its partition."""
         loop = asyncio.get_running_loop()
+        # The answers are read as they come (a large one would otherwise fill the pipe and
+        # keep its process from ending), then the processes are seen to end.
+        answers = await asyncio.gather(
+            *(loop.run_in_executor(None, _answer_of, w.answer) for w in self._workers)
+        )
         await asyncio.gather(*(loop.run_in_executor(None, w.process.join) for w in self._workers))
         self.report()
-        for worker in self._workers:
-            try:
-                outcome, detail = worker.answer.recv()
-            except EOFError:  # it died without a word (killed, out of memory)
-                outcome, detail = "failed", None
+        for worker, (outcome, detail) in zip(self._workers, answers, strict=True):
             if outcome == "misplaced":
                 raise PartitionMisplaced()
             if outcome != "ok":
                 code = worker.process.exitcode
                 raise ReplayWorkerFailed(detail or f"a replay process ended with code {code}")
+
+
+def _answer_of(answer: Connection) -> tuple[str, Any]:
+    try:
+        outcome, detail = answer.recv()
+    except EOFError:  # it died without a word (killed, out of memory)
+        return "failed", None
+    return str(outcome), detail
 
 
 @asynccontextmanager

@@ -121,6 +121,7 @@ class RebuildReport:
     events: int
     position: int
     seconds: float
+    partitions: int = 1  # the processes that shared the replay
 
     @property
     def events_per_second(self) -> float:
@@ -162,18 +163,20 @@ async def rebuild(
     """Replay the whole log into fresh views and swap them in. ``partitions``: how many
     processes share the replay (None: one per core, for a log large enough to gain)."""
     started = time.perf_counter()
+    reporter = _Progress(progress)
     try:
-        return await _rebuild(store, progress, partitions, started)
+        return await _rebuild(store, reporter, partitions, started)
     except PartitionMisplaced:
-        return await _rebuild(store, progress, 1, started)
+        reporter.restart()
+        return await _rebuild(store, reporter, 1, started)
 
 
 async def _rebuild(
-    store: EventStore, progress: Progress | None, partitions: int | None, started: float
+    store: EventStore, progress: Progress, partitions: int | None, started: float
 ) -> RebuildReport:
     async with _fresh_views(store) as fresh:
         with _fewer_collections():
-            replay, position = await _replay_head_start(store, fresh, partitions, progress)
+            replay, position, count = await _replay_head_start(store, fresh, partitions, progress)
             position = await _replay(store, replay, after=position, upto=None, progress=progress)
         # The statistics need not wait for the last rows: a sample is a sample.
         await _together(_flush(store, replay), _analyze(store, fresh))
@@ -188,7 +191,7 @@ async def _rebuild(
             await replay.flush(conn)
             await _swap(conn, fresh)
             await advance_checkpoints(conn, position)
-    return RebuildReport(position, position, time.perf_counter() - started)
+    return RebuildReport(position, position, time.perf_counter() - started, count)
 
 
 async def verify_projections(
@@ -196,14 +199,36 @@ async def verify_projections(
 ) -> ProjectionReport:
     """Compare the live views with a replay up to their checkpoint (``partitions`` as for
     ``rebuild``)."""
+    reporter = _Progress(progress)
     try:
-        return await _verify_projections(store, progress, partitions)
+        return await _verify_projections(store, reporter, partitions)
     except PartitionMisplaced:
-        return await _verify_projections(store, progress, 1)
+        reporter.restart()
+        return await _verify_projections(store, reporter, 1)
+
+
+class _Progress:
+    """Progress passed on without counting an event twice: when a replay in partitions is
+    made again in one process (``PartitionMisplaced``), only what goes beyond the events
+    already reported is reported again."""
+
+    def __init__(self, report: Progress | None) -> None:
+        self._report = report
+        self._done = 0
+        self._reported = 0
+
+    def __call__(self, events: int) -> None:
+        self._done += events
+        if self._report is not None and self._done > self._reported:
+            self._report(self._done - self._reported)
+            self._reported = self._done
+
+    def restart(self) -> None:
+        self._done = 0
 
 
 async def _verify_projections(
-    store: EventStore, progress: Progress | None, partitions: int | None
+    store: EventStore, progress: Progress, partitions: int | None
 ) -> ProjectionReport:
     async with _fresh_views(store) as fresh, snapshot(store.engine) as live_conn:
         # The first read fixes the snapshot; the views in it are exactly at this position.
@@ -230,15 +255,16 @@ async def _verify_projections(
 
 
 async def _replay_head_start(
-    store: EventStore, fresh: ViewTables, partitions: int | None, progress: Progress | None
-) -> tuple[_Replay, int]:
+    store: EventStore, fresh: ViewTables, partitions: int | None, progress: Progress
+) -> tuple[_Replay, int, int]:
     """A rebuild's start: the log as it stands now, in partitions if it pays; returns the
-    replay to go on with and the position reached (0: nothing replayed yet)."""
+    replay to go on with, the position reached (0: nothing replayed yet) and the number of
+    partitions."""
     head = (await store.head()).position
     count = partition_count(store.engine, store.registry, head, partitions)
     if count == 1:
-        return _Replay(Projector(fresh, store.registry)), 0
-    return await _replay_partitioned(store, fresh, head, count, progress), head
+        return _Replay(Projector(fresh, store.registry)), 0, 1
+    return await _replay_partitioned(store, fresh, head, count, progress), head, count
 
 
 async def _replay_partitioned(

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from graph.cli import app
 from ledger import AppendResult, EventStore, NewEvent, RecordedEvent
+from ledger import rebuild as rebuild_module
 from ledger._replay_processes import MAX_PARTITIONS, PARALLEL_FROM, Partition, partition_count
 from ledger.events import REGISTRY, EventRegistry
 from ledger.projections import checkpoint
@@ -102,6 +103,7 @@ async def test_a_rebuild_reproduces_the_views_it_replaces(
     report = await rebuild(store, partitions=partitions)
 
     assert (report.events, report.position) == (head.position, head.position)
+    assert report.partitions == partitions, "the replay did not run in the partitions asked for"
     assert report.events_per_second > 0
     verified = await verify_projections(store, partitions=partitions)
     assert verified.ok, verified.mismatches
@@ -177,6 +179,7 @@ async def test_a_rebuild_while_a_writer_appends_swaps_in_views_at_the_head(
             await writer.started.wait()
             started_at = (await store.head()).position
             report = await rebuild(store, partitions=partitions)
+            assert report.partitions == partitions
         finally:
             writer.stop.set()  # a failed rebuild must not leave the writer running for ever
             await task
@@ -353,7 +356,7 @@ async def test_verify_names_the_first_article_whose_view_was_tampered_with(
 
 
 async def test_an_event_filed_in_another_articles_stream_is_replayed_in_one_process(
-    store: EventStore, engine: AsyncEngine
+    store: EventStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Appended past the use cases, a comment on a1 (odd) in a stream ending in 2 (even):
     the partition of its stream does not own its article, so the replay is made again in
@@ -364,10 +367,14 @@ async def test_an_event_filed_in_another_articles_stream_is_replayed_in_one_proc
         "article:elsewhere2", 0, [NewEvent("CommentPosted", comment)], actor=subscriber("s1")
     )
     head = await store.head()
+    advanced: list[int] = []
+    # Small windows here, so this process has reported progress before it meets the event.
+    monkeypatch.setattr(rebuild_module, "WINDOW", 8)
 
-    report = await rebuild(store, partitions=2)
+    report = await rebuild(store, partitions=2, progress=advanced.append)
 
-    assert report.position == head.position
+    assert (report.position, report.partitions) == (head.position, 1)
+    assert sum(advanced) == head.position, "the first attempt's progress was counted again"
     verified = await verify_projections(store, partitions=2)
     assert verified.ok, verified.mismatches
     a1 = await view(engine, "a1")
