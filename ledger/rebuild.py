@@ -26,7 +26,7 @@ from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Constraint, MetaData, Table, TextClause, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -66,7 +66,9 @@ SLICE = 1000
 # What the working set keeps between windows. Articles leave whole (their row, topics,
 # scores, and the ratings and comments held), once IDLE windows have passed without an event
 # of theirs (most never get another: written then, they are not left for the end), or when
-# a part is over its bound, the least recently used first.
+# a part is over its bound, the least recently used first. A replay in partitions gives each
+# partition its share of the window and of the bounds: together they hold what one process
+# would, over the same stretch of the log.
 IDLE = 2
 KEPT_ARTICLES = 4000
 KEPT_RATINGS = 30_000
@@ -344,12 +346,27 @@ def _fewer_collections() -> Iterator[None]:
             gc.set_threshold(*_CollectorTuning.thresholds)
 
 
+class _Bounds(NamedTuple):
+    """How many of each the working set keeps between windows."""
+
+    articles: int
+    ratings: int
+    comments: int
+
+
+def _window_size(partition: Partition | None) -> int:
+    """Events read at once: a partition's share of a window."""
+    return WINDOW if partition is None else max(1, WINDOW // partition.count)
+
+
 class _Replay:
     """The projector over a replay: one working set for the whole log, kept within bounds."""
 
     def __init__(self, projector: Projector, partition: Partition | None = None) -> None:
         self.projector = projector
         self.partition = partition
+        share = 1 if partition is None else partition.count
+        self.kept = _Bounds(KEPT_ARTICLES // share, KEPT_RATINGS // share, KEPT_COMMENTS // share)
         self.ws = WorkingSet()
         self.windows = 0
         # The articles held, least recently used first, with the window of their last event;
@@ -426,11 +443,11 @@ class _Replay:
 
         Rows leave by article, whose rows lie together in every index keyed by it (a rating's
         id starts with it too): the database touches few pages to take them."""
-        ws = self.ws
+        ws, kept = self.ws, self.kept
         over = (
-            len(ws.articles) > KEPT_ARTICLES
-            or len(ws.ratings) > KEPT_RATINGS
-            or len(ws.comments) > KEPT_COMMENTS
+            len(ws.articles) > kept.articles
+            or len(ws.ratings) > kept.ratings
+            or len(ws.comments) > kept.comments
         )
         articles, ratings, comments = len(ws.articles), len(ws.ratings), len(ws.comments)
         idle = self.windows - IDLE
@@ -439,9 +456,9 @@ class _Replay:
             if window > idle and (
                 not over
                 or (
-                    articles <= KEPT_ARTICLES * 3 // 4
-                    and ratings <= KEPT_RATINGS * 3 // 4
-                    and comments <= KEPT_COMMENTS * 3 // 4
+                    articles <= kept.articles * 3 // 4
+                    and ratings <= kept.ratings * 3 // 4
+                    and comments <= kept.comments * 3 // 4
                 )
             ):
                 break
@@ -492,7 +509,7 @@ async def _replay(
             if not facts:
                 break
             position = facts[-1].position
-            if len(facts) == WINDOW and (upto is None or position < upto):
+            if len(facts) == _window_size(partition) and (upto is None or position < upto):
                 reading = asyncio.create_task(
                     read_window(store, position, upto, partition=partition)
                 )
@@ -570,7 +587,8 @@ async def read_window(
     partition: Partition | None = None,
 ) -> list[Fact]:
     """The next window of the log after ``after`` (and up to ``upto``), as a replay reads it:
-    ``WINDOW`` events at most (of ``partition`` alone, if given), as facts."""
+    ``WINDOW`` events at most (of ``partition`` alone and its share of a window, if given),
+    as facts."""
     async with store.engine.connect() as conn:
         return await _read_facts(conn, store.registry, after, upto, partition)
 
@@ -586,7 +604,7 @@ async def _read_facts(
     parameters = {
         "after": after,
         "upto": _LAST_POSITION if upto is None else upto,
-        "limit": WINDOW,
+        "limit": _window_size(partition),
     }
     if partition is not None:
         parameters |= {"partition": partition.index, "partitions": partition.count}
