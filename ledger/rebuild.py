@@ -354,9 +354,17 @@ class _Bounds(NamedTuple):
     comments: int
 
 
-def _window_size(partition: Partition | None) -> int:
-    """Events read at once: a partition's share of a window."""
-    return WINDOW if partition is None else max(1, WINDOW // partition.count)
+def _span_end(after: int, upto: int) -> int:
+    """The last position of a partition's window after ``after``: a partition reads its
+    events among the next ``WINDOW`` positions of the log, about its share of a window.
+
+    Not "its next ``WINDOW // count`` events": PostgreSQL's planner cannot tell how many rows
+    the partition's condition keeps, guesses a few, and so plans such a read over the rest of
+    the log as a scan of all of it and a sort, not a walk of the position index that stops
+    at the limit (the first reads of a prepared statement, planned for their own values, did
+    just that: the whole events table for each). Bounded by positions, every window is a
+    short range of the index."""
+    return min(after + WINDOW, upto)
 
 
 class _Replay:
@@ -498,21 +506,33 @@ async def _replay(
     partition = replay.partition
     assert partition is None or upto is not None, "a partition is replayed up to a position"
     position = after
-    reading: asyncio.Task[list[Fact]] | None = asyncio.create_task(
-        read_window(store, position, upto, partition=partition)
-    )
+
+    def read_after(last: int, full: bool) -> asyncio.Task[list[Fact]] | None:
+        """The read of the window after position ``last``, started; None past the end. The whole
+        log is read until a window is short (``full``: it was not); a partition, through
+        every span of positions up to ``upto``, with or without events of its own."""
+        if partition is None:
+            more = full and (upto is None or last < upto)
+        else:
+            assert upto is not None
+            more = last < upto
+        if not more:
+            return None
+        return asyncio.create_task(read_window(store, last, upto, partition=partition))
+
+    reading = read_after(after, full=True)
     writing: asyncio.Task[None] | None = None
     try:
         while reading is not None:
             facts = await reading
-            reading = None
+            if partition is not None:
+                assert upto is not None
+                position = _span_end(position, upto)
+            elif facts:
+                position = facts[-1].position
+            reading = read_after(position, full=len(facts) == WINDOW)
             if not facts:
-                break
-            position = facts[-1].position
-            if len(facts) == _window_size(partition) and (upto is None or position < upto):
-                reading = asyncio.create_task(
-                    read_window(store, position, upto, partition=partition)
-                )
+                continue
             keys, missing = replay.missing(facts)
             if missing:
                 if writing is not None:
@@ -531,7 +551,7 @@ async def _replay(
         await _cancelled(reading, writing)
     if partition is not None:
         # Every position up to ``upto`` was committed before the replay began (positions
-        # become visible in order), so a short window was the partition's last.
+        # become visible in order), and the partition has read every span up to it.
         assert upto is not None
         return upto
     # A short window was the end of the log as it stood. The end is confirmed by the store's
@@ -586,9 +606,9 @@ async def read_window(
     *,
     partition: Partition | None = None,
 ) -> list[Fact]:
-    """The next window of the log after ``after`` (and up to ``upto``), as a replay reads it:
-    ``WINDOW`` events at most (of ``partition`` alone and its share of a window, if given),
-    as facts."""
+    """The next window of the log after ``after`` (and up to ``upto``), as a replay reads it,
+    as facts: ``WINDOW`` events at most; or, with ``partition`` (and ``upto``), the
+    partition's events among the next ``WINDOW`` positions (``_span_end``)."""
     async with store.engine.connect() as conn:
         return await _read_facts(conn, store.registry, after, upto, partition)
 
@@ -601,13 +621,14 @@ async def _read_facts(
     partition: Partition | None,
 ) -> list[Fact]:
     """A window of the log as facts, payloads upcast to their types' current shapes."""
-    parameters = {
-        "after": after,
-        "upto": _LAST_POSITION if upto is None else upto,
-        "limit": _window_size(partition),
-    }
+    parameters = {"after": after, "upto": _LAST_POSITION if upto is None else upto, "limit": WINDOW}
     if partition is not None:
-        parameters |= {"partition": partition.index, "partitions": partition.count}
+        assert upto is not None, "a partition is read up to a position"
+        parameters |= {
+            "upto": _span_end(after, upto),
+            "partition": partition.index,
+            "partitions": partition.count,
+        }
     document = await conn.scalar(_WINDOW[conn.dialect.name, partition is not None], parameters)
     rows = json.loads(document) if document else []
     del document  # megabytes, not needed once parsed

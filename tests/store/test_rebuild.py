@@ -18,7 +18,7 @@ from ledger import AppendResult, EventStore, NewEvent, RecordedEvent
 from ledger import rebuild as rebuild_module
 from ledger._replay_processes import MAX_PARTITIONS, PARALLEL_FROM, Partition, partition_count
 from ledger.events import REGISTRY, EventRegistry
-from ledger.projections import checkpoint
+from ledger.projections import Projector, checkpoint
 from ledger.rebuild import rebuild, verify_projections
 from ledger.service import EvidenceLedger
 from ledger.store import READ_PAGE
@@ -385,6 +385,41 @@ async def test_an_event_filed_in_another_articles_stream_is_replayed_in_one_proc
             lambda sync: [n for n in inspect(sync).get_table_names() if "_replay_" in n]
         )
     assert leftovers == [], "a replay's fresh tables were left behind"
+
+
+@pytest.mark.parametrize("partitions", [2, 3])
+async def test_partitions_read_span_by_span_replay_the_whole_log_between_them(
+    store: EventStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, partitions: int
+) -> None:
+    """Each partition read in spans of a few positions, in this process: many spans hold
+    none of a partition's events (the raters' enrolments, all partition 0's, come first),
+    and every partition still reads on to the end; between them they fold each event once
+    and write views equal to the live ones."""
+    await populate(store)
+    head = (await store.head()).position
+    monkeypatch.setattr(rebuild_module, "WINDOW", 4)
+    advanced: list[int] = []
+
+    async with rebuild_module._fresh_views(store) as fresh:
+        for index in range(partitions):
+            replay = rebuild_module._Replay(
+                Projector(fresh, store.registry), Partition(index, partitions)
+            )
+            reached = await rebuild_module._replay(
+                store, replay, after=0, upto=head, progress=advanced.append
+            )
+            await rebuild_module._flush(store, replay)
+            assert reached == head
+        async with engine.connect() as live, engine.connect() as replayed:
+            mismatches = [
+                mismatch
+                for table, new in zip(live_views.all(), fresh.all(), strict=True)
+                for mismatch in await rebuild_module._compare(live, table, replayed, new)
+            ]
+
+    assert sum(advanced) == head, "an event was folded twice, or not at all"
+    assert len(advanced) >= head // 4, "the partitions did not read in spans"
+    assert mismatches == []
 
 
 async def test_how_many_partitions_a_replay_gets(engine: AsyncEngine) -> None:
