@@ -24,11 +24,10 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Constraint, MetaData, Table, TextClause, select, text
+from sqlalchemy import Constraint, Index, MetaData, Table, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
@@ -78,43 +77,43 @@ YOUNG_COLLECTION = 200_000
 MAX_REPORTED = 20
 Progress = Callable[[int], None]
 
-# A window of the log as one JSON document, built by the database: only what the views show
-# of each event, the payload embedded as it is stored (so parsed with the document, at C
-# speed), the time as the UTC text SQLite stores. One value comes back, not a row per event:
-# on SQLite the statement runs without Python's lock, on another core, while this thread
-# folds the window before; on PostgreSQL the server does the work.
+# A window of the log: only what the views show of each event.
 _WINDOW_ROWS = (
     "SELECT position, stream_version, event_type, schema_version, payload, recorded_at"
     " FROM events WHERE position > :after AND position <= :upto{partition}"
     " ORDER BY position LIMIT :limit"
 )
-_WINDOW_DOCUMENT = {
-    "sqlite": (
-        "SELECT json_group_array(json_array("
-        "position, stream_version, event_type, schema_version, json(payload), recorded_at))"
-        " FROM ({rows}) AS w"
-    ),
-    "postgresql": (
-        "SELECT json_agg(json_build_array("
-        "position, stream_version, event_type, schema_version, payload::json,"
-        " to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'))"
-        " ORDER BY position)::text FROM ({rows}) AS w"
-    ),
-}
+# SQLite: the window as one JSON document, built by the database, the payload embedded as
+# it is stored (so parsed with the document, at C speed) and the time as the UTC text SQLite
+# stores. One value comes back, not a row per event: the statement runs without Python's
+# lock, on another core, while this thread folds the window before.
+_SQLITE_DOCUMENT = (
+    "SELECT json_group_array(json_array("
+    "position, stream_version, event_type, schema_version, json(payload), recorded_at))"
+    " FROM ({rows}) AS w"
+)
 
 
-def _window_query(dialect: str, partitioned: bool) -> TextClause:
-    """The window statement, of the whole log or (``partitioned``) of one partition."""
+def _window_rows(dialect: str, partitioned: bool) -> str:
+    """The window's rows, of the whole log or (``partitioned``) of one partition."""
     condition = f" AND {partition_sql(dialect)}" if partitioned else ""
-    rows = _WINDOW_ROWS.format(partition=condition)
-    return text(_WINDOW_DOCUMENT[dialect].format(rows=rows))
+    return _WINDOW_ROWS.format(partition=condition)
 
 
-_WINDOW = {
-    (dialect, partitioned): _window_query(dialect, partitioned)
-    for dialect in _WINDOW_DOCUMENT
+_SQLITE_WINDOW = {
+    partitioned: text(_SQLITE_DOCUMENT.format(rows=_window_rows("sqlite", partitioned)))
     for partitioned in (False, True)
 }
+# PostgreSQL: the rows as they are, straight from the driver, which decodes them (the time
+# to an aware UTC datetime) in C; each payload is parsed on its own. This process does about
+# the work it does parsing a document of the window, and the server, which shares the
+# machine's cores with the replay, a fifth of the work of building one. (Compiled for the
+# connection's driver, whose parameters are numbered.)
+_POSTGRES_WINDOW = {
+    partitioned: text(_window_rows("postgresql", partitioned)) for partitioned in (False, True)
+}
+
+
 _LAST_POSITION = 2**63 - 1
 
 
@@ -180,8 +179,10 @@ async def _rebuild(
         with _fewer_collections():
             replay, position, count = await _replay_head_start(store, fresh, partitions, progress)
             position = await _replay(store, replay, after=position, upto=None, progress=progress)
-        # The statistics need not wait for the last rows: a sample is a sample.
-        await _together(_flush(store, replay), _analyze(store, fresh))
+        # The statistics need not wait for the last rows: a sample is a sample. An index
+        # built meanwhile waits for the rows' transaction, or they for the index: either way
+        # it holds them all.
+        await _together(_flush(store, replay), _index(store, fresh), _analyze(store, fresh))
         async with store.transaction() as tx:
             conn = tx.connection
             await lock_head(conn)  # writers wait from here: catch up, then swap
@@ -629,21 +630,19 @@ async def _read_facts(
             "partition": partition.index,
             "partitions": partition.count,
         }
-    document = await conn.scalar(_WINDOW[conn.dialect.name, partition is not None], parameters)
-    rows = json.loads(document) if document else []
-    del document  # megabytes, not needed once parsed
-    rows.sort(key=itemgetter(0))  # SQLite's json_group_array keeps the order, unpromised
+    rows, payloads_as_text = await _read_rows(conn, parameters, partition is not None)
     event_classes = registry.classes()
     classes: dict[str, tuple[type[DomainEvent], int]] = {}
-    # SQLite: the time stays the text it is stored as, which is what the views store too
-    # (see ``Fact``). Parsed here and formatted again for the write, it took a tenth or more
-    # of a replay's time.
-    moment = _utc if conn.dialect.name == "postgresql" else str
     facts = []
     for number, row in enumerate(rows, start=1):
         if number % SLICE == 0:
             await asyncio.sleep(0)
+        # The time is an aware UTC datetime (PostgreSQL), or (SQLite) the very text SQLite
+        # stores, which the views store too (see ``Fact``): parsed here and formatted again
+        # for the write, it took a tenth or more of a replay's time.
         position, stream_version, name, schema_version, payload, recorded_at = row
+        if payloads_as_text:
+            payload = json.loads(payload)
         known = classes.get(name)
         if known is None:
             if not registry.is_known(name):
@@ -655,30 +654,41 @@ async def _read_facts(
         event = cls.from_payload(payload)
         if partition is not None and not partition.owns(getattr(event, "article_id", None)):
             raise PartitionMisplaced()
-        facts.append(Fact(event, position, stream_version, moment(recorded_at)))
+        facts.append(Fact(event, position, stream_version, recorded_at))
     return facts
 
 
-def _utc(stored: str) -> datetime:
-    """The UTC time of the text 'YYYY-MM-DD HH:MM:SS.ffffff' (as ``UTCDateTime`` reads it)."""
-    return datetime.fromisoformat(stored + "+00:00")
+async def _read_rows(
+    conn: AsyncConnection, parameters: dict[str, Any], partitioned: bool
+) -> tuple[Sequence[Sequence[Any]], bool]:
+    """A window's rows in position order, and whether their payloads are still JSON text."""
+    if conn.dialect.name == "postgresql":
+        statement = _POSTGRES_WINDOW[partitioned].compile(dialect=conn.dialect)
+        assert statement.positiontup is not None
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        values = [parameters[name] for name in statement.positiontup]
+        return await driver.fetch(statement.string, *values), True
+    document = await conn.scalar(_SQLITE_WINDOW[partitioned], parameters)
+    rows = json.loads(document) if document else []
+    del document  # megabytes, not needed once parsed
+    rows.sort(key=itemgetter(0))  # json_group_array keeps the order, unpromised
+    return rows, False
 
 
 @asynccontextmanager
 async def _fresh_views(store: EventStore) -> AsyncIterator[ViewTables]:
     """Empty projection tables of a unique name, dropped again on the way out unless swapped
-    in. On PostgreSQL with their indexes: the server keeps them up on its own core while
-    this process folds, rather than build them at the end. (SQLite, which cannot rename
-    an index, gets them in the swap.)"""
+    in. Their keys and unique constraints come with them, their other indexes later
+    (``_index``): a replay never reads by those, and keeping them up row by row cost the
+    server more than building them once, sorted, at the end (a replay on every core leaves
+    it no core of its own)."""
     suffix = f"_replay_{uuid.uuid4().hex[:8]}"
     target = _fresh_metadata(suffix, store.engine.dialect.name)
     fresh = view_tables(target, suffix=suffix)
     async with store.transaction() as tx:
         for table in fresh.all():
             await tx.connection.execute(CreateTable(table))
-            if tx.connection.dialect.name == "postgresql":
-                for index in table.indexes:
-                    await tx.connection.execute(CreateIndex(index))
     try:
         yield fresh
     finally:
@@ -695,6 +705,19 @@ def _fresh_metadata(suffix: str, dialect: str) -> MetaData:
         for kind in ("pk", "uq", "ck", "fk"):
             convention[kind] = convention[kind].replace("%(table_name)s", "%(live_table)s")
     return MetaData(naming_convention=convention)
+
+
+async def _index(store: EventStore, fresh: ViewTables) -> None:
+    """PostgreSQL: the fresh tables' indexes, each on a connection of its own, before the
+    head is taken. (SQLite, which cannot rename an index, gets them in the swap.)"""
+    if store.engine.dialect.name != "postgresql":
+        return
+
+    async def create(index: Index) -> None:
+        async with store.transaction() as tx:
+            await tx.connection.execute(CreateIndex(index))
+
+    await _together(*(create(index) for table in fresh.all() for index in table.indexes))
 
 
 async def _analyze(store: EventStore, fresh: ViewTables) -> None:
