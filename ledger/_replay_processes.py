@@ -8,7 +8,8 @@ any coordination: an article stream belongs to the partition of its id's last ch
 stream to partition 0. Each partition is replayed into the same fresh tables, rows of
 different partitions never sharing a key. The calling process replays partition 0 itself;
 the others get a process each, started by ``spawn`` (never ``fork``: the caller runs an
-event loop and driver threads, which a forked child would inherit half-copied).
+event loop and driver threads, which a forked child would inherit half-copied), without the
+caller's ``__main__`` (``_main_left_behind``).
 
 An event whose article is not that of its stream (possible only for events appended to the
 store directly, past the use cases) would be folded by the wrong partition: a worker that
@@ -22,9 +23,11 @@ import contextlib
 import multiprocessing
 import os
 import pickle
+import sys
 import traceback
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+import types
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -103,17 +106,33 @@ def partition_count(
     """How many partitions a replay of ``events`` events gets: ``requested``, or else one
     per core (up to ``MAX_PARTITIONS``) for a log large enough to gain; always one where
     another process could not follow (no URL it can open, or a registry that does not
-    pickle, such as one with an upcaster defined inside a function)."""
+    pickle, such as one with an upcaster defined inside a function or in ``__main__``)."""
     if requested is not None and requested < 1:
         raise ValueError(f"at least one partition, not {requested}")
     count = requested or (min(_cores(), MAX_PARTITIONS) if events >= PARALLEL_FROM else 1)
     if count == 1 or worker_url(engine) is None:
         return 1
     try:
-        pickle.dumps(registry)
+        with _main_left_behind():  # as a worker gets it
+            pickle.dumps(registry)
     except Exception:  # pickling can fail in many ways, none of them ours to report
         return 1
     return count
+
+
+@contextmanager
+def _main_left_behind() -> Iterator[None]:
+    """While workers start, ``__main__`` is an empty module. ``spawn`` would otherwise import
+    the caller's main module again in each worker, which needs only this package: for the
+    command line, its whole module tree (a second or two before the first event), for a
+    script, its top-level code run again. Anything defined in ``__main__`` then does not
+    pickle, and so is never sent to a worker that could not find it."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def _cores() -> int:
@@ -213,7 +232,8 @@ async def started_partitions(
                 name=f"ledger-replay-{partition.index}-of-{partition.count}",
                 daemon=True,
             )
-            process.start()
+            with _main_left_behind():
+                process.start()
             sender.close()  # the child's end: an EOF here if it dies without answering
             workers.append(_Worker(process, receiver, done))
         running = Workers(workers, progress)

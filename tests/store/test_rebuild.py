@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ from graph.cli import app
 from ledger import AppendResult, EventStore, NewEvent, RecordedEvent
 from ledger import rebuild as rebuild_module
 from ledger._replay_processes import MAX_PARTITIONS, PARALLEL_FROM, Partition, partition_count
-from ledger.events import REGISTRY, EventRegistry
+from ledger.events import REGISTRY, DomainEvent, EventRegistry
 from ledger.projections import Projector, checkpoint
 from ledger.rebuild import rebuild, verify_projections
 from ledger.service import EvidenceLedger
@@ -369,6 +370,12 @@ async def test_verify_names_the_first_article_whose_view_was_tampered_with(
 # -- replaying in partitions -------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ScriptedEvent(DomainEvent):
+    type_name = "Scripted"
+    note: str = ""
+
+
 async def test_an_event_filed_in_another_articles_stream_is_replayed_in_one_process(
     store: EventStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -436,7 +443,9 @@ async def test_partitions_read_span_by_span_replay_the_whole_log_between_them(
     assert mismatches == []
 
 
-async def test_how_many_partitions_a_replay_gets(engine: AsyncEngine) -> None:
+async def test_how_many_partitions_a_replay_gets(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cores = min(os.cpu_count() or 1, MAX_PARTITIONS)
     assert partition_count(engine, REGISTRY, PARALLEL_FROM - 1) == 1
     assert partition_count(engine, REGISTRY, PARALLEL_FROM) == cores
@@ -447,6 +456,13 @@ async def test_how_many_partitions_a_replay_gets(engine: AsyncEngine) -> None:
     unpicklable = EventRegistry()
     unpicklable.register("Noted", lambda: None)  # type: ignore[arg-type]
     assert partition_count(engine, unpicklable, PARALLEL_FROM, requested=2) == 1
+    # A worker starts without the caller's __main__, so an event type of a script's own
+    # would not be found there: such a replay stays in one process.
+    scripted = EventRegistry()
+    scripted.register("Scripted", ScriptedEvent)
+    monkeypatch.setattr(ScriptedEvent, "__module__", "__main__")
+    monkeypatch.setattr(sys.modules["__main__"], "ScriptedEvent", ScriptedEvent, raising=False)
+    assert partition_count(engine, scripted, PARALLEL_FROM, requested=2) == 1
     in_memory = create_async_engine("sqlite+aiosqlite://")
     try:
         assert partition_count(in_memory, REGISTRY, PARALLEL_FROM, requested=2) == 1

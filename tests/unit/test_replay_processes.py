@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +20,7 @@ from ledger._replay_processes import (
 from tests.unit import replay_targets
 
 OTHERS = [Partition(1, 3), Partition(2, 3)]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_the_workers_progress_adds_up_to_what_they_replayed() -> None:
@@ -42,3 +47,39 @@ async def test_a_worker_that_does_not_finish_its_partition_is_reported(
     async with started_partitions(target, replay_targets.args_of(1), OTHERS[:1], None) as workers:
         with pytest.raises(error, match=message):
             await workers.wait()
+
+
+SCRIPT = """
+import asyncio
+from ledger._replay_processes import Partition, started_partitions
+from tests.unit import replay_targets
+
+with open({marker!r}, "a") as runs:
+    runs.write("ran\\n")
+
+
+async def main():
+    async with started_partitions(
+        replay_targets.counts_to, replay_targets.args_of(5), [Partition(1, 2)], None
+    ) as workers:
+        await workers.wait()
+
+
+asyncio.run(main())
+"""
+
+
+def test_a_script_that_starts_workers_is_not_run_again_in_them(tmp_path: Path) -> None:
+    """No ``if __name__ == "__main__"`` guard: the script's top-level code runs once, not
+    once more in each worker (which would start workers of its own, and fail)."""
+    marker = tmp_path / "runs"
+    script = tmp_path / "script.py"
+    script.write_text(SCRIPT.format(marker=str(marker)))
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    done = subprocess.run(
+        [sys.executable, str(script)], env=environment, capture_output=True, text=True, timeout=300
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert marker.read_text() == "ran\n"
