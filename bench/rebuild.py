@@ -60,6 +60,7 @@ QUICK_PARTITIONS = 2  # so CI's quick run takes the path of a large ledger too
 VALIDATE_EVENTS = 5_000  # the full run first proves a ledger of this size, per backend
 PAGE = 5000
 TARGET_RATIO = 0.30
+TARGET_FROM = 1_000_000  # the speed target is set for a ledger of at least this many events
 # "Does not grow with the ledger": the largest size may use at most this much more than the
 # smallest (allocator and SQLAlchemy caches settle at a few MiB either way).
 MEMORY_SLACK = 1.25
@@ -383,7 +384,8 @@ LEGEND = [
     "RSS+: peak RSS growth of the measuring process (ru_maxrss - VmRSS before the work), MiB;",
     "  RSS other: peak RSS of the largest other replay process, whole (interpreter included).",
     "views: the rebuilt views hold the generator's totals (rows, ratings, hidden, score sums).",
-    f"'!' marks a missed target: rebuild >= {TARGET_RATIO:.0%} of raw.",
+    f"'!' marks a rebuild under {TARGET_RATIO:.0%} of raw (the target is set for a ledger of"
+    f" at least {TARGET_FROM:,} events).",
 ]
 
 
@@ -396,8 +398,13 @@ def verdicts(results: list[SizeResult]) -> list[str]:
         ratios = ", ".join(
             f"{r.generated.events:,}: {r.rebuild.rate / r.raw.rate:.0%}" for r in mine
         )
-        met = all(r.rebuild.rate >= TARGET_RATIO * r.raw.rate for r in mine)
-        lines.append(f"{backend}: rebuild/raw {ratios} -> {'met' if met else 'MISSED'}")
+        # The target's size, if measured (a quick run judges the sizes it has).
+        judged = [r for r in mine if r.generated.events >= TARGET_FROM] or mine
+        met = all(r.rebuild.rate >= TARGET_RATIO * r.raw.rate for r in judged)
+        at = ", ".join(f"{r.generated.events:,}" for r in judged)
+        lines.append(
+            f"{backend}: rebuild/raw {ratios} -> {'met' if met else 'MISSED'} (judged at {at})"
+        )
         if len(mine) > 1:
             small, large = mine[0], mine[-1]
             # Memory of the replay: the calling process's growth, and the other processes whole.

@@ -107,7 +107,7 @@ _SQLITE_WINDOW = {
 # PostgreSQL: the rows as they are, straight from the driver, which decodes them (the time
 # to an aware UTC datetime) in C; each payload is parsed on its own. This process does about
 # the work it does parsing a document of the window, and the server, which shares the
-# machine's cores with the replay, a fifth of the work of building one. (Compiled for the
+# machine's cores with the replay, a quarter of the work of building one. (Compiled for the
 # connection's driver, whose parameters are numbered.)
 _POSTGRES_WINDOW = {
     partitioned: text(_window_rows("postgresql", partitioned)) for partitioned in (False, True)
