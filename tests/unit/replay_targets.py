@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
-from ledger._replay_processes import Partition, PartitionMisplaced
+from ledger._replay_processes import Handoff, Partition, PartitionMisplaced
 
 
-def counts_to(total: int, done: Any) -> int:
+def counts_to(total: int, handoff: Handoff) -> int:
     for _ in range(total):
-        done.value += 1
+        handoff.done.value += 1
     return total
 
 
@@ -27,7 +28,14 @@ def dies(_total: int, _done: Any) -> int:
 
 
 def args_of(total: int) -> Any:
-    def args(_partition: Partition, done: Any) -> tuple[Any, ...]:
-        return (total, done)
+    def args(_partition: Partition, handoff: Handoff) -> tuple[Any, ...]:
+        return (total, handoff)
 
     return args
+
+
+def waits_for_its_start(_total: int, handoff: Handoff) -> int:
+    """Says it is ready, waits to be told where to start, and counts that position."""
+    after = asyncio.run(handoff.started_after())
+    handoff.done.value += after
+    return after
