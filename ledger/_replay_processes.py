@@ -11,12 +11,6 @@ the others get a process each, started by ``spawn`` (never ``fork``: the caller 
 event loop and driver threads, which a forked child would inherit half-copied), without the
 caller's ``__main__`` (``_main_left_behind``).
 
-A worker takes a second or so to start (an interpreter importing SQLAlchemy and the ledger).
-Meanwhile the caller replays the whole log; once every worker is ready it writes what it
-holds and tells them the position reached (``Handoff``), and from there each partition goes
-on alone, its rows before that position read back from the tables as it needs them. So the
-processes end together, however long the workers took to start.
-
 An event whose article is not that of its stream (possible only for events appended to the
 store directly, past the use cases) would be folded by the wrong partition: a worker that
 meets one says so (``PartitionMisplaced``) and the replay is made again in one process.
@@ -45,7 +39,6 @@ from ledger._sqlite_writer import database_file
 from ledger.events import EventRegistry
 
 __all__ = [
-    "Handoff",
     "Partition",
     "PartitionMisplaced",
     "ReplayWorkerFailed",
@@ -61,8 +54,6 @@ PARALLEL_FROM = 50_000
 MAX_PARTITIONS = 4
 # How often the caller adds the workers' progress to its own.
 PROGRESS_EVERY = 0.25
-# How often a ready worker looks whether it may start.
-HANDOFF_POLL = 0.005
 
 MAX_TRACEBACK = 16_000  # characters of a failed worker's traceback passed on
 _ARTICLE = "article:"
@@ -78,28 +69,6 @@ class Partition:
         if article_id is None or not article_id:
             return self.index == 0
         return ord(article_id[-1]) % self.count == self.index
-
-
-@dataclass
-class Handoff:
-    """What the caller and one worker share (integers in shared memory, each written by one
-    side only): the worker's progress, whether it is ready to start, and the position it
-    starts after (-1 until the caller has written everything up to it)."""
-
-    done: Any  # events the worker replayed; written by the worker
-    ready: Any  # 1 once the worker can start; written by the worker
-    start: Any  # written by the caller
-
-    async def started_after(self) -> int:
-        """(In the worker.) Say it is ready, then wait for the position to start after; ends
-        the process if the caller is gone (it never would be told)."""
-        self.ready.value = 1
-        parent = multiprocessing.parent_process()
-        while (position := int(self.start.value)) < 0:
-            if parent is not None and not parent.is_alive():
-                raise SystemExit("the replay's calling process is gone")
-            await asyncio.sleep(HANDOFF_POLL)
-        return position
 
 
 class PartitionMisplaced(Exception):
@@ -190,7 +159,7 @@ def _child(target: Callable[..., int], args: tuple[Any, ...], answer: Connection
 class _Worker:
     process: BaseProcess
     answer: Connection
-    handoff: Handoff
+    done: Any  # a shared counter of events replayed, written by the worker alone
     reported: int = 0
 
 
@@ -201,19 +170,10 @@ class Workers:
         self._workers = workers
         self._progress = progress
 
-    def ready(self) -> bool:
-        """Whether every worker is ready to start."""
-        return all(worker.handoff.ready.value for worker in self._workers)
-
-    def start(self, after: int) -> None:
-        """Let the workers start, after ``after``: every row up to it must be written."""
-        for worker in self._workers:
-            worker.handoff.start.value = after
-
     def report(self) -> None:
         """Pass on what the workers replayed since the last report."""
         for worker in self._workers:
-            done = worker.handoff.done.value
+            done = worker.done.value
             if self._progress is not None and done > worker.reported:
                 self._progress(done - worker.reported)
             worker.reported = done
@@ -253,33 +213,29 @@ def _answer_of(answer: Connection) -> tuple[str, Any]:
 @asynccontextmanager
 async def started_partitions(
     target: Callable[..., int],
-    args_of: Callable[[Partition, Handoff], tuple[Any, ...]],
+    args_of: Callable[[Partition, Any], tuple[Any, ...]],
     partitions: Sequence[Partition],
     progress: Callable[[int], None] | None,
 ) -> AsyncIterator[Workers]:
-    """A process for each of ``partitions``, running ``target(*args_of(partition, handoff))``
-    (``handoff``: what it shares with the caller); stopped on the way out if still running
-    (the caller failed, or was cancelled)."""
+    """A process for each of ``partitions``, running ``target(*args_of(partition, done))``
+    (``done``: a shared integer it adds its progress to); stopped on the way out if still
+    running (the caller failed, or was cancelled)."""
     context = multiprocessing.get_context("spawn")
     workers: list[_Worker] = []
     try:
         for partition in partitions:
-            handoff = Handoff(
-                done=context.Value("q", 0, lock=False),
-                ready=context.Value("b", 0, lock=False),
-                start=context.Value("q", -1, lock=False),
-            )
+            done = context.Value("q", 0, lock=False)
             receiver, sender = context.Pipe(duplex=False)
             process = context.Process(
                 target=_child,
-                args=(target, args_of(partition, handoff), sender),
+                args=(target, args_of(partition, done), sender),
                 name=f"ledger-replay-{partition.index}-of-{partition.count}",
                 daemon=True,
             )
             with _main_left_behind():
                 process.start()
             sender.close()  # the child's end: an EOF here if it dies without answering
-            workers.append(_Worker(process, receiver, handoff))
+            workers.append(_Worker(process, receiver, done))
         running = Workers(workers, progress)
         reporting = asyncio.create_task(running.keep_reporting())
         try:

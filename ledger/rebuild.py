@@ -33,7 +33,6 @@ from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
 from ledger._append import lock_head
 from ledger._replay_processes import (
-    Handoff,
     Partition,
     PartitionMisplaced,
     partition_count,
@@ -67,8 +66,8 @@ SLICE = 1000
 # scores, and the ratings and comments held), once IDLE windows have passed without an event
 # of theirs (most never get another: written then, they are not left for the end), or when
 # a part is over its bound, the least recently used first. A replay in partitions gives each
-# partition its share of the bounds (and reads about its share of a window, ``_span_end``):
-# together they hold what one process would, over the same stretch of the log.
+# partition its share of the window and of the bounds: together they hold what one process
+# would, over the same stretch of the log.
 IDLE = 2
 KEPT_ARTICLES = 4000
 KEPT_RATINGS = 30_000
@@ -276,28 +275,18 @@ async def _replay_partitioned(
 ) -> _Replay:
     """Replay the log up to ``upto`` in ``count`` partitions, the first in this process, the
     others in processes of their own, all into ``fresh``. Returns this process's replay,
-    everything written, ready to go on with the whole log.
-
-    Until the other processes are ready, this one replays the whole log; then it writes
-    what it holds, keeps only its partition's rows, and each partition goes on alone from
-    the position reached (``Handoff``)."""
+    everything written, ready to go on with the whole log."""
     url = worker_url(store.engine)
     assert url is not None, "partition_count gives 1 where no other process can follow"
     suffix = fresh.article_views.name.removeprefix(live_views.article_views.name)
     partitions = [Partition(index, count) for index in range(count)]
 
-    def args_of(partition: Partition, handoff: Handoff) -> tuple[Any, ...]:
-        return (url, store.registry, suffix, partition, upto, handoff)
+    def args_of(partition: Partition, done: Any) -> tuple[Any, ...]:
+        return (url, store.registry, suffix, partition, upto, done)
 
-    replay = _Replay(Projector(fresh, store.registry))
+    replay = _Replay(Projector(fresh, store.registry), partitions[0])
     async with started_partitions(_partition_main, args_of, partitions[1:], progress) as others:
-        handoff = await _replay(
-            store, replay, after=0, upto=upto, progress=progress, until=others.ready
-        )
-        await _flush(store, replay)
-        replay.narrow(partitions[0])
-        others.start(after=handoff)
-        await _replay(store, replay, after=handoff, upto=upto, progress=progress)
+        await _replay(store, replay, after=0, upto=upto, progress=progress)
         await _flush(store, replay)
         await others.wait()
     replay.partition = None  # from here on, any event of the log
@@ -305,40 +294,27 @@ async def _replay_partitioned(
 
 
 def _partition_main(
-    url: str,
-    registry: EventRegistry,
-    suffix: str,
-    partition: Partition,
-    upto: int,
-    handoff: Handoff,
+    url: str, registry: EventRegistry, suffix: str, partition: Partition, upto: int, done: Any
 ) -> int:
     """A replay process: ``partition`` of the log up to ``upto``, into the fresh tables of
-    ``suffix``, from where the caller hands it over; returns the position reached."""
-    return asyncio.run(_replay_partition(url, registry, suffix, partition, upto, handoff))
+    ``suffix``, adding its progress to ``done``; returns the position reached."""
+    return asyncio.run(_replay_partition(url, registry, suffix, partition, upto, done))
 
 
 async def _replay_partition(
-    url: str,
-    registry: EventRegistry,
-    suffix: str,
-    partition: Partition,
-    upto: int,
-    handoff: Handoff,
+    url: str, registry: EventRegistry, suffix: str, partition: Partition, upto: int, done: Any
 ) -> int:
     engine = create_engine(url, pool_size=2)
     try:
         store = EventStore(engine, registry)
         fresh = view_tables(_fresh_metadata(suffix, engine.dialect.name), suffix=suffix)
         replay = _Replay(Projector(fresh, registry), partition)
-        async with engine.connect():  # connected before it says it is ready
-            pass
 
         def advance(events: int) -> None:
-            handoff.done.value += events
+            done.value += events
 
-        after = await handoff.started_after()
         with _fewer_collections():
-            position = await _replay(store, replay, after=after, upto=upto, progress=advance)
+            position = await _replay(store, replay, after=0, upto=upto, progress=advance)
         await _flush(store, replay)
         return position
     finally:
@@ -379,12 +355,6 @@ class _Bounds(NamedTuple):
     comments: int
 
 
-def _bounds(partition: Partition | None) -> _Bounds:
-    """What the working set keeps: a partition, its share."""
-    share = 1 if partition is None else partition.count
-    return _Bounds(KEPT_ARTICLES // share, KEPT_RATINGS // share, KEPT_COMMENTS // share)
-
-
 def _span_end(after: int, upto: int) -> int:
     """The last position of a partition's window after ``after``: a partition reads its
     events among the next ``WINDOW`` positions of the log, about its share of a window.
@@ -404,7 +374,8 @@ class _Replay:
     def __init__(self, projector: Projector, partition: Partition | None = None) -> None:
         self.projector = projector
         self.partition = partition
-        self.kept = _bounds(partition)
+        share = 1 if partition is None else partition.count
+        self.kept = _Bounds(KEPT_ARTICLES // share, KEPT_RATINGS // share, KEPT_COMMENTS // share)
         self.ws = WorkingSet()
         self.windows = 0
         # The articles held, least recently used first, with the window of their last event;
@@ -412,18 +383,6 @@ class _Replay:
         self.used: dict[str, int] = {}
         self.ratings_of: dict[str, set[str]] = {}
         self.comments_of: dict[str, set[str]] = {}
-
-    def narrow(self, partition: Partition) -> None:
-        """Go on with ``partition`` alone, within its share of the bounds: the rows of the
-        other partitions' articles leave the working set (everything written first, see
-        ``flush``: their processes read them back from the tables)."""
-        others = [article_id for article_id in self.used if not partition.owns(article_id)]
-        out = WorkingSet()
-        self._move_out(others, out)
-        unwritten = [rows for rows in vars(out).values() if rows.changed]
-        assert not unwritten, "a replay narrows only with everything written"
-        self.partition = partition
-        self.kept = _bounds(partition)
 
     def missing(self, facts: Sequence[Fact]) -> tuple[Keys, Keys]:
         """The keys ``facts`` read, and those of rows to be loaded first."""
@@ -516,13 +475,8 @@ class _Replay:
             articles -= 1
             ratings -= len(self.ratings_of.get(article_id, ()))
             comments -= len(self.comments_of.get(article_id, ()))
-        self._move_out(leaving, out)
-
-    def _move_out(self, leaving: Sequence[str], out: WorkingSet) -> None:
-        """Move these articles, with all their rows, out of the working set into ``out``."""
         if not leaving:
             return
-        ws = self.ws
         for article_id in leaving:
             del self.used[article_id]
             ws.ratings.take(self.ratings_of.pop(article_id, ()), out.ratings)
@@ -540,12 +494,10 @@ async def _replay(
     after: int,
     upto: int | None,
     progress: Progress | None,
-    until: Callable[[], bool] | None = None,
 ) -> int:
     """Project the log after ``after`` (up to ``upto``); returns the position reached. The
     rows still held are left to write (``_flush``). With the replay's partition, only its
-    events, up to ``upto`` (which must be given). ``until``: stop early once it says so,
-    asked after each window (the replay of the whole log before a ``Handoff``).
+    events, up to ``upto`` (which must be given).
 
     A pipeline: the next window is read while this one is folded, and a window's rows are
     written (in a transaction of their own) while the next is folded, so the database works
@@ -571,7 +523,6 @@ async def _replay(
 
     reading = read_after(after, full=True)
     writing: asyncio.Task[None] | None = None
-    stopped = False
     try:
         while reading is not None:
             facts = await reading
@@ -595,15 +546,10 @@ async def _replay(
             writing = asyncio.create_task(_write(store, replay, leaving))
             if progress is not None:
                 progress(len(facts))
-            if until is not None and until():
-                stopped = True
-                break
         if writing is not None:
             await writing
     finally:
         await _cancelled(reading, writing)
-    if stopped:
-        return position
     if partition is not None:
         # Every position up to ``upto`` was committed before the replay began (positions
         # become visible in order), and the partition has read every span up to it.

@@ -17,13 +17,7 @@ from typer.testing import CliRunner
 from graph.cli import app
 from ledger import AppendResult, EventStore, NewEvent, RecordedEvent
 from ledger import rebuild as rebuild_module
-from ledger._replay_processes import (
-    MAX_PARTITIONS,
-    PARALLEL_FROM,
-    Partition,
-    Workers,
-    partition_count,
-)
+from ledger._replay_processes import MAX_PARTITIONS, PARALLEL_FROM, Partition, partition_count
 from ledger.events import REGISTRY, DomainEvent, EventRegistry
 from ledger.projections import Projector, checkpoint
 from ledger.rebuild import rebuild, verify_projections
@@ -382,15 +376,12 @@ class ScriptedEvent(DomainEvent):
     note: str = ""
 
 
-@pytest.mark.parametrize("handed_over", [True, False], ids=["handed-over", "replayed-whole"])
-async def test_an_event_filed_in_another_articles_stream_is_folded_in_one_process(
-    store: EventStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, handed_over: bool
+async def test_an_event_filed_in_another_articles_stream_is_replayed_in_one_process(
+    store: EventStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Appended past the use cases, a comment on a1 (odd) in a stream ending in 2 (even).
-    Met by a partition (the log handed over from the start), whose stream's partition does
-    not own its article, the replay is made again in one process; met before the handoff
-    (the other processes never ready before the end), it is folded with the whole log.
-    Either way a1 gets its comment."""
+    """Appended past the use cases, a comment on a1 (odd) in a stream ending in 2 (even):
+    the partition of its stream does not own its article, so the replay is made again in
+    one process, and a1 gets its comment."""
     await populate(store)
     comment = {"comment_id": "misfiled-1", "article_id": "a1", "author_id": "s1", "body": "Here"}
     await store.append(
@@ -400,11 +391,10 @@ async def test_an_event_filed_in_another_articles_stream_is_folded_in_one_proces
     advanced: list[int] = []
     # Small windows here, so this process has reported progress before it meets the event.
     monkeypatch.setattr(rebuild_module, "WINDOW", 8)
-    monkeypatch.setattr(Workers, "ready", lambda _workers: handed_over)
 
     report = await rebuild(store, partitions=2, progress=advanced.append)
 
-    assert (report.position, report.partitions) == (head.position, 1 if handed_over else 2)
+    assert (report.position, report.partitions) == (head.position, 1)
     assert sum(advanced) == head.position, "the first attempt's progress was counted again"
     verified = await verify_projections(store, partitions=2)
     assert verified.ok, verified.mismatches
@@ -416,65 +406,6 @@ async def test_an_event_filed_in_another_articles_stream_is_folded_in_one_proces
             lambda sync: [n for n in inspect(sync).get_table_names() if "_replay_" in n]
         )
     assert leftovers == [], "a replay's fresh tables were left behind"
-
-
-@pytest.mark.parametrize("partitions", [2, 3])
-async def test_partitions_go_on_from_where_this_process_hands_the_log_over(
-    database_url: str,
-    store: EventStore,
-    engine: AsyncEngine,
-    monkeypatch: pytest.MonkeyPatch,
-    partitions: int,
-) -> None:
-    """The other processes ready late in the log (as this process sees it, reading small
-    windows), just before a5's last event (its retraction), with articles of every
-    partition on both sides: each partition goes on from there, reading back the rows of
-    its articles written before. Then a comment on a5, another partition's article that
-    this process held at the handoff, appended after the replay read the log, is caught up
-    by this process from a5's rows as the other partition left them (retracted), not as
-    this process held them."""
-    await populate(store)
-    head = (await store.head()).position
-    streams = {e.position: e.stream_id for e in await store.read_all(0, head)}
-    a5_last = max(position for position, stream in streams.items() if stream == "article:a5")
-    handoff = (a5_last - 1) // 8 * 8  # windows of 8 events: the end of one
-    for index in range(1, partitions):
-        owned = [
-            position
-            for position, stream in streams.items()
-            if stream.startswith("article:")
-            and Partition(index, partitions).owns(stream.removeprefix("article:"))
-        ]
-        assert min(owned) <= handoff < max(owned), "a partition's articles on one side only"
-    assert not Partition(0, partitions).owns("a5")
-    monkeypatch.setattr(rebuild_module, "WINDOW", 8)
-    asked: list[bool] = []
-
-    def ready_at_the_handoff(_workers: Workers) -> bool:
-        asked.append(True)
-        return len(asked) * 8 >= handoff
-
-    monkeypatch.setattr(Workers, "ready", ready_at_the_handoff)
-    advanced: list[int] = []
-
-    async with separate_stores(database_url, 1) as [own_store]:
-
-        async def writer() -> None:
-            await EvidenceLedger(own_store).post_comment(
-                "a5", "s9", "After the retraction", actor=subscriber("s9")
-            )
-
-        report = await rebuild(
-            LetsAWriterInAfterReading(engine, writer),
-            partitions=partitions,
-            progress=advanced.append,
-        )
-
-    assert report.partitions == partitions
-    assert len(asked) * 8 == handoff
-    assert (report.position, sum(advanced)) == (head + 1, head + 1)
-    verified = await verify_projections(store, partitions=partitions)
-    assert verified.ok, verified.mismatches
 
 
 @pytest.mark.parametrize("partitions", [2, 3])

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import Any
 
-from ledger._replay_processes import Handoff, Partition, PartitionMisplaced
+from ledger._replay_processes import Partition, PartitionMisplaced
 
 
-def counts_to(total: int, handoff: Handoff) -> int:
+def counts_to(total: int, done: Any) -> int:
     for _ in range(total):
-        handoff.done.value += 1
+        done.value += 1
     return total
 
 
@@ -28,14 +27,7 @@ def dies(_total: int, _done: Any) -> int:
 
 
 def args_of(total: int) -> Any:
-    def args(_partition: Partition, handoff: Handoff) -> tuple[Any, ...]:
-        return (total, handoff)
+    def args(_partition: Partition, done: Any) -> tuple[Any, ...]:
+        return (total, done)
 
     return args
-
-
-def waits_for_its_start(_total: int, handoff: Handoff) -> int:
-    """Says it is ready, waits to be told where to start, and counts that position."""
-    after = asyncio.run(handoff.started_after())
-    handoff.done.value += after
-    return after

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -31,23 +30,6 @@ async def test_the_workers_progress_adds_up_to_what_they_replayed() -> None:
     ) as workers:
         await workers.wait()
     assert sum(advanced) == 1000
-
-
-async def test_workers_say_they_are_ready_and_start_where_they_are_told() -> None:
-    advanced: list[int] = []
-    async with started_partitions(
-        replay_targets.waits_for_its_start, replay_targets.args_of(0), OTHERS, advanced.append
-    ) as workers:
-        for _ in range(6000):  # a minute at most
-            if workers.ready():
-                break
-            await asyncio.sleep(0.01)
-        assert workers.ready()
-        workers.report()
-        assert sum(advanced) == 0, "a worker started before it was told where"
-        workers.start(after=42)
-        await workers.wait()
-    assert sum(advanced) == 2 * 42
 
 
 @pytest.mark.parametrize(
