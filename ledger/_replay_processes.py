@@ -11,6 +11,10 @@ the others get a process each, started by ``spawn`` (never ``fork``: the caller 
 event loop and driver threads, which a forked child would inherit half-copied), without the
 caller's ``__main__`` (``_main_left_behind``).
 
+A worker takes a second or so to start (an interpreter importing SQLAlchemy and the ledger),
+and longer while the caller replays beside it on a core it needs. So the caller waits until
+every worker is connected and ready (``Workers.started``) and they all begin together.
+
 An event whose article is not that of its stream (possible only for events appended to the
 store directly, past the use cases) would be folded by the wrong partition: a worker that
 meets one says so (``PartitionMisplaced``) and the replay is made again in one process.
@@ -42,6 +46,7 @@ __all__ = [
     "Partition",
     "PartitionMisplaced",
     "ReplayWorkerFailed",
+    "Shared",
     "partition_count",
     "partition_sql",
     "started_partitions",
@@ -54,6 +59,8 @@ PARALLEL_FROM = 50_000
 MAX_PARTITIONS = 4
 # How often the caller adds the workers' progress to its own.
 PROGRESS_EVERY = 0.25
+# How often the caller looks whether the workers are ready.
+READY_POLL = 0.01
 
 MAX_TRACEBACK = 16_000  # characters of a failed worker's traceback passed on
 _ARTICLE = "article:"
@@ -69,6 +76,15 @@ class Partition:
         if article_id is None or not article_id:
             return self.index == 0
         return ord(article_id[-1]) % self.count == self.index
+
+
+@dataclass
+class Shared:
+    """What the caller and one worker share: integers in shared memory, each written by
+    the worker alone."""
+
+    done: Any  # the events it replayed
+    ready: Any  # 1 once it is ready to replay
 
 
 class PartitionMisplaced(Exception):
@@ -159,7 +175,7 @@ def _child(target: Callable[..., int], args: tuple[Any, ...], answer: Connection
 class _Worker:
     process: BaseProcess
     answer: Connection
-    done: Any  # a shared counter of events replayed, written by the worker alone
+    shared: Shared
     reported: int = 0
 
 
@@ -170,10 +186,23 @@ class Workers:
         self._workers = workers
         self._progress = progress
 
+    def ready(self) -> bool:
+        """Whether every worker is ready to replay."""
+        return all(worker.shared.ready.value for worker in self._workers)
+
+    async def started(self) -> None:
+        """Until every worker is ready, or has ended (``wait`` tells how). (Polled: the
+        workers say so in shared memory, which nothing here can await.)"""
+        while True:
+            waiting = [w for w in self._workers if not w.shared.ready.value]
+            if all(not worker.process.is_alive() for worker in waiting):
+                return
+            await asyncio.sleep(READY_POLL)
+
     def report(self) -> None:
         """Pass on what the workers replayed since the last report."""
         for worker in self._workers:
-            done = worker.done.value
+            done = worker.shared.done.value
             if self._progress is not None and done > worker.reported:
                 self._progress(done - worker.reported)
             worker.reported = done
@@ -213,29 +242,31 @@ def _answer_of(answer: Connection) -> tuple[str, Any]:
 @asynccontextmanager
 async def started_partitions(
     target: Callable[..., int],
-    args_of: Callable[[Partition, Any], tuple[Any, ...]],
+    args_of: Callable[[Partition, Shared], tuple[Any, ...]],
     partitions: Sequence[Partition],
     progress: Callable[[int], None] | None,
 ) -> AsyncIterator[Workers]:
-    """A process for each of ``partitions``, running ``target(*args_of(partition, done))``
-    (``done``: a shared integer it adds its progress to); stopped on the way out if still
-    running (the caller failed, or was cancelled)."""
+    """A process for each of ``partitions``, running ``target(*args_of(partition, shared))``
+    (``shared``: where it adds its progress, and says it is ready); stopped on the way out
+    if still running (the caller failed, or was cancelled)."""
     context = multiprocessing.get_context("spawn")
     workers: list[_Worker] = []
     try:
         for partition in partitions:
-            done = context.Value("q", 0, lock=False)
+            shared = Shared(
+                done=context.Value("q", 0, lock=False), ready=context.Value("b", 0, lock=False)
+            )
             receiver, sender = context.Pipe(duplex=False)
             process = context.Process(
                 target=_child,
-                args=(target, args_of(partition, done), sender),
+                args=(target, args_of(partition, shared), sender),
                 name=f"ledger-replay-{partition.index}-of-{partition.count}",
                 daemon=True,
             )
             with _main_left_behind():
                 process.start()
             sender.close()  # the child's end: an EOF here if it dies without answering
-            workers.append(_Worker(process, receiver, done))
+            workers.append(_Worker(process, receiver, shared))
         running = Workers(workers, progress)
         reporting = asyncio.create_task(running.keep_reporting())
         try:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
-from ledger._replay_processes import Partition, PartitionMisplaced
+from ledger._replay_processes import Partition, PartitionMisplaced, Shared
 
 
-def counts_to(total: int, done: Any) -> int:
+def counts_to(total: int, shared: Shared) -> int:
+    shared.ready.value = 1
     for _ in range(total):
-        done.value += 1
+        shared.done.value += 1
     return total
 
 
@@ -27,7 +29,13 @@ def dies(_total: int, _done: Any) -> int:
 
 
 def args_of(total: int) -> Any:
-    def args(_partition: Partition, done: Any) -> tuple[Any, ...]:
-        return (total, done)
+    def args(_partition: Partition, shared: Shared) -> tuple[Any, ...]:
+        return (total, shared)
 
     return args
+
+
+def ready_after_a_while(total: int, shared: Shared) -> int:
+    """Slow to start, as a worker importing the ledger on a busy machine."""
+    time.sleep(0.5)
+    return counts_to(total, shared)

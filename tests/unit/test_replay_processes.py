@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -30,6 +31,25 @@ async def test_the_workers_progress_adds_up_to_what_they_replayed() -> None:
     ) as workers:
         await workers.wait()
     assert sum(advanced) == 1000
+
+
+async def test_the_caller_waits_until_the_workers_are_ready() -> None:
+    async with started_partitions(
+        replay_targets.ready_after_a_while, replay_targets.args_of(5), OTHERS, None
+    ) as workers:
+        await workers.started()
+        assert workers.ready()
+        await workers.wait()
+
+
+async def test_a_worker_that_dies_before_it_is_ready_is_not_waited_for() -> None:
+    async with started_partitions(
+        replay_targets.dies, replay_targets.args_of(1), OTHERS[:1], None
+    ) as workers:
+        await asyncio.wait_for(workers.started(), timeout=120)
+        assert not workers.ready()
+        with pytest.raises(ReplayWorkerFailed, match="ended with code 3"):
+            await workers.wait()
 
 
 @pytest.mark.parametrize(
