@@ -288,7 +288,7 @@ async def _replay_partitioned(
     replay = _Replay(Projector(fresh, store.registry), partitions[0])
     async with started_partitions(_partition_main, args_of, partitions[1:], progress) as others:
         # Begun beside a starting worker, this replay took the core its start-up needed
-        # and ended seconds before it (a fifth of a rebuild of 100,000 events).
+        # and ended some two seconds before it (of a six-second rebuild of 100,000 events).
         await others.started()
         await _replay(store, replay, after=0, upto=upto, progress=progress)
         await _flush(store, replay)
