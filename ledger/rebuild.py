@@ -28,6 +28,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Constraint, Index, MetaData, Table, select, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
@@ -113,6 +114,19 @@ _SQLITE_WINDOW = {
 _POSTGRES_WINDOW = {
     partitioned: text(_window_rows("postgresql", partitioned)) for partitioned in (False, True)
 }
+_POSTGRES_COMPILED: dict[tuple[str, bool], tuple[str, tuple[str, ...]]] = {}
+
+
+def _postgres_window(dialect: Dialect, partitioned: bool) -> tuple[str, tuple[str, ...]]:
+    """The window statement for ``dialect``'s driver, and its parameters' names in order
+    (compiled once, not once a window)."""
+    key = (dialect.driver, partitioned)
+    compiled = _POSTGRES_COMPILED.get(key)
+    if compiled is None:
+        statement = _POSTGRES_WINDOW[partitioned].compile(dialect=dialect)
+        assert statement.positiontup is not None
+        compiled = _POSTGRES_COMPILED[key] = (statement.string, tuple(statement.positiontup))
+    return compiled
 
 
 _LAST_POSITION = 2**63 - 1
@@ -671,12 +685,10 @@ async def _read_rows(
 ) -> tuple[Sequence[Sequence[Any]], bool]:
     """A window's rows in position order, and whether their payloads are still JSON text."""
     if conn.dialect.name == "postgresql":
-        statement = _POSTGRES_WINDOW[partitioned].compile(dialect=conn.dialect)
-        assert statement.positiontup is not None
+        sql, names = _postgres_window(conn.dialect, partitioned)
         driver = (await conn.get_raw_connection()).driver_connection
         assert driver is not None
-        values = [parameters[name] for name in statement.positiontup]
-        return await driver.fetch(statement.string, *values), True
+        return await driver.fetch(sql, *(parameters[name] for name in names)), True
     document = await conn.scalar(_SQLITE_WINDOW[partitioned], parameters)
     rows = json.loads(document) if document else []
     del document  # megabytes, not needed once parsed
