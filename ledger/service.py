@@ -371,7 +371,7 @@ class EvidenceLedger:
         fingerprint = command_fingerprint(command, actor)
         if idempotency_key is not None:
             # A retry is answered before deciding: the state it would decide on has moved.
-            found = await self.store.find_append(idempotency_key, fingerprint)
+            found = await self.store.find_append(idempotency_key, fingerprint, actor=actor)
             if found is not None:
                 return found
         for attempt in range(self.conflict_retries + 1):
@@ -387,7 +387,7 @@ class EvidenceLedger:
                 # A racing twin with the same key may have committed while we decided: the
                 # refusal is then an answer to a request already done. Give the first answer.
                 if idempotency_key is not None:
-                    found = await self.store.find_append(idempotency_key, fingerprint)
+                    found = await self.store.find_append(idempotency_key, fingerprint, actor=actor)
                     if found is not None:
                         return found
                 raise
