@@ -80,6 +80,7 @@ class EvidenceLedger:
     ) -> AppendResult:
         """Enrol a rater in one discipline; their name and email stay outside the chain."""
         command = ("enrol_rater", discipline, display_name, email, rater_id)
+        display_name, email = raters.check_person(display_name, email)
         rater_id = rater_id or uuid.uuid4().hex[:16]
 
         async def plan(tx: LedgerTransaction) -> Decision:
