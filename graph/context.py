@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -49,7 +49,9 @@ class Reader:
     """One connection per request, opened on first use, reading one snapshot of the views.
 
     Loaders run concurrently but share it one statement at a time. After a mutation commits
-    the reader is closed, so what the request reads next includes the mutation.
+    the reader is closed, so what the request reads next includes the mutation. A resolver
+    cancelled or refused never cuts a read short: the others keep the snapshot, and closing
+    always ends it cleanly.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -57,8 +59,19 @@ class Reader:
         self._lock = asyncio.Lock()
         self._stack: AsyncExitStack | None = None
         self._connection: AsyncConnection | None = None
+        self._reads: set[asyncio.Future[Any]] = set()
 
     async def run(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        # When a refused field nulls a whole answer, the executor cancels the fields still
+        # running. A statement cut off in the middle leaves the connection invalid and its
+        # transaction unable to end, so the read runs to its end in a task of its own; only the
+        # resolver stops waiting for it (``close`` waits for it before closing).
+        read = asyncio.ensure_future(self._read(work))
+        self._reads.add(read)
+        read.add_done_callback(self._reads.discard)
+        return await asyncio.shield(read)
+
+    async def _read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         async with self._lock:
             if self._connection is None:
                 self._stack = AsyncExitStack()
@@ -66,10 +79,19 @@ class Reader:
             return await work(self._connection)
 
     async def close(self) -> None:
+        # Reads whose resolvers were cancelled end first; nobody waits for their answers.
+        await asyncio.gather(*self._reads, return_exceptions=True)
         async with self._lock:
-            if self._stack is not None:
-                await self._stack.aclose()
+            stack, connection = self._stack, self._connection
             self._stack, self._connection = None, None
+            try:
+                if connection is not None:
+                    # A snapshot only read: rolling back ends it whatever a failed read left
+                    # (a commit would fail on an aborted or invalidated transaction).
+                    await connection.rollback()
+            finally:
+                if stack is not None:
+                    await stack.aclose()
 
 
 @dataclass

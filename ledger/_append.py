@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, func, insert, select, text, true, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger._prepare import PreparedAppend
@@ -44,9 +44,15 @@ _VERSION = (
     .where(events.c.stream_id == bindparam("stream_id"))
     .subquery()
 )
-# The stream's version, and the append already made under this key (if any).
+# The stream's version, and the append this actor already made under this key (if any).
 _STATE = select(_VERSION.c.version, appends).select_from(
-    _VERSION.outerjoin(appends, appends.c.idempotency_key == bindparam("key"))
+    _VERSION.outerjoin(
+        appends,
+        and_(
+            appends.c.actor_id == bindparam("actor_id"),
+            appends.c.idempotency_key == bindparam("key"),
+        ),
+    )
 )
 # SQLite: BEGIN IMMEDIATE already holds the write lock, so the head and the state can be
 # read in one statement. (Not on PostgreSQL: a statement that waited for the head's row lock
@@ -90,7 +96,11 @@ def write_append_sync(conn: Connection | RawSQLite, prepared: PreparedAppend) ->
     calls it directly on its own connection, asyncio callers through ``write_append``)."""
     if isinstance(conn, Connection) and conn.dialect.name == "postgresql":
         return _append_on_server(conn, prepared)
-    params = {"stream_id": prepared.stream_id, "key": prepared.idempotency_key}
+    params = {
+        "stream_id": prepared.stream_id,
+        "actor_id": prepared.actor.id,
+        "key": prepared.idempotency_key,
+    }
     state = conn.execute(_HEAD_AND_STATE, params).one()
     head = LockedHead(state.head_position, state.head_hash, state.head_recorded_at)
     if state.idempotency_key is not None:
@@ -116,7 +126,8 @@ def write_append_sync(conn: Connection | RawSQLite, prepared: PreparedAppend) ->
     )
 
 
-# PostgreSQL: the whole append is one call of the server's ``ledger_append`` (migration 0005).
+# PostgreSQL: the whole append is one call of the server's ``ledger_append`` (migration 0005;
+# since 0006 it looks keys up per actor).
 _LEDGER_APPEND = text(
     "SELECT * FROM ledger_append(CAST(:stream AS VARCHAR), CAST(:expected AS INTEGER),"
     " CAST(:key AS VARCHAR), CAST(:fingerprint AS VARCHAR), CAST(:actor_id AS VARCHAR),"
@@ -301,6 +312,7 @@ def _write(
             _INSERT_APPEND,
             [
                 {
+                    "actor_id": prepared.actor.id,
                     "idempotency_key": prepared.idempotency_key,
                     "fingerprint": prepared.fingerprint,
                     "stream_id": prepared.stream_id,

@@ -15,11 +15,14 @@ from dataclasses import dataclass
 
 from ledger.errors import AlreadyExists, NotFound
 from ledger.events import DisciplineRegistered, DomainEvent, RaterEnrolled
-from ledger.validation import check_identifier, check_text
+from ledger.validation import check_identifier, check_optional_text, check_text
 
 __all__ = [
+    "MAX_DISPLAY_NAME",
+    "MAX_EMAIL",
     "REFERENCE_DISCIPLINES",
     "Enrolment",
+    "check_person",
     "decide_enrol",
     "decide_register_discipline",
     "discipline_key",
@@ -39,6 +42,12 @@ REFERENCE_DISCIPLINES = (
     "Dietitian",
     "Social worker",
 )
+
+
+# What identifies a rater lives in the people table, whose columns hold at most this much
+# (PostgreSQL enforces the lengths, SQLite would not): checked here, so both refuse alike.
+MAX_DISPLAY_NAME = 300
+MAX_EMAIL = 320  # the longest address SMTP allows
 
 
 @dataclass(frozen=True)
@@ -99,3 +108,12 @@ def decide_enrol(
     if discipline is None:
         raise NotFound("discipline", str(requested_discipline))
     return [RaterEnrolled(rater_id, person_id, discipline)]
+
+
+def check_person(display_name: object, email: object) -> tuple[str | None, str | None]:
+    """A rater's name and email as they will be stored (trimmed; blank is none), refused
+    when longer than the people table holds or not storable."""
+    return (
+        check_optional_text("display_name", display_name, limit=MAX_DISPLAY_NAME),
+        check_optional_text("email", email, limit=MAX_EMAIL),
+    )

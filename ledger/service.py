@@ -80,6 +80,7 @@ class EvidenceLedger:
     ) -> AppendResult:
         """Enrol a rater in one discipline; their name and email stay outside the chain."""
         command = ("enrol_rater", discipline, display_name, email, rater_id)
+        display_name, email = raters.check_person(display_name, email)
         rater_id = rater_id or uuid.uuid4().hex[:16]
 
         async def plan(tx: LedgerTransaction) -> Decision:
@@ -371,7 +372,7 @@ class EvidenceLedger:
         fingerprint = command_fingerprint(command, actor)
         if idempotency_key is not None:
             # A retry is answered before deciding: the state it would decide on has moved.
-            found = await self.store.find_append(idempotency_key, fingerprint)
+            found = await self.store.find_append(idempotency_key, fingerprint, actor=actor)
             if found is not None:
                 return found
         for attempt in range(self.conflict_retries + 1):
@@ -387,7 +388,7 @@ class EvidenceLedger:
                 # A racing twin with the same key may have committed while we decided: the
                 # refusal is then an answer to a request already done. Give the first answer.
                 if idempotency_key is not None:
-                    found = await self.store.find_append(idempotency_key, fingerprint)
+                    found = await self.store.find_append(idempotency_key, fingerprint, actor=actor)
                     if found is not None:
                         return found
                 raise

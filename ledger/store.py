@@ -72,8 +72,9 @@ class LedgerTransaction:
         """Append ``new_events`` to ``stream_id`` if it is at ``expected_version``.
 
         ``expected_version`` 0 means the stream must be new; None skips the check. A key
-        already used for the same request returns the first answer, with ``replayed`` set
-        and nothing written; the caller then rolls back its own work. "The same request"
+        the same actor already used for the same request returns the first answer, with
+        ``replayed`` set and nothing written; the caller then rolls back its own work. Keys
+        are per actor: another actor's key of the same text is unrelated. "The same request"
         is the same stream and events, or, when given, the same ``fingerprint`` (a use case
         passes one of its command, since a retry may decide other events on newer state).
         """
@@ -186,16 +187,20 @@ class EventStore:
         )
 
     async def find_append(
-        self, idempotency_key: str, fingerprint: str | None = None
+        self, idempotency_key: str, fingerprint: str | None = None, *, actor: Actor
     ) -> AppendResult | None:
-        """The append already made under this key, if any (a cheap check before deciding).
+        """The append ``actor`` already made under this key, if any (a cheap check before
+        deciding). Keys are per actor: another actor's use of the same key is not found.
 
         With a ``fingerprint``, a key first used for another request is refused.
         """
         async with self.engine.connect() as conn:
             row = (
                 await conn.execute(
-                    select(appends).where(appends.c.idempotency_key == idempotency_key)
+                    select(appends).where(
+                        appends.c.actor_id == actor.id,
+                        appends.c.idempotency_key == idempotency_key,
+                    )
                 )
             ).one_or_none()
         if row is None:

@@ -106,10 +106,13 @@ ledger_head = Table(
     CheckConstraint("id = 1", name="single_row"),
 )
 
-# One row per idempotent append: what a retry with the same key must be told.
+# One row per idempotent append: what a retry with the same key must be told. A key is the
+# sender's own: the same key from another actor is another request, so nobody learns which
+# keys others used or can take a key before its owner does.
 appends = Table(
     "appends",
     metadata,
+    Column("actor_id", String(200), primary_key=True),
     Column("idempotency_key", String(200), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
     Column("stream_id", String(160), nullable=False),

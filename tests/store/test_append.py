@@ -112,10 +112,10 @@ async def test_a_repeated_idempotency_key_returns_the_first_answer(store: EventS
     assert (again.first_position, again.last_version) == (first.first_position, 1)
     assert again.recorded_at == first.recorded_at
     assert (await store.head()).position == 2
-    found = await store.find_append("k")
+    found = await store.find_append("k", actor=EDITOR)
     assert found is not None
     assert found.last_position == first.last_position
-    assert await store.find_append("never-used") is None
+    assert await store.find_append("never-used", actor=EDITOR) is None
 
 
 async def test_a_key_reused_for_other_events_is_refused(store: EventStore) -> None:
@@ -127,6 +127,51 @@ async def test_a_key_reused_for_other_events_is_refused(store: EventStore) -> No
     with pytest.raises(IdempotencyKeyReused):
         await store.append("article:b2", 0, [retracted("x")], actor=EDITOR, idempotency_key="k")
     assert (await store.head()).position == 1
+
+
+async def test_the_same_key_from_two_actors_is_two_unrelated_appends(store: EventStore) -> None:
+    other = Actor("subscriber-3", "subscriber")
+    first = await store.append("article:a1", 0, [retracted("x")], actor=EDITOR, idempotency_key="k")
+
+    second = await store.append(
+        "article:b2", 0, [retracted("other")], actor=other, idempotency_key="k"
+    )
+    same_again = await store.append(
+        "article:a1", 1, [retracted("x")], actor=other, idempotency_key="k2"
+    )
+
+    assert not second.replayed
+    assert (first.first_position, second.first_position) == (1, 2)
+    assert not same_again.replayed
+    # Each actor's retry replays its own first answer, not the other's.
+    again = await store.append("article:a1", 0, [retracted("x")], actor=EDITOR, idempotency_key="k")
+    other_again = await store.append(
+        "article:b2", 0, [retracted("other")], actor=other, idempotency_key="k"
+    )
+    assert (again.replayed, again.first_position) == (True, 1)
+    assert (other_again.replayed, other_again.first_position) == (True, 2)
+    assert (await store.head()).position == 3
+    editors = await store.find_append("k", actor=EDITOR)
+    others = await store.find_append("k", actor=other)
+    assert editors is not None
+    assert editors.stream_id == "article:a1"
+    assert others is not None
+    assert others.stream_id == "article:b2"
+    assert await store.find_append("k2", actor=EDITOR) is None
+
+
+async def test_an_actor_reusing_its_own_key_for_other_events_is_refused_beside_another_actor(
+    store: EventStore,
+) -> None:
+    other = Actor("rater-9", "rater")
+    await store.append("article:a1", 0, [retracted("x")], actor=EDITOR, idempotency_key="k")
+    await store.append("article:b2", 0, [retracted("x")], actor=other, idempotency_key="k")
+
+    with pytest.raises(IdempotencyKeyReused):
+        await store.append("article:c3", 0, [retracted("x")], actor=other, idempotency_key="k")
+    with pytest.raises(IdempotencyKeyReused):
+        await store.find_append("k", "another fingerprint", actor=other)
+    assert (await store.head()).position == 2
 
 
 async def test_a_stream_reads_up_to_a_version(store: EventStore) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, MetaData, String, Text, inspect, select, text
+from sqlalchemy import Column, MetaData, String, Table, Text, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,7 +20,8 @@ from ledger.canonical import GENESIS_HASH
 from ledger.chain import verify_chain
 from ledger.db import create_engine
 from ledger.migrate import current_revision, downgrade, head_revision, upgrade
-from ledger.tables import ledger_head, metadata
+from ledger.tables import appends, events, ledger_head, metadata
+from tests.backends import create_postgres_database, drop_postgres_database
 
 LEDGER_TABLES = {"events", "ledger_head", "appends"}
 MODEL_TABLES = set(metadata.tables)
@@ -194,3 +197,102 @@ async def test_upgrade_after_downgrade_builds_a_working_ledger_again(
         async with bare_engine.begin() as conn:
             await conn.execute(text("DELETE FROM events"))
     assert (await verify_chain(bare_engine)).ok
+
+
+@pytest.fixture
+async def source_engine(
+    empty_database_url: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[AsyncEngine]:
+    """A second database on the same backend, migrated to head."""
+    server_url = None
+    if empty_database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'source.db'}"
+    else:
+        server_url = request.getfixturevalue("postgres_server_url")
+        url = await create_postgres_database(server_url)
+    engine = create_engine(url)
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+    if server_url is not None:
+        await drop_postgres_database(server_url, url)
+
+
+async def copy_ledger_rows(source: AsyncEngine, target: AsyncEngine) -> None:
+    """The events, the ledger head and the idempotent appends of ``source`` (at head), written
+    into ``target`` (at 0005) as 0005's own writers wrote them: ``appends`` without an actor."""
+    async with source.connect() as conn:
+        event_rows = [row._asdict() for row in (await conn.execute(select(events))).all()]
+        head = (await conn.execute(select(ledger_head))).one()._asdict()
+        keyed = [row._asdict() for row in (await conn.execute(select(appends))).all()]
+    legacy_appends = Table(
+        "appends",
+        MetaData(),
+        *(Column(column.name, column.type) for column in appends.c if column.name != "actor_id"),
+    )
+    for row in keyed:
+        del row["actor_id"]
+    async with target.begin() as conn:
+        await conn.execute(events.insert(), event_rows)
+        await conn.execute(legacy_appends.insert(), keyed)
+        await conn.execute(ledger_head.update().values(head))
+
+
+async def test_keys_stored_before_0006_replay_for_the_actor_who_sent_them(
+    bare_engine: AsyncEngine, source_engine: AsyncEngine
+) -> None:
+    editor, rater = Actor("editor-1", "editor"), Actor("rater-1", "rater")
+    source = EventStore(source_engine)
+    retraction = [NewEvent("ArticleRetracted", {"article_id": "a1", "reason": "fraud"})]
+    first = await source.append(
+        "article:a1", 0, retraction, actor=editor, idempotency_key="rating-1"
+    )
+    two = [
+        NewEvent("ArticleRetracted", {"article_id": "b2", "reason": "one"}),
+        NewEvent("ArticleRetracted", {"article_id": "b2", "reason": "two"}),
+    ]
+    second = await source.append("article:b2", 0, two, actor=rater, idempotency_key="mine")
+    await upgrade(bare_engine, "0005")
+    await copy_ledger_rows(source_engine, bare_engine)
+
+    await upgrade(bare_engine)
+
+    async with bare_engine.connect() as conn:
+        owners = (await conn.execute(select(appends.c.idempotency_key, appends.c.actor_id))).all()
+    assert sorted(owners) == [("mine", "rater-1"), ("rating-1", "editor-1")]
+    store = EventStore(bare_engine)
+    replayed = await store.append(
+        "article:a1", 0, retraction, actor=editor, idempotency_key="rating-1"
+    )
+    assert replayed.replayed
+    assert dataclasses.replace(replayed, replayed=False) == first
+    again = await store.append("article:b2", 0, two, actor=rater, idempotency_key="mine")
+    assert (again.replayed, again.last_position) == (True, second.last_position)
+    # The editor's old key is not the rater's: the rater's request with it is a new one.
+    theirs = await store.append(
+        "article:c3", 0, retraction, actor=rater, idempotency_key="rating-1"
+    )
+    assert (theirs.replayed, theirs.first_position) == (False, 4)
+    assert (await verify_chain(bare_engine)).ok
+
+
+async def test_downgrade_from_0006_keeps_the_earliest_append_of_a_key_used_by_two_actors(
+    bare_engine: AsyncEngine,
+) -> None:
+    await upgrade(bare_engine)
+    store = EventStore(bare_engine)
+    event = NewEvent("ArticleRetracted", {"article_id": "a1", "reason": "fraud"})
+    await store.append("article:a1", 0, [event], actor=Actor("e1", "editor"), idempotency_key="k")
+    await store.append("article:b2", 0, [event], actor=Actor("e2", "editor"), idempotency_key="k")
+
+    await downgrade(bare_engine, "0005")
+
+    async with bare_engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT idempotency_key, stream_id FROM appends"))).all()
+    assert [tuple(row) for row in rows] == [("k", "article:a1")]
+    await upgrade(bare_engine)
+    assert await compare(bare_engine) == []
+    again = await store.append(
+        "article:a1", 0, [event], actor=Actor("e1", "editor"), idempotency_key="k"
+    )
+    assert again.replayed

@@ -1,0 +1,90 @@
+"""A field refused inside a request leaves the request's read snapshot whole for the others.
+
+The fields of a query run concurrently on one connection. When a field the schema declares
+non-null is refused, GraphQL nulls the whole answer and the executor cancels the fields still
+running: a statement cut off then must not leave the connection unusable, nor let its cleanup
+replace the refusal with an unexpected error. A refused field the schema lets be null leaves
+the others' answers in place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.graph.conftest import Api
+from tests.graph.helpers import SAMPLE_ID, article_global_id
+
+ROUNDS = 100
+
+# Fields that read through the request's snapshot, one statement or several.
+TOPICS = "topics { name }"
+DISCIPLINES = "disciplines { name }"
+# Aliased: beside a refused `articles`, two fields of one name must agree on arguments.
+ARTICLES = "listed: articles { edges { node { topics { name } disciplineScores { score } } } }"
+READERS = {"topics": TOPICS, "disciplines": DISCIPLINES, "articles": ARTICLES}
+
+# (the refused field, the argument it names, the role of the caller, a field beside it)
+NON_NULL_REFUSALS = [
+    ("ledgerEvents(first: 779) { __typename }", "first", "auditor", TOPICS),
+    ("ledgerEvents(after: -1) { __typename }", "after", "auditor", DISCIPLINES),
+    ("articles(minScore: 9) { edges { cursor } }", "minScore", None, TOPICS),
+    ("articles(first: -1) { edges { cursor } }", "first", None, ARTICLES),
+]
+NULLABLE_REFUSAL = f'article(id: "{article_global_id(SAMPLE_ID)}", atVersion: 0) {{ id }}'
+
+
+def refusal_of(payload: dict[str, Any]) -> dict[str, Any]:
+    """The one error of ``payload``, which must be a refusal, not an unexpected error."""
+    errors = payload.get("errors")
+    assert errors is not None, payload
+    assert len(errors) == 1, errors
+    [error] = errors
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    return dict(error)
+
+
+async def answer(api: Api, query: str, token: str | None) -> dict[str, Any]:
+    response = await api.post(query, token=token)
+    assert response.status_code == 200, response.text
+    payload: dict[str, Any] = response.json()
+    return payload
+
+
+@pytest.mark.parametrize(
+    ("refused", "argument", "role", "reader"),
+    NON_NULL_REFUSALS,
+    ids=["ledgerEvents-first", "ledgerEvents-after", "articles-minScore", "articles-first"],
+)
+@pytest.mark.parametrize("refused_first", [True, False], ids=["refused-first", "refused-last"])
+async def test_a_refused_non_null_field_beside_a_reading_one_is_always_the_refusal(
+    api: Api, refused: str, argument: str, role: str | None, reader: str, refused_first: bool
+) -> None:
+    token = await api.token(role) if role is not None else None
+    query = "{ " + " ".join([refused, reader] if refused_first else [reader, refused]) + " }"
+    expected = await answer(api, "{ " + reader + " }", token)
+
+    for _ in range(ROUNDS):
+        payload = await answer(api, query, token)
+        assert refusal_of(payload)["extensions"]["argument"] == argument
+        assert payload["data"] is None  # the refused field is non-null: the answer is null
+
+    # Nothing of the cut-off reads is left behind for the next request.
+    assert await answer(api, "{ " + reader + " }", token) == expected
+
+
+@pytest.mark.parametrize("reader", list(READERS))
+@pytest.mark.parametrize("refused_first", [True, False], ids=["refused-first", "refused-last"])
+async def test_a_refused_nullable_field_leaves_the_other_fields_their_data(
+    api: Api, reader: str, refused_first: bool
+) -> None:
+    expected = (await answer(api, "{ " + READERS[reader] + " }", None))["data"]
+    fields = [NULLABLE_REFUSAL, READERS[reader]]
+    query = "{ " + " ".join(fields if refused_first else fields[::-1]) + " }"
+
+    for _ in range(ROUNDS):
+        payload = await answer(api, query, None)
+        refusal = refusal_of(payload)
+        assert (refusal["path"], refusal["extensions"]["argument"]) == (["article"], "atVersion")
+        assert payload["data"] == {"article": None} | expected
