@@ -7,16 +7,19 @@ import getpass
 import logging
 import os
 import signal
+import sys
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, BinaryIO, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
+    DownloadColumn,
     MofNCompleteColumn,
     Progress,
     TaskProgressColumn,
@@ -30,7 +33,7 @@ from ledger.chain import verify_chain
 from ledger.db import DEFAULT_DATABASE_URL, create_engine
 from ledger.errors import LedgerError
 from ledger.export import ExportReport, export_ledger, verify_export
-from ledger.importing import ImportedLine, import_articles
+from ledger.importing import import_articles, read_lines
 from ledger.migrate import current_revision, head_revision, upgrade
 from ledger.rebuild import ProjectionReport, RebuildReport, rebuild, verify_projections
 from ledger.records import Actor, ChainReport
@@ -75,8 +78,18 @@ def _with_engine(url: str, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     try:
         return asyncio.run(run())
     except (ValueError, LedgerError, SQLAlchemyError, OSError, NotMigrated) as error:
-        console.print(f"[red]error:[/red] {_describe(error)}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        _fail(_describe(error))
+
+
+def _say(line: str) -> None:
+    """One line on standard error, as written (no markup, no wrapping)."""
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _fail(reason: str) -> NoReturn:
+    console.print("[red]error:[/red] ", end="", highlight=False)
+    _say(reason)
+    raise typer.Exit(code=2)
 
 
 def _describe(error: Exception) -> str:
@@ -91,11 +104,13 @@ async def _require_schema(engine: AsyncEngine) -> None:
 
 
 @contextmanager
-def _progress(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+def _progress(
+    description: str, total: int | None, *, in_bytes: bool = False
+) -> Iterator[Callable[[int], None]]:
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
-        MofNCompleteColumn(),
+        DownloadColumn() if in_bytes else MofNCompleteColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
         console=console,
@@ -256,36 +271,56 @@ def load_sample_article(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None
 
 @app.command("import")
 def import_file(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    file: Annotated[
+        str,
+        typer.Argument(metavar="FILE", help="A JSON Lines file, or - for standard input."),
+    ],
     database: DatabaseOption = DEFAULT_DATABASE_URL,
 ) -> None:
-    """Import articles from a JSON Lines file; refused lines are listed, the rest imported."""
-    lines = file.read_text(encoding="utf-8").splitlines()
+    """Import articles from JSON Lines; refused lines are listed, the rest imported."""
+    with _import_source(file) as (stream, size):
 
-    async def work(engine: AsyncEngine) -> list[ImportedLine]:
-        await _require_schema(engine)
-        ledger = EvidenceLedger(EventStore(engine))
-        outcomes = []
-        with _progress("importing", len(lines)) as advance:
-            async for outcome in import_articles(ledger, lines, actor=_operator()):
-                outcomes.append(outcome)
-                advance(1)
-        return outcomes
+        async def work(engine: AsyncEngine) -> Counter[str]:
+            await _require_schema(engine)
+            ledger = EvidenceLedger(EventStore(engine))
+            counts: Counter[str] = Counter()
+            done = 0
+            with _progress("importing", size, in_bytes=size is not None) as advance:
+                async for line in import_articles(ledger, read_lines(stream), actor=_operator()):
+                    counts[line.outcome] += 1
+                    if line.outcome == "refused":
+                        _say(f"line {line.number}: refused: {line.reason}")
+                    now = _bytes_read(stream, counts.total())
+                    advance(now - done)
+                    done = now
+            return counts
 
-    outcomes = _with_engine(database, work)
-    for line in outcomes:
-        if line.outcome == "refused":
-            typer.echo(f"line {line.number}: refused: {line.reason}", err=True)
-    counts = {
-        kind: sum(1 for o in outcomes if o.outcome == kind)
-        for kind in ("imported", "unchanged", "refused")
-    }
+        counts = _with_engine(database, work)
     typer.echo(
         f"{counts['imported']} imported, {counts['unchanged']} already there, "
         f"{counts['refused']} refused"
     )
     if counts["refused"]:
         raise typer.Exit(code=1)
+
+
+@contextmanager
+def _import_source(file: str) -> Iterator[tuple[BinaryIO, int | None]]:
+    """The bytes to import and their size when known; standard input for ``-``."""
+    if file == "-":
+        yield sys.stdin.buffer, None
+        return
+    try:
+        stream = Path(file).open("rb")  # noqa: SIM115 (closed below, after the import)
+    except OSError as error:
+        _fail(f"cannot read {file}: {error.strerror}")
+    with stream:
+        yield stream, os.fstat(stream.fileno()).st_size
+
+
+def _bytes_read(stream: BinaryIO, lines: int) -> int:
+    """How far the import got: bytes for a file, lines for a pipe (which has no position)."""
+    return stream.tell() if stream.seekable() else lines
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
