@@ -25,12 +25,13 @@ from rich.progress import (
     TaskProgressColumn,
     TimeElapsedColumn,
 )
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graph.settings import Limits, Settings
 from ledger.chain import verify_chain
-from ledger.db import DEFAULT_DATABASE_URL, create_engine
+from ledger.db import DEFAULT_DATABASE_URL, async_url, create_engine
 from ledger.errors import LedgerError
 from ledger.export import ExportReport, export_ledger, verify_export
 from ledger.importing import import_articles, read_lines
@@ -65,10 +66,21 @@ class NotMigrated(Exception):
     pass
 
 
-def _with_engine(url: str, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    """Run ``work`` on an engine for ``url``; expected failures become one clear line."""
+class NoDatabase(Exception):
+    pass
+
+
+def _with_engine(
+    url: str, work: Callable[[AsyncEngine], Awaitable[T]], *, create: bool = False
+) -> T:
+    """Run ``work`` on an engine for ``url``; expected failures become one clear line.
+
+    Only ``create`` (migrate) may bring a new SQLite file into being: any other command would
+    leave an empty file behind and then ask for a migration."""
 
     async def run() -> T:
+        if not create:
+            _require_database_file(url)
         engine = create_engine(url)
         try:
             return await work(engine)
@@ -77,7 +89,7 @@ def _with_engine(url: str, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(run())
-    except (ValueError, LedgerError, SQLAlchemyError, OSError, NotMigrated) as error:
+    except (ValueError, LedgerError, SQLAlchemyError, OSError, NotMigrated, NoDatabase) as error:
         _fail(_describe(error))
 
 
@@ -98,9 +110,35 @@ def _describe(error: Exception) -> str:
     return str(error).splitlines()[0]
 
 
+def _require_database_file(url: str) -> None:
+    target = async_url(url)
+    path = target.database
+    if target.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return
+    if not Path(path).exists():
+        raise NoDatabase(
+            f"no database at {_where(target)}: create one with `evidence-ledger migrate` "
+            "(or `evidence-ledger serve`, which migrates on start), or name an existing one "
+            "with --database or DATABASE_URL"
+        )
+
+
+def _where(url: URL) -> str:
+    """Where a database is, as its user would name it: a SQLite file's full path, or a
+    PostgreSQL URL without its password."""
+    if url.get_backend_name() == "sqlite":
+        return str(Path(url.database or "").resolve())
+    return url.set(drivername="postgresql").render_as_string(hide_password=True)
+
+
 async def _require_schema(engine: AsyncEngine) -> None:
-    if await current_revision(engine) != head_revision():
-        raise NotMigrated("the database schema is not up to date: run `evidence-ledger migrate`")
+    revision = await current_revision(engine)
+    if revision != head_revision():
+        where = _where(engine.url)
+        state = "has no ledger schema" if revision is None else f"is at revision {revision}"
+        raise NotMigrated(
+            f"the database at {where} {state}, not {head_revision()}: run `evidence-ledger migrate`"
+        )
 
 
 @contextmanager
@@ -137,7 +175,7 @@ def migrate(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
         await upgrade(engine)
         return await current_revision(engine)
 
-    revision = _with_engine(database, work)
+    revision = _with_engine(database, work, create=True)
     typer.echo(f"ok: schema at revision {revision}")
 
 
