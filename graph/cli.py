@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, BinaryIO, NoReturn, TypeVar
 
@@ -41,7 +42,7 @@ from ledger.records import Actor, ChainReport
 from ledger.sample import load_sample
 from ledger.service import EvidenceLedger
 from ledger.store import EventStore
-from ledger.tokens import IssuedToken, issue_token, revoke_token
+from ledger.tokens import IssuedToken, TokenRecord, issue_token, list_tokens, revoke_token
 
 app = typer.Typer(
     help="evidence-ledger: clinicians' ratings of research articles, on an append-only ledger.",
@@ -50,6 +51,9 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 T = TypeVar("T")
+
+DEFAULT_TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 3650  # ten years; a date past 9999 cannot be stored
 
 DatabaseOption = Annotated[
     str,
@@ -60,6 +64,24 @@ DatabaseOption = Annotated[
         show_default=True,
     ),
 ]
+
+
+def _show_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"evidence-ledger {package_version('evidence-ledger')}")
+        raise typer.Exit
+
+
+@app.callback()
+def options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """evidence-ledger: clinicians' ratings of research articles, on an append-only ledger."""
 
 
 class NotMigrated(Exception):
@@ -427,16 +449,28 @@ app.add_typer(token_app, name="token")
 def token_create(
     role: Annotated[str, typer.Option(help="subscriber, rater, editor or auditor")],
     rater: Annotated[str | None, typer.Option(help="The rater id (rater tokens only).")] = None,
-    name: Annotated[str | None, typer.Option(help="A display name (subscribers).")] = None,
-    days: Annotated[int | None, typer.Option(help="Expires after this many days.")] = None,
+    name: Annotated[str | None, typer.Option(help="A display name (a new subscriber).")] = None,
+    person: Annotated[
+        str | None,
+        typer.Option(
+            help="Issue it for this subscriber, editor or auditor, who already has a token "
+            "(see `token list`), instead of for a new person."
+        ),
+    ] = None,
+    days: Annotated[
+        int,
+        typer.Option(min=0, max=MAX_TOKEN_DAYS, help="Expires after this many days (0: never)."),
+    ] = DEFAULT_TOKEN_DAYS,
     database: DatabaseOption = DEFAULT_DATABASE_URL,
 ) -> None:
     """Print a new token once; only its hash is stored."""
-    expires_at = datetime.now(UTC) + timedelta(days=days) if days is not None else None
+    expires_at = datetime.now(UTC) + timedelta(days=days) if days else None
 
     async def work(engine: AsyncEngine) -> IssuedToken:
         await _require_schema(engine)
-        return await issue_token(engine, role, rater_id=rater, name=name, expires_at=expires_at)
+        return await issue_token(
+            engine, role, rater_id=rater, name=name, expires_at=expires_at, person_id=person
+        )
 
     issued = _with_engine(database, work)
     console.print(
@@ -448,18 +482,53 @@ def token_create(
     typer.echo(issued.token)
 
 
+@token_app.command("list")
+def token_list(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
+    """List every token issued (never the token itself): id, role, person, rater, name, times."""
+
+    async def work(engine: AsyncEngine) -> list[TokenRecord]:
+        await _require_schema(engine)
+        return await list_tokens(engine)
+
+    header = ("id", "role", "person", "rater", "name", "created", "expires", "revoked")
+    rows = [header, *(_token_row(record) for record in _with_engine(database, work))]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    for row in rows:
+        typer.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+def _token_row(record: TokenRecord) -> tuple[str, ...]:
+    def when(moment: datetime | None) -> str:
+        return f"{moment:%Y-%m-%d %H:%M}" if moment is not None else "-"
+
+    return (
+        record.token_id,
+        record.role,
+        record.person_id,
+        record.rater_id or "-",
+        record.name or "-",
+        when(record.created_at),
+        when(record.expires_at),
+        when(record.revoked_at),
+    )
+
+
 @token_app.command("revoke")
 def token_revoke(
-    token_id: Annotated[str, typer.Argument(help="The token id (el_<id>_...).")],
+    token: Annotated[
+        str, typer.Argument(metavar="TOKEN", help="The token id (see `token list`), or the token.")
+    ],
     database: DatabaseOption = DEFAULT_DATABASE_URL,
 ) -> None:
     """Revoke a token at once."""
 
-    async def work(engine: AsyncEngine) -> None:
+    async def work(engine: AsyncEngine) -> str:
         await _require_schema(engine)
-        await revoke_token(engine, token_id)
+        return await revoke_token(engine, token)
 
-    _with_engine(database, work)
+    token_id = _with_engine(database, work)
     typer.echo(f"ok: token {token_id} revoked")
 
 
