@@ -534,14 +534,18 @@ def token_revoke(
 
 @app.command("export-schema")
 def export_schema(
-    output: Annotated[Path, typer.Argument(help="Where to write the SDL.")] = Path(
-        "schema.graphql"
-    ),
+    output: Annotated[
+        str, typer.Argument(metavar="FILE", help="Where to write the SDL (- for standard output).")
+    ] = "schema.graphql",
 ) -> None:
-    """Write the GraphQL schema (SDL) to a file."""
+    """Write the GraphQL schema (SDL) to a file, or to standard output."""
     from graph.schema import build_schema
 
-    output.write_text(build_schema().as_str() + "\n", encoding="utf-8")
+    sdl = build_schema().as_str() + "\n"
+    if output == "-":
+        sys.stdout.write(sdl)
+        return
+    Path(output).write_text(sdl, encoding="utf-8")
     typer.echo(f"ok: schema written to {output}")
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from graph.cli import app
@@ -246,3 +248,23 @@ def test_a_command_on_a_postgresql_database_that_does_not_exist_names_it(
     assert result.stderr.startswith("error: ")
     assert 'database "no_such_ledger" does not exist' in result.stderr
     assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_export_schema_dash_writes_the_schema_to_standard_output(tmp_path: Path) -> None:
+    from graph.schema import build_schema
+
+    result = run_console_script("export-schema", "-", tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == build_schema().as_str() + "\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_command_is_in_the_readmes_command_table() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## The command line")[1].split("\n\n")[1]
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+
+    for name in group.commands:
+        assert re.search(rf"`evidence-ledger {re.escape(name)}[ `]", table), name
