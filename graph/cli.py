@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import json
 import logging
 import os
 import signal
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated, BinaryIO, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -43,6 +44,9 @@ from ledger.sample import load_sample
 from ledger.service import EvidenceLedger
 from ledger.store import EventStore
 from ledger.tokens import IssuedToken, TokenRecord, issue_token, list_tokens, revoke_token
+
+if TYPE_CHECKING:
+    import strawberry
 
 app = typer.Typer(
     help="evidence-ledger: clinicians' ratings of research articles, on an append-only ledger.",
@@ -537,16 +541,43 @@ def export_schema(
     output: Annotated[
         str, typer.Argument(metavar="FILE", help="Where to write the SDL (- for standard output).")
     ] = "schema.graphql",
+    possible_types: Annotated[
+        bool,
+        typer.Option(
+            "--possible-types",
+            help="Write Apollo Client's possibleTypes (each union and interface, with the types "
+            "in it) as JSON instead of the SDL.",
+        ),
+    ] = False,
 ) -> None:
     """Write the GraphQL schema (SDL) to a file, or to standard output."""
     from graph.schema import build_schema
 
-    sdl = build_schema().as_str() + "\n"
+    schema = build_schema()
+    text = _possible_types_json(schema) if possible_types else schema.as_str() + "\n"
     if output == "-":
-        sys.stdout.write(sdl)
+        sys.stdout.write(text)
         return
-    Path(output).write_text(sdl, encoding="utf-8")
-    typer.echo(f"ok: schema written to {output}")
+    Path(output).write_text(text, encoding="utf-8")
+    typer.echo(f"ok: {'possible types' if possible_types else 'schema'} written to {output}")
+
+
+def _possible_types_json(schema: strawberry.Schema) -> str:
+    """One line per union or interface, sorted, so that the README can show it as is."""
+    from graphql import GraphQLInterfaceType, GraphQLUnionType
+
+    graphql_schema = schema._schema
+    abstract = [
+        kind
+        for name, kind in sorted(graphql_schema.type_map.items())
+        if isinstance(kind, GraphQLUnionType | GraphQLInterfaceType) and not name.startswith("__")
+    ]
+    lines = [
+        f"  {json.dumps(kind.name)}: "
+        + json.dumps(sorted(member.name for member in graphql_schema.get_possible_types(kind)))
+        for kind in abstract
+    ]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def main() -> None:

@@ -9,9 +9,11 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from graphql import GraphQLInterfaceType, GraphQLUnionType
 from typer.testing import CliRunner
 
 from graph.cli import app
+from graph.schema import build_schema
 from graph.settings import Settings
 from tests.graph.conftest import running
 
@@ -57,3 +59,30 @@ async def test_the_readmes_rating_example_works_as_written_on_a_fresh_service(
     [physician] = answer["article"]["disciplineScores"]
     assert physician["discipline"] == {"name": "Physician"}
     assert physician["ratingCount"] == 4
+
+
+def schema_possible_types() -> dict[str, list[str]]:
+    """Every union and interface of the served schema, with the object types in it."""
+    schema = build_schema()._schema
+    return {
+        name: sorted(member.name for member in schema.get_possible_types(kind))
+        for name, kind in schema.type_map.items()
+        if isinstance(kind, GraphQLUnionType | GraphQLInterfaceType) and not name.startswith("__")
+    }
+
+
+def test_the_readmes_apollo_possible_types_are_the_schemas() -> None:
+    [block] = [b for b in readme_blocks("js") if "possibleTypes" in b]
+    shown = re.search(r"const possibleTypes = (\{.*?\n\});", block, flags=re.DOTALL)
+    assert shown is not None, block
+
+    assert json.loads(shown.group(1)) == schema_possible_types()
+    assert "Error" in schema_possible_types()
+
+
+def test_export_schema_prints_the_possible_types_the_readme_shows() -> None:
+    printed = CliRunner().invoke(app, ["export-schema", "--possible-types", "-"])
+
+    assert printed.exit_code == 0, printed.output
+    assert json.loads(printed.stdout) == schema_possible_types()
+    assert printed.stdout.rstrip("\n") in README.read_text(encoding="utf-8")
