@@ -77,16 +77,7 @@ async def issue_token(
 ) -> IssuedToken:
     """A new token; ``person_id`` issues it for a person who already holds (or held) a token
     of ``role``, instead of for a new one."""
-    if role not in ROLES:
-        raise ValidationFailed("role", f"must be one of {', '.join(ROLES)}")
-    if (role == "rater") != (rater_id is not None):
-        raise ValidationFailed("rater_id", "is required for, and only for, the rater role")
-    if person_id is not None and (role == "rater" or name is not None):
-        raise ValidationFailed(
-            "person_id", "names a subscriber, editor or auditor who already has a name"
-        )
-    if expires_at is not None and expires_at <= datetime.now(UTC):
-        raise ValidationFailed("expires_at", "must be in the future")
+    _check_request(role, rater_id, name, expires_at, person_id)
     token_id = secrets.token_hex(6)
     token = f"el_{token_id}_{secrets.token_urlsafe(32)}"
     principal_id = rater_id or person_id or f"{role}-{token_id}"
@@ -115,6 +106,26 @@ async def issue_token(
             )
         )
     return IssuedToken(token, Principal(principal_id, role, rater_id, token_id), expires_at)
+
+
+def _check_request(
+    role: str,
+    rater_id: str | None,
+    name: str | None,
+    expires_at: datetime | None,
+    person_id: str | None,
+) -> None:
+    """Refusals name what the command line calls ``--rater``, ``--name`` and ``--person``."""
+    if role not in ROLES:
+        raise ValidationFailed("role", f"must be one of {', '.join(ROLES)}")
+    if (role == "rater") != (rater_id is not None):
+        raise ValidationFailed("rater", "is required for, and only for, the rater role")
+    if person_id is not None and role == "rater":
+        raise ValidationFailed("person", "is for subscribers, editors and auditors")
+    if person_id is not None and name is not None:
+        raise ValidationFailed("name", "is given only for a new person, not with person")
+    if expires_at is not None and expires_at <= datetime.now(UTC):
+        raise ValidationFailed("expires_at", "must be in the future")
 
 
 async def _require_person(conn: AsyncConnection, role: str, person_id: str) -> None:

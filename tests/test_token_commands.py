@@ -151,3 +151,24 @@ async def test_reissuing_for_a_person_without_a_token_of_that_role_is_refused(
     assert unknown.exit_code == other_role.exit_code == 2
     assert unknown.stderr == "error: no subscriber with a token 'nobody'\n"
     assert (await cli(database_url, "token", "list")).stdout.count("\n") == 2
+
+
+async def test_token_refusals_name_the_options_of_the_command(database_url: str) -> None:
+    subscriber = await create(database_url, "--role", "subscriber", "--name", "Dr Reader")
+    person = f"subscriber-{token_id(subscriber)}"
+    asked = {
+        ("--role", "rater"): "error: rater: is required for, and only for, the rater role\n",
+        ("--role", "subscriber", "--person", person, "--name", "Other"): (
+            "error: name: is given only for a new person, not with person\n"
+        ),
+        ("--role", "rater", "--rater", "r1", "--person", person): (
+            "error: person: is for subscribers, editors and auditors\n"
+        ),
+    }
+
+    for arguments, refusal in asked.items():
+        result = await cli(database_url, "token", "create", *arguments)
+
+        assert result.exit_code == 2, arguments
+        assert result.stderr == refusal
+    assert (await cli(database_url, "token", "list")).stdout.count("\n") == 2
