@@ -57,7 +57,8 @@ console = Console(stderr=True)
 T = TypeVar("T")
 
 DEFAULT_TOKEN_DAYS = 90
-MAX_TOKEN_DAYS = 3650  # ten years; a date past 9999 cannot be stored
+# Ten years is already long for a bearer token, and a bound keeps the date representable.
+MAX_TOKEN_DAYS = 3650
 
 DatabaseOption = Annotated[
     str,
