@@ -4,40 +4,49 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import json
 import logging
 import os
 import signal
+import sys
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
+    DownloadColumn,
     MofNCompleteColumn,
     Progress,
     TaskProgressColumn,
     TimeElapsedColumn,
 )
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graph.settings import Limits, Settings
 from ledger.chain import verify_chain
-from ledger.db import DEFAULT_DATABASE_URL, create_engine
+from ledger.db import DEFAULT_DATABASE_URL, async_url, create_engine
 from ledger.errors import LedgerError
 from ledger.export import ExportReport, export_ledger, verify_export
-from ledger.importing import ImportedLine, import_articles
+from ledger.importing import import_articles, read_lines
 from ledger.migrate import current_revision, head_revision, upgrade
 from ledger.rebuild import ProjectionReport, RebuildReport, rebuild, verify_projections
 from ledger.records import Actor, ChainReport
 from ledger.sample import load_sample
 from ledger.service import EvidenceLedger
 from ledger.store import EventStore
-from ledger.tokens import IssuedToken, issue_token, revoke_token
+from ledger.tokens import IssuedToken, TokenRecord, issue_token, list_tokens, revoke_token
+
+if TYPE_CHECKING:
+    import strawberry
 
 app = typer.Typer(
     help="evidence-ledger: clinicians' ratings of research articles, on an append-only ledger.",
@@ -46,6 +55,10 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 T = TypeVar("T")
+
+DEFAULT_TOKEN_DAYS = 90
+# Ten years is already long for a bearer token, and a bound keeps the date representable.
+MAX_TOKEN_DAYS = 3650
 
 DatabaseOption = Annotated[
     str,
@@ -58,14 +71,43 @@ DatabaseOption = Annotated[
 ]
 
 
+def _show_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"evidence-ledger {package_version('evidence-ledger')}")
+        raise typer.Exit
+
+
+@app.callback()
+def options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """evidence-ledger: clinicians' ratings of research articles, on an append-only ledger."""
+
+
 class NotMigrated(Exception):
     pass
 
 
-def _with_engine(url: str, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    """Run ``work`` on an engine for ``url``; expected failures become one clear line."""
+class NoDatabase(Exception):
+    pass
+
+
+def _with_engine(
+    url: str, work: Callable[[AsyncEngine], Awaitable[T]], *, create: bool = False
+) -> T:
+    """Run ``work`` on an engine for ``url``; expected failures become one clear line.
+
+    Only ``create`` (migrate) may bring a new SQLite file into being: any other command would
+    leave an empty file behind and then ask for a migration."""
 
     async def run() -> T:
+        if not create:
+            _require_database_file(url)
         engine = create_engine(url)
         try:
             return await work(engine)
@@ -74,9 +116,19 @@ def _with_engine(url: str, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(run())
-    except (ValueError, LedgerError, SQLAlchemyError, OSError, NotMigrated) as error:
-        console.print(f"[red]error:[/red] {_describe(error)}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
+    except (ValueError, LedgerError, SQLAlchemyError, OSError, NotMigrated, NoDatabase) as error:
+        _fail(_describe(error))
+
+
+def _say(line: str) -> None:
+    """One line on standard error, as written (no markup, no wrapping)."""
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _fail(reason: str) -> NoReturn:
+    console.print("[red]error:[/red] ", end="", highlight=False)
+    _say(reason)
+    raise typer.Exit(code=2)
 
 
 def _describe(error: Exception) -> str:
@@ -85,17 +137,45 @@ def _describe(error: Exception) -> str:
     return str(error).splitlines()[0]
 
 
+def _require_database_file(url: str) -> None:
+    target = async_url(url)
+    path = target.database
+    if target.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return
+    if not Path(path).exists():
+        raise NoDatabase(
+            f"no database at {_where(target)}: create one with `evidence-ledger migrate` "
+            "(or `evidence-ledger serve`, which migrates on start), or name an existing one "
+            "with --database or DATABASE_URL"
+        )
+
+
+def _where(url: URL) -> str:
+    """Where a database is, as its user would name it: a SQLite file's full path, or a
+    PostgreSQL URL without its password."""
+    if url.get_backend_name() == "sqlite":
+        return str(Path(url.database or "").resolve())
+    return url.set(drivername="postgresql").render_as_string(hide_password=True)
+
+
 async def _require_schema(engine: AsyncEngine) -> None:
-    if await current_revision(engine) != head_revision():
-        raise NotMigrated("the database schema is not up to date: run `evidence-ledger migrate`")
+    revision = await current_revision(engine)
+    if revision != head_revision():
+        where = _where(engine.url)
+        state = "has no ledger schema" if revision is None else f"is at revision {revision}"
+        raise NotMigrated(
+            f"the database at {where} {state}, not {head_revision()}: run `evidence-ledger migrate`"
+        )
 
 
 @contextmanager
-def _progress(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+def _progress(
+    description: str, total: int | None, *, in_bytes: bool = False
+) -> Iterator[Callable[[int], None]]:
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
-        MofNCompleteColumn(),
+        DownloadColumn() if in_bytes else MofNCompleteColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
         console=console,
@@ -122,7 +202,7 @@ def migrate(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
         await upgrade(engine)
         return await current_revision(engine)
 
-    revision = _with_engine(database, work)
+    revision = _with_engine(database, work, create=True)
     typer.echo(f"ok: schema at revision {revision}")
 
 
@@ -256,36 +336,56 @@ def load_sample_article(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None
 
 @app.command("import")
 def import_file(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    file: Annotated[
+        str,
+        typer.Argument(metavar="FILE", help="A JSON Lines file, or - for standard input."),
+    ],
     database: DatabaseOption = DEFAULT_DATABASE_URL,
 ) -> None:
-    """Import articles from a JSON Lines file; refused lines are listed, the rest imported."""
-    lines = file.read_text(encoding="utf-8").splitlines()
+    """Import articles from JSON Lines; refused lines are listed, the rest imported."""
+    with _import_source(file) as (stream, size):
 
-    async def work(engine: AsyncEngine) -> list[ImportedLine]:
-        await _require_schema(engine)
-        ledger = EvidenceLedger(EventStore(engine))
-        outcomes = []
-        with _progress("importing", len(lines)) as advance:
-            async for outcome in import_articles(ledger, lines, actor=_operator()):
-                outcomes.append(outcome)
-                advance(1)
-        return outcomes
+        async def work(engine: AsyncEngine) -> Counter[str]:
+            await _require_schema(engine)
+            ledger = EvidenceLedger(EventStore(engine))
+            counts: Counter[str] = Counter()
+            done = 0
+            with _progress("importing", size, in_bytes=size is not None) as advance:
+                async for line in import_articles(ledger, read_lines(stream), actor=_operator()):
+                    counts[line.outcome] += 1
+                    if line.outcome == "refused":
+                        _say(f"line {line.number}: refused: {line.reason}")
+                    now = _bytes_read(stream, counts.total())
+                    advance(now - done)
+                    done = now
+            return counts
 
-    outcomes = _with_engine(database, work)
-    for line in outcomes:
-        if line.outcome == "refused":
-            typer.echo(f"line {line.number}: refused: {line.reason}", err=True)
-    counts = {
-        kind: sum(1 for o in outcomes if o.outcome == kind)
-        for kind in ("imported", "unchanged", "refused")
-    }
+        counts = _with_engine(database, work)
     typer.echo(
         f"{counts['imported']} imported, {counts['unchanged']} already there, "
         f"{counts['refused']} refused"
     )
     if counts["refused"]:
         raise typer.Exit(code=1)
+
+
+@contextmanager
+def _import_source(file: str) -> Iterator[tuple[BinaryIO, int | None]]:
+    """The bytes to import and their size when known; standard input for ``-``."""
+    if file == "-":
+        yield sys.stdin.buffer, None
+        return
+    try:
+        stream = Path(file).open("rb")  # noqa: SIM115 (closed below, after the import)
+    except OSError as error:
+        _fail(f"cannot read {file}: {error.strerror}")
+    with stream:
+        yield stream, os.fstat(stream.fileno()).st_size
+
+
+def _bytes_read(stream: BinaryIO, lines: int) -> int:
+    """How far the import got: bytes for a file, lines for a pipe (which has no position)."""
+    return stream.tell() if stream.seekable() else lines
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
@@ -354,16 +454,28 @@ app.add_typer(token_app, name="token")
 def token_create(
     role: Annotated[str, typer.Option(help="subscriber, rater, editor or auditor")],
     rater: Annotated[str | None, typer.Option(help="The rater id (rater tokens only).")] = None,
-    name: Annotated[str | None, typer.Option(help="A display name (subscribers).")] = None,
-    days: Annotated[int | None, typer.Option(help="Expires after this many days.")] = None,
+    name: Annotated[str | None, typer.Option(help="A display name (a new subscriber).")] = None,
+    person: Annotated[
+        str | None,
+        typer.Option(
+            help="Issue it for this subscriber, editor or auditor, who already has a token "
+            "(see `token list`), instead of for a new person."
+        ),
+    ] = None,
+    days: Annotated[
+        int,
+        typer.Option(min=0, max=MAX_TOKEN_DAYS, help="Expires after this many days (0: never)."),
+    ] = DEFAULT_TOKEN_DAYS,
     database: DatabaseOption = DEFAULT_DATABASE_URL,
 ) -> None:
     """Print a new token once; only its hash is stored."""
-    expires_at = datetime.now(UTC) + timedelta(days=days) if days is not None else None
+    expires_at = datetime.now(UTC) + timedelta(days=days) if days else None
 
     async def work(engine: AsyncEngine) -> IssuedToken:
         await _require_schema(engine)
-        return await issue_token(engine, role, rater_id=rater, name=name, expires_at=expires_at)
+        return await issue_token(
+            engine, role, rater_id=rater, name=name, expires_at=expires_at, person_id=person
+        )
 
     issued = _with_engine(database, work)
     console.print(
@@ -375,32 +487,98 @@ def token_create(
     typer.echo(issued.token)
 
 
+@token_app.command("list")
+def token_list(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
+    """List every token issued (never the token itself): id, role, person, rater, name, times."""
+
+    async def work(engine: AsyncEngine) -> list[TokenRecord]:
+        await _require_schema(engine)
+        return await list_tokens(engine)
+
+    header = ("id", "role", "person", "rater", "name", "created", "expires", "revoked")
+    rows = [header, *(_token_row(record) for record in _with_engine(database, work))]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    for row in rows:
+        typer.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+def _token_row(record: TokenRecord) -> tuple[str, ...]:
+    def when(moment: datetime | None) -> str:
+        return f"{moment:%Y-%m-%d %H:%M}" if moment is not None else "-"
+
+    return (
+        record.token_id,
+        record.role,
+        record.person_id,
+        record.rater_id or "-",
+        record.name or "-",
+        when(record.created_at),
+        when(record.expires_at),
+        when(record.revoked_at),
+    )
+
+
 @token_app.command("revoke")
 def token_revoke(
-    token_id: Annotated[str, typer.Argument(help="The token id (el_<id>_...).")],
+    token: Annotated[
+        str, typer.Argument(metavar="TOKEN", help="The token id (see `token list`), or the token.")
+    ],
     database: DatabaseOption = DEFAULT_DATABASE_URL,
 ) -> None:
     """Revoke a token at once."""
 
-    async def work(engine: AsyncEngine) -> None:
+    async def work(engine: AsyncEngine) -> str:
         await _require_schema(engine)
-        await revoke_token(engine, token_id)
+        return await revoke_token(engine, token)
 
-    _with_engine(database, work)
+    token_id = _with_engine(database, work)
     typer.echo(f"ok: token {token_id} revoked")
 
 
 @app.command("export-schema")
 def export_schema(
-    output: Annotated[Path, typer.Argument(help="Where to write the SDL.")] = Path(
-        "schema.graphql"
-    ),
+    output: Annotated[
+        str, typer.Argument(metavar="FILE", help="Where to write the SDL (- for standard output).")
+    ] = "schema.graphql",
+    possible_types: Annotated[
+        bool,
+        typer.Option(
+            "--possible-types",
+            help="Write Apollo Client's possibleTypes (each union and interface, with the types "
+            "in it) as JSON instead of the SDL.",
+        ),
+    ] = False,
 ) -> None:
-    """Write the GraphQL schema (SDL) to a file."""
+    """Write the GraphQL schema (SDL) to a file, or to standard output."""
     from graph.schema import build_schema
 
-    output.write_text(build_schema().as_str() + "\n", encoding="utf-8")
-    typer.echo(f"ok: schema written to {output}")
+    schema = build_schema()
+    text = _possible_types_json(schema) if possible_types else schema.as_str() + "\n"
+    if output == "-":
+        sys.stdout.write(text)
+        return
+    Path(output).write_text(text, encoding="utf-8")
+    typer.echo(f"ok: {'possible types' if possible_types else 'schema'} written to {output}")
+
+
+def _possible_types_json(schema: strawberry.Schema) -> str:
+    """One line per union or interface, sorted, so that the README can show it as is."""
+    from graphql import GraphQLInterfaceType, GraphQLUnionType
+
+    graphql_schema = schema._schema
+    abstract = [
+        kind
+        for name, kind in sorted(graphql_schema.type_map.items())
+        if isinstance(kind, GraphQLUnionType | GraphQLInterfaceType) and not name.startswith("__")
+    ]
+    lines = [
+        f"  {json.dumps(kind.name)}: "
+        + json.dumps(sorted(member.name for member in graphql_schema.get_possible_types(kind)))
+        for kind in abstract
+    ]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def main() -> None:

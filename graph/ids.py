@@ -10,6 +10,7 @@ from strawberry import relay
 
 from ledger.errors import ValidationFailed
 from ledger.validation import check_identifier
+from ledger.wording import with_article
 
 __all__ = ["BadInput", "article_key", "decode_cursor", "encode_cursor"]
 
@@ -30,7 +31,9 @@ def article_key(value: str, field: str = "article_id") -> str:
     except (ValueError, TypeError):
         return check_identifier(field, value)  # a plain id
     if global_id.type_name != "Article":
-        raise ValidationFailed(field, f"is the id of a {global_id.type_name}, not of an Article")
+        raise ValidationFailed(
+            field, f"is the id of {with_article(global_id.type_name)}, not of an Article"
+        )
     return check_identifier(field, global_id.node_id)
 
 

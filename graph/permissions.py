@@ -13,6 +13,7 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
 from graph.errors import NotAllowed
+from ledger.wording import with_article
 
 __all__ = ["Auditors", "Editors", "Raters", "Subscribers", "only"]
 
@@ -27,7 +28,7 @@ class _Role(BasePermission):
 
     def on_unauthorized(self) -> NotAllowed:  # type: ignore[override]
         roles = " or ".join(sorted(self.roles))
-        return NotAllowed(message=f"only a {roles} may do this", code="NOT_ALLOWED")
+        return NotAllowed(message=f"only {with_article(roles)} may do this", code="NOT_ALLOWED")
 
 
 class Editors(_Role):

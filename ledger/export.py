@@ -22,6 +22,7 @@ from ledger.chain import row_bytes
 from ledger.db import snapshot
 from ledger.store import EventStore
 from ledger.tables import events, ledger_head
+from ledger.wording import with_article
 
 __all__ = ["FORMAT", "ExportReport", "FileReport", "export_ledger", "verify_export"]
 
@@ -144,7 +145,7 @@ class _Checker:
 
     def _header(self, document: dict[str, Any]) -> str | None:
         if document.get("format") != FORMAT or document.get("version") != VERSION:
-            return f"the first line is not a {FORMAT} header (version {VERSION})"
+            return f"the first line is not {with_article(FORMAT)} header (version {VERSION})"
         after, previous = document.get("after"), document.get("previous_hash")
         if not isinstance(after, int) or not isinstance(previous, str) or len(previous) != 64:
             return "the header lacks its starting position or hash"

@@ -9,7 +9,7 @@ from ledger.raters import REFERENCE_DISCIPLINES
 from ledger.records import Actor
 from ledger.service import EvidenceLedger
 
-__all__ = ["SAMPLE_ARTICLE_ID", "load_sample"]
+__all__ = ["SAMPLE_ARTICLE_ID", "SAMPLE_RATER_TO_TRY", "load_sample"]
 
 SAMPLE_ARTICLE_ID = "e7d05feceeac5a68"
 LOADER = Actor("sample-loader", "editor")
@@ -82,12 +82,13 @@ PHYSICIAN_RATINGS = [
     ),
 ]
 
+# One more physician, enrolled but without a rating of the sample article, so that the
+# README's rating example can be tried as written on a fresh ledger.
+SAMPLE_RATER_TO_TRY = f"sample-physician-{len(PHYSICIAN_RATINGS) + 1}"
+
 
 async def load_sample(ledger: EvidenceLedger) -> None:
-    for name in REFERENCE_DISCIPLINES:
-        await ledger.register_discipline(
-            name, actor=LOADER, idempotency_key=f"sample:discipline:{name}"
-        )
+    await _register_disciplines(ledger)
     await ledger.register_article(
         article_id=SAMPLE_ARTICLE_ID,
         citation=CITATION,
@@ -96,14 +97,7 @@ async def load_sample(ledger: EvidenceLedger) -> None:
         idempotency_key="sample:article",
     )
     for number, (relevance, newsworthiness, comment) in enumerate(PHYSICIAN_RATINGS, start=1):
-        rater_id = f"sample-physician-{number}"
-        await ledger.enrol_rater(
-            rater_id=rater_id,
-            discipline="Physician",
-            display_name=f"Sample physician {number}",
-            actor=LOADER,
-            idempotency_key=f"sample:rater:{number}",
-        )
+        rater_id = await _enrol_physician(ledger, number)
         await ledger.submit_rating(
             SAMPLE_ARTICLE_ID,
             rater_id,
@@ -113,3 +107,23 @@ async def load_sample(ledger: EvidenceLedger) -> None:
             actor=Actor(rater_id, "rater"),
             idempotency_key=f"sample:rating:{number}",
         )
+    await _enrol_physician(ledger, len(PHYSICIAN_RATINGS) + 1)
+
+
+async def _register_disciplines(ledger: EvidenceLedger) -> None:
+    for name in REFERENCE_DISCIPLINES:
+        await ledger.register_discipline(
+            name, actor=LOADER, idempotency_key=f"sample:discipline:{name}"
+        )
+
+
+async def _enrol_physician(ledger: EvidenceLedger, number: int) -> str:
+    rater_id = f"sample-physician-{number}"
+    await ledger.enrol_rater(
+        rater_id=rater_id,
+        discipline="Physician",
+        display_name=f"Sample physician {number}",
+        actor=LOADER,
+        idempotency_key=f"sample:rater:{number}",
+    )
+    return rater_id

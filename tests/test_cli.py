@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from graph.cli import app
@@ -182,3 +184,87 @@ def test_serve_passes_production_and_rate_limits_from_flags_and_environment(
     assert production.limits.mutations_per_minute_per_token == 7
     assert not development.production
     assert development.limits.mutations_per_minute_per_address == 0
+
+
+COMMANDS_ON_A_LEDGER = [
+    ["verify"],
+    ["rebuild"],
+    ["load-sample"],
+    ["export", "ledger.jsonl"],
+    ["import", "-"],
+    ["token", "create", "--role", "editor"],
+    ["token", "revoke", "0123456789ab"],
+]
+
+
+def test_a_command_where_no_database_exists_says_where_it_looked_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    expected = (
+        f"error: no database at {tmp_path / 'evidence-ledger.db'}: create one with "
+        "`evidence-ledger migrate` (or `evidence-ledger serve`, which migrates on start), "
+        "or name an existing one with --database or DATABASE_URL\n"
+    )
+
+    for command in COMMANDS_ON_A_LEDGER:
+        result = CliRunner().invoke(app, command, env={"DATABASE_URL": None}, input=b"")
+
+        assert result.exit_code == 2, (command, result.output)
+        assert result.stderr == expected, command
+        assert result.stdout == ""
+        assert list(tmp_path.iterdir()) == [], command
+
+
+def test_a_command_on_a_database_without_the_schema_names_it_and_asks_for_migrate(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE unrelated (x)")
+    conn.close()
+
+    result = CliRunner().invoke(app, ["verify", "--database", f"sqlite:///{path}"])
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: the database at {path} has no ledger schema, not {head_revision()}: "
+        "run `evidence-ledger migrate`\n"
+    )
+
+
+def test_a_command_on_a_postgresql_database_that_does_not_exist_names_it(
+    postgres_server_url: str,
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres_server_url).set(database="no_such_ledger")
+
+    result = CliRunner().invoke(
+        app, ["verify", "--database", url.render_as_string(hide_password=False)]
+    )
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ")
+    assert 'database "no_such_ledger" does not exist' in result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_export_schema_dash_writes_the_schema_to_standard_output(tmp_path: Path) -> None:
+    from graph.schema import build_schema
+
+    result = run_console_script("export-schema", "-", tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == build_schema().as_str() + "\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_command_is_in_the_readmes_command_table() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## The command line")[1].split("\n\n")[1]
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+
+    for name in group.commands:
+        assert re.search(rf"`evidence-ledger {re.escape(name)}[ `]", table), name
