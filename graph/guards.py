@@ -20,6 +20,7 @@ from graphql import (
     GraphQLSyntaxError,
     OperationDefinitionNode,
     StringValueNode,
+    VariableDefinitionNode,
     Visitor,
     visit,
 )
@@ -86,6 +87,18 @@ def code_errors(errors: list[GraphQLError]) -> None:
             _code([error], "TOKEN_LIMIT_EXCEEDED" if too_long else "GRAPHQL_PARSE_FAILED")
     # What remains without a path, and was meant, is a variable that did not coerce.
     _code(errors, "BAD_USER_INPUT", only_pathless=True)
+    for error in errors:
+        _name_the_variable(error)
+
+
+def _name_the_variable(error: GraphQLError) -> None:
+    """A variable that did not coerce (``2**31`` for an ``Int``) is named as ``$name``."""
+    extensions = error.extensions or {}
+    if extensions.get("code") != "BAD_USER_INPUT" or "argument" in extensions:
+        return
+    definition = error.nodes[0] if error.nodes else None
+    if isinstance(definition, VariableDefinitionNode):
+        error.extensions = {**extensions, "argument": f"${definition.variable.name.value}"}
 
 
 def _request_id(execution_context: ExecutionContext) -> str | None:

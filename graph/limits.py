@@ -1,8 +1,10 @@
 """What a document may ask for: the validation rules that bound it, and its cost.
 
 Strawberry's limiters (depth, aliases) and graphql-core's introspection rule do the
-counting; here they are given stable ``extensions.code``s, and the two limits neither library
-has (directives, cost) are added. All of them run before any resolver.
+counting; here they are given stable ``extensions.code``s, and the limits neither library
+has (directives, cost, the length of integer literals) are added. Before them, what they
+cannot walk is refused as the specification refuses it (a spread of an unknown fragment),
+and so is a document whose operation is ambiguous. All of them run before any resolver.
 """
 
 from __future__ import annotations

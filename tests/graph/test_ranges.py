@@ -200,6 +200,19 @@ async def test_every_page_size_at_its_bounds_is_taken(api: Api) -> None:
             assert "errors" not in payload, payload
 
 
+async def test_a_number_past_a_graphql_int_in_a_variable_is_refused_naming_the_variable(
+    api: Api,
+) -> None:
+    auditor = await api.token("auditor")
+
+    for query, _ in FIRSTS.values():
+        for first in (INT32_MAX + 1, -(2**31) - 1, INT64_MAX + 1):
+            payload = await answer(api, query, {"n": first}, auditor)
+
+            assert "data" not in payload, payload
+            assert_bad_user_input(payload, "$n")
+
+
 # -- times ----------------------------------------------------------------------------------
 
 AS_OF = "query($id: ID!, $asOf: DateTime!) { article(id: $id, asOf: $asOf) { id version } }"
