@@ -6,9 +6,7 @@ not learn even whether an article has a history.
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, cast
 
@@ -17,9 +15,15 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from graph.errors import NotAllowed
+from graph.errors import NotAllowed, NotFound
 from graph.event_data import EventData, event_data
-from graph.ids import BadInput, article_key
+from graph.ids import (
+    BadInput,
+    article_key,
+    decode_history_cursor,
+    encode_history_cursor,
+    ledger_position,
+)
 from graph.permissions import Auditors, only
 from ledger import history
 from ledger.articles import stream_id
@@ -68,12 +72,12 @@ class LedgerEvent(relay.Node):
         principal = info.context.principal
         if principal is None or principal.role != "auditor":
             return [None] * len(ids)
-        positions = [int(i) for i in ids if i.isdigit()]
+        positions = [ledger_position(i) for i in ids]
         store = info.context.services.store
         async with store.engine.connect() as conn:
             entries = await history.events_at(conn, store, positions)
         found = {e.position: e for e in await _ledger_events(info, entries)}
-        return [found.get(int(i)) if i.isdigit() else None for i in ids]
+        return [found.get(position) for position in positions]
 
 
 @strawberry.type
@@ -111,7 +115,7 @@ class LedgerVerification:
 
 
 HistoryResult = Annotated[
-    LedgerEventConnection | NotAllowed, strawberry.union("ArticleHistoryResult")
+    LedgerEventConnection | NotFound | NotAllowed, strawberry.union("ArticleHistoryResult")
 ]
 LogResult = Annotated[LedgerEventsPage | NotAllowed, strawberry.union("LedgerEventsResult")]
 VerifyResult = Annotated[LedgerVerification | NotAllowed, strawberry.union("VerifyLedgerResult")]
@@ -123,20 +127,13 @@ def _page_size(first: int) -> int:
     return first
 
 
-def _version_cursor(version: int) -> str:
-    return base64.urlsafe_b64encode(f"history:{version}".encode()).decode()
-
-
-def _after_version(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if not text.startswith("history:"):
-            raise ValueError(text)
-        return int(text.removeprefix("history:"))
-    except (ValueError, binascii.Error, UnicodeError):
-        raise BadInput("`after` is not a cursor this API gave out", "after") from None
+def _event_types(info: Info, types: Sequence[str] | None) -> Sequence[str] | None:
+    """The asked-for event types, each one the ledger knows: a typo is not an empty page."""
+    registry = info.context.services.store.registry
+    for name in types or ():
+        if not registry.is_known(name):
+            raise BadInput(f"`types`: {name[:100]!r} is not an event type of the ledger", "types")
+    return types
 
 
 async def _ledger_events(info: Info, entries: list[history.HistoryEntry]) -> list[LedgerEvent]:
@@ -191,7 +188,16 @@ class AuditQuery:
             article_id = article_key(id, "id")
         except ValidationFailed as error:
             raise BadInput(str(error), "id") from None
-        size, after_version = _page_size(first), _after_version(after)
+        size = _page_size(first)
+        after_version = decode_history_cursor(after) if after is not None else 0
+        wanted = _event_types(info, types)
+        if await info.context.loaders.articles.load(article_id) is None:
+            return NotFound(
+                message=f"no article {article_id!r}",
+                code="NOT_FOUND",
+                kind="article",
+                identifier=article_id,
+            )
         store = info.context.services.store
         entries, more = await info.context.reader.run(
             lambda conn: history.stream_page(
@@ -200,12 +206,12 @@ class AuditQuery:
                 stream_id(article_id),
                 after_version=after_version,
                 first=size,
-                types=types,
+                types=wanted,
                 actor_id=actor,
             )
         )
         nodes = await _ledger_events(info, entries)
-        edges = [relay.Edge(cursor=_version_cursor(n.stream_version), node=n) for n in nodes]
+        edges = [relay.Edge(cursor=encode_history_cursor(n.stream_version), node=n) for n in nodes]
         return LedgerEventConnection(
             edges=edges,
             page_info=relay.PageInfo(
@@ -226,12 +232,12 @@ class AuditQuery:
     ) -> LogResult:
         if after < 0:
             raise BadInput("`after` is a position: 0 or more", "after")
-        size = _page_size(first)
+        size, wanted = _page_size(first), _event_types(info, types)
         store = info.context.services.store
         # Read outside the request's snapshot: a consumer polls for what is new.
         async with store.engine.connect() as conn:
             entries, more = await history.log_page(
-                conn, store, after_position=after, first=size, types=types
+                conn, store, after_position=after, first=size, types=wanted
             )
         events = await _ledger_events(info, entries)
         last = events[-1].position if events else after

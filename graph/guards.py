@@ -20,6 +20,7 @@ from graphql import (
     GraphQLSyntaxError,
     OperationDefinitionNode,
     StringValueNode,
+    VariableDefinitionNode,
     Visitor,
     visit,
 )
@@ -86,6 +87,18 @@ def code_errors(errors: list[GraphQLError]) -> None:
             _code([error], "TOKEN_LIMIT_EXCEEDED" if too_long else "GRAPHQL_PARSE_FAILED")
     # What remains without a path, and was meant, is a variable that did not coerce.
     _code(errors, "BAD_USER_INPUT", only_pathless=True)
+    for error in errors:
+        _name_the_variable(error)
+
+
+def _name_the_variable(error: GraphQLError) -> None:
+    """A variable that did not coerce (``2**31`` for an ``Int``) is named as ``$name``."""
+    extensions = error.extensions or {}
+    if extensions.get("code") != "BAD_USER_INPUT" or "argument" in extensions:
+        return
+    definition = error.nodes[0] if error.nodes else None
+    if isinstance(definition, VariableDefinitionNode):
+        error.extensions = {**extensions, "argument": f"${definition.variable.name.value}"}
 
 
 def _request_id(execution_context: ExecutionContext) -> str | None:
@@ -101,14 +114,42 @@ def _refuse(execution_context: ExecutionContext, error: GraphQLError) -> None:
     execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
 
 
+def _nested_values(value: object) -> Iterator[tuple[object, int]]:
+    """Every key and value inside ``value``, with how many lists and objects hold it.
+
+    Walked with a stack of its own, not by recursion: a small body can nest deeper than
+    Python's recursion limit.
+    """
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        yield item, depth
+        if isinstance(item, dict):
+            stack.extend((k, depth + 1) for k in item)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
+def _variables_refusal(execution_context: ExecutionContext, limit: int) -> GraphQLError | None:
+    """Variables nested deeper than any input of the schema: refused before anything reads them."""
+    variables = execution_context.variables or {}
+    # The variables' own object is depth 0: in `{"input": {"a": [1]}}` the list is 2 deep.
+    too_deep = (
+        isinstance(item, dict | list) and depth > limit for item, depth in _nested_values(variables)
+    )
+    if not any(too_deep):
+        return None
+    return GraphQLError(
+        f"The variables nest more than {limit} lists and objects deep.",
+        extensions={"code": "VARIABLES_TOO_DEEP", "limit": limit},
+    )
+
+
 def _holds_unstorable(value: object) -> bool:
-    if isinstance(value, str):
-        return unstorable(value) is not None
-    if isinstance(value, dict):
-        return any(_holds_unstorable(k) or _holds_unstorable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_unstorable(item) for item in value)
-    return False
+    return any(
+        isinstance(item, str) and unstorable(item) is not None for item, _ in _nested_values(value)
+    )
 
 
 def _unstorable_refusal(execution_context: ExecutionContext) -> GraphQLError | None:
@@ -144,14 +185,17 @@ def _string_values(document: DocumentNode | None) -> list[StringValueNode]:
 
 
 class Admission(SchemaExtension):
-    """NUL characters, the cost and the mutation rate: with the variables known, before any run."""
+    """The variables' nesting, NUL characters, the cost and the mutation rate: with the
+    variables known, before any run."""
 
     def on_execute(self) -> Iterator[None]:
         execution_context = self.execution_context
         context: Context | None = execution_context.context
         if context is not None:
+            limits = context.services.settings.limits
             refusal = (
-                _unstorable_refusal(execution_context)
+                _variables_refusal(execution_context, limits.max_variables_depth)
+                or _unstorable_refusal(execution_context)
                 or self._cost_refusal(execution_context, context)
                 or self._rate_refusal(execution_context, context)
             )

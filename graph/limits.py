@@ -1,8 +1,10 @@
 """What a document may ask for: the validation rules that bound it, and its cost.
 
 Strawberry's limiters (depth, aliases) and graphql-core's introspection rule do the
-counting; here they are given stable ``extensions.code``s, and the two limits neither library
-has (directives, cost) are added. All of them run before any resolver.
+counting; here they are given stable ``extensions.code``s, and the limits neither library
+has (directives, cost, the length of integer literals) are added. Before them, what they
+cannot walk is refused as the specification refuses it (a spread of an unknown fragment),
+and so is a document whose operation is ambiguous. All of them run before any resolver.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from graphql import (
+    ArgumentNode,
     ASTValidationRule,
     DirectiveNode,
     DocumentNode,
@@ -25,10 +28,13 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    Node,
+    ObjectFieldNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
+    VariableDefinitionNode,
     VariableNode,
     get_named_type,
     get_nullable_type,
@@ -36,12 +42,24 @@ from graphql import (
     is_object_type,
     validate,
 )
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import KnownFragmentNamesRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import ValidationCache, max_aliases, query_depth_limiter
+from strawberry.types.execution import ExecutionContext
 
 from graph.settings import Limits
 
-__all__ = ["CostModel", "LimitsFirst", "count_tokens", "operation_cost", "validation_rules"]
+__all__ = [
+    "MAX_NUMBER_DIGITS",
+    "CostModel",
+    "LimitsFirst",
+    "count_tokens",
+    "operation_cost",
+    "validation_rules",
+]
+
+# No number the schema takes is longer (an Int has at most 10 digits); Python refuses to read
+# one of more than 4,300 digits at all, so a longer literal must not reach ``int``.
+MAX_NUMBER_DIGITS = 100
 
 # Lists that take no page size (topics, scores, comments) are counted at this length.
 UNPAGED_LIST_LENGTH = 10
@@ -114,6 +132,36 @@ def directive_limit(max_directives: int) -> type[ASTValidationRule]:
     return DirectiveLimit
 
 
+def _named_by(ancestors: list[Any]) -> str:
+    """What an integer literal is given for: the argument, input field or variable."""
+    for ancestor in reversed(ancestors):
+        if isinstance(ancestor, ArgumentNode | ObjectFieldNode):
+            return str(ancestor.name.value)
+        if isinstance(ancestor, VariableDefinitionNode):
+            return f"${ancestor.variable.name.value}"
+    return "value"
+
+
+class NumberLength(ValidationRule):
+    """An integer literal of more than ``MAX_NUMBER_DIGITS`` digits, before anything reads it."""
+
+    def enter_int_value(
+        self, node: IntValueNode, _key: object, parent: object, _path: object, ancestors: Any
+    ) -> None:
+        digits = len(node.value.lstrip("-"))
+        if digits <= MAX_NUMBER_DIGITS:
+            return
+        argument = _named_by([a for a in [*ancestors, parent] if isinstance(a, Node)])
+        self.report_error(
+            GraphQLError(
+                f"`{argument}` is an integer of {digits} digits; none this API takes has more "
+                f"than {MAX_NUMBER_DIGITS}.",
+                node,
+                extensions={"code": "BAD_USER_INPUT", "argument": argument},
+            )
+        )
+
+
 def validation_rules(limits: Limits, *, production: bool) -> tuple[type[ASTValidationRule], ...]:
     """Built once per schema: the validation cache is keyed by the rule classes."""
     rules = [
@@ -123,6 +171,7 @@ def validation_rules(limits: Limits, *, production: bool) -> tuple[type[ASTValid
         ),
         coded(max_aliases.create_validator(limits.max_aliases), "ALIAS_LIMIT_EXCEEDED"),
         directive_limit(limits.max_directives),
+        NumberLength,
     ]
     if production:
         rules.append(coded(NoSchemaIntrospectionCustomRule, "INTROSPECTION_DISABLED"))
@@ -179,6 +228,10 @@ def _limit_errors(
     rules: tuple[type[ASTValidationRule], ...],
     max_expanded: int,
 ) -> list[GraphQLError]:
+    # The limit rules follow fragment spreads: each must name a fragment that is there.
+    unknown_fragments = validate(schema, document, [KnownFragmentNamesRule])
+    if unknown_fragments:
+        return unknown_fragments
     size = expanded_size(document)
     if size > max_expanded:
         return [
@@ -189,6 +242,28 @@ def _limit_errors(
             )
         ]
     return validate(schema, document, rules)
+
+
+def _ambiguity_errors(execution_context: ExecutionContext) -> list[GraphQLError]:
+    """Several operations and no ``operationName``: the specification asks for an error.
+
+    (Strawberry would run the first one.) The name the request gave is kept apart from
+    the one Strawberry falls back to.
+    """
+    document = execution_context.graphql_document
+    assert document is not None
+    given_name = getattr(execution_context, "_provided_operation_name", None)
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    # An anonymous one among several is the specification's own validation error.
+    if given_name is not None or len(operations) < 2 or any(op.name is None for op in operations):
+        return []
+    return [
+        GraphQLError(
+            f"The document has {len(operations)} operations: name the one to run in "
+            "`operationName`.",
+            extensions={"code": "OPERATION_RESOLUTION_FAILURE"},
+        )
+    ]
 
 
 class LimitsFirst(ValidationCache):
@@ -209,7 +284,7 @@ class LimitsFirst(ValidationCache):
         execution_context = self.execution_context
         document = execution_context.graphql_document
         assert document is not None
-        errors = _limit_errors(
+        errors = _ambiguity_errors(execution_context) or _limit_errors(
             execution_context.schema._schema, document, self.rules, self.max_expanded
         )
         if errors:

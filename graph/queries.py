@@ -11,7 +11,14 @@ from strawberry import relay
 from strawberry.types import Info
 
 from graph.audit import AuditQuery
-from graph.ids import BadInput, article_key, decode_cursor, encode_cursor
+from graph.ids import (
+    BadInput,
+    article_key,
+    checked_instant,
+    decode_cursor,
+    encode_cursor,
+    ledger_position,
+)
 from graph.types import Article, Discipline, Me, Rater, Topic
 from ledger import queries
 from ledger.errors import ValidationFailed
@@ -33,6 +40,16 @@ def _article_id(value: str) -> str:
         raise BadInput(str(error), "id") from None
 
 
+def _check_version(at_version: int, summary: queries.ArticleSummary | None) -> None:
+    """A version the article has had: past its current one there is nothing to show."""
+    if at_version < 1:
+        raise BadInput("`atVersion` counts from 1", "atVersion")
+    if summary is not None and at_version > summary.version:
+        raise BadInput(
+            f"`atVersion` must be from 1 to the article's version, {summary.version}", "atVersion"
+        )
+
+
 @strawberry.type
 class Query(AuditQuery):
     @strawberry.field(description="Fetches an object given its ID.")
@@ -48,9 +65,15 @@ class Query(AuditQuery):
             raise BadInput("`id` is not an id this API gave out", "id") from None
         if global_id.type_name == "Article":
             _article_id(id)
+        elif global_id.type_name == "LedgerEvent":
+            ledger_position(global_id.node_id)
         return await global_id.resolve_node(info, required=False)
 
-    @strawberry.field(description="An article as it is now, or as it stood at a time or version.")
+    @strawberry.field(
+        description="An article as it is now, or as it stood at a time (`asOf`) or at a version "
+        "(`atVersion`, from 1 to its `version`), not both. Null when there is no such article, "
+        "and when `asOf` is before the article was registered."
+    )
     async def article(
         self,
         info: Info,
@@ -59,13 +82,14 @@ class Query(AuditQuery):
         at_version: int | None = None,
     ) -> Article | None:
         article_id = _article_id(id)
-        if as_of is None and at_version is None:
-            summary = await info.context.loaders.articles.load(article_id)
+        if as_of is not None and at_version is not None:
+            raise BadInput("Give `asOf` or `atVersion`, not both", "atVersion")
+        as_of = checked_instant(as_of, "asOf") if as_of is not None else None
+        summary = await info.context.loaders.articles.load(article_id)
+        if at_version is not None:
+            _check_version(at_version, summary)
+        if summary is None or (as_of is None and at_version is None):
             return Article.of(summary) if summary is not None else None
-        if as_of is not None and as_of.tzinfo is None:
-            raise BadInput("`asOf` needs a time zone, e.g. 2024-05-01T12:00:00Z", "asOf")
-        if at_version is not None and at_version < 1:
-            raise BadInput("`atVersion` counts from 1", "atVersion")
         services = info.context.services
         past = await article_as_of(
             services.store,

@@ -29,6 +29,9 @@ class Limits:
     # 0: a JSON array of operations is refused; N: at most N operations per request.
     max_batch: int = 0
     max_body_bytes: int = 64 * 1024
+    # Lists and objects inside lists and objects in a request's variables: no input of the
+    # schema nests nearly this deep, and every walk over them stays shallow.
+    max_variables_depth: int = 20
     # Mutations per minute, per bearer token and per client address.
     mutations_per_minute_per_token: int = 60
     mutations_per_minute_per_address: int = 600

@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from graph.ids import BadInput
 from ledger import queries
 from ledger.scores import DisciplineScore as Score
 
@@ -261,7 +262,8 @@ class Article(relay.Node):
 
     @strawberry.field(description="Articles sharing topics: most shared first, then newest.")
     async def related_articles(self, info: Info, first: int = 5) -> list[Article]:
-        first = max(0, min(first, MAX_RELATED))
+        if not 0 <= first <= MAX_RELATED:
+            raise BadInput(f"`first` must be from 0 to {MAX_RELATED}", "first")
         ids = await info.context.loaders.related.load((self.id_, first))
         return await Article.load_many(info, ids)
 
