@@ -113,7 +113,10 @@ class ReviseRatingInput:
     article_id: strawberry.ID
     relevance: int
     newsworthiness: int
-    comment: str | None = None
+    comment: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Left out: the comment stays as it is. `null`: the comment is removed.",
+    )
     expected_version: int | None = strawberry.field(default=None, description=EXPECTED)
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 

@@ -30,6 +30,7 @@ from graph.inputs import (
 )
 from graph.permissions import Editors, Raters, Subscribers, only
 from graph.types import Article, Discipline, Rater
+from ledger.articles import UNCHANGED
 from ledger.errors import LedgerError
 from ledger.records import Actor, AppendResult
 from ledger.service import EvidenceLedger
@@ -207,7 +208,7 @@ class Mutation:
                 _rater_id(info),
                 input.relevance,
                 input.newsworthiness,
-                input.comment,
+                UNCHANGED if input.comment is strawberry.UNSET else input.comment,
                 actor=actor,
                 idempotency_key=input.idempotency_key,
                 expected_version=input.expected_version,

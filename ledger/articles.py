@@ -8,6 +8,7 @@ returns the events to append, or raises a ``DomainError`` and returns nothing.
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -48,10 +49,12 @@ from ledger.validation import (
 
 __all__ = [
     "CITATION_FIELDS",
+    "UNCHANGED",
     "ActiveRating",
     "Article",
     "Comment",
     "Rater",
+    "Unchanged",
     "decide_change_topics",
     "decide_correct",
     "decide_hide_comment",
@@ -84,6 +87,15 @@ CITATION_FIELDS = (
 )
 _DOI = re.compile(r"10\.\d{4,9}/\S{1,200}")
 _PMID = re.compile(r"[1-9]\d{0,9}")
+
+
+class Unchanged(enum.Enum):
+    """A field a command leaves out: kept as it is. (``None`` given means "clear it".)"""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = Unchanged.UNCHANGED
 
 
 def stream_id(article_id: str) -> str:
@@ -257,9 +269,12 @@ def decide_revise_rating(
     newsworthiness: object,
     comment: object,
 ) -> list[DomainEvent]:
+    """Revise the rater's active rating; a comment left ``UNCHANGED`` is kept as it was."""
     article = _existing(state, article_id)
-    scores = _check_rating(relevance, newsworthiness, comment)
     current = article.ratings.get(rater.rater_id)
+    if comment is UNCHANGED:
+        comment = current.comment if current is not None else None
+    scores = _check_rating(relevance, newsworthiness, comment)
     if current is None:
         raise NoActiveRating(article_id, rater.rater_id)
     if (current.relevance, current.newsworthiness, current.comment) == scores:

@@ -220,12 +220,13 @@ class EvidenceLedger:
         rater_id: str,
         relevance: int,
         newsworthiness: int,
-        comment: str | None = None,
+        comment: str | articles.Unchanged | None = articles.UNCHANGED,
         *,
         actor: Actor,
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> AppendResult:
+        """Revise the rater's active rating; the comment is kept unless given (None clears it)."""
         return await self._rate(
             "revise_rating",
             articles.decide_revise_rating,

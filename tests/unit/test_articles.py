@@ -664,6 +664,23 @@ def test_a_revision_may_change_only_the_comment() -> None:
     assert events == [RatingRevised(ARTICLE_ID, "a1.r2", "r1", "Physician", 6, 5, None)]
 
 
+def test_a_revision_that_leaves_the_comment_out_keeps_the_comment() -> None:
+    given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."))
+
+    events = articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 4, 5, articles.UNCHANGED)
+
+    assert events == [RatingRevised(ARTICLE_ID, "a1.r2", "r1", "Physician", 4, 5, "Interesting.")]
+
+
+def test_a_revision_that_leaves_everything_as_it_is_is_refused() -> None:
+    given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."))
+
+    with pytest.raises(ValidationFailed) as refused:
+        articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, articles.UNCHANGED)
+
+    assert refused.value.field == "rating"
+
+
 def test_a_revision_identical_to_the_active_rating_is_refused() -> None:
     given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."))
 
