@@ -11,9 +11,11 @@ from strawberry import relay
 from strawberry.types import Info
 
 from graph.audit import AuditQuery
+from graph.errors import NotAllowed
 from graph.ids import BadInput, article_key, decode_cursor, encode_cursor
-from graph.types import Article, Discipline, Me, Rater, Topic
-from ledger import queries
+from graph.permissions import Editors, only
+from graph.types import Article, Discipline, HiddenComment, Me, Rater, Topic
+from ledger import moderation, queries
 from ledger.errors import ValidationFailed
 from ledger.tables import live_views
 from ledger.time_travel import article_as_of
@@ -24,6 +26,23 @@ __all__ = ["ArticleConnection", "Query"]
 @strawberry.type(description="A page of articles, newest registered first.")
 class ArticleConnection(relay.Connection[Article]):
     pass
+
+
+@strawberry.type
+class HiddenCommentEdge:
+    cursor: str
+    node: HiddenComment
+
+
+@strawberry.type(description="A page of hidden comments, newest posted first.")
+class HiddenCommentConnection:
+    edges: list[HiddenCommentEdge]
+    page_info: relay.PageInfo
+
+
+HiddenCommentPage = Annotated[
+    HiddenCommentConnection | NotAllowed, strawberry.union("HiddenCommentsResult")
+]
 
 
 def _article_id(value: str) -> str:
@@ -110,6 +129,38 @@ class Query(AuditQuery):
             for s in page
         ]
         return ArticleConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=more,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(
+        description="Moderation: every hidden comment, newest posted first (editors only).",
+        extensions=only(Editors),
+    )
+    async def hidden_comments(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> HiddenCommentPage:
+        context = info.context
+        settings = context.services.settings
+        size = settings.default_page_size if first is None else first
+        if not 0 <= size <= settings.max_page_size:
+            raise BadInput(f"`first` must be from 0 to {settings.max_page_size}", "first")
+        before = decode_cursor(after) if after is not None else None
+        store = context.services.store
+        page, more = await context.reader.run(
+            lambda conn: moderation.hidden_comment_page(conn, store, size, before_position=before)
+        )
+        nodes = await HiddenComment.many(info, page)
+        edges = [
+            HiddenCommentEdge(cursor=encode_cursor(found.posted_position), node=node)
+            for found, node in zip(page, nodes, strict=True)
+        ]
+        return HiddenCommentConnection(
             edges=edges,
             page_info=relay.PageInfo(
                 has_next_page=more,

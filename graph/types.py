@@ -4,24 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from ledger import queries
+from graph.errors import NotAllowed
+from graph.permissions import Editors, only
+from ledger import moderation, queries
 from ledger.scores import DisciplineScore as Score
+from ledger.scores import counted
 
 __all__ = [
     "Article",
     "Citation",
     "Discipline",
     "DisciplineScore",
+    "HiddenComment",
+    "HiddenComments",
     "Me",
     "MyRating",
     "Rater",
     "RaterComment",
+    "Retraction",
     "SubscriberComment",
     "Topic",
 ]
@@ -117,6 +123,55 @@ class SubscriberComment:
     posted_at: datetime
 
 
+@strawberry.type(description="A hidden subscriber comment, as editors moderate it.")
+class HiddenComment:
+    id: strawberry.ID
+    article_id: strawberry.ID = strawberry.field(description="The article's short id.")
+    author: str = strawberry.field(description="The subscriber's display name.")
+    body: str
+    posted_at: datetime
+    hide_reason: str = strawberry.field(description="Why it was hidden (the latest hiding).")
+    hidden_by: str = strawberry.field(description="The editor who hid it.")
+    hidden_at: datetime
+
+    @classmethod
+    async def many(
+        cls, info: Info, found: Iterable[moderation.HiddenComment]
+    ) -> list[HiddenComment]:
+        found = list(found)
+        loader = info.context.loaders.display_names
+        names = await loader.load_many([h.comment.author_id for h in found])
+        return [
+            cls(
+                id=strawberry.ID(h.comment.comment_id),
+                article_id=strawberry.ID(h.article_id),
+                author=name or "Subscriber",
+                body=h.comment.body,
+                posted_at=h.comment.posted_at,
+                hide_reason=h.hiding.reason,
+                hidden_by=h.hiding.hidden_by,
+                hidden_at=h.hiding.hidden_at,
+            )
+            for h, name in zip(found, names, strict=True)
+        ]
+
+
+@strawberry.type(description="An article's hidden comments, oldest first (editors).")
+class HiddenComments:
+    comments: list[HiddenComment]
+
+
+HiddenCommentsResult = Annotated[
+    HiddenComments | NotAllowed, strawberry.union("ArticleHiddenCommentsResult")
+]
+
+
+@strawberry.type(description="Why and when an article was retracted. It stays visible.")
+class Retraction:
+    reason: str
+    retracted_at: datetime
+
+
 @strawberry.type
 class Rater:
     id: strawberry.ID
@@ -204,6 +259,18 @@ class Article(relay.Node):
     def retracted(self) -> bool:
         return self.summary.retracted
 
+    @strawberry.field(
+        description="Why and when the article was retracted; null while it is not. A "
+        "retracted article's ratings and comments can no longer change, and its scores meet "
+        "no threshold."
+    )
+    async def retraction(self, info: Info) -> Retraction | None:
+        if not self.summary.retracted:
+            return None
+        found = await info.context.loaders.retractions.load(self.id_)
+        assert found is not None, "a retracted article's stream holds its retraction"
+        return Retraction(reason=found.reason, retracted_at=found.retracted_at)
+
     @strawberry.field(description="The article stream's version this view reflects.")
     def version(self) -> int:
         return self.summary.version
@@ -224,7 +291,8 @@ class Article(relay.Node):
             if self.past
             else await info.context.loaders.scores.load(self.id_)
         )
-        return [DisciplineScore.of(score) for score in scores]
+        retracted = self.summary.retracted
+        return [DisciplineScore.of(counted(score, retracted=retracted)) for score in scores]
 
     @strawberry.field
     async def rater_comments(self, info: Info) -> list[RaterComment]:
@@ -258,6 +326,15 @@ class Article(relay.Node):
             )
             for c, name in zip(comments, names, strict=True)
         ]
+
+    @strawberry.field(
+        description="Comments editors have hidden, with why, by whom and when, as they are "
+        "now (editors only; the public never sees them).",
+        extensions=only(Editors),
+    )
+    async def hidden_comments(self, info: Info) -> HiddenCommentsResult:
+        found = await info.context.loaders.hidden_comments.load(self.id_)
+        return HiddenComments(comments=await HiddenComment.many(info, found))
 
     @strawberry.field(description="Articles sharing topics: most shared first, then newest.")
     async def related_articles(self, info: Info, first: int = 5) -> list[Article]:

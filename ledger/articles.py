@@ -252,8 +252,7 @@ def decide_submit_rating(
 ) -> list[DomainEvent]:
     article = _existing(state, article_id)
     scores = _check_rating(relevance, newsworthiness, comment)
-    if article.retracted:
-        raise ArticleIsRetracted(article_id)
+    _check_open(article)
     if rater.rater_id in article.ratings:
         raise DuplicateRating(article_id, rater.rater_id)
     # Derived from the stream version, so a replayed command decides the very same event.
@@ -275,6 +274,7 @@ def decide_revise_rating(
     if comment is UNCHANGED:
         comment = current.comment if current is not None else None
     scores = _check_rating(relevance, newsworthiness, comment)
+    _check_open(article)
     if current is None:
         raise NoActiveRating(article_id, rater.rater_id)
     if (current.relevance, current.newsworthiness, current.comment) == scores:
@@ -287,7 +287,7 @@ def decide_revise_rating(
 def decide_withdraw_rating(
     state: Article | None, article_id: str, rater: Rater
 ) -> list[DomainEvent]:
-    article = _existing(state, article_id)
+    article = _check_open(_existing(state, article_id))
     current = article.ratings.get(rater.rater_id)
     if current is None:
         raise NoActiveRating(article_id, rater.rater_id)
@@ -299,6 +299,7 @@ def decide_post_comment(
 ) -> list[DomainEvent]:
     article = _existing(state, article_id)
     body = check_comment("body", body)
+    _check_open(article)
     comment_id = f"{article_id}.c{article.version + 1}"
     return [CommentPosted(article_id, comment_id, author_id, body)]
 
@@ -328,6 +329,14 @@ def _existing(state: Article | None, article_id: str) -> Article:
     if state is None:
         raise NotFound("article", article_id)
     return state
+
+
+def _check_open(article: Article) -> Article:
+    """One rule for every rater's and subscriber's change: a retraction makes the article's
+    ratings and comments final (it stays visible; editors may still hide or restore)."""
+    if article.retracted:
+        raise ArticleIsRetracted(article.article_id)
+    return article
 
 
 def _comment(state: Article | None, article_id: str, comment_id: str) -> Comment:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
-__all__ = ["OUT_OF", "DisciplineScore", "ScorePolicy", "score_of"]
+__all__ = [
+    "OUT_OF",
+    "DisciplineScore",
+    "ScorePolicy",
+    "counted",
+    "score_of",
+]
 
 OUT_OF = 7
 
@@ -61,3 +67,9 @@ def score_of(
         score=round_half_up(relevance) if shown else None,
         meets_threshold=meets,
     )
+
+
+def counted(score: DisciplineScore, *, retracted: bool) -> DisciplineScore:
+    """The score as it counts: a retracted article's scores stay shown, but no longer count
+    as meeting the threshold (an alert or a list of included articles must not carry it)."""
+    return replace(score, meets_threshold=False) if retracted else score

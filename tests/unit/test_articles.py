@@ -471,36 +471,49 @@ def test_a_retracted_article_takes_no_new_ratings() -> None:
     assert refused.value.article_id == ARTICLE_ID
 
 
-def test_a_rating_of_a_retracted_article_may_still_be_revised() -> None:
-    given = state(
+RETRACTED_AFTER_A_RATING = (
+    registered(),
+    submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."),
+    ArticleRetracted(ARTICLE_ID, "fabricated"),
+)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda given: articles.decide_submit_rating(given, ARTICLE_ID, NURSE, 6, 5, None),
+        lambda given: articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 2, 5, "No."),
+        lambda given: articles.decide_revise_rating(
+            given, ARTICLE_ID, PHYSICIAN, 2, 5, articles.UNCHANGED
+        ),
+        lambda given: articles.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN),
+        lambda given: articles.decide_post_comment(given, ARTICLE_ID, "s1", "Good it was pulled."),
+    ],
+    ids=["submit", "revise", "revise-keeping-the-comment", "withdraw", "comment"],
+)
+def test_a_retracted_articles_ratings_and_comments_can_no_longer_change(change: Any) -> None:
+    given = state(*RETRACTED_AFTER_A_RATING)
+
+    with pytest.raises(ArticleIsRetracted) as refused:
+        change(given)
+
+    assert refused.value.article_id == ARTICLE_ID
+
+
+def test_a_retracted_articles_comments_may_still_be_moderated() -> None:
+    past = (
         registered(),
-        submitted(PHYSICIAN, "a1.r2", 6, 5),
+        CommentPosted(ARTICLE_ID, "a1.c2", "s1", "Spam."),
         ArticleRetracted(ARTICLE_ID, "fabricated"),
     )
 
-    events = articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 2, 5, "retracted")
-
-    assert events == [RatingRevised(ARTICLE_ID, "a1.r2", "r1", "Physician", 2, 5, "retracted")]
-
-
-def test_a_rating_of_a_retracted_article_may_still_be_withdrawn() -> None:
-    given = state(
-        registered(),
-        submitted(PHYSICIAN, "a1.r2", 6, 5),
-        ArticleRetracted(ARTICLE_ID, "fabricated"),
+    hidden = articles.decide_hide_comment(state(*past), ARTICLE_ID, "a1.c2", "spam")
+    restored = articles.decide_restore_comment(
+        state(*past, *hidden), ARTICLE_ID, "a1.c2", "not spam after all"
     )
 
-    events = articles.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN)
-
-    assert events == [RatingWithdrawn(ARTICLE_ID, "a1.r2", "r1", "Physician")]
-
-
-def test_a_retracted_article_still_takes_comments() -> None:
-    given = state(registered(), ArticleRetracted(ARTICLE_ID, "fabricated"))
-
-    events = articles.decide_post_comment(given, ARTICLE_ID, "s1", "Good that it was pulled.")
-
-    assert events == [CommentPosted(ARTICLE_ID, "a1.c3", "s1", "Good that it was pulled.")]
+    assert hidden == [CommentHidden(ARTICLE_ID, "a1.c2", "spam")]
+    assert restored == [CommentRestored(ARTICLE_ID, "a1.c2", "not spam after all")]
 
 
 def test_a_retracted_article_may_still_be_corrected() -> None:

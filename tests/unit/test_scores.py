@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -9,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.scores import OUT_OF, DisciplineScore, ScorePolicy, round_half_up, score_of
+from ledger.scores import (
+    OUT_OF,
+    DisciplineScore,
+    ScorePolicy,
+    counted,
+    round_half_up,
+    score_of,
+)
 
 DEFAULT = ScorePolicy()
 
@@ -168,3 +176,11 @@ def test_the_score_is_the_decimal_half_up_mean_of_any_ratings(
     assert result.meets_threshold is (
         count >= 3 and relevance_sum >= 4 * count and newsworthiness_sum >= 4 * count
     )
+
+
+def test_a_retracted_articles_score_counts_towards_no_threshold() -> None:
+    meeting = score_of("Nurse", 18, 18, 3, DEFAULT)
+
+    assert meeting.meets_threshold is True
+    assert counted(meeting, retracted=False) == meeting
+    assert counted(meeting, retracted=True) == replace(meeting, meets_threshold=False)
