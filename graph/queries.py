@@ -14,9 +14,10 @@ from graph.audit import AuditQuery
 from graph.errors import NotAllowed
 from graph.ids import BadInput, article_key, decode_cursor, encode_cursor
 from graph.permissions import Editors, only
-from graph.types import Article, Discipline, HiddenComment, Me, Rater, Topic
+from graph.types import Article, Discipline, HiddenComment, Me, Rater, RatingScale, Topic
 from ledger import moderation, queries
 from ledger.errors import ValidationFailed
+from ledger.scores import RATING_SCALES
 from ledger.tables import live_views
 from ledger.time_travel import article_as_of
 
@@ -174,6 +175,12 @@ class Query(AuditQuery):
     async def topics(self, info: Info) -> list[Topic]:
         found = await info.context.reader.run(queries.topics)
         return [Topic(name=name, article_count=count) for name, count in found]
+
+    @strawberry.field(
+        description="The rating form's two scales, in the reference service's own words."
+    )
+    def rating_scales(self) -> list[RatingScale]:
+        return [RatingScale.of(scale) for scale in RATING_SCALES]
 
     @strawberry.field(description="The registered disciplines.")
     async def disciplines(self, info: Info) -> list[Discipline]:

@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from graph.errors import NotAllowed
 from graph.permissions import Editors, only
-from ledger import moderation, queries
+from ledger import moderation, queries, scores
 from ledger.scores import DisciplineScore as Score
 from ledger.scores import counted
 
@@ -27,7 +27,10 @@ __all__ = [
     "MyRating",
     "Rater",
     "RaterComment",
+    "RatingScale",
     "Retraction",
+    "ScaleLabel",
+    "ScorePolicy",
     "SubscriberComment",
     "Topic",
 ]
@@ -43,9 +46,61 @@ class Discipline:
 @strawberry.type
 class Topic:
     name: str
-    article_count: int | None = strawberry.field(
-        default=None, description="How many articles carry the topic (in `topics` only)."
+    article_count: int = strawberry.field(description="How many articles carry the topic.")
+
+    @classmethod
+    async def many(cls, info: Info, names: Iterable[str]) -> list[Topic]:
+        names = list(names)
+        counts = await info.context.loaders.topic_counts.load_many(names)
+        return [
+            cls(name=name, article_count=count) for name, count in zip(names, counts, strict=True)
+        ]
+
+
+@strawberry.type(description="One point of a rating scale and its words on the rating form.")
+class ScaleLabel:
+    value: int
+    label: str
+
+
+@strawberry.type(description="A scale of the rating form, its labels from 7 down to 1.")
+class RatingScale:
+    name: str = strawberry.field(description="relevance or newsworthiness")
+    question: str
+    labels: list[ScaleLabel]
+
+    @classmethod
+    def of(cls, scale: scores.RatingScale) -> RatingScale:
+        return cls(
+            name=scale.name,
+            question=scale.question,
+            labels=[ScaleLabel(value=x.value, label=x.label) for x in scale.labels],
+        )
+
+
+@strawberry.type(description="When a discipline's score shows and when it meets the threshold.")
+class ScorePolicy:
+    min_ratings: int = strawberry.field(
+        description="Active ratings a discipline needs before its score shows."
     )
+    min_ratings_for_threshold: int
+    relevance_threshold: float = strawberry.field(
+        description="Mean relevance (at least) that meets the threshold."
+    )
+    newsworthiness_threshold: float = strawberry.field(
+        description="Mean newsworthiness (at least) that meets the threshold."
+    )
+    out_of: int
+
+    @classmethod
+    def of(cls, policy: scores.ScorePolicy) -> ScorePolicy:
+        return cls(
+            min_ratings=policy.min_ratings_for_score,
+            min_ratings_for_threshold=policy.min_ratings_for_threshold,
+            relevance_threshold=float(policy.relevance_threshold),
+            newsworthiness_threshold=float(policy.newsworthiness_threshold),
+            out_of=scores.OUT_OF,
+        )
 
 
 @strawberry.type
@@ -94,6 +149,9 @@ class DisciplineScore:
     newsworthiness: float = strawberry.field(description="Mean newsworthiness, unrounded.")
     rating_count: int
     meets_threshold: bool
+    missing_ratings: int = strawberry.field(
+        description="Active ratings still needed before `score` shows; 0 once it does."
+    )
 
     @classmethod
     def of(cls, score: Score) -> DisciplineScore:
@@ -105,6 +163,7 @@ class DisciplineScore:
             newsworthiness=float(score.newsworthiness),
             rating_count=score.rating_count,
             meets_threshold=score.meets_threshold,
+            missing_ratings=score.missing_ratings,
         )
 
 
@@ -243,6 +302,12 @@ class Article(relay.Node):
     # Set for an article read "as of" a time or version: its lists come from there.
     past: strawberry.Private[queries.ArticleView | None] = None
 
+    @strawberry.field(
+        name="articleId", description="The short id, as used in URLs and in `article(id:)`."
+    )
+    def short_id(self) -> strawberry.ID:
+        return strawberry.ID(self.article_id)
+
     @strawberry.field
     def citation(self) -> Citation:
         return Citation.of(self.summary.citation)
@@ -282,7 +347,7 @@ class Article(relay.Node):
     @strawberry.field
     async def topics(self, info: Info) -> list[Topic]:
         names = self.past.topics if self.past else await info.context.loaders.topics.load(self.id_)
-        return [Topic(name=name) for name in names]
+        return await Topic.many(info, names)
 
     @strawberry.field
     async def discipline_scores(self, info: Info) -> list[DisciplineScore]:
@@ -293,6 +358,10 @@ class Article(relay.Node):
         )
         retracted = self.summary.retracted
         return [DisciplineScore.of(counted(score, retracted=retracted)) for score in scores]
+
+    @strawberry.field(description="When a score shows and when it meets the threshold.")
+    def score_policy(self, info: Info) -> ScorePolicy:
+        return ScorePolicy.of(info.context.services.settings.score_policy)
 
     @strawberry.field
     async def rater_comments(self, info: Info) -> list[RaterComment]:
