@@ -182,6 +182,13 @@ class Query(AuditQuery):
     def rating_scales(self) -> list[RatingScale]:
         return [RatingScale.of(scale) for scale in RATING_SCALES]
 
+    @strawberry.field(
+        description="The study types an article may have: the reference list, then those "
+        "editors added."
+    )
+    async def study_types(self, info: Info) -> list[str]:
+        return list(await info.context.services.ledger.study_types())
+
     @strawberry.field(description="The registered disciplines.")
     async def disciplines(self, info: Info) -> list[Discipline]:
         names = await info.context.reader.run(queries.disciplines)

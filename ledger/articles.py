@@ -36,6 +36,7 @@ from ledger.events import (
     RatingRevised,
     RatingSubmitted,
     RatingWithdrawn,
+    StudyTypeRegistered,
 )
 from ledger.validation import (
     check_comment,
@@ -49,17 +50,21 @@ from ledger.validation import (
 
 __all__ = [
     "CITATION_FIELDS",
+    "DEFAULT_STUDY_TYPES",
+    "STUDY_TYPES_STREAM",
     "UNCHANGED",
     "ActiveRating",
     "Article",
     "Comment",
     "Rater",
     "Unchanged",
+    "Vocabulary",
     "decide_change_topics",
     "decide_correct",
     "decide_hide_comment",
     "decide_post_comment",
     "decide_register",
+    "decide_register_study_type",
     "decide_restore_comment",
     "decide_retract",
     "decide_revise_rating",
@@ -68,6 +73,7 @@ __all__ = [
     "evolve",
     "fold",
     "stream_id",
+    "topic_key",
 ]
 
 CITATION_FIELDS = (
@@ -87,6 +93,56 @@ CITATION_FIELDS = (
 )
 _DOI = re.compile(r"10\.\d{4,9}/\S{1,200}")
 _PMID = re.compile(r"[1-9]\d{0,9}")
+
+
+# The reference service's study types; editors add more (``StudyTypeRegistered``).
+DEFAULT_STUDY_TYPES = (
+    "Systematic review",
+    "Meta-analysis",
+    "Randomized controlled trial",
+    "Cohort",
+    "Case-control",
+    "Case series",
+    "Cross-sectional",
+    "Diagnostic accuracy",
+    "Economic evaluation",
+    "Qualitative",
+    "Guideline",
+)
+# One stream holds every study type added, so the whole vocabulary is one indexed read.
+STUDY_TYPES_STREAM = "vocabulary:study-types"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def topic_key(name: str) -> str:
+    """What makes two topics the same: the text, trimmed, with ASCII letters in lower case.
+    (Only ASCII: SQLite's lower() and the PostgreSQL expression of it agree on exactly that.)"""
+    return name.strip().translate(_ASCII_LOWER)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the ledger already knows when an article's study type and topics are decided."""
+
+    study_types: tuple[str, ...] = DEFAULT_STUDY_TYPES
+    # The spelling the ledger uses for each topic, by ``topic_key``.
+    topics: Mapping[str, str] = field(default_factory=dict)
+
+    def spelled_as_known(self, topics: object) -> object:
+        """The topics, each as the ledger already spells it ("back pain" -> "Back Pain")."""
+        if not isinstance(topics, list | tuple):
+            return topics  # refused by the topics check, with its own message
+        return [self.topics.get(topic_key(t), t) if isinstance(t, str) else t for t in topics]
+
+    def study_type(self, value: object) -> str:
+        """The study type as the vocabulary spells it; anything else is refused."""
+        checked = check_text("study_type", value, limit=100)
+        for known in self.study_types:
+            if known.casefold() == checked.casefold():
+                return known
+        raise ValidationFailed(
+            "study_type", f"must be one of the study types: {', '.join(self.study_types)}"
+        )
 
 
 class Unchanged(enum.Enum):
@@ -191,7 +247,11 @@ def evolve(state: Article | None, event: DomainEvent) -> Article:
 
 
 def decide_register(
-    state: Article | None, article_id: str, citation: Mapping[str, Any], topics: object
+    state: Article | None,
+    article_id: str,
+    citation: Mapping[str, Any],
+    topics: object,
+    vocabulary: Vocabulary = Vocabulary(),
 ) -> list[DomainEvent]:
     check_identifier("article_id", article_id)
     if state is not None:
@@ -200,11 +260,17 @@ def decide_register(
     if unknown:
         raise ValidationFailed(sorted(unknown)[0], "is not a citation field")
     checked = _check_citation({name: citation.get(name) for name in CITATION_FIELDS})
-    return [ArticleRegistered(article_id=article_id, topics=_check_topics(topics), **checked)]
+    checked["study_type"] = vocabulary.study_type(checked["study_type"])
+    topics = _check_topics(vocabulary.spelled_as_known(topics))
+    return [ArticleRegistered(article_id=article_id, topics=topics, **checked)]
 
 
 def decide_correct(
-    state: Article | None, article_id: str, changes: Mapping[str, Any], reason: object
+    state: Article | None,
+    article_id: str,
+    changes: Mapping[str, Any],
+    reason: object,
+    vocabulary: Vocabulary = Vocabulary(),
 ) -> list[DomainEvent]:
     article = _existing(state, article_id)
     if not changes:
@@ -212,6 +278,9 @@ def decide_correct(
     unknown = set(changes) - set(CITATION_FIELDS)
     if unknown:
         raise ValidationFailed(sorted(unknown)[0], "is not a citation field")
+    if "study_type" in changes:
+        # Only a study type being set is checked: one registered before the vocabulary stays.
+        changes = {**changes, "study_type": vocabulary.study_type(changes["study_type"])}
     merged = _check_citation({**article.citation, **changes})
     effective = {name: merged[name] for name in changes if merged[name] != article.citation[name]}
     if not effective:
@@ -226,10 +295,10 @@ def decide_correct(
 
 
 def decide_change_topics(
-    state: Article | None, article_id: str, topics: object
+    state: Article | None, article_id: str, topics: object, vocabulary: Vocabulary = Vocabulary()
 ) -> list[DomainEvent]:
     article = _existing(state, article_id)
-    checked = _check_topics(topics)
+    checked = _check_topics(vocabulary.spelled_as_known(topics))
     if checked == article.topics:
         raise ValidationFailed("topics", "are already the article's topics")
     return [ArticleTopicsChanged(article_id=article_id, topics=checked)]
@@ -320,6 +389,14 @@ def decide_restore_comment(
     if not comment.hidden:
         raise WrongCommentState(comment_id, hidden=False)
     return [CommentRestored(article_id, comment_id, check_text("reason", reason, limit=1000))]
+
+
+def decide_register_study_type(known: tuple[str, ...], name: object) -> list[DomainEvent]:
+    """Add a study type to the vocabulary; one already in it (in any case) is refused."""
+    checked = check_text("name", name, limit=100)
+    if any(t.casefold() == checked.casefold() for t in known):
+        raise AlreadyExists("study type", checked)
+    return [StudyTypeRegistered(checked)]
 
 
 # -- checks -------------------------------------------------------------------------------
