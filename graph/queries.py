@@ -41,6 +41,8 @@ class HiddenCommentConnection:
     page_info: relay.PageInfo
 
 
+MAX_POSITION = 2**63 - 1  # the largest BIGINT (and SQLite INTEGER)
+
 HiddenCommentPage = Annotated[
     HiddenCommentConnection | NotAllowed, strawberry.union("HiddenCommentsResult")
 ]
@@ -152,6 +154,9 @@ class Query(AuditQuery):
         if not 0 <= size <= settings.max_page_size:
             raise BadInput(f"`first` must be from 0 to {settings.max_page_size}", "first")
         before = decode_cursor(after) if after is not None else None
+        if before is not None and before > MAX_POSITION:
+            # No database column holds it: a position past this was never given out.
+            raise BadInput("`after` is not a cursor this API gave out", "after")
         store = context.services.store
         page, more = await context.reader.run(
             lambda conn: moderation.hidden_comment_page(conn, store, size, before_position=before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
@@ -155,3 +156,12 @@ async def test_a_moderation_page_size_out_of_range_is_bad_user_input(api: Api) -
 
     [error] = response.json()["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "first"}
+
+
+async def test_a_moderation_cursor_past_the_largest_position_is_bad_user_input(api: Api) -> None:
+    crafted = base64.urlsafe_b64encode(b"articles:99999999999999999999").decode()
+
+    response = await api.post(MODERATION_LIST, {"after": crafted}, await api.token("editor"))
+
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
