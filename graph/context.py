@@ -17,7 +17,7 @@ from strawberry.dataloader import DataLoader
 from graph.rate_limit import MutationRates
 from graph.settings import Settings
 from graph.single_flight import SingleFlight
-from ledger import queries
+from ledger import moderation, queries, vocabulary
 from ledger.db import snapshot
 from ledger.rebuild import ProjectionReport
 from ledger.records import ChainReport
@@ -105,10 +105,13 @@ class Loaders:
     subscriber_comments: DataLoader[str, tuple[queries.SubscriberComment, ...]]
     related: DataLoader[tuple[str, int], list[str]]
     display_names: DataLoader[str, str | None]
+    topic_counts: DataLoader[str, int]
+    retractions: DataLoader[str, moderation.Retraction | None]
+    hidden_comments: DataLoader[str, tuple[moderation.HiddenComment, ...]]
 
 
 def _loaders(reader: Reader, services: Services) -> Loaders:
-    policy = services.settings.score_policy
+    policy, store = services.settings.score_policy, services.store
 
     def by_id(
         load: Callable[[AsyncConnection, Sequence[str]], Awaitable[Mapping[str, T]]], default: T
@@ -139,6 +142,11 @@ def _loaders(reader: Reader, services: Services) -> Loaders:
         subscriber_comments=by_id(queries.load_subscriber_comments, ()),
         related=DataLoader(load_fn=related),
         display_names=by_id(names, None),
+        topic_counts=by_id(vocabulary.load_topic_counts, 0),
+        retractions=by_id(lambda conn, ids: moderation.load_retractions(conn, store, ids), None),
+        hidden_comments=by_id(
+            lambda conn, ids: moderation.load_hidden_comments(conn, store, ids), ()
+        ),
     )
 
 

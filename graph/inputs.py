@@ -14,6 +14,7 @@ __all__ = [
     "PostCommentInput",
     "RegisterArticleInput",
     "RegisterDisciplineInput",
+    "RegisterStudyTypeInput",
     "RestoreCommentInput",
     "RetractArticleInput",
     "ReviseRatingInput",
@@ -30,9 +31,15 @@ EXPECTED = "The article version the change was decided on; if it moved, the answ
 class RegisterArticleInput:
     title: str
     journal: str
-    study_type: str
+    study_type: str = strawberry.field(
+        description="One of `studyTypes` (any case); an editor adds others with "
+        "`registerStudyType`."
+    )
     abstract: str
-    topics: list[str]
+    topics: list[str] = strawberry.field(
+        description='A topic the ledger already has is reused as it is spelled there: "back '
+        'pain" is filed under "Back Pain".'
+    )
     authors: list[str] = strawberry.field(default_factory=list)
     journal_abbreviation: str | None = None
     published_on: date | None = None
@@ -86,6 +93,12 @@ class RegisterDisciplineInput:
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
+@strawberry.input(description="A study type to add to those articles may have.")
+class RegisterStudyTypeInput:
+    name: str
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
 @strawberry.input
 class EnrollRaterInput:
     discipline: str
@@ -113,7 +126,10 @@ class ReviseRatingInput:
     article_id: strawberry.ID
     relevance: int
     newsworthiness: int
-    comment: str | None = None
+    comment: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Left out: the comment stays as it is. `null`: the comment is removed.",
+    )
     expected_version: int | None = strawberry.field(default=None, description=EXPECTED)
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 

@@ -21,6 +21,7 @@ from graph.inputs import (
     PostCommentInput,
     RegisterArticleInput,
     RegisterDisciplineInput,
+    RegisterStudyTypeInput,
     RestoreCommentInput,
     RetractArticleInput,
     ReviseRatingInput,
@@ -30,6 +31,7 @@ from graph.inputs import (
 )
 from graph.permissions import Editors, Raters, Subscribers, only
 from graph.types import Article, Discipline, Rater
+from ledger.articles import UNCHANGED
 from ledger.errors import LedgerError
 from ledger.records import Actor, AppendResult
 from ledger.service import EvidenceLedger
@@ -58,10 +60,18 @@ class DisciplinePayload:
     replayed: bool
 
 
+@strawberry.type
+class StudyTypePayload:
+    study_type: str
+    position: int
+    replayed: bool
+
+
 Errors = ValidationError | NotFound | NotAllowed | Conflict
 ArticleResult = Annotated[ArticlePayload | Errors, strawberry.union("ArticleResult")]
 RaterResult = Annotated[RaterPayload | Errors, strawberry.union("RaterResult")]
 DisciplineResult = Annotated[DisciplinePayload | Errors, strawberry.union("DisciplineResult")]
+StudyTypeResult = Annotated[StudyTypePayload | Errors, strawberry.union("StudyTypeResult")]
 
 Change = Callable[[EvidenceLedger, Actor], Awaitable[AppendResult]]
 
@@ -159,6 +169,25 @@ class Mutation:
         )
 
     @strawberry.mutation(extensions=only(Editors))
+    async def register_study_type(
+        self, info: Info, input: RegisterStudyTypeInput
+    ) -> StudyTypeResult:
+        try:
+            result = await info.context.services.ledger.register_study_type(
+                input.name, actor=_actor(info), idempotency_key=input.idempotency_key
+            )
+        except LedgerError as refusal:
+            return error_of(refusal)
+        await info.context.after_write()
+        # A replayed answer carries no events; the name is then the one first registered.
+        name = result.events[0].payload["name"] if result.events else input.name.strip()
+        return StudyTypePayload(
+            study_type=str(name),
+            position=result.last_position,
+            replayed=result.replayed,
+        )
+
+    @strawberry.mutation(extensions=only(Editors))
     async def enroll_rater(self, info: Info, input: EnrollRaterInput) -> RaterResult:
         ledger = info.context.services.ledger
         try:
@@ -207,7 +236,7 @@ class Mutation:
                 _rater_id(info),
                 input.relevance,
                 input.newsworthiness,
-                input.comment,
+                UNCHANGED if input.comment is strawberry.UNSET else input.comment,
                 actor=actor,
                 idempotency_key=input.idempotency_key,
                 expected_version=input.expected_version,

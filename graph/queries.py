@@ -11,6 +11,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from graph.audit import AuditQuery
+from graph.errors import NotAllowed
 from graph.ids import (
     BadInput,
     article_key,
@@ -19,9 +20,11 @@ from graph.ids import (
     encode_cursor,
     ledger_position,
 )
-from graph.types import Article, Discipline, Me, Rater, Topic
-from ledger import queries
+from graph.permissions import Editors, only
+from graph.types import Article, Discipline, HiddenComment, Me, Rater, RatingScale, Topic
+from ledger import moderation, queries
 from ledger.errors import ValidationFailed
+from ledger.scores import RATING_SCALES
 from ledger.tables import live_views
 from ledger.time_travel import article_as_of
 
@@ -31,6 +34,25 @@ __all__ = ["ArticleConnection", "Query"]
 @strawberry.type(description="A page of articles, newest registered first.")
 class ArticleConnection(relay.Connection[Article]):
     pass
+
+
+@strawberry.type
+class HiddenCommentEdge:
+    cursor: str
+    node: HiddenComment
+
+
+@strawberry.type(description="A page of hidden comments, newest posted first.")
+class HiddenCommentConnection:
+    edges: list[HiddenCommentEdge]
+    page_info: relay.PageInfo
+
+
+MAX_POSITION = 2**63 - 1  # the largest BIGINT (and SQLite INTEGER)
+
+HiddenCommentPage = Annotated[
+    HiddenCommentConnection | NotAllowed, strawberry.union("HiddenCommentsResult")
+]
 
 
 def _article_id(value: str) -> str:
@@ -143,10 +165,58 @@ class Query(AuditQuery):
             ),
         )
 
+    @strawberry.field(
+        description="Moderation: every hidden comment, newest posted first (editors only).",
+        extensions=only(Editors),
+    )
+    async def hidden_comments(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> HiddenCommentPage:
+        context = info.context
+        settings = context.services.settings
+        size = settings.default_page_size if first is None else first
+        if not 0 <= size <= settings.max_page_size:
+            raise BadInput(f"`first` must be from 0 to {settings.max_page_size}", "first")
+        before = decode_cursor(after) if after is not None else None
+        if before is not None and before > MAX_POSITION:
+            # No database column holds it: a position past this was never given out.
+            raise BadInput("`after` is not a cursor this API gave out", "after")
+        store = context.services.store
+        page, more = await context.reader.run(
+            lambda conn: moderation.hidden_comment_page(conn, store, size, before_position=before)
+        )
+        nodes = await HiddenComment.many(info, page)
+        edges = [
+            HiddenCommentEdge(cursor=encode_cursor(found.posted_position), node=node)
+            for found, node in zip(page, nodes, strict=True)
+        ]
+        return HiddenCommentConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=more,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
     @strawberry.field(description="Every topic, with how many articles carry it.")
     async def topics(self, info: Info) -> list[Topic]:
         found = await info.context.reader.run(queries.topics)
         return [Topic(name=name, article_count=count) for name, count in found]
+
+    @strawberry.field(
+        description="The rating form's two scales, in the reference service's own words."
+    )
+    def rating_scales(self) -> list[RatingScale]:
+        return [RatingScale.of(scale) for scale in RATING_SCALES]
+
+    @strawberry.field(
+        description="The study types an article may have: the reference list, then those "
+        "editors added."
+    )
+    async def study_types(self, info: Info) -> list[str]:
+        return list(await info.context.services.ledger.study_types())
 
     @strawberry.field(description="The registered disciplines.")
     async def disciplines(self, info: Info) -> list[Discipline]:

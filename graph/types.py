@@ -4,25 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from graph.errors import NotAllowed
 from graph.ids import BadInput
-from ledger import queries
+from graph.permissions import Editors, only
+from ledger import moderation, queries, scores
 from ledger.scores import DisciplineScore as Score
+from ledger.scores import counted
 
 __all__ = [
     "Article",
     "Citation",
     "Discipline",
     "DisciplineScore",
+    "HiddenComment",
+    "HiddenComments",
     "Me",
     "MyRating",
     "Rater",
     "RaterComment",
+    "RatingScale",
+    "Retraction",
+    "ScaleLabel",
+    "ScorePolicy",
     "SubscriberComment",
     "Topic",
 ]
@@ -38,9 +47,61 @@ class Discipline:
 @strawberry.type
 class Topic:
     name: str
-    article_count: int | None = strawberry.field(
-        default=None, description="How many articles carry the topic (in `topics` only)."
+    article_count: int = strawberry.field(description="How many articles carry the topic.")
+
+    @classmethod
+    async def many(cls, info: Info, names: Iterable[str]) -> list[Topic]:
+        names = list(names)
+        counts = await info.context.loaders.topic_counts.load_many(names)
+        return [
+            cls(name=name, article_count=count) for name, count in zip(names, counts, strict=True)
+        ]
+
+
+@strawberry.type(description="One point of a rating scale and its words on the rating form.")
+class ScaleLabel:
+    value: int
+    label: str
+
+
+@strawberry.type(description="A scale of the rating form, its labels from 7 down to 1.")
+class RatingScale:
+    name: str = strawberry.field(description="relevance or newsworthiness")
+    question: str
+    labels: list[ScaleLabel]
+
+    @classmethod
+    def of(cls, scale: scores.RatingScale) -> RatingScale:
+        return cls(
+            name=scale.name,
+            question=scale.question,
+            labels=[ScaleLabel(value=x.value, label=x.label) for x in scale.labels],
+        )
+
+
+@strawberry.type(description="When a discipline's score shows and when it meets the threshold.")
+class ScorePolicy:
+    min_ratings: int = strawberry.field(
+        description="Active ratings a discipline needs before its score shows."
     )
+    min_ratings_for_threshold: int
+    relevance_threshold: float = strawberry.field(
+        description="Mean relevance (at least) that meets the threshold."
+    )
+    newsworthiness_threshold: float = strawberry.field(
+        description="Mean newsworthiness (at least) that meets the threshold."
+    )
+    out_of: int
+
+    @classmethod
+    def of(cls, policy: scores.ScorePolicy) -> ScorePolicy:
+        return cls(
+            min_ratings=policy.min_ratings_for_score,
+            min_ratings_for_threshold=policy.min_ratings_for_threshold,
+            relevance_threshold=float(policy.relevance_threshold),
+            newsworthiness_threshold=float(policy.newsworthiness_threshold),
+            out_of=scores.OUT_OF,
+        )
 
 
 @strawberry.type
@@ -89,6 +150,9 @@ class DisciplineScore:
     newsworthiness: float = strawberry.field(description="Mean newsworthiness, unrounded.")
     rating_count: int
     meets_threshold: bool
+    missing_ratings: int = strawberry.field(
+        description="Active ratings still needed before `score` shows; 0 once it does."
+    )
 
     @classmethod
     def of(cls, score: Score) -> DisciplineScore:
@@ -100,6 +164,7 @@ class DisciplineScore:
             newsworthiness=float(score.newsworthiness),
             rating_count=score.rating_count,
             meets_threshold=score.meets_threshold,
+            missing_ratings=score.missing_ratings,
         )
 
 
@@ -116,6 +181,55 @@ class SubscriberComment:
     author: str = strawberry.field(description="The subscriber's display name.")
     body: str = strawberry.field(description="Plain text, exactly as written; never HTML.")
     posted_at: datetime
+
+
+@strawberry.type(description="A hidden subscriber comment, as editors moderate it.")
+class HiddenComment:
+    id: strawberry.ID
+    article_id: strawberry.ID = strawberry.field(description="The article's short id.")
+    author: str = strawberry.field(description="The subscriber's display name.")
+    body: str
+    posted_at: datetime
+    hide_reason: str = strawberry.field(description="Why it was hidden (the latest hiding).")
+    hidden_by: str = strawberry.field(description="The editor who hid it.")
+    hidden_at: datetime
+
+    @classmethod
+    async def many(
+        cls, info: Info, found: Iterable[moderation.HiddenComment]
+    ) -> list[HiddenComment]:
+        found = list(found)
+        loader = info.context.loaders.display_names
+        names = await loader.load_many([h.comment.author_id for h in found])
+        return [
+            cls(
+                id=strawberry.ID(h.comment.comment_id),
+                article_id=strawberry.ID(h.article_id),
+                author=name or "Subscriber",
+                body=h.comment.body,
+                posted_at=h.comment.posted_at,
+                hide_reason=h.hiding.reason,
+                hidden_by=h.hiding.hidden_by,
+                hidden_at=h.hiding.hidden_at,
+            )
+            for h, name in zip(found, names, strict=True)
+        ]
+
+
+@strawberry.type(description="An article's hidden comments, oldest first (editors).")
+class HiddenComments:
+    comments: list[HiddenComment]
+
+
+HiddenCommentsResult = Annotated[
+    HiddenComments | NotAllowed, strawberry.union("ArticleHiddenCommentsResult")
+]
+
+
+@strawberry.type(description="Why and when an article was retracted. It stays visible.")
+class Retraction:
+    reason: str
+    retracted_at: datetime
 
 
 @strawberry.type
@@ -189,6 +303,12 @@ class Article(relay.Node):
     # Set for an article read "as of" a time or version: its lists come from there.
     past: strawberry.Private[queries.ArticleView | None] = None
 
+    @strawberry.field(
+        name="articleId", description="The short id, as used in URLs and in `article(id:)`."
+    )
+    def short_id(self) -> strawberry.ID:
+        return strawberry.ID(self.article_id)
+
     @strawberry.field
     def citation(self) -> Citation:
         return Citation.of(self.summary.citation)
@@ -205,6 +325,18 @@ class Article(relay.Node):
     def retracted(self) -> bool:
         return self.summary.retracted
 
+    @strawberry.field(
+        description="Why and when the article was retracted; null while it is not. A "
+        "retracted article's ratings and comments can no longer change, and its scores meet "
+        "no threshold."
+    )
+    async def retraction(self, info: Info) -> Retraction | None:
+        if not self.summary.retracted:
+            return None
+        found = await info.context.loaders.retractions.load(self.id_)
+        assert found is not None, "a retracted article's stream holds its retraction"
+        return Retraction(reason=found.reason, retracted_at=found.retracted_at)
+
     @strawberry.field(description="The article stream's version this view reflects.")
     def version(self) -> int:
         return self.summary.version
@@ -216,7 +348,7 @@ class Article(relay.Node):
     @strawberry.field
     async def topics(self, info: Info) -> list[Topic]:
         names = self.past.topics if self.past else await info.context.loaders.topics.load(self.id_)
-        return [Topic(name=name) for name in names]
+        return await Topic.many(info, names)
 
     @strawberry.field
     async def discipline_scores(self, info: Info) -> list[DisciplineScore]:
@@ -225,7 +357,12 @@ class Article(relay.Node):
             if self.past
             else await info.context.loaders.scores.load(self.id_)
         )
-        return [DisciplineScore.of(score) for score in scores]
+        retracted = self.summary.retracted
+        return [DisciplineScore.of(counted(score, retracted=retracted)) for score in scores]
+
+    @strawberry.field(description="When a score shows and when it meets the threshold.")
+    def score_policy(self, info: Info) -> ScorePolicy:
+        return ScorePolicy.of(info.context.services.settings.score_policy)
 
     @strawberry.field
     async def rater_comments(self, info: Info) -> list[RaterComment]:
@@ -259,6 +396,15 @@ class Article(relay.Node):
             )
             for c, name in zip(comments, names, strict=True)
         ]
+
+    @strawberry.field(
+        description="Comments editors have hidden, with why, by whom and when, as they are "
+        "now (editors only; the public never sees them).",
+        extensions=only(Editors),
+    )
+    async def hidden_comments(self, info: Info) -> HiddenCommentsResult:
+        found = await info.context.loaders.hidden_comments.load(self.id_)
+        return HiddenComments(comments=await HiddenComment.many(info, found))
 
     @strawberry.field(description="Articles sharing topics: most shared first, then newest.")
     async def related_articles(self, info: Info, first: int = 5) -> list[Article]:

@@ -8,6 +8,7 @@ returns the events to append, or raises a ``DomainError`` and returns nothing.
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -35,6 +36,7 @@ from ledger.events import (
     RatingRevised,
     RatingSubmitted,
     RatingWithdrawn,
+    StudyTypeRegistered,
 )
 from ledger.validation import (
     check_comment,
@@ -48,15 +50,21 @@ from ledger.validation import (
 
 __all__ = [
     "CITATION_FIELDS",
+    "DEFAULT_STUDY_TYPES",
+    "STUDY_TYPES_STREAM",
+    "UNCHANGED",
     "ActiveRating",
     "Article",
     "Comment",
     "Rater",
+    "Unchanged",
+    "Vocabulary",
     "decide_change_topics",
     "decide_correct",
     "decide_hide_comment",
     "decide_post_comment",
     "decide_register",
+    "decide_register_study_type",
     "decide_restore_comment",
     "decide_retract",
     "decide_revise_rating",
@@ -65,6 +73,7 @@ __all__ = [
     "evolve",
     "fold",
     "stream_id",
+    "topic_key",
 ]
 
 CITATION_FIELDS = (
@@ -84,6 +93,65 @@ CITATION_FIELDS = (
 )
 _DOI = re.compile(r"10\.\d{4,9}/\S{1,200}")
 _PMID = re.compile(r"[1-9]\d{0,9}")
+
+
+# The reference service's study types; editors add more (``StudyTypeRegistered``).
+DEFAULT_STUDY_TYPES = (
+    "Systematic review",
+    "Meta-analysis",
+    "Randomized controlled trial",
+    "Cohort",
+    "Case-control",
+    "Case series",
+    "Cross-sectional",
+    "Diagnostic accuracy",
+    "Economic evaluation",
+    "Qualitative",
+    "Guideline",
+)
+# One stream holds every study type added, so the whole vocabulary is one indexed read.
+STUDY_TYPES_STREAM = "vocabulary:study-types"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def topic_key(name: str) -> str:
+    """What makes two topics the same: the text, trimmed, with ASCII letters in lower case.
+    (Only ASCII: SQLite's lower() and the PostgreSQL expression of it agree on exactly that.)"""
+    return name.strip().translate(_ASCII_LOWER)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the ledger already knows when an article's study type and topics are decided."""
+
+    study_types: tuple[str, ...] = DEFAULT_STUDY_TYPES
+    # The spelling the ledger uses for each topic, by ``topic_key``.
+    topics: Mapping[str, str] = field(default_factory=dict)
+
+    def spelled_as_known(self, topics: object) -> object:
+        """The topics, each as the ledger already spells it ("back pain" -> "Back Pain")."""
+        if not isinstance(topics, list | tuple):
+            return topics  # refused by the topics check, with its own message
+        return [self.topics.get(topic_key(t), t) if isinstance(t, str) else t for t in topics]
+
+    def study_type(self, value: object) -> str:
+        """The study type as the vocabulary spells it; anything else is refused."""
+        checked = check_text("study_type", value, limit=100)
+        for known in self.study_types:
+            if known.casefold() == checked.casefold():
+                return known
+        raise ValidationFailed(
+            "study_type", f"must be one of the study types: {', '.join(self.study_types)}"
+        )
+
+
+class Unchanged(enum.Enum):
+    """A field a command leaves out: kept as it is. (``None`` given means "clear it".)"""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = Unchanged.UNCHANGED
 
 
 def stream_id(article_id: str) -> str:
@@ -179,7 +247,11 @@ def evolve(state: Article | None, event: DomainEvent) -> Article:
 
 
 def decide_register(
-    state: Article | None, article_id: str, citation: Mapping[str, Any], topics: object
+    state: Article | None,
+    article_id: str,
+    citation: Mapping[str, Any],
+    topics: object,
+    vocabulary: Vocabulary = Vocabulary(),
 ) -> list[DomainEvent]:
     check_identifier("article_id", article_id)
     if state is not None:
@@ -188,11 +260,17 @@ def decide_register(
     if unknown:
         raise ValidationFailed(sorted(unknown)[0], "is not a citation field")
     checked = _check_citation({name: citation.get(name) for name in CITATION_FIELDS})
-    return [ArticleRegistered(article_id=article_id, topics=_check_topics(topics), **checked)]
+    checked["study_type"] = vocabulary.study_type(checked["study_type"])
+    topics = _check_topics(vocabulary.spelled_as_known(topics))
+    return [ArticleRegistered(article_id=article_id, topics=topics, **checked)]
 
 
 def decide_correct(
-    state: Article | None, article_id: str, changes: Mapping[str, Any], reason: object
+    state: Article | None,
+    article_id: str,
+    changes: Mapping[str, Any],
+    reason: object,
+    vocabulary: Vocabulary = Vocabulary(),
 ) -> list[DomainEvent]:
     article = _existing(state, article_id)
     if not changes:
@@ -200,6 +278,9 @@ def decide_correct(
     unknown = set(changes) - set(CITATION_FIELDS)
     if unknown:
         raise ValidationFailed(sorted(unknown)[0], "is not a citation field")
+    if "study_type" in changes:
+        # Only a study type being set is checked: one registered before the vocabulary stays.
+        changes = {**changes, "study_type": vocabulary.study_type(changes["study_type"])}
     merged = _check_citation({**article.citation, **changes})
     effective = {name: merged[name] for name in changes if merged[name] != article.citation[name]}
     if not effective:
@@ -214,10 +295,10 @@ def decide_correct(
 
 
 def decide_change_topics(
-    state: Article | None, article_id: str, topics: object
+    state: Article | None, article_id: str, topics: object, vocabulary: Vocabulary = Vocabulary()
 ) -> list[DomainEvent]:
     article = _existing(state, article_id)
-    checked = _check_topics(topics)
+    checked = _check_topics(vocabulary.spelled_as_known(topics))
     if checked == article.topics:
         raise ValidationFailed("topics", "are already the article's topics")
     return [ArticleTopicsChanged(article_id=article_id, topics=checked)]
@@ -240,8 +321,7 @@ def decide_submit_rating(
 ) -> list[DomainEvent]:
     article = _existing(state, article_id)
     scores = _check_rating(relevance, newsworthiness, comment)
-    if article.retracted:
-        raise ArticleIsRetracted(article_id)
+    _check_open(article)
     if rater.rater_id in article.ratings:
         raise DuplicateRating(article_id, rater.rater_id)
     # Derived from the stream version, so a replayed command decides the very same event.
@@ -257,9 +337,13 @@ def decide_revise_rating(
     newsworthiness: object,
     comment: object,
 ) -> list[DomainEvent]:
+    """Revise the rater's active rating; a comment left ``UNCHANGED`` is kept as it was."""
     article = _existing(state, article_id)
-    scores = _check_rating(relevance, newsworthiness, comment)
     current = article.ratings.get(rater.rater_id)
+    if comment is UNCHANGED:
+        comment = current.comment if current is not None else None
+    scores = _check_rating(relevance, newsworthiness, comment)
+    _check_open(article)
     if current is None:
         raise NoActiveRating(article_id, rater.rater_id)
     if (current.relevance, current.newsworthiness, current.comment) == scores:
@@ -272,7 +356,7 @@ def decide_revise_rating(
 def decide_withdraw_rating(
     state: Article | None, article_id: str, rater: Rater
 ) -> list[DomainEvent]:
-    article = _existing(state, article_id)
+    article = _check_open(_existing(state, article_id))
     current = article.ratings.get(rater.rater_id)
     if current is None:
         raise NoActiveRating(article_id, rater.rater_id)
@@ -284,6 +368,7 @@ def decide_post_comment(
 ) -> list[DomainEvent]:
     article = _existing(state, article_id)
     body = check_comment("body", body)
+    _check_open(article)
     comment_id = f"{article_id}.c{article.version + 1}"
     return [CommentPosted(article_id, comment_id, author_id, body)]
 
@@ -306,6 +391,14 @@ def decide_restore_comment(
     return [CommentRestored(article_id, comment_id, check_text("reason", reason, limit=1000))]
 
 
+def decide_register_study_type(known: tuple[str, ...], name: object) -> list[DomainEvent]:
+    """Add a study type to the vocabulary; one already in it (in any case) is refused."""
+    checked = check_text("name", name, limit=100)
+    if any(t.casefold() == checked.casefold() for t in known):
+        raise AlreadyExists("study type", checked)
+    return [StudyTypeRegistered(checked)]
+
+
 # -- checks -------------------------------------------------------------------------------
 
 
@@ -313,6 +406,14 @@ def _existing(state: Article | None, article_id: str) -> Article:
     if state is None:
         raise NotFound("article", article_id)
     return state
+
+
+def _check_open(article: Article) -> Article:
+    """One rule for every rater's and subscriber's change: a retraction makes the article's
+    ratings and comments final (it stays visible; editors may still hide or restore)."""
+    if article.retracted:
+        raise ArticleIsRetracted(article.article_id)
+    return article
 
 
 def _comment(state: Article | None, article_id: str, comment_id: str) -> Comment:

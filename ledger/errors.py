@@ -18,7 +18,7 @@
         ├── AlreadyExists             registering or enrolling twice
         └── RuleBroken                a rule of the domain forbids it now
             ├── DuplicateRating       the rater already has an active rating here
-            ├── ArticleIsRetracted    a retracted article takes no new ratings
+            ├── ArticleIsRetracted    a retracted article's ratings and comments are final
             ├── AlreadyRetracted      retracting twice
             ├── NoActiveRating        nothing to revise or withdraw
             └── WrongCommentState     hiding a hidden comment, restoring a visible one
@@ -180,7 +180,9 @@ class DuplicateRating(RuleBroken):
 
 class ArticleIsRetracted(RuleBroken):
     def __init__(self, article_id: str) -> None:
-        super().__init__(f"article {article_id!r} is retracted and takes no new ratings")
+        super().__init__(
+            f"article {article_id!r} is retracted: its ratings and comments can no longer change"
+        )
         self.article_id = article_id
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "RatingRevised",
     "RatingSubmitted",
     "RatingWithdrawn",
+    "StudyTypeRegistered",
     "Upcaster",
 ]
 
@@ -310,4 +311,13 @@ class DisciplineRegistered(DomainEvent):
     """A discipline raters can belong to; the registry is data, grown by editors."""
 
     type_name: ClassVar[str] = "DisciplineRegistered"
+    name: str
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class StudyTypeRegistered(DomainEvent):
+    """A study type added by an editor to the vocabulary articles are registered with."""
+
+    type_name: ClassVar[str] = "StudyTypeRegistered"
     name: str

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
-__all__ = ["OUT_OF", "DisciplineScore", "ScorePolicy", "score_of"]
+__all__ = [
+    "OUT_OF",
+    "RATING_SCALES",
+    "DisciplineScore",
+    "RatingScale",
+    "ScaleLabel",
+    "ScorePolicy",
+    "counted",
+    "score_of",
+]
 
 OUT_OF = 7
 
@@ -29,6 +38,7 @@ class DisciplineScore:
     score: int | None  # mean relevance rounded half up; None while pending
     meets_threshold: bool
     out_of: int = OUT_OF
+    missing_ratings: int = 0  # active ratings still needed before ``score`` shows
 
 
 def round_half_up(value: Fraction) -> int:
@@ -60,4 +70,70 @@ def score_of(
         newsworthiness=newsworthiness,
         score=round_half_up(relevance) if shown else None,
         meets_threshold=meets,
+        missing_ratings=max(0, policy.min_ratings_for_score - rating_count),
     )
+
+
+def counted(score: DisciplineScore, *, retracted: bool) -> DisciplineScore:
+    """The score as it counts: a retracted article's scores stay shown, but no longer count
+    as meeting the threshold (an alert or a list of included articles must not carry it)."""
+    return replace(score, meets_threshold=False) if retracted else score
+
+
+# -- the rating form ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScaleLabel:
+    value: int
+    label: str
+
+
+@dataclass(frozen=True)
+class RatingScale:
+    """One of the two 7-point scales of the rating form, labels from 7 down to 1."""
+
+    name: str
+    question: str
+    labels: tuple[ScaleLabel, ...]
+
+
+def _scale(name: str, question: str, labels: tuple[str, ...]) -> RatingScale:
+    assert len(labels) == OUT_OF, "each scale labels every point from 7 down to 1"
+    return RatingScale(
+        name, question, tuple(ScaleLabel(OUT_OF - n, text) for n, text in enumerate(labels))
+    )
+
+
+_USEFUL = "Useful information, most practitioners in my discipline"
+
+# The reference service's own wording (McMaster PLUS rating form), kept here once as data so
+# that a front-end draws the form from the API instead of copying it.
+RATING_SCALES = (
+    _scale(
+        "relevance",
+        "Relevance to clinical practice in your discipline",
+        (
+            "Directly and highly relevant",
+            "Definitely relevant",
+            "Probably relevant",
+            "Possibly relevant - likely of indirect or peripheral relevance at best",
+            "Possibly not relevant",
+            "Probably not relevant: content only remotely related",
+            "Definitely not relevant: completely unrelated content area",
+        ),
+    ),
+    _scale(
+        "newsworthiness",
+        "Newsworthiness to clinical practice in your discipline",
+        (
+            f"{_USEFUL} definitely don't know this (unless they have read this article)",
+            f"{_USEFUL} probably don't know this",
+            f"{_USEFUL} possibly don't know this",
+            f"{_USEFUL} possibly already know this",
+            f"{_USEFUL} probably already know this",
+            "It probably doesn't matter whether they know this or not",
+            "Not of direct clinical interest",
+        ),
+    ),
+)

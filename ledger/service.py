@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from ledger import articles, raters
+from ledger import articles, raters, vocabulary
 from ledger._append import lock_head
 from ledger.errors import DomainError, NotFound, StaleExpectedVersion, WrongExpectedVersion
-from ledger.events import DomainEvent
+from ledger.events import DomainEvent, StudyTypeRegistered
 from ledger.projections import ProjectionBehind, Projector, advance_checkpoints, catch_up
 from ledger.records import Actor, AppendResult, NewEvent
 from ledger.store import EventStore, LedgerTransaction
@@ -121,9 +121,12 @@ class EvidenceLedger:
         return await self._on_article(
             command,
             article_id,
-            lambda state: articles.decide_register(state, article_id, citation, topics),
+            lambda state, known: articles.decide_register(
+                state, article_id, citation, topics, known
+            ),
             actor,
             idempotency_key,
+            vocabulary_of=topics,
         )
 
     async def correct_article(
@@ -139,12 +142,12 @@ class EvidenceLedger:
     ) -> AppendResult:
         """Correct citation fields and, if given, replace the topics, in one append."""
 
-        def decide(state: articles.Article | None) -> list[DomainEvent]:
+        def decide(state: articles.Article | None, known: articles.Vocabulary) -> list[DomainEvent]:
             decided: list[DomainEvent] = []
             if changes or topics is None:
-                decided += articles.decide_correct(state, article_id, changes, reason)
+                decided += articles.decide_correct(state, article_id, changes, reason, known)
             if topics is not None:
-                decided += articles.decide_change_topics(state, article_id, topics)
+                decided += articles.decide_change_topics(state, article_id, topics, known)
             return decided
 
         return await self._on_article(
@@ -154,6 +157,7 @@ class EvidenceLedger:
             actor,
             idempotency_key,
             expected_version,
+            vocabulary_of=topics or (),
         )
 
     async def change_topics(
@@ -168,10 +172,11 @@ class EvidenceLedger:
         return await self._on_article(
             ("change_topics", article_id, list(topics)),
             article_id,
-            lambda state: articles.decide_change_topics(state, article_id, topics),
+            lambda state, known: articles.decide_change_topics(state, article_id, topics, known),
             actor,
             idempotency_key,
             expected_version,
+            vocabulary_of=topics,
         )
 
     async def retract_article(
@@ -191,6 +196,24 @@ class EvidenceLedger:
             idempotency_key,
             expected_version,
         )
+
+    async def register_study_type(
+        self, name: str, *, actor: Actor, idempotency_key: str | None = None
+    ) -> AppendResult:
+        """Add a study type to the vocabulary articles are registered and corrected with."""
+
+        async def plan(tx: LedgerTransaction) -> Decision:
+            history = await tx.read_stream(articles.STUDY_TYPES_STREAM)
+            known = _study_types(self._decode(history))
+            decided = articles.decide_register_study_type(known, name)
+            return Decision(articles.STUDY_TYPES_STREAM, len(history), decided)
+
+        return await self._run(("register_study_type", name), plan, actor, idempotency_key)
+
+    async def study_types(self) -> tuple[str, ...]:
+        """The study types articles may have: the reference list, then those editors added."""
+        history = await self.store.read_stream(articles.STUDY_TYPES_STREAM)
+        return _study_types(self._decode(history))
 
     # -- ratings --------------------------------------------------------------------------
 
@@ -221,12 +244,13 @@ class EvidenceLedger:
         rater_id: str,
         relevance: int,
         newsworthiness: int,
-        comment: str | None = None,
+        comment: str | articles.Unchanged | None = articles.UNCHANGED,
         *,
         actor: Actor,
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> AppendResult:
+        """Revise the rater's active rating; the comment is kept unless given (None clears it)."""
         return await self._rate(
             "revise_rating",
             articles.decide_revise_rating,
@@ -349,18 +373,37 @@ class EvidenceLedger:
         self,
         command: tuple[Any, ...],
         article_id: str,
-        decide: Callable[[articles.Article | None], list[DomainEvent]],
+        decide: Callable[..., list[DomainEvent]],
         actor: Actor,
         idempotency_key: str | None,
         expected_version: int | None = None,
+        *,
+        vocabulary_of: object = None,
     ) -> AppendResult:
+        """Decide on the article's state; given topics in ``vocabulary_of``, also on the
+        vocabulary (the study types, and how the ledger spells those topics), read in the
+        same transaction."""
+
         async def plan(tx: LedgerTransaction) -> Decision:
             stream = articles.stream_id(article_id)
             history = await tx.read_stream(stream)
             _check_expected(stream, expected_version, history)
-            return Decision(stream, len(history), decide(articles.fold(self._decode(history))))
+            state = articles.fold(self._decode(history))
+            if vocabulary_of is None:
+                return Decision(stream, len(history), decide(state))
+            known = await self._vocabulary(tx, vocabulary_of)
+            return Decision(stream, len(history), decide(state, known))
 
         return await self._run(command, plan, actor, idempotency_key)
+
+    async def _vocabulary(self, tx: LedgerTransaction, topics: object) -> articles.Vocabulary:
+        history = await tx.read_stream(articles.STUDY_TYPES_STREAM)
+        listed = topics if isinstance(topics, list | tuple) else []
+        names = [t for t in listed if isinstance(t, str)]
+        return articles.Vocabulary(
+            study_types=_study_types(self._decode(history)),
+            topics=await vocabulary.topic_spellings(tx.connection, names),
+        )
 
     async def _run(
         self,
@@ -440,6 +483,11 @@ class EvidenceLedger:
 
     def _decode(self, history: list[Any]) -> list[DomainEvent]:
         return [self.store.registry.decode(e.type, e.payload) for e in history]
+
+
+def _study_types(history: list[DomainEvent]) -> tuple[str, ...]:
+    added = tuple(e.name for e in history if isinstance(e, StudyTypeRegistered))
+    return articles.DEFAULT_STUDY_TYPES + added
 
 
 def _check_expected(stream: str, expected: int | None, history: list[Any]) -> None:

@@ -28,6 +28,7 @@ from ledger.events import (
     RatingRevised,
     RatingSubmitted,
     RatingWithdrawn,
+    StudyTypeRegistered,
 )
 from ledger.raters import discipline_key
 
@@ -171,6 +172,8 @@ def apply(ws: WorkingSet, fact: Fact) -> None:
         row = {"discipline_key": key, "name": event.name, "registered_position": fact.position}
         ws.disciplines.put(key, row)
         return
+    if isinstance(event, StudyTypeRegistered):
+        return  # the vocabulary is read from its own stream: no view holds it
     article_id: str = getattr(event, "article_id")  # noqa: B009 - every other event has one
     if isinstance(event, ArticleRegistered):
         _register(ws, fact, event)

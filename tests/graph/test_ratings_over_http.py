@@ -87,7 +87,7 @@ async def new_article(api: Api, editor: str, title: str = "Ward rounds and falls
         editor,
         title=title,
         journal="Journal of Nursing",
-        studyType="Cohort study",
+        studyType="Cohort",
         abstract="Falls fell.",
         topics=["Falls"],
     )

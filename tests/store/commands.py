@@ -162,6 +162,6 @@ def _correction(pick: int, words: str | None) -> dict[str, Any]:
         {"volume": words},
         {"doi": f"10.1234/x{pick}" if words else None},
         {"journal_abbreviation": words, "pages": "1-9"},
-        {"study_type": "Randomised controlled trial", "published_on": "2024-02-29"},
+        {"study_type": "Randomized controlled trial", "published_on": "2024-02-29"},
     ]
     return choices[pick % len(choices)]

@@ -600,10 +600,10 @@ async def test_a_correction_changes_only_the_named_citation_fields(
     )
     assert after.version == before.version + 1
 
-    await ledger.correct_article("a1", {"study_type": "Cohort study"}, "misfiled", actor=EDITOR)
+    await ledger.correct_article("a1", {"study_type": "Cohort"}, "misfiled", actor=EDITOR)
     again = await view(engine, "a1")
     assert again is not None
-    assert again.study_type == "Cohort study"
+    assert again.study_type == "Cohort"
     assert again.citation == after.citation
 
 
@@ -994,3 +994,45 @@ async def test_a_use_case_on_views_behind_the_ledger_catches_them_up_first(
 
 def _table(name: str) -> Any:
     return next(table for table in live_views.all() if table.name == name)
+
+
+async def test_a_study_type_an_editor_adds_is_an_event_the_views_and_their_replay_agree_on(
+    store: EventStore, engine: AsyncEngine
+) -> None:
+    ledger = EvidenceLedger(store)
+    await register(ledger, "a1")
+
+    await ledger.register_study_type("Clinical prediction guide", actor=EDITOR)
+    await ledger.correct_article(
+        "a1", {"study_type": "clinical prediction guide"}, "misfiled", actor=EDITOR
+    )
+
+    [added] = await store.read_stream("vocabulary:study-types")
+    assert (added.type, added.payload) == (
+        "StudyTypeRegistered",
+        {"name": "Clinical prediction guide"},
+    )
+    corrected = await view(engine, "a1")
+    assert corrected is not None
+    assert corrected.study_type == "Clinical prediction guide"
+    assert (await ledger.study_types())[-1] == "Clinical prediction guide"
+    assert (await verify_projections(store)).ok
+
+
+async def test_a_registration_files_its_topics_under_the_spelling_the_ledger_has(
+    store: EventStore, engine: AsyncEngine
+) -> None:
+    ledger = EvidenceLedger(store)
+    await ledger.register_article(
+        article_id="a1", citation=citation("First"), topics=["Back Pain"], actor=EDITOR
+    )
+
+    await ledger.register_article(
+        article_id="a2", citation=citation("Second"), topics=["back pain ", "Neck"], actor=EDITOR
+    )
+
+    second = await view(engine, "a2")
+    assert second is not None
+    assert second.topics == ("Back Pain", "Neck")
+    async with engine.connect() as conn:
+        assert await topics(conn) == [("Back Pain", 2), ("Neck", 1)]

@@ -34,6 +34,7 @@ from ledger.events import (
     RatingRevised,
     RatingSubmitted,
     RatingWithdrawn,
+    StudyTypeRegistered,
 )
 
 ARTICLE_ID = "a1"
@@ -471,36 +472,49 @@ def test_a_retracted_article_takes_no_new_ratings() -> None:
     assert refused.value.article_id == ARTICLE_ID
 
 
-def test_a_rating_of_a_retracted_article_may_still_be_revised() -> None:
-    given = state(
+RETRACTED_AFTER_A_RATING = (
+    registered(),
+    submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."),
+    ArticleRetracted(ARTICLE_ID, "fabricated"),
+)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda given: articles.decide_submit_rating(given, ARTICLE_ID, NURSE, 6, 5, None),
+        lambda given: articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 2, 5, "No."),
+        lambda given: articles.decide_revise_rating(
+            given, ARTICLE_ID, PHYSICIAN, 2, 5, articles.UNCHANGED
+        ),
+        lambda given: articles.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN),
+        lambda given: articles.decide_post_comment(given, ARTICLE_ID, "s1", "Good it was pulled."),
+    ],
+    ids=["submit", "revise", "revise-keeping-the-comment", "withdraw", "comment"],
+)
+def test_a_retracted_articles_ratings_and_comments_can_no_longer_change(change: Any) -> None:
+    given = state(*RETRACTED_AFTER_A_RATING)
+
+    with pytest.raises(ArticleIsRetracted) as refused:
+        change(given)
+
+    assert refused.value.article_id == ARTICLE_ID
+
+
+def test_a_retracted_articles_comments_may_still_be_moderated() -> None:
+    past = (
         registered(),
-        submitted(PHYSICIAN, "a1.r2", 6, 5),
+        CommentPosted(ARTICLE_ID, "a1.c2", "s1", "Spam."),
         ArticleRetracted(ARTICLE_ID, "fabricated"),
     )
 
-    events = articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 2, 5, "retracted")
-
-    assert events == [RatingRevised(ARTICLE_ID, "a1.r2", "r1", "Physician", 2, 5, "retracted")]
-
-
-def test_a_rating_of_a_retracted_article_may_still_be_withdrawn() -> None:
-    given = state(
-        registered(),
-        submitted(PHYSICIAN, "a1.r2", 6, 5),
-        ArticleRetracted(ARTICLE_ID, "fabricated"),
+    hidden = articles.decide_hide_comment(state(*past), ARTICLE_ID, "a1.c2", "spam")
+    restored = articles.decide_restore_comment(
+        state(*past, *hidden), ARTICLE_ID, "a1.c2", "not spam after all"
     )
 
-    events = articles.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN)
-
-    assert events == [RatingWithdrawn(ARTICLE_ID, "a1.r2", "r1", "Physician")]
-
-
-def test_a_retracted_article_still_takes_comments() -> None:
-    given = state(registered(), ArticleRetracted(ARTICLE_ID, "fabricated"))
-
-    events = articles.decide_post_comment(given, ARTICLE_ID, "s1", "Good that it was pulled.")
-
-    assert events == [CommentPosted(ARTICLE_ID, "a1.c3", "s1", "Good that it was pulled.")]
+    assert hidden == [CommentHidden(ARTICLE_ID, "a1.c2", "spam")]
+    assert restored == [CommentRestored(ARTICLE_ID, "a1.c2", "not spam after all")]
 
 
 def test_a_retracted_article_may_still_be_corrected() -> None:
@@ -662,6 +676,23 @@ def test_a_revision_may_change_only_the_comment() -> None:
     events = articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
 
     assert events == [RatingRevised(ARTICLE_ID, "a1.r2", "r1", "Physician", 6, 5, None)]
+
+
+def test_a_revision_that_leaves_the_comment_out_keeps_the_comment() -> None:
+    given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."))
+
+    events = articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 4, 5, articles.UNCHANGED)
+
+    assert events == [RatingRevised(ARTICLE_ID, "a1.r2", "r1", "Physician", 4, 5, "Interesting.")]
+
+
+def test_a_revision_that_leaves_everything_as_it_is_is_refused() -> None:
+    given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."))
+
+    with pytest.raises(ValidationFailed) as refused:
+        articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, articles.UNCHANGED)
+
+    assert refused.value.field == "rating"
 
 
 def test_a_revision_identical_to_the_active_rating_is_refused() -> None:
@@ -940,3 +971,66 @@ def test_the_article_stream_holds_no_foreign_events() -> None:
 
 def test_the_article_stream_id_names_the_article() -> None:
     assert articles.stream_id(ARTICLE_ID) == "article:a1"
+
+
+# -- vocabulary ---------------------------------------------------------------------------
+
+
+def test_a_topic_the_ledger_already_has_is_registered_as_the_ledger_spells_it() -> None:
+    known = articles.Vocabulary(topics={"back pain": "Back Pain"})
+
+    [event] = articles.decide_register(
+        None, ARTICLE_ID, CITATION, [" back pain", "Sciatica"], known
+    )
+
+    assert isinstance(event, ArticleRegistered)
+    assert event.topics == ("Back Pain", "Sciatica")
+
+
+def test_a_study_type_is_taken_from_the_vocabulary_in_its_spelling() -> None:
+    [event] = articles.decide_register(
+        None, ARTICLE_ID, {**CITATION, "study_type": "randomized CONTROLLED trial"}, TOPICS
+    )
+
+    assert isinstance(event, ArticleRegistered)
+    assert event.study_type == "Randomized controlled trial"
+
+
+@pytest.mark.parametrize(
+    "decide",
+    [
+        lambda: articles.decide_register(
+            None, ARTICLE_ID, {**CITATION, "study_type": "Horoscope"}, TOPICS
+        ),
+        lambda: articles.decide_correct(
+            state(registered()), ARTICLE_ID, {"study_type": "Horoscope"}, "misfiled"
+        ),
+    ],
+    ids=["register", "correct"],
+)
+def test_an_unknown_study_type_is_refused_with_the_list(decide: Any) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        decide()
+
+    assert refused.value.field == "study_type"
+    for known in articles.DEFAULT_STUDY_TYPES:
+        assert known in str(refused.value)
+
+
+def test_a_study_type_added_by_an_editor_is_accepted() -> None:
+    known = articles.Vocabulary(study_types=(*articles.DEFAULT_STUDY_TYPES, "Horoscope"))
+
+    events = articles.decide_correct(
+        state(registered()), ARTICLE_ID, {"study_type": "horoscope"}, "misfiled", known
+    )
+
+    assert events == [ArticleCorrected(ARTICLE_ID, (("study_type", "Horoscope"),), "misfiled")]
+
+
+def test_a_study_type_already_in_the_vocabulary_cannot_be_added_again() -> None:
+    with pytest.raises(AlreadyExists):
+        articles.decide_register_study_type(articles.DEFAULT_STUDY_TYPES, " COHORT ")
+
+    assert articles.decide_register_study_type(articles.DEFAULT_STUDY_TYPES, " Audit ") == [
+        StudyTypeRegistered("Audit")
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -9,7 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.scores import OUT_OF, DisciplineScore, ScorePolicy, round_half_up, score_of
+from ledger.scores import (
+    OUT_OF,
+    RATING_SCALES,
+    DisciplineScore,
+    ScorePolicy,
+    counted,
+    round_half_up,
+    score_of,
+)
 
 DEFAULT = ScorePolicy()
 
@@ -168,3 +177,43 @@ def test_the_score_is_the_decimal_half_up_mean_of_any_ratings(
     assert result.meets_threshold is (
         count >= 3 and relevance_sum >= 4 * count and newsworthiness_sum >= 4 * count
     )
+
+
+@pytest.mark.parametrize(("count", "missing"), [(1, 2), (2, 1), (3, 0), (9, 0)])
+def test_a_score_says_how_many_ratings_are_still_missing_before_it_shows(
+    count: int, missing: int
+) -> None:
+    score = score_of("Nurse", 5 * count, 5 * count, count, DEFAULT)
+
+    assert score.missing_ratings == missing
+    assert (score.score is None) == (missing > 0)
+
+
+def test_a_retracted_articles_score_counts_towards_no_threshold() -> None:
+    meeting = score_of("Nurse", 18, 18, 3, DEFAULT)
+
+    assert meeting.meets_threshold is True
+    assert counted(meeting, retracted=False) == meeting
+    assert counted(meeting, retracted=True) == replace(meeting, meets_threshold=False)
+
+
+def test_the_rating_scales_carry_the_reference_forms_wording_from_7_down_to_1() -> None:
+    relevance, newsworthiness = RATING_SCALES
+
+    assert (relevance.name, newsworthiness.name) == ("relevance", "newsworthiness")
+    for scale in RATING_SCALES:
+        assert [label.value for label in scale.labels] == [7, 6, 5, 4, 3, 2, 1]
+    assert relevance.labels[0].label == "Directly and highly relevant"
+    assert relevance.labels[-1].label == (
+        "Definitely not relevant: completely unrelated content area"
+    )
+    useful = "Useful information, most practitioners in my discipline "
+    assert [label.label.removeprefix(useful) for label in newsworthiness.labels] == [
+        "definitely don't know this (unless they have read this article)",
+        "probably don't know this",
+        "possibly don't know this",
+        "possibly already know this",
+        "probably already know this",
+        "It probably doesn't matter whether they know this or not",
+        "Not of direct clinical interest",
+    ]
