@@ -32,7 +32,14 @@ from ledger.errors import LedgerError
 from ledger.export import ExportReport, export_ledger, verify_export
 from ledger.importing import ImportedLine, import_articles
 from ledger.migrate import current_revision, head_revision, upgrade
-from ledger.rebuild import ProjectionReport, RebuildReport, rebuild, verify_projections
+from ledger.rebuild import (
+    LeftoverReport,
+    ProjectionReport,
+    RebuildReport,
+    drop_abandoned_replays,
+    rebuild,
+    verify_projections,
+)
 from ledger.records import Actor, ChainReport
 from ledger.sample import load_sample
 from ledger.service import EvidenceLedger
@@ -238,6 +245,20 @@ def rebuild_views(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
         f"ok: rebuilt from {report.events} events in {report.seconds:.2f} s "
         f"({report.events_per_second:,.0f} events/s)"
     )
+
+
+@app.command()
+def cleanup(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
+    """Drop the tables left by a rebuild or verify that was killed (never a running one's)."""
+    report = _with_engine(database, drop_abandoned_replays)
+    typer.echo(f"ok: {_leftovers(report)}")
+
+
+def _leftovers(report: LeftoverReport) -> str:
+    line = f"dropped {len(report.dropped)} tables left by replays that no longer run"
+    if report.running:
+        line += f"; kept those of {report.running} still running"
+    return line
 
 
 @app.command("load-sample")
