@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ledger.db import write_transaction
 from ledger.errors import NotFound, ValidationFailed
 from ledger.tables import ROLES, api_tokens, live_views, people
 
@@ -59,7 +60,7 @@ async def issue_token(
     token_id = secrets.token_hex(6)
     token = f"el_{token_id}_{secrets.token_urlsafe(32)}"
     principal_id = rater_id if rater_id is not None else f"{role}-{token_id}"
-    async with engine.begin() as conn:
+    async with write_transaction(engine) as conn:
         if rater_id is not None:
             raters = live_views.raters
             known = await conn.scalar(
@@ -85,7 +86,7 @@ async def issue_token(
 
 
 async def revoke_token(engine: AsyncEngine, token_id: str) -> None:
-    async with engine.begin() as conn:
+    async with write_transaction(engine) as conn:
         result = await conn.execute(
             update(api_tokens)
             .where(api_tokens.c.token_id == token_id, api_tokens.c.revoked_at.is_(None))
