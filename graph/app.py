@@ -107,7 +107,11 @@ def create_app(settings: Settings) -> Starlette:
         routes=[Route("/healthz", healthz), Route("/graphql", graphql)],
         middleware=[
             Middleware(RequestLogging),
-            Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes),
+            Middleware(
+                BodyLimit,
+                max_bytes=settings.limits.max_body_bytes,
+                read_seconds=settings.limits.request_body_seconds,
+            ),
             Middleware(
                 AuthenticationMiddleware, backend=TokenAuthentication(), on_error=refuse_credentials
             ),
