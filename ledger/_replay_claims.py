@@ -170,16 +170,30 @@ def _lock_files(engine: AsyncEngine) -> tuple[Path, str] | None:
 @contextmanager
 def _flocked(path: Path, operation: int) -> Iterator[bool]:
     """``flock`` on ``path`` (created if need be); yields whether it was taken."""
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
+    while True:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(descriptor, operation)
         except BlockingIOError:
+            os.close(descriptor)
             yield False
             return
-        try:
-            yield True
-        finally:
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
-    finally:
+        if _still_named(path, descriptor):
+            break
+        # Removed (by a cleanup that got it first) between the open and the lock: a lock
+        # on a file no longer under that name would keep nobody out. Again, on the new one.
         os.close(descriptor)
+    try:
+        yield True
+    finally:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        os.close(descriptor)
+
+
+def _still_named(path: Path, descriptor: int) -> bool:
+    try:
+        named = path.stat()
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(descriptor)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)

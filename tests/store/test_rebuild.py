@@ -11,9 +11,11 @@ import sys
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from typer.testing import CliRunner
 
@@ -583,6 +585,15 @@ async def killed_once_its_tables_exist(
             return
 
 
+def claim_files(database_url: str) -> list[Path]:
+    """SQLite: the files beside the database whose locks claim replay tables."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database is None:
+        return []
+    database = Path(url.database)
+    return sorted(database.parent.glob(f"{database.name}_replay_*.lock"))
+
+
 async def populated_for_a_kill(store: EventStore) -> None:
     await populate(store)
     await bulk_comments(store, "a1", BULK)
@@ -596,10 +607,13 @@ async def test_tables_left_by_a_killed_rebuild_are_dropped_by_the_next_rebuild(
     left = await tables_of_a_killed_rebuild(database_url, engine)
     assert {name.split("_replay_")[0] for name in left} == {t.name for t in live_views.all()}
 
+    assert len(claim_files(database_url)) == (1 if engine.dialect.name == "sqlite" else 0)
+
     report = await rebuild(store)
 
     assert report.position == head.position
     assert await replay_tables(engine) == set()
+    assert claim_files(database_url) == []
     verified = await verify_projections(store)
     assert verified.ok, verified.mismatches
 
