@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,13 +29,15 @@ from ledger.chain import verify_chain
 from ledger.db import create_engine
 from ledger.migrate import current_revision, head_revision, upgrade
 from ledger.projections import catch_up
-from ledger.rebuild import ProjectionReport, verify_projections
+from ledger.rebuild import ProjectionReport, drop_abandoned_replays, verify_projections
 from ledger.records import ChainReport
 from ledger.sample import load_sample
 from ledger.service import EvidenceLedger
 from ledger.store import EventStore
 
 __all__ = ["create_app"]
+
+log = logging.getLogger("evidence_ledger")
 
 
 async def healthz(request: Request) -> Response:
@@ -59,6 +62,13 @@ def create_app(settings: Settings) -> Starlette:
         try:
             if settings.migrate_on_start:
                 await upgrade(engine)
+            leftovers = await drop_abandoned_replays(engine)
+            if leftovers.dropped:
+                log.info(
+                    "dropped %d tables left by replays that no longer run: %s",
+                    len(leftovers.dropped),
+                    ", ".join(leftovers.dropped),
+                )
             store = EventStore(engine)
             ledger = EvidenceLedger(store)
             await catch_up(store, ledger.projector)
@@ -97,7 +107,11 @@ def create_app(settings: Settings) -> Starlette:
         routes=[Route("/healthz", healthz), Route("/graphql", graphql)],
         middleware=[
             Middleware(RequestLogging),
-            Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes),
+            Middleware(
+                BodyLimit,
+                max_bytes=settings.limits.max_body_bytes,
+                read_seconds=settings.limits.request_body_seconds,
+            ),
             Middleware(
                 AuthenticationMiddleware, backend=TokenAuthentication(), on_error=refuse_credentials
             ),

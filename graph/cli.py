@@ -38,7 +38,14 @@ from ledger.errors import LedgerError
 from ledger.export import ExportReport, export_ledger, verify_export
 from ledger.importing import import_articles, read_lines
 from ledger.migrate import current_revision, head_revision, upgrade
-from ledger.rebuild import ProjectionReport, RebuildReport, rebuild, verify_projections
+from ledger.rebuild import (
+    LeftoverReport,
+    ProjectionReport,
+    RebuildReport,
+    drop_abandoned_replays,
+    rebuild,
+    verify_projections,
+)
 from ledger.records import Actor, ChainReport
 from ledger.sample import load_sample
 from ledger.service import EvidenceLedger
@@ -320,6 +327,20 @@ def rebuild_views(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
     )
 
 
+@app.command()
+def cleanup(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
+    """Drop the tables left by a rebuild or verify that was killed (never a running one's)."""
+    report = _with_engine(database, drop_abandoned_replays)
+    typer.echo(f"ok: {_leftovers(report)}")
+
+
+def _leftovers(report: LeftoverReport) -> str:
+    line = f"dropped {len(report.dropped)} tables left by replays that no longer run"
+    if report.running:
+        line += f"; kept those of {report.running} still running"
+    return line
+
+
 @app.command("load-sample")
 def load_sample_article(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
     """Load the sample article, its disciplines, raters and ratings (idempotent)."""
@@ -425,16 +446,39 @@ def serve(
             help="Mutations a client address may make per minute (0: no limit).",
         ),
     ] = Limits.mutations_per_minute_per_address,
+    timeout_request_head: Annotated[
+        float,
+        typer.Option(
+            min=0.1, help="Seconds a request's line and headers may take to arrive whole."
+        ),
+    ] = Limits.request_head_seconds,
+    timeout_request_body: Annotated[
+        float,
+        typer.Option(min=0.1, help="Seconds a request body may take to arrive whole (408)."),
+    ] = Limits.request_body_seconds,
+    timeout_keep_alive: Annotated[
+        int,
+        typer.Option(min=1, help="Seconds an idle connection is kept open after a response."),
+    ] = Limits.keep_alive_seconds,
+    limit_concurrency: Annotated[
+        int,
+        typer.Option(min=1, help="Open connections past which a request is answered 503."),
+    ] = Limits.max_concurrency,
 ) -> None:
     """Migrate, load the sample article into an empty ledger, and serve GraphQL at /graphql."""
     import uvicorn
 
     from graph.app import create_app
+    from graph.server import with_head_deadline
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     limits = Limits(
         mutations_per_minute_per_token=mutations_per_minute,
         mutations_per_minute_per_address=address_mutations_per_minute,
+        request_head_seconds=timeout_request_head,
+        request_body_seconds=timeout_request_body,
+        keep_alive_seconds=timeout_keep_alive,
+        max_concurrency=limit_concurrency,
     )
     settings = Settings(
         database_url=database,
@@ -443,7 +487,15 @@ def serve(
     )
     # Uvicorn shuts down gracefully on SIGTERM, then re-raises it; a clean stop exits 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        http=with_head_deadline(limits.request_head_seconds),
+        timeout_keep_alive=limits.keep_alive_seconds,
+        limit_concurrency=limits.max_concurrency,
+    )
 
 
 token_app = typer.Typer(help="Issue and revoke API bearer tokens.", no_args_is_help=True)

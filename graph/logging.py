@@ -7,15 +7,21 @@ import logging
 import time
 import uuid
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["RequestLogging"]
+__all__ = ["CLIENT_CLOSED_REQUEST", "RequestLogging"]
 
 log = logging.getLogger("evidence_ledger.requests")
 
+# The status logged for a client that left before its request was whole (nginx's "client
+# closed request"): nothing is answered, and nothing went wrong here.
+CLIENT_CLOSED_REQUEST = 499
+
 
 class RequestLogging:
-    """Logs method, path, status and duration, and gives each request an id (X-Request-ID)."""
+    """Logs method, path, status and duration, and gives each request an id (X-Request-ID).
+    A client that disconnects while sending its request is logged as status 499."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -38,6 +44,9 @@ class RequestLogging:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            # Not raised further: no one is left to answer, and it is no server error.
+            status = CLIENT_CLOSED_REQUEST
         finally:
             log.info(
                 json.dumps(

@@ -35,6 +35,15 @@ class Limits:
     # Mutations per minute, per bearer token and per client address.
     mutations_per_minute_per_token: int = 60
     mutations_per_minute_per_address: int = 600
+    # Slow and idle clients. A request's head (request line and headers) must arrive whole
+    # within ``request_head_seconds`` of the connection or of the response before it, its
+    # body within ``request_body_seconds`` of the head (408); a connection idle after a
+    # response is closed after ``keep_alive_seconds``. Past ``max_concurrency`` open
+    # connections, a request is answered 503 at once.
+    request_head_seconds: float = 10.0
+    request_body_seconds: float = 30.0
+    keep_alive_seconds: int = 5
+    max_concurrency: int = 1000
 
 
 @dataclass(frozen=True)

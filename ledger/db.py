@@ -17,6 +17,7 @@ __all__ = [
     "is_sqlite",
     "snapshot",
     "sqlite_pragmas",
+    "write_transaction",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite:///evidence-ledger.db"
@@ -112,5 +113,21 @@ async def snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     async with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             await conn.execution_options(isolation_level="REPEATABLE READ")
+        async with conn.begin():
+            yield conn
+
+
+@asynccontextmanager
+async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A transaction that will write: committed on normal exit, rolled back on an exception.
+
+    SQLite: BEGIN IMMEDIATE, which waits for the write lock (the busy timeout) before the
+    first read. A deferred transaction that reads and then writes cannot wait: when another
+    process committed since its read, SQLite refuses the write at once ("database is locked"),
+    whatever the busy timeout, since waiting could not make its snapshot current again.
+    """
+    async with engine.connect() as conn:
+        if is_sqlite(engine):
+            await conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
         async with conn.begin():
             yield conn

@@ -9,10 +9,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ledger.db import write_transaction
+
 __all__ = ["alembic_config", "current_revision", "downgrade", "head_revision", "upgrade"]
+
+_ONE_MIGRATION_AT_A_TIME = text("SELECT pg_advisory_xact_lock(1296648018, 0)")  # "MIGR", 0
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -32,9 +37,16 @@ async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
 
 
 async def _run(engine: AsyncEngine, step: Any, revision: str) -> None:
-    async with engine.connect() as conn:
+    # One transaction that Alembic joins, begun here: on SQLite with the write lock taken
+    # and waited for at BEGIN, so that migrations started at once (two commands on a new
+    # file) run one after the other, the second finding the schema at head. (Left to
+    # itself, Alembic commits each SQLite migration apart, and a second process reading
+    # the version between two of them ran them again.)
+    # On PostgreSQL, a transaction-long advisory lock does the same.
+    async with write_transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(_ONE_MIGRATION_AT_A_TIME)
         await conn.run_sync(lambda sync: step(alembic_config(sync), revision))
-        await conn.commit()
 
 
 def head_revision() -> str | None:

@@ -20,19 +20,19 @@ import asyncio
 import gc
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Constraint, Index, MetaData, Table, select, text
+from sqlalchemy import Constraint, Index, MetaData, Table, inspect, select, text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
 from ledger._append import lock_head
+from ledger._replay_claims import abandoned, claimed, new_suffix, release_file, replay_suffixes
 from ledger._replay_processes import (
     Partition,
     PartitionMisplaced,
@@ -42,7 +42,7 @@ from ledger._replay_processes import (
     started_partitions,
     worker_url,
 )
-from ledger.db import create_engine, snapshot
+from ledger.db import create_engine, snapshot, write_transaction
 from ledger.errors import UnknownEventTypeStored
 from ledger.events import DomainEvent, EventRegistry
 from ledger.projections import Projector, advance_checkpoints, checkpoint
@@ -51,9 +51,11 @@ from ledger.tables import ViewTables, ledger_head, live_views, metadata, view_ta
 from ledger.view_fold import Fact, Keys, Rows, WorkingSet, apply, keys_of
 
 __all__ = [
+    "LeftoverReport",
     "Mismatch",
     "ProjectionReport",
     "RebuildReport",
+    "drop_abandoned_replays",
     "read_window",
     "rebuild",
     "verify_projections",
@@ -177,9 +179,11 @@ async def rebuild(
     store: EventStore, *, progress: Progress | None = None, partitions: int | None = None
 ) -> RebuildReport:
     """Replay the whole log into fresh views and swap them in. ``partitions``: how many
-    processes share the replay (None: one per core, for a log large enough to gain)."""
+    processes share the replay (None: one per core, for a log large enough to gain).
+    The tables of earlier replays that were killed are dropped first."""
     started = time.perf_counter()
     reporter = _Progress(progress)
+    await drop_abandoned_replays(store.engine)  # a killed rebuild's tables go before they pile up
     try:
         return await _rebuild(store, reporter, partitions, started)
     except PartitionMisplaced:
@@ -325,22 +329,38 @@ async def _replay_partition(
 ) -> int:
     engine = create_engine(url, pool_size=2)
     try:
-        store = EventStore(engine, registry)
-        fresh = view_tables(_fresh_metadata(suffix, engine.dialect.name), suffix=suffix)
-        replay = _Replay(Projector(fresh, registry), partition)
-        async with engine.connect():  # connected before it says it is ready
-            pass
-        shared.ready.value = 1
-
-        def advance(events: int) -> None:
-            shared.done.value += events
-
-        with _fewer_collections():
-            position = await _replay(store, replay, after=0, upto=upto, progress=advance)
-        await _flush(store, replay)
-        return position
+        # Claimed here too: the tables are not abandoned while a partition still writes
+        # into them, even if the process that made them was killed.
+        async with claimed(engine, suffix):
+            return await _replay_claimed_partition(
+                engine, registry, suffix, partition, upto, shared
+            )
     finally:
         await engine.dispose()
+
+
+async def _replay_claimed_partition(
+    engine: AsyncEngine,
+    registry: EventRegistry,
+    suffix: str,
+    partition: Partition,
+    upto: int,
+    shared: Shared,
+) -> int:
+    store = EventStore(engine, registry)
+    fresh = view_tables(_fresh_metadata(suffix, engine.dialect.name), suffix=suffix)
+    replay = _Replay(Projector(fresh, registry), partition)
+    async with engine.connect():  # connected before it says it is ready
+        pass
+    shared.ready.value = 1
+
+    def advance(events: int) -> None:
+        shared.done.value += events
+
+    with _fewer_collections():
+        position = await _replay(store, replay, after=0, upto=upto, progress=advance)
+    await _flush(store, replay)
+    return position
 
 
 class _CollectorTuning:
@@ -702,18 +722,54 @@ async def _fresh_views(store: EventStore) -> AsyncIterator[ViewTables]:
     in. Their keys and unique constraints come with them, their other indexes later
     (``_index``): a replay never reads by those, and keeping them up row by row cost the
     server more than building them once, sorted, at the end (a replay on every core leaves
-    it no core of its own)."""
-    suffix = f"_replay_{uuid.uuid4().hex[:8]}"
+    it no core of its own). They are claimed before they exist until after they are gone,
+    so that ``drop_abandoned_replays`` leaves them alone."""
+    suffix = new_suffix()
     target = _fresh_metadata(suffix, store.engine.dialect.name)
     fresh = view_tables(target, suffix=suffix)
-    async with store.transaction() as tx:
-        for table in fresh.all():
-            await tx.connection.execute(CreateTable(table))
-    try:
-        yield fresh
-    finally:
+    async with claimed(store.engine, suffix):
         async with store.transaction() as tx:
-            await tx.connection.run_sync(target.drop_all)  # only the tables still there
+            for table in fresh.all():
+                await tx.connection.execute(CreateTable(table))
+        try:
+            yield fresh
+        finally:
+            async with store.transaction() as tx:
+                await tx.connection.run_sync(target.drop_all)  # only the tables still there
+    release_file(store.engine, suffix)
+
+
+@dataclass(frozen=True)
+class LeftoverReport:
+    """What ``drop_abandoned_replays`` found: the tables it dropped, and how many replays
+    still running it left alone."""
+
+    dropped: tuple[str, ...]
+    running: int
+
+
+async def drop_abandoned_replays(engine: AsyncEngine) -> LeftoverReport:
+    """Drop the fresh tables of every replay that no longer runs (killed before it could drop
+    them itself), never those of one that does."""
+    dropped: list[str] = []
+    running = 0
+    for suffix in sorted(await replay_suffixes(engine)):
+        async with abandoned(engine, suffix) as gone:
+            if not gone:
+                running += 1
+                continue
+            dropped += await _drop_replay_tables(engine, suffix)
+    return LeftoverReport(tuple(dropped), running)
+
+
+async def _drop_replay_tables(engine: AsyncEngine, suffix: str) -> list[str]:
+    """Drop the tables of the replay of ``suffix`` that are still there; returns their names."""
+    target = _fresh_metadata(suffix, engine.dialect.name)
+    tables = [table.name for table in view_tables(target, suffix=suffix).all()]
+    async with write_transaction(engine) as conn:
+        present = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+        await conn.run_sync(target.drop_all)  # in the order their keys allow
+    return [name for name in tables if name in present]
 
 
 def _fresh_metadata(suffix: str, dialect: str) -> MetaData:

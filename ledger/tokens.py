@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ledger.db import write_transaction
 from ledger.errors import NotFound, ValidationFailed
 from ledger.tables import ROLES, api_tokens, live_views, people
 
@@ -81,7 +82,7 @@ async def issue_token(
     token_id = secrets.token_hex(6)
     token = f"el_{token_id}_{secrets.token_urlsafe(32)}"
     principal_id = rater_id or person_id or f"{role}-{token_id}"
-    async with engine.begin() as conn:
+    async with write_transaction(engine) as conn:
         if person_id is not None:
             await _require_person(conn, role, person_id)
         elif rater_id is not None:
@@ -162,7 +163,7 @@ async def revoke_token(engine: AsyncEngine, token: str) -> str:
     token_id, _, secret = token.removeprefix("el_").partition("_")
     # A whole token is matched by its hash, so that a mistyped one revokes nothing.
     which = api_tokens.c.token_hash == _hash(token) if secret else api_tokens.c.token_id == token_id
-    async with engine.begin() as conn:
+    async with write_transaction(engine) as conn:
         result = await conn.execute(
             update(api_tokens)
             .where(which, api_tokens.c.revoked_at.is_(None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import sqlite3
@@ -18,6 +19,7 @@ from graph.settings import Settings
 from ledger.canonical import GENESIS_HASH
 from ledger.migrate import head_revision
 from ledger.tables import metadata
+from tests.e2e.test_serve import child_environment
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "evidence-ledger"
 
@@ -268,3 +270,77 @@ def test_every_command_is_in_the_readmes_command_table() -> None:
 
     for name in group.commands:
         assert re.search(rf"`evidence-ledger {re.escape(name)}[ `]", table), name
+
+
+# Commands started at once on one database: more than the machine has cores, so that they
+# really overlap.
+AT_ONCE = 6
+
+
+async def run_at_once(*commands: list[str]) -> list[tuple[int, str, str]]:
+    """Start every command at once as an `evidence-ledger` process; (exit code, stdout,
+    stderr) of each, in order."""
+    processes = [
+        await asyncio.create_subprocess_exec(
+            str(CONSOLE_SCRIPT),
+            *command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=child_environment(),
+        )
+        for command in commands
+    ]
+    outputs = await asyncio.gather(*(process.communicate() for process in processes))
+    return [
+        (process.returncode or 0, out.decode(), err.decode())
+        for process, (out, err) in zip(processes, outputs, strict=True)
+    ]
+
+
+async def test_commands_run_at_once_on_one_database_wait_for_each_other_and_all_succeed(
+    empty_database_url: str,
+) -> None:
+    """Each waits for the others' write lock (on SQLite, a transaction that reads before it
+    writes, such as a rater's token checking the rater, was refused at once: "database is
+    locked")."""
+    database = ["--database", empty_database_url]
+
+    migrated = await run_at_once(*[["migrate", *database]] * AT_ONCE)
+
+    assert [code for code, _, _ in migrated] == [0] * AT_ONCE, migrated
+    assert {out for _, out, _ in migrated} == {f"ok: schema at revision {head_revision()}\n"}
+    [(loaded, _, error)] = await run_at_once(["load-sample", *database])
+    assert loaded == 0, error
+
+    rater = ["token", "create", "--role", "rater", "--rater", "sample-physician-1", *database]
+    editor = ["token", "create", "--role", "editor", *database]
+    issued = await run_at_once(*[rater, editor] * (AT_ONCE // 2))
+
+    assert [(code, err) for code, _, err in issued if code != 0] == []
+    tokens = {out.strip() for _, out, _ in issued}
+    assert len(tokens) == AT_ONCE
+    assert all(token.startswith("el_") for token in tokens)
+
+
+def test_the_protocol_serve_gives_uvicorn_reaches_a_worker_process_with_its_deadline() -> None:
+    """Worker processes started by ``spawn`` get uvicorn's configuration pickled, the
+    protocol class with it: it must unpickle, deadline included, in a new interpreter."""
+    import pickle
+
+    from graph.server import with_head_deadline
+
+    protocol = with_head_deadline(1.5)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import pickle, sys; print(pickle.loads(sys.stdin.buffer.read()).head_seconds)",
+        ],
+        input=pickle.dumps(protocol),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode() == "1.5\n"
