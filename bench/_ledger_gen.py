@@ -94,10 +94,10 @@ STUDY_TYPES = (
     "Randomized controlled trial",
     "Systematic review",
     "Meta-analysis",
-    "Cohort study",
-    "Case-control study",
-    "Cross-sectional study",
-    "Qualitative study",
+    "Cohort",
+    "Case-control",
+    "Cross-sectional",
+    "Qualitative",
     "Guideline",
 )
 WORDS = (
