@@ -51,7 +51,8 @@ class Reader:
     Loaders run concurrently but share it one statement at a time. After a mutation commits
     the reader is closed, so what the request reads next includes the mutation. A resolver
     cancelled or refused never cuts a read short: the others keep the snapshot, and closing
-    always ends it cleanly.
+    always ends it cleanly. Once the request is over (``finish``), a read still asked for
+    gets a snapshot of its own that ends with it: nothing is left open after the request.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -60,6 +61,7 @@ class Reader:
         self._stack: AsyncExitStack | None = None
         self._connection: AsyncConnection | None = None
         self._reads: set[asyncio.Future[Any]] = set()
+        self._finished = False
 
     async def run(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         # When a refused field nulls a whole answer, the executor cancels the fields still
@@ -73,10 +75,20 @@ class Reader:
 
     async def _read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         async with self._lock:
+            if self._finished:
+                # A loader's batch outlives its cancelled callers and may go on to its next
+                # statement after the request ended: nobody would close a snapshot opened now.
+                async with snapshot(self._engine) as connection:
+                    return await work(connection)
             if self._connection is None:
                 self._stack = AsyncExitStack()
                 self._connection = await self._stack.enter_async_context(snapshot(self._engine))
             return await work(self._connection)
+
+    async def finish(self) -> None:
+        """End the request's reading for good: close, and open nothing that outlives it."""
+        self._finished = True
+        await self.close()
 
     async def close(self) -> None:
         # Reads whose resolvers were cancelled end first; nobody waits for their answers.
