@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from ledger.tokens import Principal
 __all__ = ["Context", "Loaders", "Reader", "Services"]
 
 T = TypeVar("T")
+
+log = logging.getLogger("evidence_ledger.errors")
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,12 @@ class Reader:
         read = asyncio.ensure_future(self._read(work))
         self._reads.add(read)
         read.add_done_callback(self._reads.discard)
-        return await asyncio.shield(read)
+        try:
+            return await asyncio.shield(read)
+        except asyncio.CancelledError:
+            # Nobody awaits the read any more: if it fails, only the log can tell.
+            read.add_done_callback(_log_failure_of_unawaited_read)
+            raise
 
     async def _read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         async with self._lock:
@@ -104,6 +112,11 @@ class Reader:
             finally:
                 if stack is not None:
                     await stack.aclose()
+
+
+def _log_failure_of_unawaited_read(read: asyncio.Future[Any]) -> None:
+    if not read.cancelled() and (error := read.exception()) is not None:
+        log.error("A read whose resolver was cancelled failed", exc_info=error)
 
 
 @dataclass

@@ -142,3 +142,27 @@ async def test_a_request_cancelled_in_the_middle_of_a_read_gives_its_connection_
         await operation
 
     assert connections_in_use(engine) == 0
+
+
+async def test_a_read_failing_after_its_resolver_was_cancelled_is_logged(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    reader = Reader(engine)
+    read_begun = asyncio.Event()
+
+    async def failing(connection: AsyncConnection) -> int:
+        read_begun.set()
+        await connection.scalar(text("SELECT 1"))
+        raise LookupError("the read failed")
+
+    resolver = asyncio.ensure_future(reader.run(failing))
+    await read_begun.wait()
+    resolver.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await resolver
+    await reader.finish()
+
+    [record] = [r for r in caplog.records if r.name == "evidence_ledger.errors"]
+    assert record.exc_info is not None
+    assert str(record.exc_info[1]) == "the read failed"
+    assert connections_in_use(engine) == 0
