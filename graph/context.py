@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -65,6 +65,20 @@ class Reader:
         self._connection: AsyncConnection | None = None
         self._reads: set[asyncio.Future[Any]] = set()
         self._finished = False
+        self._operations = 0
+
+    @asynccontextmanager
+    async def operation(self) -> AsyncIterator[None]:
+        """One operation of the request. A batch runs several at once on the one reader: the
+        last of them to end finishes the reading, and one begun after that reads anew."""
+        self._operations += 1
+        self._finished = False
+        try:
+            yield
+        finally:
+            self._operations -= 1
+            if self._operations == 0:
+                await self.finish()
 
     async def run(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         # When a refused field nulls a whole answer, the executor cancels the fields still

@@ -21,7 +21,8 @@ from starlette.responses import Response
 
 from graph.context import Context, Reader
 from graph.schema import build_schema
-from tests.graph.conftest import Api
+from graph.settings import Limits, Settings
+from tests.graph.conftest import Api, running
 from tests.graph.helpers import SAMPLE_ID, article_global_id
 
 ROUNDS = 100
@@ -166,3 +167,24 @@ async def test_a_read_failing_after_its_resolver_was_cancelled_is_logged(
     assert record.exc_info is not None
     assert str(record.exc_info[1]) == "the read failed"
     assert connections_in_use(engine) == 0
+
+
+async def test_the_operations_of_a_batch_read_one_snapshot_until_the_last_one_ends(
+    database_url: str,
+) -> None:
+    settings = Settings(database_url=database_url, limits=Limits(max_batch=2))
+    async with running(settings) as api:
+        checkouts: list[tuple[object, ...]] = []
+        event.listen(api.services.engine.sync_engine, "checkout", lambda *a: checkouts.append(a))
+        reading = "{ " + " ".join(READERS.values()) + " }"
+        body = [{"query": reading}, {"query": "{ noSuchField }"}]
+
+        response = await api.client.post("/graphql", json=body)
+
+        assert response.status_code == 200, response.text
+        answered, refused = response.json()
+        assert "errors" not in answered, answered
+        assert refused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        # The refused operation ended first; the other went on in the one snapshot.
+        assert len(checkouts) == 1
+        assert connections_in_use(api.services.engine) == 0
