@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import AsyncExitStack
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -31,6 +32,8 @@ __all__ = ["Context", "Loaders", "Reader", "Services"]
 
 T = TypeVar("T")
 
+log = logging.getLogger("evidence_ledger.errors")
+
 
 @dataclass(frozen=True)
 class Services:
@@ -51,7 +54,8 @@ class Reader:
     Loaders run concurrently but share it one statement at a time. After a mutation commits
     the reader is closed, so what the request reads next includes the mutation. A resolver
     cancelled or refused never cuts a read short: the others keep the snapshot, and closing
-    always ends it cleanly.
+    always ends it cleanly. Once the request is over (``finish``), a read still asked for
+    gets a snapshot of its own that ends with it: nothing is left open after the request.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -60,6 +64,21 @@ class Reader:
         self._stack: AsyncExitStack | None = None
         self._connection: AsyncConnection | None = None
         self._reads: set[asyncio.Future[Any]] = set()
+        self._finished = False
+        self._operations = 0
+
+    @asynccontextmanager
+    async def operation(self) -> AsyncIterator[None]:
+        """One operation of the request. A batch runs several at once on the one reader: the
+        last of them to end finishes the reading, and one begun after that reads anew."""
+        self._operations += 1
+        self._finished = False
+        try:
+            yield
+        finally:
+            self._operations -= 1
+            if self._operations == 0:
+                await self.finish()
 
     async def run(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         # When a refused field nulls a whole answer, the executor cancels the fields still
@@ -69,14 +88,29 @@ class Reader:
         read = asyncio.ensure_future(self._read(work))
         self._reads.add(read)
         read.add_done_callback(self._reads.discard)
-        return await asyncio.shield(read)
+        try:
+            return await asyncio.shield(read)
+        except asyncio.CancelledError:
+            # Nobody awaits the read any more: if it fails, only the log can tell.
+            read.add_done_callback(_log_failure_of_unawaited_read)
+            raise
 
     async def _read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         async with self._lock:
+            if self._finished:
+                # A loader's batch outlives its cancelled callers and may go on to its next
+                # statement after the request ended: nobody would close a snapshot opened now.
+                async with snapshot(self._engine) as connection:
+                    return await work(connection)
             if self._connection is None:
                 self._stack = AsyncExitStack()
                 self._connection = await self._stack.enter_async_context(snapshot(self._engine))
             return await work(self._connection)
+
+    async def finish(self) -> None:
+        """End the request's reading for good: close, and open nothing that outlives it."""
+        self._finished = True
+        await self.close()
 
     async def close(self) -> None:
         # Reads whose resolvers were cancelled end first; nobody waits for their answers.
@@ -92,6 +126,11 @@ class Reader:
             finally:
                 if stack is not None:
                     await stack.aclose()
+
+
+def _log_failure_of_unawaited_read(read: asyncio.Future[Any]) -> None:
+    if not read.cancelled() and (error := read.exception()) is not None:
+        log.error("A read whose resolver was cancelled failed", exc_info=error)
 
 
 @dataclass

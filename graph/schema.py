@@ -28,10 +28,14 @@ class CloseReader(SchemaExtension):
     """The request's reading connection is given back when the operation is done."""
 
     async def on_operation(self) -> AsyncIterator[None]:
-        yield
         context = self.execution_context.context
-        if context is not None:
-            await context.reader.close()
+        if context is None:
+            yield
+            return
+        # Also when the operation is cancelled or fails: the shielded reads it began go on,
+        # and only this ends their snapshot.
+        async with context.reader.operation():
+            yield
 
 
 class EvidenceSchema(strawberry.Schema):

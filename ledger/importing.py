@@ -5,7 +5,9 @@ A line is a JSON object with the fields ``title``, ``authors`` (list), ``journal
 ``doi``, ``pmid``, ``publicationNote``, ``studyType``, ``abstract``, ``topics`` (list) and,
 optionally, ``id``. ``title``, ``journal``, ``studyType``, ``abstract`` and ``topics`` are
 required. Each line is registered under an idempotency key made from its content, so
-importing a file again changes nothing.
+importing a file again changes nothing; a line without an ``id`` gets one made from its
+content too, so that another operator's import of it (under keys of their own) is refused as
+an article that already exists rather than registered twice.
 
 The file is read line by line as bytes and each line decoded on its own, so one line that is
 not UTF-8 (or that starts with a byte order mark) is refused with its number while the others
@@ -71,7 +73,7 @@ class ImportedLine:
 
 @dataclass(frozen=True)
 class ParsedArticle:
-    article_id: str | None
+    article_id: str
     citation: dict[str, Any]
     topics: list[str]
     key: str
@@ -128,7 +130,9 @@ def parse_line(text: str) -> ParsedArticle:
         json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
     return ParsedArticle(
-        article_id=article_id,
+        # Keys are per actor, so another operator's import of the same line is not a retry:
+        # an id made from the content makes it the same article, refused as existing.
+        article_id=article_id or digest[:16],
         citation={FIELDS[name]: document.get(name) for name in FIELDS},
         topics=document["topics"],
         key=f"import:{digest}",

@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ledger.db import write_transaction
 from ledger.errors import NotFound, ValidationFailed
+from ledger.raters import MAX_DISPLAY_NAME
 from ledger.tables import ROLES, api_tokens, live_views, people
+from ledger.validation import check_optional_text
 
 __all__ = [
     "IssuedToken",
@@ -78,6 +80,8 @@ async def issue_token(
 ) -> IssuedToken:
     """A new token; ``person_id`` issues it for a person who already holds (or held) a token
     of ``role``, instead of for a new one."""
+    # The name goes into the people table: the same limits as a rater's, on both backends.
+    name = check_optional_text("name", name, limit=MAX_DISPLAY_NAME)
     _check_request(role, rater_id, name, expires_at, person_id)
     token_id = secrets.token_hex(6)
     token = f"el_{token_id}_{secrets.token_urlsafe(32)}"

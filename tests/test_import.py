@@ -12,7 +12,9 @@ from typer.testing import CliRunner, Result
 
 from graph.cli import app
 from ledger.db import create_engine
-from ledger.importing import MAX_LINE_BYTES, read_lines
+from ledger.importing import MAX_LINE_BYTES, import_articles, read_lines
+from ledger.records import Actor
+from ledger.service import EvidenceLedger
 from ledger.store import EventStore
 
 
@@ -136,3 +138,24 @@ async def test_a_line_longer_than_the_limit_is_refused_and_the_rest_imported(
 
     assert result.stdout == "2 imported, 0 already there, 1 refused\n"
     assert refusals(result) == [f"line 2: refused: line: is longer than {MAX_LINE_BYTES:,} bytes"]
+
+
+async def test_a_file_imported_again_by_another_operator_registers_no_article_twice(
+    store: EventStore,
+) -> None:
+    lines = [article_line("Spinal manipulation"), article_line("Exercise therapy")]
+    ledger = EvidenceLedger(store)
+    first = [
+        line async for line in import_articles(ledger, lines, actor=Actor("cli:ana", "editor"))
+    ]
+    head = (await store.head()).position
+
+    again = [
+        line async for line in import_articles(ledger, lines, actor=Actor("cli:ben", "editor"))
+    ]
+
+    assert [line.outcome for line in first] == ["imported", "imported"]
+    assert [(line.outcome, line.reason) for line in again] == [
+        ("refused", f"article {line.article_id!r} already exists") for line in first
+    ]
+    assert (await store.head()).position == head

@@ -172,3 +172,16 @@ async def test_token_refusals_name_the_options_of_the_command(database_url: str)
         assert result.exit_code == 2, arguments
         assert result.stderr == refusal
     assert (await cli(database_url, "token", "list")).stdout.count("\n") == 2
+
+
+async def test_a_name_longer_than_the_people_table_holds_is_refused_alike_on_every_backend(
+    database_url: str,
+) -> None:
+    result = await cli(database_url, "token", "create", "--role", "subscriber", "--name", "N" * 301)
+
+    assert result.exit_code == 2
+    assert result.stderr == "error: name: must be at most 300 characters\n"
+    assert (await cli(database_url, "token", "list")).stdout.count("\n") == 1  # the header
+    kept = await create(database_url, "--role", "subscriber", "--name", "N" * 300)
+    assert (await cli(database_url, "token", "list")).stdout.count("N" * 300) == 1
+    assert token_id(kept) in (await cli(database_url, "token", "list")).stdout

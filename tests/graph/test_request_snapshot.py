@@ -9,11 +9,20 @@ the others' answers in place.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import QueuePool
+from starlette.requests import Request
+from starlette.responses import Response
 
-from tests.graph.conftest import Api
+from graph.context import Context, Reader
+from graph.schema import build_schema
+from graph.settings import Limits, Settings
+from tests.graph.conftest import Api, running
 from tests.graph.helpers import SAMPLE_ID, article_global_id
 
 ROUNDS = 100
@@ -88,3 +97,94 @@ async def test_a_refused_nullable_field_leaves_the_other_fields_their_data(
         refusal = refusal_of(payload)
         assert (refusal["path"], refusal["extensions"]["argument"]) == (["article"], "atVersion")
         assert payload["data"] == {"article": None} | expected
+
+
+def connections_in_use(engine: AsyncEngine) -> int:
+    pool = engine.pool
+    assert isinstance(pool, QueuePool), pool
+    return pool.checkedout()
+
+
+async def _one(connection: AsyncConnection) -> int:
+    return int(await connection.scalar(text("SELECT 1")))
+
+
+async def test_a_read_asked_for_after_the_request_finished_leaves_no_connection_open(
+    engine: AsyncEngine,
+) -> None:
+    reader = Reader(engine)
+
+    async def batch() -> None:
+        # A loader's batch goes on to its next statement though its callers were cancelled.
+        for _ in range(3):
+            assert await reader.run(_one) == 1
+
+    batch_running = asyncio.ensure_future(batch())
+    await asyncio.sleep(0)  # the batch has begun its first read
+    await reader.finish()
+    await batch_running
+
+    assert connections_in_use(engine) == 0
+
+
+async def test_a_request_cancelled_in_the_middle_of_a_read_gives_its_connection_back(
+    api: Api,
+) -> None:
+    engine = api.services.engine
+    request = Request({"type": "http", "method": "POST", "path": "/graphql", "headers": []})
+    context = Context(request, Response(), api.services, principal=None)
+    snapshot_opened = asyncio.Event()
+    event.listen(engine.sync_engine, "checkout", lambda *_: snapshot_opened.set())
+    operation = asyncio.ensure_future(build_schema().execute("{ topics { name } }", None, context))
+    await snapshot_opened.wait()
+
+    operation.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await operation
+
+    assert connections_in_use(engine) == 0
+
+
+async def test_a_read_failing_after_its_resolver_was_cancelled_is_logged(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    reader = Reader(engine)
+    read_begun = asyncio.Event()
+
+    async def failing(connection: AsyncConnection) -> int:
+        read_begun.set()
+        await connection.scalar(text("SELECT 1"))
+        raise LookupError("the read failed")
+
+    resolver = asyncio.ensure_future(reader.run(failing))
+    await read_begun.wait()
+    resolver.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await resolver
+    await reader.finish()
+
+    [record] = [r for r in caplog.records if r.name == "evidence_ledger.errors"]
+    assert record.exc_info is not None
+    assert str(record.exc_info[1]) == "the read failed"
+    assert connections_in_use(engine) == 0
+
+
+async def test_the_operations_of_a_batch_read_one_snapshot_until_the_last_one_ends(
+    database_url: str,
+) -> None:
+    settings = Settings(database_url=database_url, limits=Limits(max_batch=2))
+    async with running(settings) as api:
+        checkouts: list[tuple[object, ...]] = []
+        event.listen(api.services.engine.sync_engine, "checkout", lambda *a: checkouts.append(a))
+        reading = "{ " + " ".join(READERS.values()) + " }"
+        body = [{"query": reading}, {"query": "{ noSuchField }"}]
+
+        response = await api.client.post("/graphql", json=body)
+
+        assert response.status_code == 200, response.text
+        answered, refused = response.json()
+        assert "errors" not in answered, answered
+        assert refused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        # The refused operation ended first; the other went on in the one snapshot.
+        assert len(checkouts) == 1
+        assert connections_in_use(api.services.engine) == 0
