@@ -46,6 +46,13 @@ from ledger.db import create_engine, snapshot
 from ledger.errors import UnknownEventTypeStored
 from ledger.events import DomainEvent, EventRegistry
 from ledger.projections import Projector, advance_checkpoints, checkpoint
+from ledger.search import (
+    INDEX_NAME,
+    drop_statements,
+    index_problem,
+    index_statements,
+    postgres_index_sql,
+)
 from ledger.store import EventStore
 from ledger.tables import ViewTables, ledger_head, live_views, metadata, view_tables
 from ledger.view_fold import Fact, Keys, Rows, WorkingSet, apply, keys_of
@@ -264,6 +271,11 @@ async def _verify_projections(
         async with store.engine.connect() as replayed:
             for live, new in zip(live_views.all(), fresh.all(), strict=True):
                 mismatches += await _compare(live_conn, live, replayed, new)
+            # The rows compared above are what the search index is built from; the index itself
+            # must hold exactly their words.
+            problem = await index_problem(replayed)
+            if problem is not None:
+                mismatches.append(Mismatch(INDEX_NAME, "index", None, {"problem": problem}, None))
     return ProjectionReport(
         ok=not mismatches and position == head,
         position=position,
@@ -737,7 +749,22 @@ async def _index(store: EventStore, fresh: ViewTables) -> None:
         async with store.transaction() as tx:
             await tx.connection.execute(CreateIndex(index))
 
-    await _together(*(create(index) for table in fresh.all() for index in table.indexes))
+    async def create_search_index() -> None:
+        async with store.transaction() as tx:
+            name = _fresh_search_index(fresh)
+            await tx.connection.exec_driver_sql(
+                postgres_index_sql(_quoted(tx.connection, fresh.article_views), name)
+            )
+
+    await _together(
+        create_search_index(),
+        *(create(index) for table in fresh.all() for index in table.indexes),
+    )
+
+
+def _fresh_search_index(fresh: ViewTables) -> str:
+    """PostgreSQL: the name of the fresh article view's search index until the swap."""
+    return INDEX_NAME + fresh.article_views.name.removeprefix(live_views.article_views.name)
 
 
 async def _analyze(store: EventStore, fresh: ViewTables) -> None:
@@ -757,12 +784,18 @@ async def _swap(conn: AsyncConnection, fresh: ViewTables) -> None:
     """Replace the live views by the fresh tables, renamed, with the live names for their
     indexes and constraints too (so the schema is exactly what the migrations made)."""
     preparer = conn.dialect.identifier_preparer
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        # The FTS5 index reads the live article view: it goes before it and is made again,
+        # from the new rows, after (``ledger.search``).
+        for statement in drop_statements("sqlite"):
+            await conn.exec_driver_sql(statement)
     for live, new in zip(live_views.all(), fresh.all(), strict=True):
         await conn.execute(DropTable(live))
         await conn.exec_driver_sql(
             f"ALTER TABLE {_quoted(conn, new)} RENAME TO {_quoted(conn, live)}"
         )
-        if conn.dialect.name == "sqlite":
+        if sqlite:
             for index in live.indexes:
                 await conn.execute(CreateIndex(index))
             continue
@@ -772,6 +805,13 @@ async def _swap(conn: AsyncConnection, fresh: ViewTables) -> None:
             )
         for old, name in _index_names(new, live, preparer.format_index):
             await conn.exec_driver_sql(f"ALTER INDEX {old} RENAME TO {name}")
+    if sqlite:
+        for statement in index_statements("sqlite"):
+            await conn.exec_driver_sql(statement)
+    else:
+        await conn.exec_driver_sql(
+            f"ALTER INDEX {_fresh_search_index(fresh)} RENAME TO {INDEX_NAME}"
+        )
 
 
 def _quoted(conn: AsyncConnection, table: Table) -> str:

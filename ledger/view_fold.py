@@ -30,6 +30,7 @@ from ledger.events import (
     RatingWithdrawn,
 )
 from ledger.raters import discipline_key
+from ledger.search import search_text
 
 __all__ = ["Fact", "Keys", "Rows", "WorkingSet", "apply", "keys_of"]
 
@@ -197,6 +198,7 @@ def _register(ws: WorkingSet, fact: Fact, event: ArticleRegistered) -> None:
         "registered_at": fact.recorded_at,
         "updated_at": fact.recorded_at,
     }
+    row["search_text"] = search_text(row)
     ws.articles.put(event.article_id, row)
     ws.topics.put(event.article_id, {"topics": event.topics})
 
@@ -233,6 +235,7 @@ def _apply_to_article(
             if "authors" in corrected:
                 corrected["authors"] = json.dumps(list(corrected["authors"]), ensure_ascii=False)
             article.update(corrected)
+            article["search_text"] = search_text(article)
         case ArticleTopicsChanged(topics=topics):
             ws.topics.put(article_id, {"topics": topics})
         case ArticleRetracted():
