@@ -37,6 +37,7 @@ __all__ = [
     "article_count",
     "article_page",
     "article_views",
+    "count_statement",
     "discipline_named",
     "disciplines",
     "load_articles",
@@ -501,7 +502,7 @@ async def article_page(
     query = _selected(select(*_summary_columns(articles)), where, policy, views)
     if query is None:
         return [], False
-    hits = _hits(conn, where, articles)
+    hits = _hits(conn.dialect.name, where, articles)
     position = articles.c.registered_position
     if hits is None:
         if after is not None:
@@ -533,14 +534,27 @@ async def article_count(
 ) -> int:
     """How many articles ``where`` selects (every page of them). One statement, over the
     indexes the filters have."""
+    query = count_statement(conn.dialect.name, policy, where=where, views=views)
+    return 0 if query is None else int(await conn.scalar(query) or 0)
+
+
+def count_statement(
+    dialect: str,
+    policy: ScorePolicy,
+    *,
+    where: ArticleFilter = ArticleFilter(),
+    views: ViewTables = live_views,
+) -> Any:
+    """The statement counting what ``where`` selects on ``dialect``; None when nothing can
+    match."""
     articles = views.article_views
     query = _selected(select(func.count()).select_from(articles), where, policy, views)
     if query is None:
-        return 0
-    hits = _hits(conn, where, articles)
+        return None
+    hits = _hits(dialect, where, articles)
     if hits is not None:
         query = query.join(hits, hits.c.position == articles.c.registered_position)
-    return int(await conn.scalar(query) or 0)
+    return query
 
 
 async def discipline_named(
@@ -554,11 +568,11 @@ async def discipline_named(
     )
 
 
-def _hits(conn: AsyncConnection, where: ArticleFilter, articles: Any) -> Any:
+def _hits(dialect: str, where: ArticleFilter, articles: Any) -> Any:
     if not where.searching:
         return None
     assert where.search is not None
-    return search.ranked_hits(conn.dialect.name, where.search, articles)
+    return search.ranked_hits(dialect, where.search, articles)
 
 
 def _selected(query: Any, where: ArticleFilter, policy: ScorePolicy, views: ViewTables) -> Any:

@@ -1,8 +1,8 @@
 """Full-text search over the article view: one text folding, each backend's own engine.
 
 Both backends must give the same hits, so neither engine's own notion of case, accents or
-words is trusted: the text is folded once here (compatibility decomposition, combining marks
-dropped, case folded) and cut into words here, and the engines see only those words, one
+words is trusted: the text is folded once here (compatibility decomposition, marks dropped,
+case folded) and cut into words here, and the engines see only those words, one
 space apart. SQLite indexes them with FTS5 (tokenizer unicode61), PostgreSQL with a GIN
 index over ``to_tsvector('simple', ...)``; both split such a text at its spaces only. A query
 is folded and cut the same way and becomes an AND of its words, handed to each engine as
@@ -57,9 +57,10 @@ RANK_LIMIT = 2**62
 EXACT_RANK = RANK_LIMIT - 1
 
 _WORD = re.compile(r"[^\W_]+")
-_DOI = re.compile(r"10\.\d{4,9}/\S{1,200}")
-_PMID = re.compile(r"[1-9]\d{0,9}")
-# The article's fields a search reads: its text and its people.
+# A query that is a whole DOI or PMID (ASCII digits, as those registries issue them).
+_DOI = re.compile(r"10\.[0-9]{4,9}/\S{1,200}")
+_PMID = re.compile(r"[1-9][0-9]{0,9}")
+# The article view's text columns a search reads (its authors too, a JSON list).
 _SEARCHED = ("title", "abstract", "journal", "journal_abbreviation")
 
 
