@@ -48,10 +48,10 @@ from ledger.events import DomainEvent, EventRegistry
 from ledger.projections import Projector, advance_checkpoints, checkpoint
 from ledger.search import (
     INDEX_NAME,
-    drop_statements,
+    fresh_index_drop_statements,
+    fresh_index_statements,
     index_problem,
-    index_statements,
-    postgres_index_sql,
+    swap_statements,
 )
 from ledger.store import EventStore
 from ledger.tables import ViewTables, ledger_head, live_views, metadata, view_tables
@@ -726,6 +726,8 @@ async def _fresh_views(store: EventStore) -> AsyncIterator[ViewTables]:
     finally:
         async with store.transaction() as tx:
             await tx.connection.run_sync(target.drop_all)  # only the tables still there
+            for statement in fresh_index_drop_statements(store.engine.dialect.name, suffix):
+                await tx.connection.exec_driver_sql(statement)
 
 
 def _fresh_metadata(suffix: str, dialect: str) -> MetaData:
@@ -740,21 +742,24 @@ def _fresh_metadata(suffix: str, dialect: str) -> MetaData:
 
 
 async def _index(store: EventStore, fresh: ViewTables) -> None:
-    """PostgreSQL: the fresh tables' indexes, each on a connection of its own, before the
-    head is taken. (SQLite, which cannot rename an index, gets them in the swap.)"""
-    if store.engine.dialect.name != "postgresql":
+    """The fresh tables' search index, then (PostgreSQL) their other indexes, each on a
+    connection of its own, before the head is taken. (SQLite, which cannot rename an index,
+    gets those in the swap; its search index is a table, which it can rename.)"""
+    dialect = store.engine.dialect.name
+
+    async def create_search_index() -> None:
+        async with store.transaction() as tx:
+            table = _quoted(tx.connection, fresh.article_views)
+            for statement in fresh_index_statements(dialect, table, _suffix(fresh)):
+                await tx.connection.exec_driver_sql(statement)
+
+    if dialect != "postgresql":
+        await create_search_index()
         return
 
     async def create(index: Index) -> None:
         async with store.transaction() as tx:
             await tx.connection.execute(CreateIndex(index))
-
-    async def create_search_index() -> None:
-        async with store.transaction() as tx:
-            name = _fresh_search_index(fresh)
-            await tx.connection.exec_driver_sql(
-                postgres_index_sql(_quoted(tx.connection, fresh.article_views), name)
-            )
 
     await _together(
         create_search_index(),
@@ -762,9 +767,8 @@ async def _index(store: EventStore, fresh: ViewTables) -> None:
     )
 
 
-def _fresh_search_index(fresh: ViewTables) -> str:
-    """PostgreSQL: the name of the fresh article view's search index until the swap."""
-    return INDEX_NAME + fresh.article_views.name.removeprefix(live_views.article_views.name)
+def _suffix(fresh: ViewTables) -> str:
+    return fresh.article_views.name.removeprefix(live_views.article_views.name)
 
 
 async def _analyze(store: EventStore, fresh: ViewTables) -> None:
@@ -785,11 +789,10 @@ async def _swap(conn: AsyncConnection, fresh: ViewTables) -> None:
     indexes and constraints too (so the schema is exactly what the migrations made)."""
     preparer = conn.dialect.identifier_preparer
     sqlite = conn.dialect.name == "sqlite"
-    if sqlite:
-        # The FTS5 index reads the live article view: it goes before it and is made again,
-        # from the new rows, after (``ledger.search``).
-        for statement in drop_statements("sqlite"):
-            await conn.exec_driver_sql(statement)
+    # The search index goes with the article view it indexes (``ledger.search``).
+    before, after = swap_statements(conn.dialect.name, _suffix(fresh))
+    for statement in before:
+        await conn.exec_driver_sql(statement)
     for live, new in zip(live_views.all(), fresh.all(), strict=True):
         await conn.execute(DropTable(live))
         await conn.exec_driver_sql(
@@ -805,13 +808,8 @@ async def _swap(conn: AsyncConnection, fresh: ViewTables) -> None:
             )
         for old, name in _index_names(new, live, preparer.format_index):
             await conn.exec_driver_sql(f"ALTER INDEX {old} RENAME TO {name}")
-    if sqlite:
-        for statement in index_statements("sqlite"):
-            await conn.exec_driver_sql(statement)
-    else:
-        await conn.exec_driver_sql(
-            f"ALTER INDEX {_fresh_search_index(fresh)} RENAME TO {INDEX_NAME}"
-        )
+    for statement in after:
+        await conn.exec_driver_sql(statement)
 
 
 def _quoted(conn: AsyncConnection, table: Table) -> str:

@@ -11,7 +11,7 @@ data (quoted terms, ``plainto_tsquery``), never as query syntax.
 The folded words are a column of the article view (``search_text``), written by the
 projector in the append's transaction like the rest of the row. The engine's index over it
 is not in the tables' metadata (neither engine's index can be said in it): it is made here,
-by the migration, and again by a rebuild for the tables it swaps in.
+by the migration, and by a rebuild for the fresh tables it swaps in.
 """
 
 from __future__ import annotations
@@ -36,11 +36,15 @@ __all__ = [
     "drop_index",
     "drop_statements",
     "fold",
+    "fresh_index_drop_statements",
+    "fresh_index_name",
+    "fresh_index_statements",
     "index_problem",
     "index_statements",
     "is_index_table",
     "ranked_hits",
     "search_text",
+    "swap_statements",
     "words",
 ]
 
@@ -163,45 +167,51 @@ def _text_hits(dialect: str, terms: list[str], articles: Any) -> Any:
 
 # -- the engines' index ---------------------------------------------------------------------
 
+# Always over the live article view (``content``): a rebuild's fresh index is filled from its
+# fresh rows by hand, and reads the live view only once renamed with it (``fresh_*``).
 _SQLITE_INDEX = (
-    f"CREATE VIRTUAL TABLE {INDEX_NAME} USING fts5(search_text, content='article_views',"
+    "CREATE VIRTUAL TABLE {index} USING fts5(search_text, content='article_views',"
     " content_rowid='registered_position', tokenize='unicode61 remove_diacritics 0',"
     " detail=column)"
 )
 # The FTS5 table follows the article view row by row, in the statement that writes the row.
 _SQLITE_TRIGGERS = (
-    f"CREATE TRIGGER {INDEX_NAME}_insert AFTER INSERT ON article_views BEGIN"
-    f" INSERT INTO {INDEX_NAME} (rowid, search_text)"
+    "CREATE TRIGGER {index}_insert AFTER INSERT ON {table} BEGIN"
+    " INSERT INTO {index} (rowid, search_text)"
     " VALUES (new.registered_position, new.search_text); END",
-    f"CREATE TRIGGER {INDEX_NAME}_delete AFTER DELETE ON article_views BEGIN"
-    f" INSERT INTO {INDEX_NAME} ({INDEX_NAME}, rowid, search_text)"
+    "CREATE TRIGGER {index}_delete AFTER DELETE ON {table} BEGIN"
+    " INSERT INTO {index} ({index}, rowid, search_text)"
     " VALUES ('delete', old.registered_position, old.search_text); END",
-    f"CREATE TRIGGER {INDEX_NAME}_update AFTER UPDATE OF search_text, registered_position"
-    " ON article_views WHEN old.search_text IS NOT new.search_text"
+    "CREATE TRIGGER {index}_update AFTER UPDATE OF search_text, registered_position"
+    " ON {table} WHEN old.search_text IS NOT new.search_text"
     " OR old.registered_position IS NOT new.registered_position BEGIN"
-    f" INSERT INTO {INDEX_NAME} ({INDEX_NAME}, rowid, search_text)"
+    " INSERT INTO {index} ({index}, rowid, search_text)"
     " VALUES ('delete', old.registered_position, old.search_text);"
-    f" INSERT INTO {INDEX_NAME} (rowid, search_text)"
+    " INSERT INTO {index} (rowid, search_text)"
     " VALUES (new.registered_position, new.search_text); END",
 )
+_TRIGGER_KINDS = ("insert", "delete", "update")
 _POSTGRES_INDEX = (
-    "CREATE INDEX {name} ON {table} USING gin (to_tsvector('simple'::regconfig, search_text))"
+    "CREATE INDEX {index} ON {table} USING gin (to_tsvector('simple'::regconfig, search_text))"
 )
 
 
-def postgres_index_sql(table_name: str, index_name: str = INDEX_NAME) -> str:
-    """PostgreSQL: the statement making the search index of ``table_name``."""
-    return _POSTGRES_INDEX.format(name=index_name, table=table_name)
+def _sqlite_triggers(index: str, table: str) -> list[str]:
+    return [trigger.format(index=index, table=table) for trigger in _SQLITE_TRIGGERS]
+
+
+def _drop_sqlite_triggers(index: str) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {index}_{kind}" for kind in _TRIGGER_KINDS]
 
 
 def index_statements(dialect: str) -> list[str]:
     """The statements making the engine's search index over the live article view and
-    filling it from the view's rows (for the migration, and after a rebuild's swap)."""
+    filling it from the view's rows (for the migration)."""
     if dialect == "postgresql":
-        return [postgres_index_sql("article_views")]
+        return [_POSTGRES_INDEX.format(index=INDEX_NAME, table="article_views")]
     return [
-        _SQLITE_INDEX,
-        *_SQLITE_TRIGGERS,
+        _SQLITE_INDEX.format(index=INDEX_NAME),
+        *_sqlite_triggers(INDEX_NAME, "article_views"),
         f"INSERT INTO {INDEX_NAME} ({INDEX_NAME}) VALUES ('rebuild')",
     ]
 
@@ -210,10 +220,52 @@ def drop_statements(dialect: str) -> list[str]:
     """The statements removing the search index (on SQLite, its table and triggers)."""
     if dialect == "postgresql":
         return [f"DROP INDEX IF EXISTS {INDEX_NAME}"]
+    return [*_drop_sqlite_triggers(INDEX_NAME), f"DROP TABLE IF EXISTS {INDEX_NAME}"]
+
+
+# -- a rebuild's search index: made over the fresh article view, swapped in with it ---------
+
+
+def fresh_index_name(suffix: str) -> str:
+    return INDEX_NAME + suffix
+
+
+def fresh_index_statements(dialect: str, table: str, suffix: str) -> list[str]:
+    """The search index of a rebuild's fresh article view ``table``, filled from its rows
+    before the swap (so the ledger head is not held for it); on SQLite, triggers keep it in
+    step with the rows the rebuild still writes. To be run in one transaction."""
+    index = fresh_index_name(suffix)
+    if dialect == "postgresql":
+        return [_POSTGRES_INDEX.format(index=index, table=table)]
     return [
-        *(f"DROP TRIGGER IF EXISTS {INDEX_NAME}_{kind}" for kind in ("insert", "delete", "update")),
-        f"DROP TABLE IF EXISTS {INDEX_NAME}",
+        _SQLITE_INDEX.format(index=index),
+        f"INSERT INTO {index} (rowid, search_text)"
+        f" SELECT registered_position, search_text FROM {table}",
+        *_sqlite_triggers(index, table),
     ]
+
+
+def fresh_index_drop_statements(dialect: str, suffix: str) -> list[str]:
+    """SQLite: removing a fresh index not swapped in (a PostgreSQL index goes with its
+    table)."""
+    if dialect == "postgresql":
+        return []
+    return [f"DROP TABLE IF EXISTS {fresh_index_name(suffix)}"]
+
+
+def swap_statements(dialect: str, suffix: str) -> tuple[list[str], list[str]]:
+    """What a rebuild's swap runs before it replaces the article view (the live index out
+    of the way) and after (the fresh index under the live name, kept in step as the live
+    one was)."""
+    index = fresh_index_name(suffix)
+    if dialect == "postgresql":
+        return [], [f"ALTER INDEX {index} RENAME TO {INDEX_NAME}"]
+    before = [*drop_statements(dialect), *_drop_sqlite_triggers(index)]
+    after = [
+        f"ALTER TABLE {index} RENAME TO {INDEX_NAME}",
+        *_sqlite_triggers(INDEX_NAME, "article_views"),
+    ]
+    return before, after
 
 
 async def create_index(conn: AsyncConnection) -> None:

@@ -33,6 +33,8 @@ from ledger.service import EvidenceLedger
 from ledger.store import EventStore
 from ledger.tables import live_views
 from tests.store.ledgers import EDITOR, ledger_with_raters, register
+from tests.store.test_rebuild import LetsAWriterInAfterReading
+from tests.store.writers import separate_stores
 
 POLICY = ScorePolicy()
 
@@ -266,6 +268,31 @@ async def test_a_rebuild_remakes_the_search_index_and_verify_agrees(
     await rebuild(store)
 
     assert {query: await search(engine, query) for query in before} == before
+    report = await verify_projections(store)
+    assert report.ok, report.mismatches
+
+
+async def test_articles_written_while_a_rebuild_catches_up_are_found_after_its_swap(
+    database_url: str, store: EventStore, engine: AsyncEngine
+) -> None:
+    """The fresh search index is filled before the swap; what the rebuild writes after that
+    (appends it catches up on) reaches the index too."""
+    corpus = generated_corpus()
+    await registered(store, corpus)
+
+    async with separate_stores(database_url, 1) as [own_store]:
+        other = EvidenceLedger(own_store)
+
+        async def writer() -> None:
+            await register(other, "late", title="Quokka physiotherapy")
+            await other.correct_article(
+                "s001", {"title": "Wombat rehabilitation"}, "erratum", actor=EDITOR
+            )
+
+        await rebuild(LetsAWriterInAfterReading(engine, writer))
+
+    assert await search(engine, "quokka") == ["late"]
+    assert await search(engine, "wombat REHABILITATION") == ["s001"]
     report = await verify_projections(store)
     assert report.ok, report.mismatches
 
