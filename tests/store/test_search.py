@@ -179,9 +179,7 @@ async def test_a_search_finds_exactly_the_articles_with_every_word_in_any_case_o
         assert set(found) == expected_hits(corpus, query), query
 
 
-async def test_the_corpus_gives_searches_with_several_hits_and_with_none(
-    store: EventStore, engine: AsyncEngine
-) -> None:
+def test_the_corpus_gives_searches_with_several_hits_and_with_none() -> None:
     """A control for the test above: its queries are not all empty, nor all everything."""
     corpus = generated_corpus()
     sizes = {len(expected_hits(corpus, query)) for query in queries_of(corpus)}
