@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,7 +30,7 @@ from ledger.queries import (
 )
 from ledger.rebuild import rebuild, verify_projections
 from ledger.scores import ScorePolicy
-from ledger.search import INDEX_NAME, is_index_table
+from ledger.search import INDEX_NAME, is_index_table, words
 from ledger.service import EvidenceLedger
 from ledger.store import EventStore
 from ledger.tables import live_views
@@ -177,6 +179,12 @@ async def test_a_search_finds_exactly_the_articles_with_every_word_in_any_case_o
         found = await search(engine, query)
         assert len(found) == len(set(found)), query
         assert set(found) == expected_hits(corpus, query), query
+
+
+@given(st.text())
+def test_the_words_indexed_are_the_words_of_the_definition_for_any_text(value: str) -> None:
+    """Its fast paths (plain ASCII, marks looked for only outside ASCII) change nothing."""
+    assert words(value) == [word for word in expected_words(value) if len(word) <= 200]
 
 
 def test_the_corpus_gives_searches_with_several_hits_and_with_none() -> None:
