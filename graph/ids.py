@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import UTC, datetime
 
 from graphql import GraphQLError
 from strawberry import relay
 
 from ledger.errors import ValidationFailed
+from ledger.search import RANK_LIMIT
 from ledger.validation import check_identifier
 from ledger.wording import with_article
 
@@ -27,8 +29,10 @@ __all__ = [
     "checked_instant",
     "decode_cursor",
     "decode_history_cursor",
+    "decode_search_cursor",
     "encode_cursor",
     "encode_history_cursor",
+    "encode_search_cursor",
     "ledger_position",
     "whole_number",
 ]
@@ -40,6 +44,9 @@ INT64_MAX = 2**63 - 1
 
 _ARTICLES_PREFIX = "articles:"
 _HISTORY_PREFIX = "history:"
+_SEARCH_PREFIX = "search:"
+# A search cursor: "search:<rank key>:<position>", each a bounded run of ASCII digits.
+_SEARCH_CURSOR = re.compile(r"search:([0-9]{1,19}):([0-9]{1,19})")
 # Longer than any cursor given out; decoding stops here rather than at the body limit.
 _MAX_CURSOR_CHARS = 100
 
@@ -142,3 +149,27 @@ def checked_instant(value: datetime, argument: str) -> datetime:
             argument,
         ) from None
     return instant
+
+
+def encode_search_cursor(rank: int, position: int) -> str:
+    """A cursor into a ranked search: the hit's rank key and its registration position."""
+    return base64.urlsafe_b64encode(f"{_SEARCH_PREFIX}{rank}:{position}".encode()).decode()
+
+
+def decode_search_cursor(cursor: str, argument: str = "after") -> tuple[int, int]:
+    """The (rank key, position) of a search cursor; anything else, or a number out of range,
+    is a ``BadInput`` (a plain list's cursor too: it says nothing of a rank)."""
+    refusal = BadInput(f"`{argument}` is not a cursor of this search", argument)
+    if len(cursor) > _MAX_CURSOR_CHARS:
+        raise refusal
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode("ascii")
+    except (ValueError, binascii.Error, UnicodeError):
+        raise refusal from None
+    match = _SEARCH_CURSOR.fullmatch(text)
+    if match is None:
+        raise refusal
+    rank, position = int(match[1]), int(match[2])
+    if not (0 <= rank < RANK_LIMIT and 1 <= position <= INT64_MAX):
+        raise refusal
+    return rank, position

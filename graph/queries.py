@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
@@ -17,7 +18,9 @@ from graph.ids import (
     article_key,
     checked_instant,
     decode_cursor,
+    decode_search_cursor,
     encode_cursor,
+    encode_search_cursor,
     ledger_position,
 )
 from graph.permissions import Editors, only
@@ -31,9 +34,50 @@ from ledger.time_travel import article_as_of
 __all__ = ["ArticleConnection", "Query"]
 
 
-@strawberry.type(description="A page of articles, newest registered first.")
+@strawberry.type(
+    description="A page of articles: newest registered first, or in a search best hit first."
+)
 class ArticleConnection(relay.Connection[Article]):
-    pass
+    where: strawberry.Private[queries.ArticleFilter]
+
+    @strawberry.field(
+        description="How many articles match the filters (and the search), on all pages."
+    )
+    async def total_count(self, info: Info) -> int:
+        policy = info.context.services.settings.score_policy
+        where = self.where
+        count: int = await info.context.reader.run(
+            lambda conn: queries.article_count(conn, policy, where=where)
+        )
+        return count
+
+
+def _page_place(after: str | None, where: queries.ArticleFilter) -> queries.PagePlace | None:
+    """Where the page resumes: a search's cursor carries the rank as well as the position."""
+    if after is None:
+        return None
+    if where.searching:
+        rank, position = decode_search_cursor(after)
+        return queries.PagePlace(position, rank)
+    return queries.PagePlace(decode_cursor(after))
+
+
+def _cursor(hit: queries.ArticleHit) -> str:
+    position = hit.summary.registered_position
+    if hit.rank is None:
+        return encode_cursor(position)
+    return encode_search_cursor(hit.rank, position)
+
+
+async def _registered_discipline(info: Info, name: str) -> str:
+    """The discipline a ``discipline`` filter names, as registered; an unknown one is refused
+    (an empty page would read as "no articles rated in it")."""
+    found: str | None = await info.context.reader.run(
+        lambda conn: queries.discipline_named(conn, name)
+    )
+    if found is None:
+        raise BadInput(f"`discipline` {name!r} is not a registered discipline", "discipline")
+    return found
 
 
 @strawberry.type
@@ -122,7 +166,15 @@ class Query(AuditQuery):
         )
         return Article.of_past(past) if past is not None else None
 
-    @strawberry.field(description="Articles, newest registered first, filtered as asked.")
+    @strawberry.field(
+        description=(
+            "Articles, filtered as asked: newest registered first, or, with `search`, best"
+            " hit first. `search` finds articles with every one of its words (in any order,"
+            " regardless of case and accents) in their title, abstract, authors or journal,"
+            " or whose DOI or PMID it is exactly. `topic` ignores case and accents. Retracted"
+            " articles are left out unless `includeRetracted` is true."
+        )
+    )
     async def articles(
         self,
         info: Info,
@@ -133,6 +185,7 @@ class Query(AuditQuery):
         min_score: int | None = None,
         study_type: str | None = None,
         search: str | None = None,
+        include_retracted: bool | None = False,
     ) -> ArticleConnection:
         settings = info.context.services.settings
         size = settings.default_page_size if first is None else first
@@ -142,19 +195,20 @@ class Query(AuditQuery):
             raise BadInput("`minScore` must be from 1 to 7", "minScore")
         if search is not None and len(search) > 200:
             raise BadInput("`search` must be at most 200 characters", "search")
-        before = decode_cursor(after) if after is not None else None
-        where = queries.ArticleFilter(topic, discipline, min_score, study_type, search)
+        where = queries.ArticleFilter(
+            topic, discipline, min_score, study_type, search, bool(include_retracted)
+        )
+        place = _page_place(after, where)
+        if discipline is not None:
+            where = replace(where, discipline=await _registered_discipline(info, discipline))
         page, more = await info.context.reader.run(
             lambda conn: queries.article_page(
-                conn, size, settings.score_policy, before_position=before, where=where
+                conn, size, settings.score_policy, after=place, where=where
             )
         )
-        for summary in page:
-            info.context.loaders.articles.prime(summary.article_id, summary)
-        edges = [
-            relay.Edge(cursor=encode_cursor(s.registered_position), node=Article.of(s))
-            for s in page
-        ]
+        for hit in page:
+            info.context.loaders.articles.prime(hit.summary.article_id, hit.summary)
+        edges = [relay.Edge(cursor=_cursor(hit), node=Article.of(hit.summary)) for hit in page]
         return ArticleConnection(
             edges=edges,
             page_info=relay.PageInfo(
@@ -163,6 +217,7 @@ class Query(AuditQuery):
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
+            where=where,
         )
 
     @strawberry.field(

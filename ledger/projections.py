@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ledger._append import lock_head
 from ledger.events import REGISTRY, EventRegistry
 from ledger.records import RecordedEvent
+from ledger.search import fold
 from ledger.store import EventStore
 from ledger.tables import (
     PROJECTIONS,
@@ -165,7 +166,7 @@ class Projector:
         if replaced:
             await delete_in(conn, table, replaced, column=table.c.article_id)
         new_rows = [
-            {"article_id": article_id, "topic": topic, "ordinal": ordinal}
+            {"article_id": article_id, "topic": topic, "ordinal": ordinal, "topic_key": fold(topic)}
             for article_id in changed
             for ordinal, topic in enumerate((rows.rows[article_id] or {}).get("topics", ()))
         ]

@@ -17,21 +17,28 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ledger import search
 from ledger.citation import citation_line
+from ledger.raters import discipline_key
 from ledger.scores import DisciplineScore, ScorePolicy, score_of
 from ledger.tables import ViewTables, live_views
 
 __all__ = [
     "ArticleFilter",
+    "ArticleHit",
     "ArticleSummary",
     "ArticleView",
     "Citation",
+    "PagePlace",
     "RaterComment",
     "RatingHistory",
     "RatingVersion",
     "SubscriberComment",
+    "article_count",
     "article_page",
     "article_views",
+    "count_statement",
+    "discipline_named",
     "disciplines",
     "load_articles",
     "load_rater_comments",
@@ -237,8 +244,13 @@ async def load_articles(
     conn: AsyncConnection, ids: Sequence[str], *, views: ViewTables = live_views
 ) -> dict[str, ArticleSummary]:
     table = views.article_views
-    query = select(table).where(table.c.article_id.in_(sorted(set(ids))))
+    query = select(*_summary_columns(table)).where(table.c.article_id.in_(sorted(set(ids))))
     return {row["article_id"]: summary_of(row) for row in (await conn.execute(query)).mappings()}
+
+
+def _summary_columns(articles: Any) -> list[Any]:
+    """The article view's columns a summary shows: all but the search's words."""
+    return [column for column in articles.c if column.name != "search_text"]
 
 
 async def load_topics(
@@ -440,6 +452,33 @@ class ArticleFilter:
     min_score: int | None = None
     study_type: str | None = None
     search: str | None = None
+    include_retracted: bool = False
+
+    @property
+    def searching(self) -> bool:
+        """Whether the list is a search, ranked by relevance (a blank ``search`` is none)."""
+        return self.search is not None and self.search.strip() != ""
+
+
+@dataclass(frozen=True)
+class PagePlace:
+    """Where a page of articles resumes: after the article registered at ``position``, which
+    had search rank ``rank`` (in a search; None otherwise)."""
+
+    position: int
+    rank: int | None = None
+
+
+@dataclass(frozen=True)
+class ArticleHit:
+    """An article of a list page, with its search rank key (None when not searching)."""
+
+    summary: ArticleSummary
+    rank: int | None = None
+
+    @property
+    def place(self) -> PagePlace:
+        return PagePlace(self.summary.registered_position, self.rank)
 
 
 async def article_page(
@@ -447,33 +486,114 @@ async def article_page(
     first: int,
     policy: ScorePolicy,
     *,
-    before_position: int | None = None,
+    after: PagePlace | None = None,
     where: ArticleFilter = ArticleFilter(),
     views: ViewTables = live_views,
-) -> tuple[list[ArticleSummary], bool]:
-    """Newest registered first, keyset-paginated on the registration position (no OFFSET).
+) -> tuple[list[ArticleHit], bool]:
+    """A page of the articles ``where`` selects, keyset-paginated (no OFFSET): newest
+    registered first; or, in a search, best hit first, then newest.
 
-    Returns up to ``first`` articles registered before ``before_position``, and whether more
-    follow. ``min_score`` counts only shown scores (enough ratings), in ``discipline`` if
-    given, else in any discipline. One statement.
+    Returns up to ``first`` articles after ``after``, and whether more follow. Retracted
+    articles are left out unless ``where.include_retracted``. ``min_score`` counts only shown
+    scores (enough ratings), in ``discipline`` if given, else in any discipline. One
+    statement.
     """
     articles = views.article_views
-    query = select(articles)
-    if before_position is not None:
-        query = query.where(articles.c.registered_position < before_position)
+    query = _selected(select(*_summary_columns(articles)), where, policy, views)
+    if query is None:
+        return [], False
+    hits = _hits(conn.dialect.name, where, articles)
+    position = articles.c.registered_position
+    if hits is None:
+        if after is not None:
+            query = query.where(position < after.position)
+        query = query.order_by(position.desc())
+    else:
+        rank = hits.c.rank_key
+        query = query.add_columns(rank).join(hits, hits.c.position == position)
+        if after is not None:
+            assert after.rank is not None, "a search resumes at a rank"
+            query = query.where(
+                (rank < after.rank) | ((rank == after.rank) & (position < after.position))
+            )
+        query = query.order_by(rank.desc(), position.desc())
+    rows = (await conn.execute(query.limit(first + 1))).mappings().all()
+    found = [
+        ArticleHit(summary_of(row), row["rank_key"] if hits is not None else None)
+        for row in rows[:first]
+    ]
+    return found, len(rows) > first
+
+
+async def article_count(
+    conn: AsyncConnection,
+    policy: ScorePolicy,
+    *,
+    where: ArticleFilter = ArticleFilter(),
+    views: ViewTables = live_views,
+) -> int:
+    """How many articles ``where`` selects (every page of them). One statement, over the
+    indexes the filters have."""
+    query = count_statement(conn.dialect.name, policy, where=where, views=views)
+    return 0 if query is None else int(await conn.scalar(query) or 0)
+
+
+def count_statement(
+    dialect: str,
+    policy: ScorePolicy,
+    *,
+    where: ArticleFilter = ArticleFilter(),
+    views: ViewTables = live_views,
+) -> Any:
+    """The statement counting what ``where`` selects on ``dialect``; None when nothing can
+    match."""
+    articles = views.article_views
+    query = _selected(select(func.count()).select_from(articles), where, policy, views)
+    if query is None:
+        return None
+    hits = _hits(dialect, where, articles)
+    if hits is not None:
+        query = query.join(hits, hits.c.position == articles.c.registered_position)
+    return query
+
+
+async def discipline_named(
+    conn: AsyncConnection, name: str, *, views: ViewTables = live_views
+) -> str | None:
+    """The registered discipline ``name`` means, as it is registered ("nurse": "Nurse"), or
+    None when no discipline has that name."""
+    table = views.disciplines
+    return await conn.scalar(
+        select(table.c.name).where(table.c.discipline_key == discipline_key(name))
+    )
+
+
+def _hits(dialect: str, where: ArticleFilter, articles: Any) -> Any:
+    if not where.searching:
+        return None
+    assert where.search is not None
+    return search.ranked_hits(dialect, where.search, articles)
+
+
+def _selected(query: Any, where: ArticleFilter, policy: ScorePolicy, views: ViewTables) -> Any:
+    """``query`` over the article view narrowed to what ``where`` selects, the search's
+    words aside (see ``_hits``); None when nothing can match (a search without a word to
+    find)."""
+    articles = views.article_views
+    if where.search is not None and where.searching and not search.can_find(where.search):
+        return None
+    if not where.include_retracted:
+        query = query.where(articles.c.retracted.is_(False))
     if where.study_type is not None:
         query = query.where(func.lower(articles.c.study_type) == where.study_type.lower())
-    if where.search:
-        needle = f"%{_escape_like(where.search.lower())}%"
-        query = query.where(
-            func.lower(articles.c.title).like(needle, escape="\\")
-            | func.lower(articles.c.abstract).like(needle, escape="\\")
-        )
     if where.topic is not None:
         topics_ = views.article_topics
         query = query.where(
             select(topics_.c.article_id)
-            .where(topics_.c.article_id == articles.c.article_id, topics_.c.topic == where.topic)
+            .where(
+                topics_.c.article_id == articles.c.article_id,
+                topics_.c.topic_key == search.fold(where.topic),
+            )
             .exists()
         )
     if where.discipline is not None or where.min_score is not None:
@@ -489,13 +609,7 @@ async def article_page(
                 >= 2 * where.min_score * scores.c.rating_count
             )
         query = query.where(select(scores.c.article_id).where(condition).exists())
-    query = query.order_by(articles.c.registered_position.desc()).limit(first + 1)
-    rows = (await conn.execute(query)).mappings().all()
-    return [summary_of(row) for row in rows[:first]], len(rows) > first
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return query
 
 
 async def topics(conn: AsyncConnection, *, views: ViewTables = live_views) -> list[tuple[str, int]]:

@@ -46,6 +46,13 @@ from ledger.db import create_engine, snapshot, write_transaction
 from ledger.errors import UnknownEventTypeStored
 from ledger.events import DomainEvent, EventRegistry
 from ledger.projections import Projector, advance_checkpoints, checkpoint
+from ledger.search import (
+    INDEX_NAME,
+    fresh_index_drop_statements,
+    fresh_index_statements,
+    index_problem,
+    swap_statements,
+)
 from ledger.store import EventStore
 from ledger.tables import ViewTables, ledger_head, live_views, metadata, view_tables
 from ledger.view_fold import Fact, Keys, Rows, WorkingSet, apply, keys_of
@@ -268,6 +275,11 @@ async def _verify_projections(
         async with store.engine.connect() as replayed:
             for live, new in zip(live_views.all(), fresh.all(), strict=True):
                 mismatches += await _compare(live_conn, live, replayed, new)
+            # The rows compared above are what the search index is built from; the index itself
+            # must hold exactly their words.
+            problem = await index_problem(replayed)
+            if problem is not None:
+                mismatches.append(Mismatch(INDEX_NAME, "index", None, {"problem": problem}, None))
     return ProjectionReport(
         ok=not mismatches and position == head,
         position=position,
@@ -736,6 +748,8 @@ async def _fresh_views(store: EventStore) -> AsyncIterator[ViewTables]:
         finally:
             async with store.transaction() as tx:
                 await tx.connection.run_sync(target.drop_all)  # only the tables still there
+                for statement in fresh_index_drop_statements(store.engine.dialect.name, suffix):
+                    await tx.connection.exec_driver_sql(statement)
     release_file(store.engine, suffix)
 
 
@@ -769,6 +783,8 @@ async def _drop_replay_tables(engine: AsyncEngine, suffix: str) -> list[str]:
     async with write_transaction(engine) as conn:
         present = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
         await conn.run_sync(target.drop_all)  # in the order their keys allow
+        for statement in fresh_index_drop_statements(engine.dialect.name, suffix):
+            await conn.exec_driver_sql(statement)
     return [name for name in tables if name in present]
 
 
@@ -784,16 +800,33 @@ def _fresh_metadata(suffix: str, dialect: str) -> MetaData:
 
 
 async def _index(store: EventStore, fresh: ViewTables) -> None:
-    """PostgreSQL: the fresh tables' indexes, each on a connection of its own, before the
-    head is taken. (SQLite, which cannot rename an index, gets them in the swap.)"""
-    if store.engine.dialect.name != "postgresql":
+    """The fresh tables' search index, then (PostgreSQL) their other indexes, each on a
+    connection of its own, before the head is taken. (SQLite, which cannot rename an index,
+    gets those in the swap; its search index is a table, which it can rename.)"""
+    dialect = store.engine.dialect.name
+
+    async def create_search_index() -> None:
+        async with store.transaction() as tx:
+            table = _quoted(tx.connection, fresh.article_views)
+            for statement in fresh_index_statements(dialect, table, _suffix(fresh)):
+                await tx.connection.exec_driver_sql(statement)
+
+    if dialect != "postgresql":
+        await create_search_index()
         return
 
     async def create(index: Index) -> None:
         async with store.transaction() as tx:
             await tx.connection.execute(CreateIndex(index))
 
-    await _together(*(create(index) for table in fresh.all() for index in table.indexes))
+    await _together(
+        create_search_index(),
+        *(create(index) for table in fresh.all() for index in table.indexes),
+    )
+
+
+def _suffix(fresh: ViewTables) -> str:
+    return fresh.article_views.name.removeprefix(live_views.article_views.name)
 
 
 async def _analyze(store: EventStore, fresh: ViewTables) -> None:
@@ -813,12 +846,17 @@ async def _swap(conn: AsyncConnection, fresh: ViewTables) -> None:
     """Replace the live views by the fresh tables, renamed, with the live names for their
     indexes and constraints too (so the schema is exactly what the migrations made)."""
     preparer = conn.dialect.identifier_preparer
+    sqlite = conn.dialect.name == "sqlite"
+    # The search index goes with the article view it indexes (``ledger.search``).
+    before, after = swap_statements(conn.dialect.name, _suffix(fresh))
+    for statement in before:
+        await conn.exec_driver_sql(statement)
     for live, new in zip(live_views.all(), fresh.all(), strict=True):
         await conn.execute(DropTable(live))
         await conn.exec_driver_sql(
             f"ALTER TABLE {_quoted(conn, new)} RENAME TO {_quoted(conn, live)}"
         )
-        if conn.dialect.name == "sqlite":
+        if sqlite:
             for index in live.indexes:
                 await conn.execute(CreateIndex(index))
             continue
@@ -828,6 +866,8 @@ async def _swap(conn: AsyncConnection, fresh: ViewTables) -> None:
             )
         for old, name in _index_names(new, live, preparer.format_index):
             await conn.exec_driver_sql(f"ALTER INDEX {old} RENAME TO {name}")
+    for statement in after:
+        await conn.exec_driver_sql(statement)
 
 
 def _quoted(conn: AsyncConnection, table: Table) -> str:

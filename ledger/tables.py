@@ -218,6 +218,11 @@ def view_tables(target: MetaData, suffix: str = "") -> ViewTables:
             Column("registered_position", BigInteger, nullable=False, unique=True),
             Column("registered_at", UTCDateTime, nullable=False),
             Column("updated_at", UTCDateTime, nullable=False),
+            # The folded words a full-text search finds the article by (``ledger.search``),
+            # which each backend's search index is built over.
+            Column("search_text", Text, nullable=False),
+            Index(None, "doi"),
+            Index(None, "pmid"),
         ),
         article_topics=Table(
             f"article_topics{suffix}",
@@ -225,7 +230,10 @@ def view_tables(target: MetaData, suffix: str = "") -> ViewTables:
             Column("article_id", String(64), primary_key=True),
             Column("topic", String(100), primary_key=True),
             Column("ordinal", Integer, nullable=False),
+            # The topic folded as search folds text: what a case-insensitive filter compares.
+            Column("topic_key", Text, nullable=False),
             Index(None, "topic", "article_id"),
+            Index(None, "topic_key", "article_id"),
         ),
         discipline_scores=Table(
             f"discipline_scores{suffix}",

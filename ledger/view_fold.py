@@ -31,6 +31,7 @@ from ledger.events import (
     StudyTypeRegistered,
 )
 from ledger.raters import discipline_key
+from ledger.search import search_text
 
 __all__ = ["Fact", "Keys", "Rows", "WorkingSet", "apply", "keys_of"]
 
@@ -200,6 +201,7 @@ def _register(ws: WorkingSet, fact: Fact, event: ArticleRegistered) -> None:
         "registered_at": fact.recorded_at,
         "updated_at": fact.recorded_at,
     }
+    row["search_text"] = search_text(row)
     ws.articles.put(event.article_id, row)
     ws.topics.put(event.article_id, {"topics": event.topics})
 
@@ -236,6 +238,7 @@ def _apply_to_article(
             if "authors" in corrected:
                 corrected["authors"] = json.dumps(list(corrected["authors"]), ensure_ascii=False)
             article.update(corrected)
+            article["search_text"] = search_text(article)
         case ArticleTopicsChanged(topics=topics):
             ws.topics.put(article_id, {"topics": topics})
         case ArticleRetracted():

@@ -337,7 +337,8 @@ TAMPERING = [
     ("article_views", "UPDATE article_views SET title = 'Tampered' WHERE article_id = 'a3'"),
     (
         "article_topics",
-        "INSERT INTO article_topics (article_id, topic, ordinal) VALUES ('a3', 'Forged', 9)",
+        "INSERT INTO article_topics (article_id, topic, ordinal, topic_key)"
+        " VALUES ('a3', 'Forged', 9, 'forged')",
     ),
     ("active_ratings", "UPDATE active_ratings SET comment = 'forged' WHERE article_id = 'a3'"),
     ("subscriber_comments", "DELETE FROM subscriber_comments WHERE article_id = 'a3'"),
