@@ -9,7 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ledger.db import create_engine
 from ledger.migrate import upgrade
 from ledger.store import EventStore
-from tests.backends import create_postgres_database, drop_postgres_database, postgres_server
+from tests.backends import (
+    create_postgres_database,
+    drop_postgres_database,
+    migrated_template,
+    postgres_server,
+)
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -20,10 +25,26 @@ def postgres_server_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+async def postgres_template_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """A database migrated to head once per server, which ``database_url`` clones."""
+    async with migrated_template(postgres_server_url) as url:
+        yield url
+
+
 @pytest.fixture(params=BACKENDS)
-async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend a test runs on: every test that needs a database runs on each."""
+    backend: str = request.param
+    return backend
+
+
+@pytest.fixture
+async def empty_database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[str]:
     """A new, empty database on each backend (no schema yet)."""
-    if request.param == "sqlite":
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'ledger.db'}"
         return
     server_url = request.getfixturevalue("postgres_server_url")
@@ -33,14 +54,35 @@ async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> 
 
 
 @pytest.fixture
-async def database_url(empty_database_url: str) -> str:
-    """A database on each backend, migrated to head."""
-    engine = create_engine(empty_database_url)
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """A new database on each backend, migrated to head."""
+    url: str = request.getfixturevalue(f"migrated_{backend}_url")
+    return url
+
+
+@pytest.fixture
+async def migrated_sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    await _migrate(url)
+    return url
+
+
+@pytest.fixture
+async def migrated_postgresql_url(
+    postgres_server_url: str, postgres_template_url: str
+) -> AsyncIterator[str]:
+    """A clone of the migrated template: the same database as migrating, made much faster."""
+    url = await create_postgres_database(postgres_server_url, template=postgres_template_url)
+    yield url
+    await drop_postgres_database(postgres_server_url, url)
+
+
+async def _migrate(database_url: str) -> None:
+    engine = create_engine(database_url)
     try:
         await upgrade(engine)
     finally:
         await engine.dispose()
-    return empty_database_url
 
 
 @pytest.fixture
