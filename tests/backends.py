@@ -81,6 +81,16 @@ async def migrated_template(server_url: str) -> AsyncIterator[str]:
         await drop_postgres_database(server_url, url)
 
 
+@asynccontextmanager
+async def postgres_clone(server_url: str, template: str) -> AsyncIterator[str]:
+    """A new database copied from ``template``, dropped afterwards."""
+    url = await create_postgres_database(server_url, template=template)
+    try:
+        yield url
+    finally:
+        await drop_postgres_database(server_url, url)
+
+
 async def drop_postgres_database(server_url: str, database_url: str) -> None:
     name = make_url(database_url).database
     await _on_server(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -13,6 +13,7 @@ from tests.backends import (
     create_postgres_database,
     drop_postgres_database,
     migrated_template,
+    postgres_clone,
     postgres_server,
 )
 
@@ -32,9 +33,10 @@ async def postgres_template_url(postgres_server_url: str) -> AsyncIterator[str]:
         yield url
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(scope="module", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    """The backend a test runs on: every test that needs a database runs on each."""
+    """The backend a test runs on: every test that needs a database runs on each. A module's
+    tests on one backend run together, so they can share ``module_database_url``."""
     backend: str = request.param
     return backend
 
@@ -72,9 +74,31 @@ async def migrated_postgresql_url(
     postgres_server_url: str, postgres_template_url: str
 ) -> AsyncIterator[str]:
     """A clone of the migrated template: the same database as migrating, made much faster."""
-    url = await create_postgres_database(postgres_server_url, template=postgres_template_url)
-    yield url
-    await drop_postgres_database(postgres_server_url, url)
+    async with postgres_clone(postgres_server_url, postgres_template_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """A database migrated to head, shared by a module's tests on one backend: only for tests
+    that leave it as they found it and do not depend on what the others wrote."""
+    url: str = request.getfixturevalue(f"module_migrated_{backend}_url")
+    return url
+
+
+@pytest.fixture(scope="module")
+async def module_migrated_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('module') / 'ledger.db'}"
+    await _migrate(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+async def module_migrated_postgresql_url(
+    postgres_server_url: str, postgres_template_url: str
+) -> AsyncIterator[str]:
+    async with postgres_clone(postgres_server_url, postgres_template_url) as url:
+        yield url
 
 
 async def _migrate(database_url: str) -> None:
