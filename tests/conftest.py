@@ -73,7 +73,7 @@ async def migrated_sqlite_url(tmp_path: Path) -> str:
 async def migrated_postgresql_url(
     postgres_server_url: str, postgres_template_url: str
 ) -> AsyncIterator[str]:
-    """A clone of the migrated template: the same database as migrating, made much faster."""
+    """A clone of the migrated template: the same database as migrating one, made in less time."""
     async with postgres_clone(postgres_server_url, postgres_template_url) as url:
         yield url
 
