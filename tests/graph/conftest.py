@@ -70,3 +70,11 @@ async def api(database_url: str) -> AsyncIterator[Api]:
     """The service with the sample article loaded, as `serve` starts it."""
     async with running(Settings(database_url=database_url)) as started:
         yield started
+
+
+@pytest.fixture(scope="module")
+async def shared_api(module_database_url: str) -> AsyncIterator[Api]:
+    """The service as ``api`` starts it, started once per module and backend: only for tests whose
+    requests change nothing (reads, refusals) and that need no fresh start."""
+    async with running(Settings(database_url=module_database_url)) as started:
+        yield started

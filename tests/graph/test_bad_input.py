@@ -25,9 +25,10 @@ def b64(text: str) -> str:
 
 
 @pytest.fixture
-async def raw(api: Api) -> AsyncIterator[httpx.AsyncClient]:
-    """A client that sees a crash as the 500 a real server would send, not as an exception."""
-    transport = httpx.ASGITransport(app=api.app, raise_app_exceptions=False)
+async def raw(shared_api: Api) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that sees a crash as the 500 a real server would send, not as an exception.
+    Its requests are refused or only read, so one service serves the whole module."""
+    transport = httpx.ASGITransport(app=shared_api.app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
 
