@@ -92,11 +92,18 @@ class HiddenCommentConnection:
     page_info: relay.PageInfo
 
 
-MAX_POSITION = 2**63 - 1  # the largest BIGINT (and SQLite INTEGER)
-
 HiddenCommentPage = Annotated[
     HiddenCommentConnection | NotAllowed, strawberry.union("HiddenCommentsResult")
 ]
+
+
+def _page_info(cursors: list[str], more: bool, after: str | None) -> relay.PageInfo:
+    return relay.PageInfo(
+        has_next_page=more,
+        has_previous_page=after is not None,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )
 
 
 def _article_id(value: str) -> str:
@@ -211,12 +218,7 @@ class Query(AuditQuery):
         edges = [relay.Edge(cursor=_cursor(hit), node=Article.of(hit.summary)) for hit in page]
         return ArticleConnection(
             edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=more,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=_page_info([edge.cursor for edge in edges], more, after),
             where=where,
         )
 
@@ -232,10 +234,7 @@ class Query(AuditQuery):
         size = settings.default_page_size if first is None else first
         if not 0 <= size <= settings.max_page_size:
             raise BadInput(f"`first` must be from 0 to {settings.max_page_size}", "first")
-        before = decode_cursor(after) if after is not None else None
-        if before is not None and before > MAX_POSITION:
-            # No database column holds it: a position past this was never given out.
-            raise BadInput("`after` is not a cursor this API gave out", "after")
+        before = decode_cursor(after) if after is not None else None  # range-checked
         store = context.services.store
         page, more = await context.reader.run(
             lambda conn: moderation.hidden_comment_page(conn, store, size, before_position=before)
@@ -247,12 +246,7 @@ class Query(AuditQuery):
         ]
         return HiddenCommentConnection(
             edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=more,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=_page_info([edge.cursor for edge in edges], more, after),
         )
 
     @strawberry.field(description="Every topic, with how many articles carry it.")
