@@ -283,7 +283,8 @@ class _Generator:
             article = self.pool[index]
             yield self._next_event(article)
             article.remaining -= 1
-            if article.remaining <= 0:
+            # A retracted article's ratings and comments are final: nothing more comes to it.
+            if article.remaining <= 0 or article.state.retracted:
                 self.pool[index] = self.pool[-1]
                 self.pool.pop()
 
