@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ledger.articles import stream_id
 from ledger.records import Actor
 from tests.graph.conftest import Api
 from tests.graph.helpers import SAMPLE_ID, post_comment, register
@@ -165,3 +166,17 @@ async def test_a_moderation_cursor_past_the_largest_position_is_bad_user_input(a
 
     [error] = response.json()["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
+
+
+async def test_a_comment_hidden_since_is_left_out_of_the_articles_past_views(api: Api) -> None:
+    shown = await post_comment(api, SAMPLE_ID, "subscriber-1", "Helpful.")
+    spam = await post_comment(api, SAMPLE_ID, "subscriber-2", "Buy now.")
+    before_hiding = len(await api.services.store.read_stream(stream_id(SAMPLE_ID)))
+    await hide(api, SAMPLE_ID, spam, "Advertising.")
+
+    past = await api.data(
+        "query($id: ID!, $v: Int!) {article(id: $id, atVersion: $v) {subscriberComments {id}}}",
+        {"id": SAMPLE_ID, "v": before_hiding},
+    )
+
+    assert past["article"]["subscriberComments"] == [{"id": shown}]
