@@ -145,7 +145,8 @@ class Query(AuditQuery):
     @strawberry.field(
         description="An article as it is now, or as it stood at a time (`asOf`) or at a version "
         "(`atVersion`, from 1 to its `version`), not both. Null when there is no such article, "
-        "and when `asOf` is before the article was registered."
+        "and when `asOf` is before the article was registered. A past view leaves out the "
+        "comments hidden since: moderation is not undone by asking for the past."
     )
     async def article(
         self,
