@@ -8,7 +8,10 @@ __all__ = ["CONSONANT_SOUNDS", "VOWEL_SOUNDS", "takes_an", "with_article"]
 # "a URL", "a one-line reason"), and with a consonant letter but said with a vowel ("an hour",
 # "an HTTP request": initialisms spelt out letter by letter; SQL and SQLite are said "sequel"
 # as often as not, so they keep "a").
-CONSONANT_SOUNDS = ("eu", "one", "once", "uni", "use", "usu", "utc", "uri", "url", "uuid")
+CONSONANT_SOUNDS = (
+    "eu", "one", "once", "unique", "unit", "union", "univers", "use", "usu", "utc", "uri", "url",
+    "uuid",
+)  # fmt: skip
 VOWEL_SOUNDS = ("honest", "hour", "http", "mri")
 
 
