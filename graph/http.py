@@ -36,7 +36,7 @@ from strawberry.types.graphql import OperationType
 from graph.auth import PrincipalUser
 from graph.context import Context
 from graph.guards import is_unexpected
-from graph.limits import count_tokens
+from graph.limits import MAX_NUMBER_DIGITS, count_tokens
 from graph.settings import Settings
 
 __all__ = [
@@ -61,6 +61,22 @@ PREFLIGHT_HEADERS = (
     "apollo-require-preflight",
     "x-apollo-operation-name",
 )
+
+
+class _NumberTooLong(Exception):
+    pass
+
+
+def _bounded_int(text: str) -> int:
+    """A JSON integer, refused past the digits any argument takes before ``int`` reads it
+    (Python refuses more than 4,300 digits with a ValueError that would read as bad JSON)."""
+    digits = len(text.lstrip("-"))
+    if digits > MAX_NUMBER_DIGITS:
+        raise _NumberTooLong(
+            f"The request holds an integer of {digits} digits; none this API takes has more "
+            f"than {MAX_NUMBER_DIGITS}."
+        )
+    return int(text)
 
 
 class Refusal(HTTPException):
@@ -234,7 +250,9 @@ class EvidenceGraphQL(GraphQL[Context, None]):
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
-            return json.loads(data)
+            return json.loads(data, parse_int=_bounded_int)
+        except _NumberTooLong as error:
+            raise Refusal(400, "BAD_USER_INPUT", str(error)) from None
         except (ValueError, UnicodeDecodeError, RecursionError):
             # (RecursionError: JSON nested deeper than the parser goes.)
             raise Refusal(400, "INVALID_JSON", "The request body is not JSON in UTF-8.") from None

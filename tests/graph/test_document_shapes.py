@@ -73,6 +73,24 @@ async def test_an_integer_literal_past_pythons_digit_limit_is_refused_as_bad_use
             assert error["extensions"]["argument"] == argument, error
 
 
+async def test_an_integer_in_the_variables_past_the_digit_limit_is_refused_as_bad_user_input(
+    api: Api,
+) -> None:
+    query = "query($n: Int) { articles(first: $n) { edges { cursor } } }"
+    body = f'{{"query": {json.dumps(query)}, "variables": {{"n": {"9" * 4400}}}}}'
+    position = await ledger_position(api)
+
+    for accept in STATUS:
+        response = await api.client.post(
+            "/graphql", content=body, headers={"content-type": JSON, "accept": accept}
+        )
+        assert response.status_code == 400, response.text
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+        assert "4400 digits" in error["message"], error
+    assert await ledger_position(api) == position
+
+
 async def test_an_integer_literal_at_the_digit_limit_is_an_ordinary_validation_error(
     api: Api,
 ) -> None:
