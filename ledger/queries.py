@@ -613,12 +613,16 @@ def _selected(query: Any, where: ArticleFilter, policy: ScorePolicy, views: View
 
 
 async def topics(conn: AsyncConnection, *, views: ViewTables = live_views) -> list[tuple[str, int]]:
-    """Every topic with the number of articles that carry it, by name."""
+    """Every topic with the number of articles that carry it, by name: counted by the folded
+    topic, as the list's topic filter and an article's topics count them."""
     table = views.article_topics
+    spelled = select(table.c.topic, table.c.topic_key).distinct().subquery()
+    carrying = table.alias()
     query = (
-        select(table.c.topic, func.count().label("articles"))
-        .group_by(table.c.topic)
-        .order_by(table.c.topic)
+        select(spelled.c.topic, func.count(carrying.c.article_id.distinct()).label("articles"))
+        .join_from(spelled, carrying, carrying.c.topic_key == spelled.c.topic_key)
+        .group_by(spelled.c.topic)
+        .order_by(spelled.c.topic)
     )
     return [(row.topic, row.articles) for row in await conn.execute(query)]
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ledger import search
 from ledger.articles import topic_key
 from ledger.tables import ViewTables, live_views
 
@@ -19,14 +20,21 @@ _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 async def load_topic_counts(
     conn: AsyncConnection, names: Sequence[str], *, views: ViewTables = live_views
 ) -> dict[str, int]:
-    """How many articles carry each of these topics, in one statement (over its index)."""
+    """How many articles carry each of these topics, in one statement (over its index).
+
+    Counted by the folded topic, as the article list's topic filter matches: spellings the
+    vocabulary keeps apart ("Épaule", "épaule"), or that two registrations raced to write,
+    would otherwise each show a count smaller than the list the front end links to.
+    """
+    folded = {name: search.fold(name) for name in names}
     table = views.article_topics
     query = (
-        select(table.c.topic, func.count().label("articles"))
-        .where(table.c.topic.in_(sorted(set(names))))
-        .group_by(table.c.topic)
+        select(table.c.topic_key, func.count(table.c.article_id.distinct()).label("articles"))
+        .where(table.c.topic_key.in_(sorted(set(folded.values()))))
+        .group_by(table.c.topic_key)
     )
-    return {row.topic: row.articles for row in await conn.execute(query)}
+    counts = {row.topic_key: row.articles for row in await conn.execute(query)}
+    return {name: counts.get(key, 0) for name, key in folded.items()}
 
 
 async def topic_spellings(

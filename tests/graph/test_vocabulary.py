@@ -135,3 +135,26 @@ async def test_only_an_editor_extends_the_study_types(api: Api) -> None:
         ]
         assert (refused["__typename"], refused["code"]) == ("NotAllowed", "NOT_ALLOWED")
     assert await ledger_position(api) == head
+
+
+async def test_a_topics_article_count_is_what_the_topic_filter_finds_across_its_spellings(
+    api: Api,
+) -> None:
+    # "Épaule" and "épaule" stay two spellings (only ASCII case joins topics), as two racing
+    # registrations of "back pain" and "Back pain" would; the list's filter folds them as one.
+    editor = await api.token("editor")
+    for topic in ("Épaule", "épaule"):
+        assert (await registered(api, editor, topics=[topic]))["__typename"] == "ArticlePayload"
+
+    found = await api.data(
+        "query($topic: String) { articles(first: 10, topic: $topic) "
+        "{ edges { node { topics { name articleCount } } } } }",
+        {"topic": "épaule"},
+    )
+
+    edges = found["articles"]["edges"]
+    assert len(edges) == 2
+    counts = {t["name"]: t["articleCount"] for edge in edges for t in edge["node"]["topics"]}
+    assert counts == {"Épaule": 2, "épaule": 2}
+    listed = (await api.data("{ topics { name articleCount } }"))["topics"]
+    assert {t["name"]: t["articleCount"] for t in listed if t["name"] in counts} == counts
