@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import select
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,12 +19,9 @@ import httpx
 import pytest
 
 from tests.e2e.test_serve import (
-    CONSOLE_SCRIPT,
-    LOOPBACK,
-    STOP_TIMEOUT,
     Server,
-    child_environment,
-    free_loopback_port,
+    kill_if_running,
+    start_serve,
     wait_until_healthy,
 )
 
@@ -41,20 +37,12 @@ HALF_A_BODY = (
 @contextmanager
 def serving(database_url: str, log: Path, *options: str) -> Iterator[Server]:
     """`evidence-ledger serve` with ``options``, answering on a port of its own."""
-    port = free_loopback_port()
-    command = [str(CONSOLE_SCRIPT), "serve", "--database", database_url]
-    command += ["--host", LOOPBACK, "--port", str(port), *options]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.STDOUT, env=child_environment()
-        )
-    running = Server(process, f"http://{LOOPBACK}:{port}", log)
+    running = start_serve(database_url, log, *options)
     try:
         wait_until_healthy(running)
         yield running
     finally:
-        process.kill()
-        process.wait(timeout=STOP_TIMEOUT)
+        kill_if_running(running)
 
 
 def request_log(server: Server) -> list[dict[str, Any]]:
