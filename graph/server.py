@@ -61,30 +61,7 @@ class _HeadDeadlineProtocol(H11Protocol):
 def with_head_deadline(head_seconds: float) -> type[H11Protocol]:
     """The protocol class to give uvicorn (``http=``), with this deadline for each head.
 
-    A class of this module's, named after its deadline, so that it pickles by name: worker
-    processes started by ``spawn`` get uvicorn's configuration, this class with it, pickled.
+    Made in the serving process and used there: ``serve`` hands uvicorn the application
+    itself, never an import string, so uvicorn starts no worker process it would pass to.
     """
-    milliseconds = round(head_seconds * 1000)
-    return _named(f"{_PREFIX}{milliseconds}")
-
-
-_PREFIX = "HeadDeadlineProtocol_ms"
-
-
-def _named(name: str) -> type[H11Protocol]:
-    found = globals().get(name)
-    if found is None:
-        milliseconds = int(name.removeprefix(_PREFIX))
-        found = globals()[name] = type(
-            name, (_HeadDeadlineProtocol,), {"head_seconds": milliseconds / 1000}
-        )
-    assert isinstance(found, type)
-    assert issubclass(found, H11Protocol)
-    return found
-
-
-def __getattr__(name: str) -> type[H11Protocol]:
-    """A deadline's class, made again in a process that unpickles it by name."""
-    if name.startswith(_PREFIX) and name.removeprefix(_PREFIX).isdigit():
-        return _named(name)
-    raise AttributeError(name)
+    return type("HeadDeadlineProtocol", (_HeadDeadlineProtocol,), {"head_seconds": head_seconds})

@@ -739,18 +739,22 @@ async def _fresh_views(store: EventStore) -> AsyncIterator[ViewTables]:
     suffix = new_suffix()
     target = _fresh_metadata(suffix, store.engine.dialect.name)
     fresh = view_tables(target, suffix=suffix)
-    async with claimed(store.engine, suffix):
-        async with store.transaction() as tx:
-            for table in fresh.all():
-                await tx.connection.execute(CreateTable(table))
-        try:
-            yield fresh
-        finally:
+    try:
+        async with claimed(store.engine, suffix):
             async with store.transaction() as tx:
-                await tx.connection.run_sync(target.drop_all)  # only the tables still there
-                for statement in fresh_index_drop_statements(store.engine.dialect.name, suffix):
-                    await tx.connection.exec_driver_sql(statement)
-    release_file(store.engine, suffix)
+                for table in fresh.all():
+                    await tx.connection.execute(CreateTable(table))
+            try:
+                yield fresh
+            finally:
+                async with store.transaction() as tx:
+                    await tx.connection.run_sync(target.drop_all)  # only the tables still there
+                    dialect = store.engine.dialect.name
+                    for statement in fresh_index_drop_statements(dialect, suffix):
+                        await tx.connection.exec_driver_sql(statement)
+    finally:
+        # However the replay ended: a claim file left behind would outlive every claim on it.
+        release_file(store.engine, suffix)
 
 
 @dataclass(frozen=True)

@@ -320,27 +320,3 @@ async def test_commands_run_at_once_on_one_database_wait_for_each_other_and_all_
     tokens = {out.strip() for _, out, _ in issued}
     assert len(tokens) == AT_ONCE
     assert all(token.startswith("el_") for token in tokens)
-
-
-def test_the_protocol_serve_gives_uvicorn_reaches_a_worker_process_with_its_deadline() -> None:
-    """Worker processes started by ``spawn`` get uvicorn's configuration pickled, the
-    protocol class with it: it must unpickle, deadline included, in a new interpreter."""
-    import pickle
-
-    from graph.server import with_head_deadline
-
-    protocol = with_head_deadline(1.5)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import pickle, sys; print(pickle.loads(sys.stdin.buffer.read()).head_seconds)",
-        ],
-        input=pickle.dumps(protocol),
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.decode() == "1.5\n"

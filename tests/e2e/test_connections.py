@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import select
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,12 +19,9 @@ import httpx
 import pytest
 
 from tests.e2e.test_serve import (
-    CONSOLE_SCRIPT,
-    LOOPBACK,
-    STOP_TIMEOUT,
     Server,
-    child_environment,
-    free_loopback_port,
+    kill_if_running,
+    start_serve,
     wait_until_healthy,
 )
 
@@ -38,23 +34,22 @@ HALF_A_BODY = (
 )
 
 
+@pytest.fixture
+def ledger_file(tmp_path: Path) -> str:
+    """A new SQLite ledger: what is tried here is the HTTP server's, before any request
+    reaches the database, so it is the same on either backend."""
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
 @contextmanager
 def serving(database_url: str, log: Path, *options: str) -> Iterator[Server]:
     """`evidence-ledger serve` with ``options``, answering on a port of its own."""
-    port = free_loopback_port()
-    command = [str(CONSOLE_SCRIPT), "serve", "--database", database_url]
-    command += ["--host", LOOPBACK, "--port", str(port), *options]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.STDOUT, env=child_environment()
-        )
-    running = Server(process, f"http://{LOOPBACK}:{port}", log)
+    running = start_serve(database_url, log, *options)
     try:
         wait_until_healthy(running)
         yield running
     finally:
-        process.kill()
-        process.wait(timeout=STOP_TIMEOUT)
+        kill_if_running(running)
 
 
 def request_log(server: Server) -> list[dict[str, Any]]:
@@ -80,9 +75,9 @@ def connected(server: Server) -> socket.socket:
 
 
 def test_a_client_that_leaves_mid_body_is_logged_as_a_disconnect_without_a_traceback(
-    empty_database_url: str, tmp_path: Path
+    ledger_file: str, tmp_path: Path
 ) -> None:
-    with serving(empty_database_url, tmp_path / "serve.log") as server:
+    with serving(ledger_file, tmp_path / "serve.log") as server:
         client = connected(server)
         client.sendall(HALF_A_BODY)
         client.close()
@@ -133,7 +128,7 @@ def trickled_until_closed(server: Server, at_once: bytes, trickled: bytes) -> by
 
 
 def test_clients_that_send_nothing_or_trickle_are_cut_off_while_healthz_answers(
-    empty_database_url: str, tmp_path: Path
+    ledger_file: str, tmp_path: Path
 ) -> None:
     deadlines = ["--timeout-request-head", str(HEAD_SECONDS)]
     deadlines += ["--timeout-request-body", str(BODY_SECONDS)]
@@ -144,7 +139,7 @@ def test_clients_that_send_nothing_or_trickle_are_cut_off_while_healthz_answers(
         "a trickled body": (body_announced, BODY * 100),
     }
     with (
-        serving(empty_database_url, tmp_path / "serve.log", *deadlines) as server,
+        serving(ledger_file, tmp_path / "serve.log", *deadlines) as server,
         ThreadPoolExecutor(max_workers=len(trickles) * TRICKLERS) as clients,
     ):
         cut_off = {
@@ -168,11 +163,11 @@ def test_clients_that_send_nothing_or_trickle_are_cut_off_while_healthz_answers(
 
 
 def test_past_the_connection_limit_a_request_is_answered_503_at_once(
-    empty_database_url: str, tmp_path: Path
+    ledger_file: str, tmp_path: Path
 ) -> None:
     limit = 3
     log = tmp_path / "serve.log"
-    with serving(empty_database_url, log, "--limit-concurrency", str(limit)) as server:
+    with serving(ledger_file, log, "--limit-concurrency", str(limit)) as server:
         idle = [connected(server) for _ in range(limit - 1)]
         try:
             refused = httpx.get(f"{server.base_url}/healthz", timeout=CUT_OFF_WITHIN)

@@ -40,11 +40,11 @@ from ledger.store import EventStore
 from ledger.tokens import issue_token
 from tests.e2e.test_serve import (
     CONSOLE_SCRIPT,
-    LOOPBACK,
     STOP_TIMEOUT,
     Server,
     child_environment,
-    free_loopback_port,
+    kill_if_running,
+    start_serve,
     wait_until_healthy,
 )
 
@@ -165,40 +165,15 @@ class Servers:
         self.started: list[Server] = []
 
     def start(self, name: str) -> Server:
-        port = free_loopback_port()
-        log = self.logs / f"{name}.log"
-        with log.open("wb") as sink:
-            # The console script is executed directly (no shell), so the child's pid is the
-            # server's own: a signal to it reaches uvicorn, not a wrapper.
-            process = subprocess.Popen(
-                [
-                    str(CONSOLE_SCRIPT),
-                    "serve",
-                    "--database",
-                    self.database,
-                    "--host",
-                    LOOPBACK,
-                    "--port",
-                    str(port),
-                    # No rate limits: the load comes from four clients on a few tokens.
-                    "--mutations-per-minute",
-                    "0",
-                    "--address-mutations-per-minute",
-                    "0",
-                ],
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                env=child_environment(),
-            )
-        server = Server(process, f"http://{LOOPBACK}:{port}", log)
+        # No rate limits: the load comes from four clients on a few tokens.
+        no_rate_limits = ["--mutations-per-minute", "0", "--address-mutations-per-minute", "0"]
+        server = start_serve(self.database, self.logs / f"{name}.log", *no_rate_limits)
         self.started.append(server)
         return server
 
     def kill_all(self) -> None:
         for server in self.started:
-            if server.process.poll() is None:
-                server.process.kill()
-                server.process.wait(timeout=STOP_TIMEOUT)
+            kill_if_running(server)
 
 
 @pytest.fixture

@@ -94,33 +94,34 @@ def wait_until_healthy(server: Server) -> dict[str, Any]:
     pytest.fail(f"/healthz did not answer 200 in {START_TIMEOUT} s ({last}):\n{server.output()}")
 
 
-@pytest.fixture
-def server(empty_database_url: str, tmp_path: Path) -> Iterator[Server]:
+def start_serve(database: str, log: Path, *options: str) -> Server:
+    """`evidence-ledger serve` on ``database`` with ``options``, on a loopback port of its own,
+    its output going to ``log``. The console script is executed directly (no shell), so the
+    child's pid is the server's own: a signal to it reaches uvicorn, not a wrapper."""
     port = free_loopback_port()
-    log = tmp_path / "serve.log"
+    command = [str(CONSOLE_SCRIPT), "serve", "--database", database]
+    command += ["--host", LOOPBACK, "--port", str(port), *options]
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [
-                str(CONSOLE_SCRIPT),
-                "serve",
-                "--database",
-                empty_database_url,
-                "--host",
-                LOOPBACK,
-                "--port",
-                str(port),
-            ],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env=child_environment(),
+            command, stdout=sink, stderr=subprocess.STDOUT, env=child_environment()
         )
-    running = Server(process, f"http://{LOOPBACK}:{port}", log)
+    return Server(process, f"http://{LOOPBACK}:{port}", log)
+
+
+def kill_if_running(server: Server) -> None:
+    """Kill the server if it still runs, and wait for it."""
+    if server.process.poll() is None:
+        server.process.kill()
+        server.process.wait(timeout=STOP_TIMEOUT)
+
+
+@pytest.fixture
+def server(empty_database_url: str, tmp_path: Path) -> Iterator[Server]:
+    running = start_serve(empty_database_url, tmp_path / "serve.log")
     try:
         yield running
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
+        kill_if_running(running)
 
 
 def create_token(database: str, role: str) -> str:

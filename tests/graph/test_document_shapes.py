@@ -12,15 +12,23 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 
 from graph.limits import MAX_NUMBER_DIGITS
 from graph.settings import Limits
 from tests.graph.conftest import Api
 from tests.graph.helpers import assert_no_stack_trace, counting_statements, ledger_position
+from tests.graph.test_limits import GRAPHQL_RESPONSE, assert_runs
 
-GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 STATUS = {GRAPHQL_RESPONSE: 400, JSON: 200}
+
+
+@pytest.fixture
+def api(shared_api: Api) -> Api:
+    """Every request here is refused or only reads, so one service per module and backend serves
+    them all."""
+    return shared_api
 
 
 async def send(api: Api, body: Any, accept: str) -> httpx.Response:
@@ -46,15 +54,6 @@ async def refusal(api: Api, body: Any, code: str) -> list[dict[str, Any]]:
         errors.append(error)
     assert await ledger_position(api) == position
     return errors
-
-
-async def runs(api: Api, body: Any) -> dict[str, Any]:
-    response = await send(api, body, GRAPHQL_RESPONSE)
-    assert response.status_code == 200, response.text
-    payload = response.json()
-    assert "errors" not in payload, payload
-    data: dict[str, Any] = payload["data"]
-    return data
 
 
 # -- integer literals longer than Python reads ----------------------------------------------
@@ -129,8 +128,8 @@ async def test_several_operations_without_an_operation_name_are_refused(api: Api
 
 
 async def test_several_operations_run_the_one_the_operation_name_names(api: Api) -> None:
-    second = await runs(api, {"query": TWO_OPERATIONS, "operationName": "Disciplines"})
-    first = await runs(api, {"query": TWO_OPERATIONS, "operationName": "Topics"})
+    second = await assert_runs(api, {"query": TWO_OPERATIONS, "operationName": "Disciplines"})
+    first = await assert_runs(api, {"query": TWO_OPERATIONS, "operationName": "Topics"})
 
     assert set(second) == {"disciplines"}
     assert set(first) == {"topics"}
@@ -168,7 +167,7 @@ async def test_variables_nested_past_the_limit_are_refused_as_too_deep(api: Api)
 
 
 async def test_variables_nested_to_the_limit_are_taken(api: Api) -> None:
-    data = await runs(
+    data = await assert_runs(
         api, {"query": "{ topics { name } }", "variables": {"v": nested_lists(LIMIT)}}
     )
 

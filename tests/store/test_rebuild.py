@@ -684,3 +684,22 @@ async def test_the_service_drops_at_start_the_tables_a_killed_rebuild_left(
 
     async with service.router.lifespan_context(service):
         assert await replay_tables(engine) == set()
+
+
+class ReplayInterrupted(Exception):
+    pass
+
+
+async def test_a_replay_that_fails_leaves_neither_its_tables_nor_its_claim(
+    database_url: str, store: EventStore, engine: AsyncEngine
+) -> None:
+    await populate(store)
+
+    def interrupted(_events: int) -> None:
+        raise ReplayInterrupted
+
+    with pytest.raises(ReplayInterrupted):
+        await verify_projections(store, progress=interrupted)
+
+    assert await replay_tables(engine) == set()
+    assert claim_files(database_url) == []
