@@ -342,8 +342,9 @@ async def article_views(
 async def load_related(
     conn: AsyncConnection, ids: Sequence[str], first: int, *, views: ViewTables = live_views
 ) -> dict[str, list[str]]:
-    """For each article, the ids of up to ``first`` articles sharing its topics: most shared
-    topics first, then newest. One statement for all of them (a window function)."""
+    """For each article, the ids of up to ``first`` articles sharing its topics, retracted
+    ones left out: most shared topics first, then newest. One statement for all of them (a
+    window function)."""
     mine = views.article_topics.alias("mine")
     theirs = views.article_topics.alias("theirs")
     articles = views.article_views
@@ -373,6 +374,8 @@ async def load_related(
     ranked = (
         select(shared.c.article_id, shared.c.related_id, rank)
         .join(articles, articles.c.article_id == shared.c.related_id)
+        # A retracted article is no reading to suggest (the list leaves it out likewise).
+        .where(articles.c.retracted.is_(False))
         .subquery()
     )
     query = (

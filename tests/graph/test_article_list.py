@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ledger.sample import CITATION as SAMPLE_CITATION
+from ledger.sample import TOPICS as SAMPLE_TOPICS
 from tests.graph.conftest import Api
 from tests.graph.helpers import EDITOR, SAMPLE_ID, article_global_id, enrol, rate, register
 
@@ -234,3 +235,14 @@ async def test_an_article_found_by_search_resolves_by_its_id(api: Api) -> None:
     data = await api.data(query, {"id": article_global_id(found)})
 
     assert data["article"]["citation"]["doi"] == SAMPLE_CITATION["doi"]
+
+
+async def test_related_articles_leave_out_retracted_ones(api: Api) -> None:
+    kept = await register(api, "Quokka study that stands", list(SAMPLE_TOPICS))
+    retracted = await register(api, "Quokka study withdrawn", list(SAMPLE_TOPICS))
+    await api.services.ledger.retract_article(retracted, "fabricated data", actor=EDITOR)
+    query = "query($id: ID!) { article(id: $id) { relatedArticles(first: 5) { id } } }"
+
+    data = await api.data(query, {"id": article_global_id(SAMPLE_ID)})
+
+    assert [plain_id(a["id"]) for a in data["article"]["relatedArticles"]] == [kept]
