@@ -616,10 +616,14 @@ def _selected(query: Any, where: ArticleFilter, policy: ScorePolicy, views: View
 
 
 async def topics(conn: AsyncConnection, *, views: ViewTables = live_views) -> list[tuple[str, int]]:
-    """Every topic with the number of articles that carry it, by name."""
+    """Every topic with the number of articles that carry it (retracted ones aside, as the
+    article list leaves them out), by name."""
     table = views.article_topics
+    articles = views.article_views
     query = (
         select(table.c.topic, func.count().label("articles"))
+        .join(articles, articles.c.article_id == table.c.article_id)
+        .where(articles.c.retracted.is_(False))
         .group_by(table.c.topic)
         .order_by(table.c.topic)
     )

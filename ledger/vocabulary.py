@@ -19,11 +19,14 @@ _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 async def load_topic_counts(
     conn: AsyncConnection, names: Sequence[str], *, views: ViewTables = live_views
 ) -> dict[str, int]:
-    """How many articles carry each of these topics, in one statement (over its index)."""
+    """How many articles carry each of these topics (retracted ones aside, as the article
+    list leaves them out), in one statement (over its index)."""
     table = views.article_topics
+    articles = views.article_views
     query = (
         select(table.c.topic, func.count().label("articles"))
-        .where(table.c.topic.in_(sorted(set(names))))
+        .join(articles, articles.c.article_id == table.c.article_id)
+        .where(table.c.topic.in_(sorted(set(names))), articles.c.retracted.is_(False))
         .group_by(table.c.topic)
     )
     return {row.topic: row.articles for row in await conn.execute(query)}

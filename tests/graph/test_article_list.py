@@ -246,3 +246,20 @@ async def test_related_articles_leave_out_retracted_ones(api: Api) -> None:
     data = await api.data(query, {"id": article_global_id(SAMPLE_ID)})
 
     assert [plain_id(a["id"]) for a in data["article"]["relatedArticles"]] == [kept]
+
+
+async def test_a_topics_article_count_leaves_out_retracted_articles_as_the_list_does(
+    api: Api,
+) -> None:
+    await register(api, "Quokka study that stands", ["Back Pain"])
+    retracted = await register(api, "Quokka study withdrawn", ["Back Pain"])
+    await api.services.ledger.retract_article(retracted, "fabricated data", actor=EDITOR)
+    on_article = "query($id: ID!) { article(id: $id) { topics { name articleCount } } }"
+
+    listed_total = (await api.data(LIST, {"first": 1, "topic": "Back Pain"}))["articles"]
+    everywhere = (await api.data("{ topics { name articleCount } }"))["topics"]
+    under_article = (await api.data(on_article, {"id": article_global_id(SAMPLE_ID)}))["article"]
+
+    assert listed_total["totalCount"] == 2
+    assert {"name": "Back Pain", "articleCount": 2} in everywhere
+    assert {"name": "Back Pain", "articleCount": 2} in under_article["topics"]
