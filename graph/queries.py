@@ -39,11 +39,16 @@ __all__ = ["ArticleConnection", "Query"]
 )
 class ArticleConnection(relay.Connection[Article]):
     where: strawberry.Private[queries.ArticleFilter]
+    # The total when the page itself shows it (a first page with nothing after it), so the
+    # count's statement is not run for a list that fits on one page.
+    whole_list: strawberry.Private[int | None]
 
     @strawberry.field(
         description="How many articles match the filters (and the search), on all pages."
     )
     async def total_count(self, info: Info) -> int:
+        if self.whole_list is not None:
+            return self.whole_list
         policy = info.context.services.settings.score_policy
         where = self.where
         count: int = await info.context.reader.run(
@@ -221,6 +226,7 @@ class Query(AuditQuery):
             edges=edges,
             page_info=_page_info([edge.cursor for edge in edges], more, after),
             where=where,
+            whole_list=len(page) if after is None and not more else None,
         )
 
     @strawberry.field(

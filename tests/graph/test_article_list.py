@@ -10,7 +10,15 @@ import pytest
 from ledger.sample import CITATION as SAMPLE_CITATION
 from ledger.sample import TOPICS as SAMPLE_TOPICS
 from tests.graph.conftest import Api
-from tests.graph.helpers import EDITOR, SAMPLE_ID, article_global_id, enrol, rate, register
+from tests.graph.helpers import (
+    EDITOR,
+    SAMPLE_ID,
+    article_global_id,
+    counting_statements,
+    enrol,
+    rate,
+    register,
+)
 
 LIST = """
 query($first: Int, $after: String, $search: String, $topic: String, $discipline: String,
@@ -263,3 +271,16 @@ async def test_a_topics_article_count_leaves_out_retracted_articles_as_the_list_
     assert listed_total["totalCount"] == 2
     assert {"name": "Back Pain", "articleCount": 2} in everywhere
     assert {"name": "Back Pain", "articleCount": 2} in under_article["topics"]
+
+
+async def test_total_count_of_a_list_on_one_page_is_read_from_the_page(api: Api) -> None:
+    await register(api, "Quokka study", ["Back Pain"])
+
+    with counting_statements(api) as whole:
+        one_page = (await api.data(LIST, {"first": 5}))["articles"]
+    with counting_statements(api) as cut:
+        first_of_two = (await api.data(LIST, {"first": 1}))["articles"]
+
+    assert (one_page["totalCount"], first_of_two["totalCount"]) == (2, 2)
+    assert first_of_two["pageInfo"]["hasNextPage"] is True
+    assert len(cut) - len(whole) == 1  # the count's own statement, only when a page is cut
