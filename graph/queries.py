@@ -85,6 +85,19 @@ async def _registered_discipline(info: Info, name: str) -> str:
     return found
 
 
+async def _registered_study_type(info: Info, name: str) -> str:
+    """The study type a ``studyType`` filter names, as the vocabulary spells it (the
+    spelling every article carries), matched without regard to case as registration matches
+    it: neither backend's own lower() is trusted with letters beyond ASCII. An unknown name
+    is kept as given: it selects no article."""
+    wanted = name.casefold()
+    registered: tuple[str, ...] = await info.context.services.ledger.study_types()
+    for known in registered:
+        if known.casefold() == wanted:
+            return known
+    return name
+
+
 @strawberry.type
 class HiddenCommentEdge:
     cursor: str
@@ -214,6 +227,8 @@ class Query(AuditQuery):
         place = _page_place(after, where)
         if discipline is not None:
             where = replace(where, discipline=await _registered_discipline(info, discipline))
+        if study_type is not None:
+            where = replace(where, study_type=await _registered_study_type(info, study_type))
         page, more = await info.context.reader.run(
             lambda conn: queries.article_page(
                 conn, size, settings.score_policy, after=place, where=where

@@ -588,7 +588,8 @@ def _selected(query: Any, where: ArticleFilter, policy: ScorePolicy, views: View
     if not where.include_retracted:
         query = query.where(articles.c.retracted.is_(False))
     if where.study_type is not None:
-        query = query.where(func.lower(articles.c.study_type) == where.study_type.lower())
+        # As the vocabulary spells it (the caller resolves a spelling to it).
+        query = query.where(articles.c.study_type == where.study_type)
     if where.topic is not None:
         topics_ = views.article_topics
         query = query.where(

@@ -22,9 +22,9 @@ from tests.graph.helpers import (
 
 LIST = """
 query($first: Int, $after: String, $search: String, $topic: String, $discipline: String,
-      $includeRetracted: Boolean) {
+      $studyType: String, $includeRetracted: Boolean) {
   articles(first: $first, after: $after, search: $search, topic: $topic,
-           discipline: $discipline, includeRetracted: $includeRetracted) {
+           discipline: $discipline, studyType: $studyType, includeRetracted: $includeRetracted) {
     totalCount
     edges { cursor node { id } }
     pageInfo { hasNextPage endCursor }
@@ -284,3 +284,13 @@ async def test_total_count_of_a_list_on_one_page_is_read_from_the_page(api: Api)
     assert (one_page["totalCount"], first_of_two["totalCount"]) == (2, 2)
     assert first_of_two["pageInfo"]["hasNextPage"] is True
     assert len(cut) - len(whole) == 1  # the count's own statement, only when a page is cut
+
+
+async def test_a_study_type_filter_ignores_case_beyond_ascii_on_both_backends(api: Api) -> None:
+    await api.services.ledger.register_study_type("Étude de cohorte", actor=EDITOR)
+    cohort = await register(api, "Quokka cohort", ["Back Pain"], study_type="Étude de cohorte")
+
+    assert await listed(api, studyType="ÉTUDE DE COHORTE") == [cohort]
+    assert await listed(api, studyType="étude de cohorte") == [cohort]
+    assert await listed(api, studyType="systematic REVIEW") == [SAMPLE_ID]
+    assert await listed(api, studyType="Not a study type") == []
