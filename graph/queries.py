@@ -39,11 +39,16 @@ __all__ = ["ArticleConnection", "Query"]
 )
 class ArticleConnection(relay.Connection[Article]):
     where: strawberry.Private[queries.ArticleFilter]
+    # The total when the page itself shows it (a first page with nothing after it), so the
+    # count's statement is not run for a list that fits on one page.
+    whole_list: strawberry.Private[int | None]
 
     @strawberry.field(
         description="How many articles match the filters (and the search), on all pages."
     )
     async def total_count(self, info: Info) -> int:
+        if self.whole_list is not None:
+            return self.whole_list
         policy = info.context.services.settings.score_policy
         where = self.where
         count: int = await info.context.reader.run(
@@ -78,6 +83,19 @@ async def _registered_discipline(info: Info, name: str) -> str:
     if found is None:
         raise BadInput(f"`discipline` {name!r} is not a registered discipline", "discipline")
     return found
+
+
+async def _registered_study_type(info: Info, name: str) -> str:
+    """The study type a ``studyType`` filter names, as the vocabulary spells it (the
+    spelling every article carries), matched without regard to case as registration matches
+    it: neither backend's own lower() is trusted with letters beyond ASCII. An unknown name
+    is kept as given: it selects no article."""
+    wanted = name.casefold()
+    registered: tuple[str, ...] = await info.context.services.ledger.study_types()
+    for known in registered:
+        if known.casefold() == wanted:
+            return known
+    return name
 
 
 @strawberry.type
@@ -209,6 +227,8 @@ class Query(AuditQuery):
         place = _page_place(after, where)
         if discipline is not None:
             where = replace(where, discipline=await _registered_discipline(info, discipline))
+        if study_type is not None:
+            where = replace(where, study_type=await _registered_study_type(info, study_type))
         page, more = await info.context.reader.run(
             lambda conn: queries.article_page(
                 conn, size, settings.score_policy, after=place, where=where
@@ -221,6 +241,7 @@ class Query(AuditQuery):
             edges=edges,
             page_info=_page_info([edge.cursor for edge in edges], more, after),
             where=where,
+            whole_list=len(page) if after is None and not more else None,
         )
 
     @strawberry.field(

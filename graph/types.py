@@ -406,7 +406,10 @@ class Article(relay.Node):
         found = await info.context.loaders.hidden_comments.load(self.id_)
         return HiddenComments(comments=await HiddenComment.many(info, found))
 
-    @strawberry.field(description="Articles sharing topics: most shared first, then newest.")
+    @strawberry.field(
+        description="Articles sharing topics, retracted ones left out: most shared first, "
+        "then newest."
+    )
     async def related_articles(self, info: Info, first: int = 5) -> list[Article]:
         if not 0 <= first <= MAX_RELATED:
             raise BadInput(f"`first` must be from 0 to {MAX_RELATED}", "first")

@@ -342,8 +342,9 @@ async def article_views(
 async def load_related(
     conn: AsyncConnection, ids: Sequence[str], first: int, *, views: ViewTables = live_views
 ) -> dict[str, list[str]]:
-    """For each article, the ids of up to ``first`` articles sharing its topics: most shared
-    topics first, then newest. One statement for all of them (a window function)."""
+    """For each article, the ids of up to ``first`` articles sharing its topics, retracted
+    ones left out: most shared topics first, then newest. One statement for all of them (a
+    window function)."""
     mine = views.article_topics.alias("mine")
     theirs = views.article_topics.alias("theirs")
     articles = views.article_views
@@ -373,6 +374,8 @@ async def load_related(
     ranked = (
         select(shared.c.article_id, shared.c.related_id, rank)
         .join(articles, articles.c.article_id == shared.c.related_id)
+        # A retracted article is no reading to suggest (the list leaves it out likewise).
+        .where(articles.c.retracted.is_(False))
         .subquery()
     )
     query = (
@@ -585,7 +588,8 @@ def _selected(query: Any, where: ArticleFilter, policy: ScorePolicy, views: View
     if not where.include_retracted:
         query = query.where(articles.c.retracted.is_(False))
     if where.study_type is not None:
-        query = query.where(func.lower(articles.c.study_type) == where.study_type.lower())
+        # As the vocabulary spells it (the caller resolves a spelling to it).
+        query = query.where(articles.c.study_type == where.study_type)
     if where.topic is not None:
         topics_ = views.article_topics
         query = query.where(
@@ -614,13 +618,17 @@ def _selected(query: Any, where: ArticleFilter, policy: ScorePolicy, views: View
 
 async def topics(conn: AsyncConnection, *, views: ViewTables = live_views) -> list[tuple[str, int]]:
     """Every topic with the number of articles that carry it, by name: counted by the folded
-    topic, as the list's topic filter and an article's topics count them."""
+    topic, as the list's topic filter and an article's topics count them, and retracted
+    articles aside, as the article list leaves them out."""
     table = views.article_topics
+    articles = views.article_views
     spelled = select(table.c.topic, table.c.topic_key).distinct().subquery()
     carrying = table.alias()
     query = (
         select(spelled.c.topic, func.count(carrying.c.article_id.distinct()).label("articles"))
         .join_from(spelled, carrying, carrying.c.topic_key == spelled.c.topic_key)
+        .join(articles, articles.c.article_id == carrying.c.article_id)
+        .where(articles.c.retracted.is_(False))
         .group_by(spelled.c.topic)
         .order_by(spelled.c.topic)
     )

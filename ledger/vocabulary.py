@@ -20,7 +20,8 @@ _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 async def load_topic_counts(
     conn: AsyncConnection, names: Sequence[str], *, views: ViewTables = live_views
 ) -> dict[str, int]:
-    """How many articles carry each of these topics, in one statement (over its index).
+    """How many articles carry each of these topics (retracted ones aside, as the article
+    list leaves them out), in one statement (over its index).
 
     Counted by the folded topic, as the article list's topic filter matches: spellings the
     vocabulary keeps apart ("Épaule", "épaule"), or that two registrations raced to write,
@@ -28,9 +29,14 @@ async def load_topic_counts(
     """
     folded = {name: search.fold(name) for name in names}
     table = views.article_topics
+    articles = views.article_views
     query = (
         select(table.c.topic_key, func.count(table.c.article_id.distinct()).label("articles"))
-        .where(table.c.topic_key.in_(sorted(set(folded.values()))))
+        .join(articles, articles.c.article_id == table.c.article_id)
+        .where(
+            table.c.topic_key.in_(sorted(set(folded.values()))),
+            articles.c.retracted.is_(False),
+        )
         .group_by(table.c.topic_key)
     )
     counts = {row.topic_key: row.articles for row in await conn.execute(query)}

@@ -8,14 +8,23 @@ from typing import Any
 import pytest
 
 from ledger.sample import CITATION as SAMPLE_CITATION
+from ledger.sample import TOPICS as SAMPLE_TOPICS
 from tests.graph.conftest import Api
-from tests.graph.helpers import EDITOR, SAMPLE_ID, article_global_id, enrol, rate, register
+from tests.graph.helpers import (
+    EDITOR,
+    SAMPLE_ID,
+    article_global_id,
+    counting_statements,
+    enrol,
+    rate,
+    register,
+)
 
 LIST = """
 query($first: Int, $after: String, $search: String, $topic: String, $discipline: String,
-      $includeRetracted: Boolean) {
+      $studyType: String, $includeRetracted: Boolean) {
   articles(first: $first, after: $after, search: $search, topic: $topic,
-           discipline: $discipline, includeRetracted: $includeRetracted) {
+           discipline: $discipline, studyType: $studyType, includeRetracted: $includeRetracted) {
     totalCount
     edges { cursor node { id } }
     pageInfo { hasNextPage endCursor }
@@ -234,3 +243,54 @@ async def test_an_article_found_by_search_resolves_by_its_id(api: Api) -> None:
     data = await api.data(query, {"id": article_global_id(found)})
 
     assert data["article"]["citation"]["doi"] == SAMPLE_CITATION["doi"]
+
+
+async def test_related_articles_leave_out_retracted_ones(api: Api) -> None:
+    kept = await register(api, "Quokka study that stands", list(SAMPLE_TOPICS))
+    retracted = await register(api, "Quokka study withdrawn", list(SAMPLE_TOPICS))
+    await api.services.ledger.retract_article(retracted, "fabricated data", actor=EDITOR)
+    query = "query($id: ID!) { article(id: $id) { relatedArticles(first: 5) { id } } }"
+
+    data = await api.data(query, {"id": article_global_id(SAMPLE_ID)})
+
+    assert [plain_id(a["id"]) for a in data["article"]["relatedArticles"]] == [kept]
+
+
+async def test_a_topics_article_count_leaves_out_retracted_articles_as_the_list_does(
+    api: Api,
+) -> None:
+    await register(api, "Quokka study that stands", ["Back Pain"])
+    retracted = await register(api, "Quokka study withdrawn", ["Back Pain"])
+    await api.services.ledger.retract_article(retracted, "fabricated data", actor=EDITOR)
+    on_article = "query($id: ID!) { article(id: $id) { topics { name articleCount } } }"
+
+    listed_total = (await api.data(LIST, {"first": 1, "topic": "Back Pain"}))["articles"]
+    everywhere = (await api.data("{ topics { name articleCount } }"))["topics"]
+    under_article = (await api.data(on_article, {"id": article_global_id(SAMPLE_ID)}))["article"]
+
+    assert listed_total["totalCount"] == 2
+    assert {"name": "Back Pain", "articleCount": 2} in everywhere
+    assert {"name": "Back Pain", "articleCount": 2} in under_article["topics"]
+
+
+async def test_total_count_of_a_list_on_one_page_is_read_from_the_page(api: Api) -> None:
+    await register(api, "Quokka study", ["Back Pain"])
+
+    with counting_statements(api) as whole:
+        one_page = (await api.data(LIST, {"first": 5}))["articles"]
+    with counting_statements(api) as cut:
+        first_of_two = (await api.data(LIST, {"first": 1}))["articles"]
+
+    assert (one_page["totalCount"], first_of_two["totalCount"]) == (2, 2)
+    assert first_of_two["pageInfo"]["hasNextPage"] is True
+    assert len(cut) - len(whole) == 1  # the count's own statement, only when a page is cut
+
+
+async def test_a_study_type_filter_ignores_case_beyond_ascii_on_both_backends(api: Api) -> None:
+    await api.services.ledger.register_study_type("Étude de cohorte", actor=EDITOR)
+    cohort = await register(api, "Quokka cohort", ["Back Pain"], study_type="Étude de cohorte")
+
+    assert await listed(api, studyType="ÉTUDE DE COHORTE") == [cohort]
+    assert await listed(api, studyType="étude de cohorte") == [cohort]
+    assert await listed(api, studyType="systematic REVIEW") == [SAMPLE_ID]
+    assert await listed(api, studyType="Not a study type") == []

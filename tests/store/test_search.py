@@ -278,6 +278,24 @@ async def test_a_rebuild_remakes_the_search_index_and_verify_agrees(
     assert report.ok, report.mismatches
 
 
+async def test_articles_registered_and_corrected_after_a_rebuild_are_found(
+    store: EventStore, engine: AsyncEngine
+) -> None:
+    """The swapped-in index is kept in step with the live article view from then on."""
+    ledger = await ledger_with_raters(store)
+    await register(ledger, "a1", title="Lumbar fusion outcomes")
+    await rebuild(store)
+
+    await register(ledger, "a2", title="Quokka physiotherapy")
+    await ledger.correct_article("a1", {"title": "Wombat rehabilitation"}, "erratum", actor=EDITOR)
+
+    assert await search(engine, "quokka") == ["a2"]
+    assert await search(engine, "wombat") == ["a1"]
+    assert await search(engine, "fusion") == []
+    report = await verify_projections(store)
+    assert report.ok, report.mismatches
+
+
 async def test_articles_written_while_a_rebuild_catches_up_are_found_after_its_swap(
     database_url: str, store: EventStore, engine: AsyncEngine
 ) -> None:
