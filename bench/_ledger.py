@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from bench._workload import EVENT_TYPE, Batch, Result, Scenario, check_count, measure_async
-from ledger import Actor, EventStore, NewEvent, migrate
-from ledger.db import create_engine
+from ledger.store import migrate
+from ledger.store.db import create_engine
+from ledger.store.event_store import EventStore
+from ledger.store.records import Actor, NewEvent
 
 
 async def run_ledger(url: str, scenario: Scenario) -> Result:

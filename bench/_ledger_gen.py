@@ -5,7 +5,7 @@ pool of open articles, each with a heavy-tailed number of events to receive, is 
 random, so positions interleave many streams. Every article event is decided by the domain's
 own ``decide_*`` functions on the state folded with ``evolve``, so the ledger is valid by
 construction (rating ids ``{article}.r{version}``, at most one active rating per rater, only
-visible comments hidden, ...). Rows are sealed exactly as ``ledger._append`` seals them, and
+visible comments hidden, ...). Rows are sealed exactly as ``ledger.store.append`` seals them, and
 bulk-inserted in large batches, one transaction each; the ledger head is set at the end.
 
 The generator also keeps running totals of what the views must show, so a rebuild of any size
@@ -26,15 +26,16 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import articles, raters
-from ledger._append import HEAD_ID, metadata_document
-from ledger.canonical import GENESIS_HASH, canonical_bytes, canonical_json, chain_hash
-from ledger.chain import verify_chain
-from ledger.events import DisciplineRegistered, DomainEvent, RaterEnrolled
-from ledger.rebuild import rebuild, verify_projections
-from ledger.records import Actor, EventMetadata
-from ledger.store import EventStore
-from ledger.tables import events, ledger_head, live_views, people
+from ledger.audit.chain import verify_chain
+from ledger.domain import articles, raters
+from ledger.domain.events import DisciplineRegistered, DomainEvent, RaterEnrolled
+from ledger.projections.tables import live_views
+from ledger.replay.rebuild import rebuild, verify_projections
+from ledger.store.append import HEAD_ID, metadata_document
+from ledger.store.canonical import GENESIS_HASH, canonical_bytes, canonical_json, chain_hash
+from ledger.store.event_store import EventStore
+from ledger.store.records import Actor, EventMetadata
+from ledger.store.tables import events, ledger_head, people
 
 __all__ = ["Expected", "Generated", "check_views", "generate", "raters_for", "validate"]
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from ledger.db import create_engine
+from ledger.store.db import create_engine
 
 __all__ = ["create_database", "drop_database", "fresh_database", "postgres_server", "version"]
 

@@ -19,8 +19,8 @@ from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, func, inser
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bench._workload import EVENT_TYPE, Batch, Result, Scenario, check_count, measure_async
-from ledger.db import SQLITE_BEGIN, create_engine, is_sqlite
-from ledger.tables import events
+from ledger.store.db import SQLITE_BEGIN, create_engine, is_sqlite
+from ledger.store.tables import events
 
 _metadata = MetaData()
 raw_events = Table(

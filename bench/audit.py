@@ -59,14 +59,15 @@ from bench import _postgres
 from bench._audit_gen import HotGenerated, generate_with_hot_article
 from bench._ledger_gen import check_views
 from bench._report import ROOT, commit, log, machine
-from ledger import history, migrate
-from ledger.articles import stream_id
-from ledger.db import create_engine, snapshot
-from ledger.export import export_ledger, verify_export
-from ledger.rebuild import rebuild
-from ledger.store import EventStore
-from ledger.tables import events
-from ledger.tokens import issue_token
+from ledger.audit import history
+from ledger.audit.export import export_ledger, verify_export
+from ledger.domain.articles import stream_id
+from ledger.replay.rebuild import rebuild
+from ledger.store import migrate
+from ledger.store.db import create_engine, snapshot
+from ledger.store.event_store import EventStore
+from ledger.store.tables import events
+from ledger.use_cases.tokens import issue_token
 
 HOST = "127.0.0.1"
 RAW_PAGE = 5000
@@ -325,11 +326,20 @@ class Server:
 def _serve_command(url: str, port: int, profile_out: str | None) -> list[str]:
     arguments = ["serve", "--database", url, "--host", HOST, "--port", str(port)]
     if profile_out is not None:
-        return [sys.executable, "-m", "cProfile", "-o", profile_out, "-m", "graph.cli", *arguments]
+        return [
+            sys.executable,
+            "-m",
+            "cProfile",
+            "-o",
+            profile_out,
+            "-m",
+            "graph.cli.main",
+            *arguments,
+        ]
     script = Path(sys.executable).with_name("evidence-ledger")
     if script.exists():
         return [str(script), *arguments]
-    return [sys.executable, "-m", "graph.cli", *arguments]
+    return [sys.executable, "-m", "graph.cli.main", *arguments]
 
 
 @contextmanager

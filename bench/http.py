@@ -47,13 +47,13 @@ from bench._ledger_gen import JOURNALS, STUDY_TYPES
 from bench._report import machine
 from graph.app import create_app
 from graph.settings import Settings
-from ledger.db import create_engine
-from ledger.migrate import upgrade
-from ledger.raters import REFERENCE_DISCIPLINES
-from ledger.records import Actor
-from ledger.service import EvidenceLedger
-from ledger.store import EventStore
-from ledger.tables import people
+from ledger.domain.raters import REFERENCE_DISCIPLINES
+from ledger.store.db import create_engine
+from ledger.store.event_store import EventStore
+from ledger.store.migrate import upgrade
+from ledger.store.records import Actor
+from ledger.store.tables import people
+from ledger.use_cases.service import EvidenceLedger
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"

@@ -47,12 +47,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench import _postgres
 from bench._ledger_gen import Generated, check_views, generate, validate
 from bench._report import ROOT, commit, cpu_model, log
-from ledger import migrate
-from ledger._replay_processes import PARALLEL_FROM
-from ledger.db import create_engine
-from ledger.rebuild import WINDOW, read_window, rebuild
-from ledger.store import EventStore
-from ledger.tables import events
+from ledger.replay.processes import PARALLEL_FROM
+from ledger.replay.rebuild import WINDOW, read_window, rebuild
+from ledger.store import migrate
+from ledger.store.db import create_engine
+from ledger.store.event_store import EventStore
+from ledger.store.tables import events
 
 FULL_SIZES = (100_000, 1_000_000)
 QUICK_SIZES = (2_000,)

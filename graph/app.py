@@ -16,24 +16,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from graph.auth import TokenAuthentication, refuse_credentials
-from graph.body_limit import BodyLimit
-from graph.context import Services
-from graph.http import EvidenceGraphQL
-from graph.logging import RequestLogging
-from graph.rate_limit import MutationRates
-from graph.schema import build_schema
+from graph.http.auth import TokenAuthentication, refuse_credentials
+from graph.http.body_limit import BodyLimit
+from graph.http.logging import RequestLogging
+from graph.http.schema import build_schema
+from graph.http.view import EvidenceGraphQL
+from graph.schema.context import Services
+from graph.schema.rate_limit import MutationRates
+from graph.schema.single_flight import SingleFlight
 from graph.settings import Settings
-from graph.single_flight import SingleFlight
-from ledger.chain import verify_chain
-from ledger.db import create_engine
-from ledger.migrate import current_revision, head_revision, upgrade
-from ledger.projections import catch_up
-from ledger.rebuild import ProjectionReport, drop_abandoned_replays, verify_projections
-from ledger.records import ChainReport
-from ledger.sample import load_sample
-from ledger.service import EvidenceLedger
-from ledger.store import EventStore
+from ledger.audit.chain import verify_chain
+from ledger.projections.projector import catch_up
+from ledger.replay.rebuild import ProjectionReport, drop_abandoned_replays, verify_projections
+from ledger.store.db import create_engine
+from ledger.store.event_store import EventStore
+from ledger.store.migrate import current_revision, head_revision, upgrade
+from ledger.store.records import ChainReport
+from ledger.use_cases.sample import load_sample
+from ledger.use_cases.service import EvidenceLedger
 
 __all__ = ["create_app"]
 

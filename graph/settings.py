@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ledger.db import DEFAULT_DATABASE_URL
-from ledger.scores import ScorePolicy
+from ledger.domain.scores import ScorePolicy
+from ledger.store.db import DEFAULT_DATABASE_URL
 
 __all__ = ["Limits", "Settings"]
 

@@ -1,4 +1,4 @@
-"""Alembic environment: async engines, or a connection handed in by ``ledger.migrate``."""
+"""Alembic environment: async engines, or a connection handed in by ``ledger.store.migrate``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from ledger.db import create_engine
-from ledger.tables import metadata
+from ledger.projections.tables import metadata
+from ledger.store.db import create_engine
 
 config = context.config
 target_metadata = metadata

@@ -19,8 +19,8 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from ledger.db import create_engine
-from ledger.migrate import upgrade
+from ledger.store.db import create_engine
+from ledger.store.migrate import upgrade
 
 
 def configured_postgres_url() -> str | None:

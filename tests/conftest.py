@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.db import create_engine
-from ledger.migrate import upgrade
-from ledger.store import EventStore
+from ledger.store.db import create_engine
+from ledger.store.event_store import EventStore
+from ledger.store.migrate import upgrade
 from tests.backends import (
     create_postgres_database,
     drop_postgres_database,

@@ -14,11 +14,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from graph.cli import app
+from graph.cli.main import app
 from graph.settings import Settings
-from ledger.canonical import GENESIS_HASH
-from ledger.migrate import head_revision
-from ledger.tables import metadata
+from ledger.projections.tables import metadata
+from ledger.store.canonical import GENESIS_HASH
+from ledger.store.migrate import head_revision
 from tests.e2e.test_serve import child_environment
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "evidence-ledger"
@@ -253,7 +253,7 @@ def test_a_command_on_a_postgresql_database_that_does_not_exist_names_it(
 
 
 def test_export_schema_dash_writes_the_schema_to_standard_output(tmp_path: Path) -> None:
-    from graph.schema import build_schema
+    from graph.http.schema import build_schema
 
     result = run_console_script("export-schema", "-", tmp_path=tmp_path)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.migrate import current_revision, head_revision
-from ledger.store import EventStore
+from ledger.store.event_store import EventStore
+from ledger.store.migrate import current_revision, head_revision
 
 
 async def test_a_migrated_test_database_is_at_the_head_revision(engine: AsyncEngine) -> None:

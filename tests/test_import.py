@@ -10,12 +10,12 @@ from typing import Any
 
 from typer.testing import CliRunner, Result
 
-from graph.cli import app
-from ledger.db import create_engine
-from ledger.importing import MAX_LINE_BYTES, import_articles, read_lines
-from ledger.records import Actor
-from ledger.service import EvidenceLedger
-from ledger.store import EventStore
+from graph.cli.main import app
+from ledger.store.db import create_engine
+from ledger.store.event_store import EventStore
+from ledger.store.records import Actor
+from ledger.use_cases.importing import MAX_LINE_BYTES, import_articles, read_lines
+from ledger.use_cases.service import EvidenceLedger
 
 
 def article_line(title: str, **fields: Any) -> bytes:

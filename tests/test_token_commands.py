@@ -9,9 +9,9 @@ from importlib.metadata import version
 
 from typer.testing import CliRunner, Result
 
-from graph.cli import app
-from ledger.db import create_engine
-from ledger.tokens import Principal, authenticate
+from graph.cli.main import app
+from ledger.store.db import create_engine
+from ledger.use_cases.tokens import Principal, authenticate
 
 
 async def cli(database_url: str, *args: str) -> Result:

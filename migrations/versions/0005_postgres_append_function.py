@@ -5,7 +5,7 @@ seals the events into the hash chain, and writes events, the idempotent append a
 round trip instead of one per step. Called alone (autocommit), the head is held only while the
 server works, never across the network; inside a use case's transaction it is held to that
 transaction's commit, as before. The canonical bytes come from Python as a template (the text
-around the time, the position and the stream version, from ``ledger.canonical``); the function
+around the time, the position and the stream version, from ``ledger.store.canonical``); the function
 only fills in those three and hashes, so the bytes have one definition. Under READ COMMITTED
 (the engine pins it), every statement in a PL/pgSQL function takes a fresh snapshot, so what it
 reads after the lock is what the previous holder committed. SQLite has no such functions;

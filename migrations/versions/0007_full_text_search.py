@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from ledger.search import drop_statements, index_statements
+from ledger.projections.search_index import drop_statements, index_statements
 
 revision: str = "0007"
 down_revision: str | None = "0006"

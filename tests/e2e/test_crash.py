@@ -33,11 +33,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.db import create_engine
-from ledger.records import RecordedEvent
-from ledger.sample import SAMPLE_ARTICLE_ID
-from ledger.store import EventStore
-from ledger.tokens import issue_token
+from ledger.store.db import create_engine
+from ledger.store.event_store import EventStore
+from ledger.store.records import RecordedEvent
+from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
+from ledger.use_cases.tokens import issue_token
 from tests.e2e.test_serve import (
     CONSOLE_SCRIPT,
     STOP_TIMEOUT,

@@ -12,9 +12,9 @@ import pytest
 from starlette.applications import Starlette
 
 from graph.app import create_app
-from graph.context import Services
+from graph.schema.context import Services
 from graph.settings import Settings
-from ledger.tokens import issue_token
+from ledger.use_cases.tokens import issue_token
 
 
 @dataclass

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import event
 
-from ledger.records import Actor
-from ledger.sample import SAMPLE_ARTICLE_ID
+from ledger.store.records import Actor
+from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from tests.graph.conftest import Api
 from tests.store.ledgers import citation as store_citation
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from ledger.sample import CITATION as SAMPLE_CITATION
-from ledger.sample import TOPICS as SAMPLE_TOPICS
+from ledger.use_cases.sample import CITATION as SAMPLE_CITATION
+from ledger.use_cases.sample import TOPICS as SAMPLE_TOPICS
 from tests.graph.conftest import Api
 from tests.graph.helpers import (
     EDITOR,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ledger.tables import people
+from ledger.store.tables import people
 from tests.graph.conftest import Api
 from tests.graph.helpers import SAMPLE_ID, article_global_id, enrol, rate, register
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from ledger import Actor
-from ledger.sample import SAMPLE_ARTICLE_ID
+from ledger.store.records import Actor
+from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from tests.graph.conftest import Api
 
 EDITOR = Actor("editor-1", "editor")

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph.ids import INT32_MAX, INT64_MAX
+from graph.schema.ids import INT32_MAX, INT64_MAX
 from graph.settings import Limits, Settings
 from tests.graph.conftest import Api, running
 from tests.graph.helpers import SAMPLE_ID, assert_no_stack_trace, ledger_position

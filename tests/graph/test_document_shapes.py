@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.limits import MAX_NUMBER_DIGITS
+from graph.http.limits import MAX_NUMBER_DIGITS
 from graph.settings import Limits
 from tests.graph.conftest import Api
 from tests.graph.helpers import assert_no_stack_trace, counting_statements, ledger_position

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from ledger.raters import MAX_DISPLAY_NAME, MAX_EMAIL
-from ledger.tables import people
+from ledger.domain.raters import MAX_DISPLAY_NAME, MAX_EMAIL
+from ledger.store.tables import people
 from tests.graph.conftest import Api
 from tests.graph.helpers import ledger_position
 

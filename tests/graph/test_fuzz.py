@@ -35,7 +35,7 @@ from starlette.applications import Starlette
 
 from graph.app import create_app
 from graph.settings import Limits, Settings
-from ledger.tokens import issue_token
+from ledger.use_cases.tokens import issue_token
 from tests.graph.helpers import SAMPLE_ID, article_global_id, assert_no_stack_trace
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"

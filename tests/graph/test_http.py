@@ -14,7 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from graph.app import create_app
 from graph.settings import Settings
-from ledger import queries
+from ledger.read import queries
 from tests.graph.conftest import Api, running
 from tests.graph.helpers import (
     SAMPLE_ID,

@@ -7,9 +7,9 @@ import asyncio
 import random
 from typing import Any
 
-from ledger import Actor
-from ledger.sample import SAMPLE_ARTICLE_ID
-from ledger.service import EvidenceLedger
+from ledger.store.records import Actor
+from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
+from ledger.use_cases.service import EvidenceLedger
 from tests.graph.conftest import Api
 from tests.store.writers import separate_stores
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ledger.articles import stream_id
-from ledger.records import Actor
+from ledger.domain.articles import stream_id
+from ledger.store.records import Actor
 from tests.graph.conftest import Api
 from tests.graph.helpers import SAMPLE_ID, post_comment, register
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from ledger.tables import api_tokens
-from ledger.tokens import issue_token, revoke_token
+from ledger.store.tables import api_tokens
+from ledger.use_cases.tokens import issue_token, revoke_token
 from tests.graph.conftest import Api
 from tests.graph.helpers import (
     EDITOR,

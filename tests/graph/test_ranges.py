@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from graph.ids import INT32_MAX, INT64_MAX
+from graph.schema.ids import INT32_MAX, INT64_MAX
 from tests.graph.conftest import Api
 from tests.graph.helpers import SAMPLE_ID, article_global_id, assert_no_stack_trace, register
 

@@ -12,8 +12,8 @@ from typing import Any
 from graphql import GraphQLInterfaceType, GraphQLUnionType
 from typer.testing import CliRunner
 
-from graph.cli import app
-from graph.schema import build_schema
+from graph.cli.main import app
+from graph.http.schema import build_schema
 from graph.settings import Settings
 from tests.graph.conftest import running
 

@@ -19,8 +19,8 @@ from sqlalchemy.pool import QueuePool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from graph.context import Context, Reader
-from graph.schema import build_schema
+from graph.http.schema import build_schema
+from graph.schema.context import Context, Reader
 from graph.settings import Limits, Settings
 from tests.graph.conftest import Api, running
 from tests.graph.helpers import SAMPLE_ID, article_global_id

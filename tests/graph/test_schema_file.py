@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graph.schema import build_schema
+from graph.http.schema import build_schema
 
 SCHEMA_FILE = Path(__file__).parent.parent.parent / "schema.graphql"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.tokens import issue_token
+from ledger.use_cases.tokens import issue_token
 from tests.graph.conftest import Api
 from tests.graph.helpers import counting_statements, enrol, post_comment, rate, register
 

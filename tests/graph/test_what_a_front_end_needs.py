@@ -6,7 +6,7 @@ from fractions import Fraction
 from typing import Any
 
 from graph.settings import Settings
-from ledger.scores import ScorePolicy
+from ledger.domain.scores import ScorePolicy
 from tests.graph.conftest import Api, running
 from tests.graph.helpers import SAMPLE_ID, counting_statements, enrol, rate, register
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ledger import Actor
-from ledger.articles import fold, stream_id
-from ledger.service import EvidenceLedger
+from ledger.domain.articles import fold, stream_id
+from ledger.store.records import Actor
+from ledger.use_cases.service import EvidenceLedger
 
 __all__ = ["DISCIPLINES", "EDITOR", "READER", "Histories", "prepare", "run"]
 

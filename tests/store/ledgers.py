@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.projections import Projector, catch_up
-from ledger.queries import ArticleView, article_views
-from ledger.records import Actor, NewEvent
-from ledger.scores import DisciplineScore, ScorePolicy
-from ledger.service import EvidenceLedger
-from ledger.store import EventStore
-from ledger.tables import live_views, people
+from ledger.domain.scores import DisciplineScore, ScorePolicy
+from ledger.projections.projector import Projector, catch_up
+from ledger.projections.tables import live_views
+from ledger.read.queries import ArticleView, article_views
+from ledger.store.event_store import EventStore
+from ledger.store.records import Actor, NewEvent
+from ledger.store.tables import people
+from ledger.use_cases.service import EvidenceLedger
 
 EDITOR = Actor("editor-1", "editor")
 DISCIPLINES = ("Physician", "Nurse")

@@ -7,14 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ledger import (
-    Actor,
-    EventStore,
-    IdempotencyKeyReused,
-    NewEvent,
-    WrongExpectedVersion,
-)
-from ledger.canonical import GENESIS_HASH
+from ledger.domain.errors import IdempotencyKeyReused, WrongExpectedVersion
+from ledger.store.canonical import GENESIS_HASH
+from ledger.store.event_store import EventStore
+from ledger.store.records import Actor, NewEvent
 
 EDITOR = Actor("editor-7", "editor")
 

@@ -13,17 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from ledger import (
-    Actor,
-    AppendResult,
-    EventStore,
-    IdempotencyKeyReused,
-    NewEvent,
-    WrongExpectedVersion,
-)
-from ledger.chain import verify_chain
-from ledger.db import SQLITE_BEGIN, create_engine
-from ledger.migrate import upgrade
+from ledger.audit.chain import verify_chain
+from ledger.domain.errors import IdempotencyKeyReused, WrongExpectedVersion
+from ledger.store.db import SQLITE_BEGIN, create_engine
+from ledger.store.event_store import EventStore
+from ledger.store.migrate import upgrade
+from ledger.store.records import Actor, AppendResult, NewEvent
 from tests.store.writers import separate_stores
 
 WRITERS = 8

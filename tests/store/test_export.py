@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from graph.cli import app
-from ledger import Actor, EventStore
-from ledger.canonical import GENESIS_HASH, canonical_json, chain_hash
-from ledger.export import FORMAT, ExportReport, FileReport, export_ledger, verify_export
-from ledger.sample import SAMPLE_ARTICLE_ID, load_sample
-from ledger.service import EvidenceLedger
+from graph.cli.main import app
+from ledger.audit.export import FORMAT, ExportReport, FileReport, export_ledger, verify_export
+from ledger.store.canonical import GENESIS_HASH, canonical_json, chain_hash
+from ledger.store.event_store import EventStore
+from ledger.store.records import Actor
+from ledger.use_cases.sample import SAMPLE_ARTICLE_ID, load_sample
+from ledger.use_cases.service import EvidenceLedger
 
 EDITOR = Actor("editor-1", "editor")
 READER = Actor("subscriber-1", "subscriber")

@@ -15,13 +15,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import Actor, EventStore, NewEvent
-from ledger.canonical import GENESIS_HASH
-from ledger.chain import verify_chain
-from ledger.db import create_engine
-from ledger.migrate import current_revision, downgrade, head_revision, upgrade
-from ledger.search import is_index_table
-from ledger.tables import appends, events, ledger_head, metadata
+from ledger.audit.chain import verify_chain
+from ledger.projections.search_index import is_index_table
+from ledger.projections.tables import metadata
+from ledger.store.canonical import GENESIS_HASH
+from ledger.store.db import create_engine
+from ledger.store.event_store import EventStore
+from ledger.store.migrate import current_revision, downgrade, head_revision, upgrade
+from ledger.store.records import Actor, NewEvent
+from ledger.store.tables import appends, events, ledger_head
 from tests.backends import create_postgres_database, drop_postgres_database
 
 LEDGER_TABLES = {"events", "ledger_head", "appends"}

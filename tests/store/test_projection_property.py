@@ -10,13 +10,13 @@ from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 
-from ledger import EventStore
-from ledger.articles import fold, stream_id
-from ledger.errors import DomainError
-from ledger.queries import article_views
-from ledger.rebuild import verify_projections
-from ledger.scores import ScorePolicy
-from ledger.service import EvidenceLedger
+from ledger.domain.articles import fold, stream_id
+from ledger.domain.errors import DomainError
+from ledger.domain.scores import ScorePolicy
+from ledger.read.queries import article_views
+from ledger.replay.rebuild import verify_projections
+from ledger.store.event_store import EventStore
+from ledger.use_cases.service import EvidenceLedger
 from tests.store.commands import Histories, prepare, run
 
 # Three articles (the last registered by a command, if at all). Weighted towards ratings,

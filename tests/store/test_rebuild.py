@@ -20,18 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from typer.testing import CliRunner
 
 from graph.app import create_app
-from graph.cli import app
+from graph.cli.main import app
 from graph.settings import Settings
-from ledger import AppendResult, EventStore, NewEvent, RecordedEvent
-from ledger import rebuild as rebuild_module
-from ledger._replay_processes import MAX_PARTITIONS, PARALLEL_FROM, Partition, partition_count
-from ledger.db import create_engine
-from ledger.events import REGISTRY, DomainEvent, EventRegistry
-from ledger.projections import Projector, checkpoint
-from ledger.rebuild import rebuild, verify_projections
-from ledger.service import EvidenceLedger
-from ledger.store import READ_PAGE
-from ledger.tables import live_views
+from ledger.domain.events import REGISTRY, DomainEvent, EventRegistry
+from ledger.projections.projector import Projector, checkpoint
+from ledger.projections.tables import live_views
+from ledger.replay import rebuild as rebuild_module
+from ledger.replay.processes import MAX_PARTITIONS, PARALLEL_FROM, Partition, partition_count
+from ledger.replay.rebuild import rebuild, verify_projections
+from ledger.store.db import create_engine
+from ledger.store.event_store import READ_PAGE, EventStore
+from ledger.store.records import AppendResult, NewEvent, RecordedEvent
+from ledger.use_cases.service import EvidenceLedger
 from tests.e2e.test_serve import CONSOLE_SCRIPT, child_environment
 from tests.store.ledgers import (
     EDITOR,

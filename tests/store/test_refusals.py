@@ -8,19 +8,18 @@ from typing import Any
 
 import pytest
 
-from ledger import (
-    Actor,
+from ledger.audit.chain import verify_chain
+from ledger.domain.errors import (
     EmptyAppend,
-    EventStore,
     InvalidAppend,
     InvalidExpectedVersion,
     InvalidMetadata,
     InvalidStreamId,
-    NewEvent,
     UnknownEventType,
     UnserialisablePayload,
 )
-from ledger.chain import verify_chain
+from ledger.store.event_store import EventStore
+from ledger.store.records import Actor, NewEvent
 
 EDITOR = Actor("editor-7", "editor")
 GOOD = NewEvent("ArticleRetracted", {"article_id": "a1", "reason": "x"})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ledger import EventStore
-from ledger.queries import ArticleView, article_views
-from ledger.sample import SAMPLE_ARTICLE_ID, load_sample
-from ledger.scores import ScorePolicy
-from ledger.service import EvidenceLedger
+from ledger.domain.scores import ScorePolicy
+from ledger.read.queries import ArticleView, article_views
+from ledger.store.event_store import EventStore
+from ledger.use_cases.sample import SAMPLE_ARTICLE_ID, load_sample
+from ledger.use_cases.service import EvidenceLedger
 
 SEED_RECORD = Path(__file__).parent.parent / "fixtures" / "seed_e7d05feceeac5a68.txt"
 NBSP = "\u00a0"

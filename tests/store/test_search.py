@@ -19,21 +19,22 @@ from hypothesis import strategies as st
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.migrate import downgrade, upgrade
-from ledger.projections import Projector, catch_up
-from ledger.queries import (
+from ledger.domain.scores import ScorePolicy
+from ledger.domain.search_text import words
+from ledger.projections.projector import Projector, catch_up
+from ledger.projections.search_index import INDEX_NAME, is_index_table
+from ledger.projections.tables import live_views
+from ledger.read.queries import (
     ArticleFilter,
     PagePlace,
     article_count,
     article_page,
     count_statement,
 )
-from ledger.rebuild import rebuild, verify_projections
-from ledger.scores import ScorePolicy
-from ledger.search import INDEX_NAME, is_index_table, words
-from ledger.service import EvidenceLedger
-from ledger.store import EventStore
-from ledger.tables import live_views
+from ledger.replay.rebuild import rebuild, verify_projections
+from ledger.store.event_store import EventStore
+from ledger.store.migrate import downgrade, upgrade
+from ledger.use_cases.service import EvidenceLedger
 from tests.store.ledgers import EDITOR, ledger_with_raters, register
 from tests.store.test_rebuild import LetsAWriterInAfterReading
 from tests.store.writers import separate_stores

@@ -14,24 +14,27 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import AppendResult, EventStore, IdempotencyKeyReused
-from ledger.errors import (
+from ledger.domain.errors import (
     AlreadyExists,
     AlreadyRetracted,
     ArticleIsRetracted,
     DomainError,
     DuplicateRating,
+    IdempotencyKeyReused,
     NoActiveRating,
     NotFound,
     ValidationFailed,
     WrongCommentState,
 )
-from ledger.projections import checkpoint
-from ledger.queries import related_articles, topics
-from ledger.rebuild import verify_projections
-from ledger.scores import ScorePolicy
-from ledger.service import EvidenceLedger
-from ledger.tables import appends, events, live_views, people, projection_checkpoints
+from ledger.domain.scores import ScorePolicy
+from ledger.projections.projector import checkpoint
+from ledger.projections.tables import live_views, projection_checkpoints
+from ledger.read.queries import related_articles, topics
+from ledger.replay.rebuild import verify_projections
+from ledger.store.event_store import EventStore
+from ledger.store.records import AppendResult
+from ledger.store.tables import appends, events, people
+from ledger.use_cases.service import EvidenceLedger
 from tests.store.ledgers import (
     EDITOR,
     citation,

@@ -17,13 +17,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner, Result
 
-from graph.cli import app
-from ledger import Actor, ChainReport, EventStore, NewEvent
-from ledger.canonical import chain_hash
-from ledger.chain import row_bytes, verify_chain
-from ledger.sample import load_sample
-from ledger.service import EvidenceLedger
-from ledger.tables import events
+from graph.cli.main import app
+from ledger.audit.chain import row_bytes, verify_chain
+from ledger.store.canonical import chain_hash
+from ledger.store.event_store import EventStore
+from ledger.store.records import Actor, ChainReport, NewEvent
+from ledger.store.tables import events
+from ledger.use_cases.sample import load_sample
+from ledger.use_cases.service import EvidenceLedger
 
 EDITOR = Actor("editor-1", "editor")
 EVENT_COUNT = 10
@@ -229,7 +230,7 @@ async def test_a_payload_that_is_no_longer_json_is_named_as_broken(
 async def test_a_payload_rewritten_in_another_json_spelling_is_named_as_broken(
     unguarded: AsyncEngine, respelled: str
 ) -> None:
-    """The stored text is what was hashed; ledger/chain.py's ``row_bytes`` says it is caught."""
+    """The stored text is what was hashed; the chain check says it is caught."""
     assert (
         await stored_row(unguarded, MIDDLE)
     ).payload == '{"article_id":"a2","reason":"reason 1"}'

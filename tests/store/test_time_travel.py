@@ -9,14 +9,14 @@ from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 
-from ledger import EventStore
-from ledger.articles import stream_id
-from ledger.errors import DomainError
-from ledger.queries import ArticleView, article_views
-from ledger.sample import SAMPLE_ARTICLE_ID, load_sample
-from ledger.scores import ScorePolicy
-from ledger.service import EvidenceLedger
-from ledger.time_travel import article_as_of
+from ledger.domain.articles import stream_id
+from ledger.domain.errors import DomainError
+from ledger.domain.scores import ScorePolicy
+from ledger.read.queries import ArticleView, article_views
+from ledger.read.time_travel import article_as_of
+from ledger.store.event_store import EventStore
+from ledger.use_cases.sample import SAMPLE_ARTICLE_ID, load_sample
+from ledger.use_cases.service import EvidenceLedger
 from tests.store.commands import EDITOR, READER, Histories, prepare, run
 
 POLICY = ScorePolicy()

@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import Actor, EventStore, NewEvent, UnknownEventTypeStored
-from ledger.canonical import canonical_json
-from ledger.chain import verify_chain
-from ledger.events import REGISTRY, EventRegistry, Payload
-from ledger.tables import events
+from ledger.audit.chain import verify_chain
+from ledger.domain.errors import UnknownEventTypeStored
+from ledger.domain.events import REGISTRY, EventRegistry, Payload
+from ledger.store.canonical import canonical_json
+from ledger.store.event_store import EventStore
+from ledger.store.records import Actor, NewEvent
+from ledger.store.tables import events
 
 EDITOR = Actor("editor-1", "editor")
 FLAGGED = "ArticleFlagged"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from ledger import EventStore
-from ledger.db import create_engine
+from ledger.store.db import create_engine
+from ledger.store.event_store import EventStore
 
 
 @asynccontextmanager

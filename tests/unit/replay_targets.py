@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from ledger._replay_processes import Partition, PartitionMisplaced, Shared
+from ledger.replay.processes import Partition, PartitionMisplaced, Shared
 
 
 def counts_to(total: int, shared: Shared) -> int:

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from ledger import articles
-from ledger.articles import ActiveRating, Article, Comment, Rater
-from ledger.errors import (
+from ledger.domain import articles
+from ledger.domain.articles import ActiveRating, Article, Comment, Rater
+from ledger.domain.errors import (
     AlreadyExists,
     AlreadyRetracted,
     ArticleIsRetracted,
@@ -21,7 +21,7 @@ from ledger.errors import (
     ValidationFailed,
     WrongCommentState,
 )
-from ledger.events import (
+from ledger.domain.events import (
     ArticleCorrected,
     ArticleRegistered,
     ArticleRetracted,

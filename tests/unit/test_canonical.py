@@ -1,4 +1,4 @@
-"""Canonical bytes and the hash chain, exactly as ledger/canonical.py documents them."""
+"""Canonical bytes and the hash chain, exactly as ledger/store/canonical.py documents them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.canonical import (
+from ledger.store.canonical import (
     GENESIS_HASH,
     canonical_bytes,
     canonical_json,

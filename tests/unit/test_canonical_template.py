@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.canonical import canonical_bytes, canonical_json, canonical_template, format_time
+from ledger.store.canonical import canonical_bytes, canonical_json, canonical_template, format_time
 
 TEXT = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)))
 IDS = st.one_of(st.none(), TEXT, st.just("\\u0000time"), st.just('"\\u0000position"'))

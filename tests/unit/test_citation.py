@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ledger.citation import citation_line
+from ledger.domain.citation import citation_line
 
 SEED_TITLE = (
     "The Analgesic Efficacy of Intradiscal Injection of Bone Marrow Aspirate Concentrate and "

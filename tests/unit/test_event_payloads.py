@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import pytest
 
-from ledger.events import (
+from ledger.domain.events import (
     ArticleTopicsChanged,
     CommentPosted,
     DomainEvent,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 
-from graph.guards import PAGE_BOUNDS
-from graph.http import GRAPHQL_RESPONSE, JSON, negotiate
-from graph.limits import UNPAGED_LIST_LENGTH, operation_cost
-from graph.schema import build_schema
+from graph.http.guards import PAGE_BOUNDS
+from graph.http.limits import UNPAGED_LIST_LENGTH, operation_cost
+from graph.http.schema import build_schema
+from graph.http.view import GRAPHQL_RESPONSE, JSON, negotiate
 
 
 @pytest.mark.parametrize(

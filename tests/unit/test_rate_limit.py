@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.rate_limit import MAX_KEYS, MutationRates, RateLimiter, admit
+from graph.schema.rate_limit import MAX_KEYS, MutationRates, RateLimiter, admit
 
 
 class Clock:

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from ledger import raters
-from ledger.errors import AlreadyExists, NotFound, ValidationFailed
-from ledger.events import DisciplineRegistered, RaterEnrolled
-from ledger.raters import Enrolment
+from ledger.domain import raters
+from ledger.domain.errors import AlreadyExists, NotFound, ValidationFailed
+from ledger.domain.events import DisciplineRegistered, RaterEnrolled
+from ledger.domain.raters import Enrolment
 
 # The identifier part of a stream id, as the store accepts it (see errors.InvalidStreamId).
 STREAM_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from graph.permissions import Auditors, Editors, Raters, Subscribers
-from ledger.export import verify_export
-from ledger.wording import takes_an, with_article
+from graph.schema.permissions import Auditors, Editors, Raters, Subscribers
+from ledger.audit.export import verify_export
+from ledger.domain.wording import takes_an, with_article
 
 ROOT = Path(__file__).parent.parent.parent
 ARTICLE_AND_WORD = re.compile(r"(?<![\w'-])([Aa]n?)\s+([`'\"(]*[\w][\w.-]*)")

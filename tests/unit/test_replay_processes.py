@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ledger._replay_processes import (
+from ledger.replay.processes import (
     Partition,
     PartitionMisplaced,
     ReplayWorkerFailed,
@@ -71,7 +71,7 @@ async def test_a_worker_that_does_not_finish_its_partition_is_reported(
 
 SCRIPT = """
 import asyncio
-from ledger._replay_processes import Partition, started_partitions
+from ledger.replay.processes import Partition, started_partitions
 from tests.unit import replay_targets
 
 with open({marker!r}, "a") as runs:

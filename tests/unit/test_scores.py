@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.scores import (
+from ledger.domain.scores import (
     OUT_OF,
     RATING_SCALES,
     DisciplineScore,

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from graph.single_flight import SingleFlight
+from graph.schema.single_flight import SingleFlight
 
 
 async def test_callers_during_a_run_share_it_and_later_callers_start_another() -> None:

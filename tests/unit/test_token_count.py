@@ -7,7 +7,7 @@ from graphql.language.lexer import Lexer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graph.limits import count_tokens
+from graph.http.limits import count_tokens
 
 LEXEMES = st.sampled_from(
     [

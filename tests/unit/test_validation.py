@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.errors import ValidationFailed
-from ledger.validation import check_comment, check_text
+from ledger.domain.errors import ValidationFailed
+from ledger.domain.validation import check_comment, check_text
 
 
 @pytest.mark.parametrize("text", ["a\x00b", "\x00", "  trailing\x00  "])

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
-from ledger.projections import _PostgresWriter
-from ledger.tables import live_views
+from ledger.projections.projector import _PostgresWriter
+from ledger.projections.tables import live_views
 
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 

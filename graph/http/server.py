@@ -1,0 +1,67 @@
+"""Uvicorn's HTTP/1.1 protocol with a deadline for each request's head.
+
+Uvicorn closes a connection idle between two requests (``timeout_keep_alive``), but not one
+that sends nothing after connecting, nor one that trickles its request line and headers (any
+byte that arrives cancels that timer), so such connections stayed open indefinitely, each
+holding a socket and counting against the concurrency limit. Here every request's head (the
+request line and headers) must arrive whole within ``head_seconds`` of the connection being
+made, or of the response before it; otherwise the connection is closed. The body has a
+deadline of its own (``graph.http.body_limit``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+__all__ = ["with_head_deadline"]
+
+
+class _HeadDeadlineProtocol(H11Protocol):
+    head_seconds: float = 10.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._await_head()
+
+    def on_response_complete(self) -> None:
+        # Armed first: the response's completion may go straight on to a pipelined request.
+        self._await_head()
+        super().on_response_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_waiting()
+        super().connection_lost(exc)
+
+    def _await_head(self) -> None:
+        self._stop_waiting()
+        self._head_deadline = self.loop.call_later(self.head_seconds, self._head_overdue)
+
+    def _stop_waiting(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _head_overdue(self) -> None:
+        """Close the connection if the request's head is still incomplete (h11 leaves the
+        client's state IDLE until the head has arrived whole)."""
+        self._head_deadline = None
+        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+            return
+        self.transport.close()
+
+
+def with_head_deadline(head_seconds: float) -> type[H11Protocol]:
+    """The protocol class to give uvicorn (``http=``), with this deadline for each head.
+
+    Made in the serving process and used there: ``serve`` hands uvicorn the application
+    itself, never an import string, so uvicorn starts no worker process it would pass to.
+    """
+    return type("HeadDeadlineProtocol", (_HeadDeadlineProtocol,), {"head_seconds": head_seconds})

@@ -1,0 +1,414 @@
+"""GraphQL over HTTP, as its specification describes, on Strawberry's Starlette view.
+
+- Media types: ``application/graphql-response+json`` when the client asks for it,
+  ``application/json`` otherwise (also for ``*/*`` and no Accept at all); 406 when it
+  accepts neither.
+- A request that is not a well-formed GraphQL-over-HTTP request (not JSON, a parameter of
+  the wrong type, no query) is a 400. A document that does not parse or validate, or whose
+  variables do not coerce, is a 400 without ``data`` for
+  ``application/graphql-response+json`` and a 200 with ``errors`` for ``application/json``,
+  as the specification's compatibility rules ask.
+- CSRF prevention as Apollo Server does it: an operation must arrive in a request a browser
+  would preflight (a non-simple content type, or a non-empty preflight header); GET is only
+  for queries.
+- Every refusal is a GraphQL error body with a stable ``extensions.code``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.http.types import QueryParams
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+
+from graph.http.auth import PrincipalUser
+from graph.http.guards import is_unexpected
+from graph.http.limits import MAX_NUMBER_DIGITS, count_tokens
+from graph.schema.context import Context
+from graph.settings import Settings
+
+__all__ = [
+    "GRAPHQL_RESPONSE",
+    "JSON",
+    "PREFLIGHT_HEADERS",
+    "EvidenceGraphQL",
+    "Refusal",
+    "error_body",
+    "negotiate",
+]
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+# Content types a browser sends cross-origin without asking first (a "simple" request).
+SIMPLE_CONTENT_TYPES = frozenset(
+    {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}
+)
+# Any of these, non-empty, forces a browser to preflight: the request is not forged.
+PREFLIGHT_HEADERS = (
+    "graphql-require-preflight",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+)
+
+
+class _NumberTooLong(Exception):
+    pass
+
+
+def _bounded_int(text: str) -> int:
+    """A JSON integer, refused past the digits any argument takes before ``int`` reads it
+    (Python refuses more than 4,300 digits with a ValueError that would read as bad JSON)."""
+    digits = len(text.lstrip("-"))
+    if digits > MAX_NUMBER_DIGITS:
+        raise _NumberTooLong(
+            f"The request holds an integer of {digits} digits; none this API takes has more "
+            f"than {MAX_NUMBER_DIGITS}."
+        )
+    return int(text)
+
+
+class Refusal(HTTPException):
+    """A request refused before GraphQL runs.
+
+    ``status`` None: a document refused as a parse or validation error would be, whose
+    status depends on the media type (400, or 200 for ``application/json``).
+    """
+
+    def __init__(
+        self,
+        status: int | None,
+        code: str,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status or 400, message)
+        self.status = status
+        self.code = code
+        self.headers = dict(headers or {})
+
+
+def error_body(code: str, message: str, **extensions: Any) -> bytes:
+    return json.dumps(
+        {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    ).encode()
+
+
+def _accept_ranges(header: str) -> list[tuple[str, float]]:
+    ranges = []
+    for part in header.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        if not media:
+            continue
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        ranges.append((media.lower(), quality))
+    return ranges
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The media type to answer with, or None when the client accepts neither of ours.
+
+    A type named outright wins over a wildcard; among types named outright with the same
+    quality the newer one wins; a bare wildcard gets the one every client understands.
+    """
+    if accept is None or not accept.strip():
+        return JSON
+    best: tuple[float, int, int, str] | None = None
+    for preference, media in enumerate((JSON, GRAPHQL_RESPONSE)):
+        kind = media.split("/")[0]
+        matches = [
+            (quality, specificity)
+            for range_, quality in _accept_ranges(accept)
+            for candidate, specificity in ((media, 2), (f"{kind}/*", 1), ("*/*", 0))
+            if range_ == candidate
+        ]
+        if not matches:
+            continue
+        quality, specificity = max(matches, key=lambda match: (match[1], match[0]))
+        if quality <= 0:
+            continue
+        key = (quality, specificity, preference if specificity == 2 else -preference, media)
+        if best is None or key > best:
+            best = key
+    return best[3] if best else None
+
+
+def _refuse_forgery(request: Request) -> None:
+    """Apollo Server's CSRF prevention: a forged request can only be a simple one."""
+    content_type = request.headers.get("content-type")
+    if content_type is not None:
+        essence = content_type.split(";")[0].strip().lower()
+        if essence not in SIMPLE_CONTENT_TYPES:
+            return
+    if any(request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
+        return
+    raise Refusal(
+        400,
+        "CSRF_REFUSED",
+        "This operation was refused as a possible cross-site request forgery: send it as "
+        "a JSON POST (content-type: application/json), or add the header "
+        "`GraphQL-Require-Preflight: 1`.",
+    )
+
+
+class SubResponse(Response):
+    """What the operation decided about its HTTP answer, besides the body."""
+
+    def __init__(self, media_type: str) -> None:
+        super().__init__()
+        # None until something decides a status: 200 is the default, not a decision.
+        self.status_code = None  # type: ignore[assignment]
+        del self.headers["content-length"]
+        self.answer_type = media_type
+        self.request_error = False
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """No execution happened: a parse, validation, variable, cost or rate refusal."""
+    if isinstance(result, PreExecutionError):
+        return True
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None and not is_unexpected(error) for error in result.errors or ())
+    )
+
+
+class EvidenceGraphQL(GraphQL[Context, None]):
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        media_type = negotiate(request.headers.get("accept"))
+        try:
+            if media_type is None and not self._renders_ide(request):
+                raise Refusal(
+                    406,
+                    "NOT_ACCEPTABLE",
+                    f"This API answers {GRAPHQL_RESPONSE} or {JSON}: accept one of them.",
+                )
+            if request.method in ("GET", "POST") and not self._renders_ide(request):
+                _refuse_forgery(request)
+            request.state.media_type = media_type or JSON
+            response = await self.run(request)
+        except HTTPException as error:
+            response = self._refusal_response(_as_refusal(error), media_type or JSON)
+        await response(scope, receive, send)
+
+    def _renders_ide(self, request: Request) -> bool:
+        return self.should_render_graphql_ide(self.request_adapter_class(request))
+
+    def _refusal_response(self, refusal: Refusal, media_type: str) -> Response:
+        status = refusal.status
+        if status is None:
+            status = 200 if media_type == JSON else 400
+        return Response(
+            error_body(refusal.code, refusal.reason),
+            status_code=status,
+            media_type=f"{media_type}; charset=utf-8",
+            headers=refusal.headers,
+        )
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        assert isinstance(request, Request)
+        assert isinstance(response, Response)
+        user = request.user
+        principal = user.principal if isinstance(user, PrincipalUser) else None
+        return Context(request, response, request.app.state.services, principal)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        media_type = getattr(request.state, "media_type", JSON)
+        request.state.sub_response = SubResponse(media_type)
+        return request.state.sub_response  # type: ignore[no-any-return]
+
+    # -- the request's parameters ------------------------------------------------------------
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return json.loads(data, parse_int=_bounded_int)
+        except _NumberTooLong as error:
+            raise Refusal(400, "BAD_USER_INPUT", str(error)) from None
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # (RecursionError: JSON nested deeper than the parser goes.)
+            raise Refusal(400, "INVALID_JSON", "The request body is not JSON in UTF-8.") from None
+
+    def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
+        parsed: dict[str, Any] = dict(params)
+        for name in ("variables", "extensions"):
+            if parsed.get(name):
+                try:
+                    parsed[name] = json.loads(parsed[name])
+                except (ValueError, RecursionError):
+                    raise Refusal(400, "BAD_REQUEST", f"`{name}` must be a JSON object.") from None
+        return parsed
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "GET":
+            data: Any = self.parse_query_params(request.query_params)
+        else:
+            content_type = (request.content_type or "").split(";")
+            essence = content_type[0].strip().lower()
+            charset = next(
+                (
+                    value.strip().strip('"').lower()
+                    for name, _, value in (param.partition("=") for param in content_type[1:])
+                    if name.strip().lower() == "charset"
+                ),
+                "utf-8",
+            )
+            if essence != JSON or charset not in ("utf-8", "utf8"):
+                raise Refusal(
+                    415,
+                    "UNSUPPORTED_MEDIA_TYPE",
+                    "Send the operation as JSON: content-type: application/json.",
+                )
+            body = await request.get_body()
+            if not body.strip():
+                raise Refusal(400, "BAD_REQUEST", 'The request body is empty: send {"query": ...}.')
+            data = self.parse_json(body)
+        if isinstance(data, list):
+            limit = self.settings.limits.max_batch
+            if limit == 0:
+                raise Refusal(
+                    400, "BATCHING_DISABLED", "Send one operation per request, not a list."
+                )
+            if len(data) > limit or not data:
+                raise Refusal(400, "BATCH_TOO_LARGE", f"A batch holds 1 to {limit} operations.")
+            return [self._operation(item) for item in data]
+        return self._operation(data)
+
+    def _operation(self, data: Any) -> GraphQLRequestData:
+        if not isinstance(data, dict):
+            raise Refusal(400, "BAD_REQUEST", 'The request must be a JSON object: {"query": ...}.')
+        query, variables, name, extensions = (
+            data.get(key) for key in ("query", "variables", "operationName", "extensions")
+        )
+        if query is None:
+            raise Refusal(400, "BAD_REQUEST", "The request has no `query`.")
+        for value, kind, label in (
+            (query, str, "`query` must be a string"),
+            (variables, dict, "`variables` must be an object"),
+            (name, str, "`operationName` must be a string"),
+            (extensions, dict, "`extensions` must be an object"),
+        ):
+            if value is not None and not isinstance(value, kind):
+                raise Refusal(400, "BAD_REQUEST", f"{label}.")
+        limit = self.settings.limits.max_document_chars
+        if len(query) > limit:
+            raise Refusal(
+                None,
+                "DOCUMENT_TOO_LARGE",
+                f"The document has {len(query)} characters; the limit is {limit}.",
+            )
+        # A document over the token limit is refused without the cost of parsing it. (No
+        # token is shorter than a character: a short document needs no counting.)
+        tokens = self.settings.limits.max_tokens
+        if len(query) > tokens and count_tokens(query) > tokens:
+            raise Refusal(
+                None,
+                "TOKEN_LIMIT_EXCEEDED",
+                f"The document has more than {self.settings.limits.max_tokens} tokens.",
+            )
+        return GraphQLRequestData(
+            query=query, variables=variables, operation_name=name, extensions=extensions
+        )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as error:
+            cause = error.__cause__
+            if isinstance(cause, InvalidOperationTypeError):
+                if cause.operation_type is OperationType.MUTATION:
+                    raise Refusal(
+                        405,
+                        "METHOD_NOT_ALLOWED",
+                        "Mutations are only taken over POST.",
+                        {"Allow": "POST"},
+                    ) from None
+                raise Refusal(400, "OPERATION_NOT_SUPPORTED", error.reason) from None
+            if isinstance(cause, CannotGetOperationTypeError):
+                raise Refusal(400, "OPERATION_RESOLUTION_FAILURE", error.reason) from None
+            raise
+
+    # -- the answer --------------------------------------------------------------------------
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = process_result(result)
+        if _is_request_error(result):
+            # Nothing was executed, so there is no `data` to give, not even null.
+            response.pop("data", None)
+            request.state.sub_response.request_error = True
+        return response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        assert isinstance(sub_response, SubResponse)
+        media_type = sub_response.answer_type
+        status = 200
+        # A batch is answered 200: each of its operations says in its own errors what failed.
+        if isinstance(response_data, dict):
+            if sub_response.status_code:
+                status = sub_response.status_code
+            elif sub_response.request_error and media_type == GRAPHQL_RESPONSE:
+                status = 400
+        response = Response(
+            self.encode_json(response_data),
+            status_code=status,
+            media_type=f"{media_type}; charset=utf-8",
+        )
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        return response
+
+
+def _as_refusal(error: HTTPException) -> Refusal:
+    if isinstance(error, Refusal):
+        return error
+    codes = {405: "METHOD_NOT_ALLOWED", 404: "NOT_FOUND", 415: "UNSUPPORTED_MEDIA_TYPE"}
+    code = codes.get(error.status_code, "BAD_REQUEST")
+    headers = {"Allow": "GET, POST"} if error.status_code == 405 else None
+    return Refusal(error.status_code, code, error.reason, headers)

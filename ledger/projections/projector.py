@@ -1,0 +1,398 @@
+"""The projector: loads the rows a batch of events touches, folds, writes back the changes.
+
+A few statements per batch, whatever its size: one load per table for the rows not already
+in hand, and per changed table one delete, one upsert of rows the table holds and one
+insert of new rows. Live appends project their own events in the append's transaction;
+rebuilds run the very same code over the whole log, keeping the working set across
+windows (``ledger.replay.rebuild``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Boolean, Column, Table, delete, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ledger.domain.events import REGISTRY, EventRegistry
+from ledger.domain.search_text import fold
+from ledger.projections.fold import Fact, Keys, Row, Rows, WorkingSet, apply, keys_of
+from ledger.projections.tables import PROJECTIONS, ViewTables, live_views, projection_checkpoints
+from ledger.store.append import lock_head
+from ledger.store.event_store import EventStore
+from ledger.store.records import RecordedEvent
+from ledger.store.tables import UTCDateTime
+
+__all__ = ["ProjectionBehind", "Projector", "advance_checkpoints", "catch_up", "checkpoint"]
+
+CATCH_UP_PAGE = 2000
+# Keys per IN list: SQLite allows 32,766 parameters per statement and PostgreSQL 32,767.
+IN_CHUNK = 5000
+# From this many new rows, PostgreSQL takes them by COPY: several times faster than an
+# INSERT per row, even batched. Below it the round trips of a COPY are not worth it.
+COPY_FROM = 200
+
+
+class ProjectionBehind(Exception):
+    """The live views have not seen every event before this append (e.g. after a migration
+    on an existing ledger): they must catch up before anything is projected on top."""
+
+
+class Projector:
+    def __init__(self, views: ViewTables = live_views, registry: EventRegistry = REGISTRY) -> None:
+        self.views = views
+        self.registry = registry
+        self._writers: dict[tuple[str, str], _SQLiteWriter | _PostgresWriter] = {}
+
+    def facts(self, events: Iterable[RecordedEvent]) -> list[Fact]:
+        return [
+            Fact(
+                self.registry.decode(e.type, e.payload),
+                e.position,
+                e.stream_version,
+                e.metadata.recorded_at,
+            )
+            for e in events
+        ]
+
+    async def project(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
+        await self.project_facts(conn, self.facts(events))
+
+    async def project_facts(self, conn: AsyncConnection, facts: Sequence[Fact]) -> None:
+        ws = WorkingSet()
+        await self.load(conn, ws, keys_of(facts))
+        for fact in facts:
+            apply(ws, fact)
+        await self.write(conn, ws)
+
+    @staticmethod
+    def missing(ws: WorkingSet, keys: Keys) -> Keys:
+        """Of ``keys``, those whose rows ``ws`` does not hold."""
+        return Keys(
+            articles={k for k in keys.articles if k not in ws.articles.rows},
+            ratings={k for k in keys.ratings if k not in ws.ratings.rows},
+            comments={k for k in keys.comments if k not in ws.comments.rows},
+        )
+
+    async def load(self, conn: AsyncConnection, ws: WorkingSet, keys: Keys) -> None:
+        """Load the rows of ``keys`` that ``ws`` does not hold yet."""
+        keys = self.missing(ws, keys)
+        v = self.views
+        if keys.articles:
+            articles = sorted(keys.articles)
+            for row in await select_in(conn, v.article_views.c.article_id, articles):
+                ws.articles.loaded(row["article_id"], row)
+                # The topics are never read, only replaced: knowing the table may hold some
+                # (so they are deleted first) is enough.
+                ws.topics.stored.add(row["article_id"])
+            # All of an article's scores come with it: a discipline found in none of them has
+            # no score row yet.
+            for row in await select_in(conn, v.discipline_scores.c.article_id, articles):
+                ws.scores.loaded((row["article_id"], row["discipline"]), row)
+        if keys.ratings:
+            ratings = sorted(keys.ratings)
+            for row in await select_in(conn, v.active_ratings.c.rating_id, ratings):
+                ws.ratings.loaded(row["rating_id"], row)
+        if keys.comments:
+            comments = sorted(keys.comments)
+            for row in await select_in(conn, v.subscriber_comments.c.comment_id, comments):
+                ws.comments.loaded(row["comment_id"], row)
+
+    async def write(self, conn: AsyncConnection, ws: WorkingSet) -> None:
+        """Write every changed row of ``ws``; afterwards it holds what the tables hold."""
+        v = self.views
+        await self._write(conn, v.article_views, ws.articles)
+        await self._write(conn, v.discipline_scores, ws.scores)
+        await self._write(conn, v.active_ratings, ws.ratings)
+        await self._write(conn, v.subscriber_comments, ws.comments)
+        await self._write(conn, v.raters, ws.raters)
+        await self._write(conn, v.disciplines, ws.disciplines)
+        await self._write(conn, v.rating_versions, ws.rating_versions)
+        await self._write_topics(conn, v.article_topics, ws.topics)
+
+    def _writer(self, conn: AsyncConnection, table: Table) -> _SQLiteWriter | _PostgresWriter:
+        key = (conn.dialect.name, table.name)
+        writer = self._writers.get(key)
+        if writer is None:
+            kind = _PostgresWriter if conn.dialect.name == "postgresql" else _SQLiteWriter
+            writer = self._writers[key] = kind(table, conn.dialect)
+        return writer
+
+    async def _write(self, conn: AsyncConnection, table: Table, rows: Rows) -> None:
+        if not rows.changed:
+            return
+        gone: list[Any] = []
+        kept: list[Row] = []
+        new: list[Row] = []
+        new_keys: list[Any] = []
+        # In key order: an insert in key order appends to the primary key's index.
+        for key in sorted(rows.changed):
+            row = rows.rows[key]
+            if row is None:
+                if key in rows.stored:
+                    gone.append(key)
+            elif key in rows.stored:
+                kept.append(row)
+            else:
+                new.append(row)
+                new_keys.append(key)
+        writer = self._writer(conn, table)
+        if gone:
+            await delete_in(conn, table, gone)
+            rows.stored.difference_update(gone)
+        if kept:
+            await writer.upsert(conn, kept)
+        if new:
+            await writer.insert(conn, new)
+            rows.stored.update(new_keys)
+        rows.changed.clear()
+
+    async def _write_topics(self, conn: AsyncConnection, table: Table, rows: Rows) -> None:
+        if not rows.changed:
+            return
+        changed = sorted(rows.changed)
+        replaced = [article_id for article_id in changed if article_id in rows.stored]
+        if replaced:
+            await delete_in(conn, table, replaced, column=table.c.article_id)
+        new_rows = [
+            {"article_id": article_id, "topic": topic, "ordinal": ordinal, "topic_key": fold(topic)}
+            for article_id in changed
+            for ordinal, topic in enumerate((rows.rows[article_id] or {}).get("topics", ()))
+        ]
+        if new_rows:
+            await self._writer(conn, table).insert(conn, new_rows)
+        rows.stored.update(changed)
+        rows.changed.clear()
+
+
+def _chunks(keys: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
+    return (keys[start : start + size] for start in range(0, len(keys), size))
+
+
+async def select_in(conn: AsyncConnection, column: Column[Any], keys: Sequence[Any]) -> list[Row]:
+    """The rows of ``column``'s table whose ``column`` is one of ``keys``."""
+    found: list[Row] = []
+    for chunk in _chunks(keys):
+        result = await conn.execute(select(column.table).where(column.in_(chunk)))
+        found += [dict(row) for row in result.mappings()]
+    return found
+
+
+async def delete_in(
+    conn: AsyncConnection, table: Table, keys: Sequence[Any], *, column: Column[Any] | None = None
+) -> None:
+    """Delete the rows of these primary keys (or of these values of ``column``)."""
+    pk = table.primary_key.columns.values()
+    if column is not None or len(pk) == 1:
+        target: Any = column if column is not None else pk[0]
+        size = IN_CHUNK
+    else:
+        target, size = tuple_(*pk), IN_CHUNK // len(pk)
+    for chunk in _chunks(keys, size):
+        await conn.execute(delete(table).where(target.in_(chunk)))
+
+
+def _sqlite_json(value: Any) -> str:
+    """JSON for what ``json`` does not know: ``UTCDateTime`` values, as SQLite stores them
+    (the text SQLAlchemy's processor makes: naive UTC, always with microseconds)."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{type(value).__name__} is not a view column's type")
+    moment: datetime = value
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are refused: pass a timezone-aware UTC time")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
+
+
+class _SQLiteWriter:
+    """A table's insert and upsert on SQLite: all the rows as one JSON parameter, unpacked by
+    ``json_each`` in one statement.
+
+    The driver runs an executemany a row at a time, taking Python's lock back for each row;
+    while this thread is busy (folding the next window), each such hand-over waits out the
+    interpreter's switch interval, and the write all but stops. One statement runs start to
+    end without the lock, on another core. (A multi-row VALUES would be bound faster, but
+    SQLite keeps each prepared size, megabytes for thousands of rows, in every connection's
+    statement cache.) ``json_extract`` gives back what binding would store: integers, text,
+    NULL, and 1 or 0 for booleans.
+    """
+
+    def __init__(self, table: Table, dialect: Dialect) -> None:
+        quote = dialect.identifier_preparer.quote
+        names = [column.name for column in table.columns]
+        pk = [column.name for column in table.primary_key]
+        unpacked = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(names)))
+        self.insert_sql = (
+            f"INSERT INTO {dialect.identifier_preparer.format_table(table)}"
+            f" ({', '.join(quote(n) for n in names)}) SELECT {unpacked} FROM json_each(?)"
+        )
+        updates = ", ".join(f"{quote(n)} = excluded.{quote(n)}" for n in names if n not in pk)
+        # "WHERE true": SQLite's parser would otherwise read ON CONFLICT as a join's ON.
+        self.upsert_sql = (
+            f"{self.insert_sql} WHERE true ON CONFLICT ({', '.join(quote(n) for n in pk)})"
+            f" DO UPDATE SET {updates}"
+        )
+        assert len(names) > 1, "itemgetter of one name gives a value, not a tuple"
+        self.values = itemgetter(*names)
+
+    def _document(self, rows: Sequence[Row]) -> str:
+        return json.dumps(
+            list(map(self.values, rows)),
+            ensure_ascii=False,
+            separators=(",", ":"),
+            default=_sqlite_json,
+        )
+
+    async def insert(self, conn: AsyncConnection, rows: Sequence[Row]) -> None:
+        await conn.exec_driver_sql(self.insert_sql, (self._document(rows),))
+
+    async def upsert(self, conn: AsyncConnection, rows: Sequence[Row]) -> None:
+        await conn.exec_driver_sql(self.upsert_sql, (self._document(rows),))
+
+
+def _aware(values: Iterable[datetime | None]) -> None:
+    """``UTCDateTime``'s check: the driver sends an aware time as the instant it is."""
+    for value in values:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetimes are refused: pass a timezone-aware UTC time")
+
+
+def _boolean(values: Iterable[bool | None]) -> None:
+    """``Boolean``'s check (its processor would pass a bool on as it is)."""
+    for value in values:
+        if value is not None and not isinstance(value, bool):
+            raise TypeError(f"not a boolean: {value!r}")
+
+
+# Each checks a whole column of a batch: one call per column, not one per value.
+_CHECKS: tuple[tuple[type[Any], Callable[[Iterable[Any]], None]], ...] = (
+    (UTCDateTime, _aware),
+    (Boolean, _boolean),
+)
+
+
+class _PostgresWriter:
+    """A table's insert and upsert on PostgreSQL, compiled once, rows sent as tuples straight
+    to the driver; many new rows go by COPY.
+
+    SQLAlchemy's own executemany processes each row's parameters one by one in Python, which
+    costs more than the database's work on a wide batch. Here the values go as they are:
+    the views' types need no conversion for the driver, only checks (see ``_CHECKS``);
+    a type that does is converted by its own bind processor.
+    """
+
+    def __init__(self, table: Table, dialect: Dialect) -> None:
+        self.table = table
+        names = [column.name for column in table.columns]
+        pk = [column.name for column in table.primary_key]
+        statement = postgresql.insert(table)
+        upsert = statement.on_conflict_do_update(
+            index_elements=pk,
+            set_={n: statement.excluded[n] for n in names if n not in pk},
+        )
+        plain = insert(table).compile(dialect=dialect, column_keys=names)
+        merged = upsert.compile(dialect=dialect, column_keys=names)
+        self.insert_sql, self.insert_rows = str(plain), self._encoder(plain.positiontup, dialect)
+        self.upsert_sql, self.upsert_rows = str(merged), self._encoder(merged.positiontup, dialect)
+        self.names = names
+        self.copy_rows = self._encoder(names, dialect)
+
+    def _encoder(
+        self, order: Sequence[str] | None, dialect: Dialect
+    ) -> Callable[[Sequence[Row]], list[tuple[Any, ...]]]:
+        assert order is not None
+        assert len(order) > 1, "itemgetter of one name gives a value, not a tuple"
+        get = itemgetter(*order)
+        checks: list[tuple[int, Callable[[Iterable[Any]], None]]] = []
+        processors: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, name in enumerate(order):
+            column_type = self.table.c[name].type
+            check = next((c for kind, c in _CHECKS if isinstance(column_type, kind)), None)
+            if check is not None:
+                checks.append((index, check))
+                continue
+            processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                processors.append((index, processor))
+
+        def encode(rows: Sequence[Row]) -> list[tuple[Any, ...]]:
+            encoded = list(map(get, rows))
+            for index, check in checks:
+                check(map(itemgetter(index), encoded))
+            if processors:
+                for number, values in enumerate(encoded):
+                    converted = list(values)
+                    for index, process in processors:
+                        converted[index] = process(converted[index])
+                    encoded[number] = tuple(converted)
+            return encoded
+
+        return encode
+
+    async def insert(self, conn: AsyncConnection, rows: Sequence[Row]) -> None:
+        if len(rows) >= COPY_FROM:
+            await self._copy(conn, rows)
+            return
+        await conn.exec_driver_sql(self.insert_sql, self.insert_rows(rows))
+
+    async def upsert(self, conn: AsyncConnection, rows: Sequence[Row]) -> None:
+        await conn.exec_driver_sql(self.upsert_sql, self.upsert_rows(rows))
+
+    async def _copy(self, conn: AsyncConnection, rows: Sequence[Row]) -> None:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        if not driver.is_in_transaction():
+            # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement; a COPY goes
+            # around the adapter, so it must not be the first, or it would commit on its own.
+            await conn.exec_driver_sql("SELECT 1")
+        await driver.copy_records_to_table(
+            self.table.name, records=self.copy_rows(rows), columns=self.names
+        )
+
+
+async def checkpoint(conn: AsyncConnection, name: str = PROJECTIONS[0]) -> int:
+    position = await conn.scalar(
+        select(projection_checkpoints.c.position).where(projection_checkpoints.c.name == name)
+    )
+    return int(position or 0)
+
+
+async def advance_checkpoints(
+    conn: AsyncConnection, position: int, *, after: int | None = None
+) -> None:
+    """Move every projection's checkpoint to ``position``.
+
+    With ``after``, only from exactly that position, else ``ProjectionBehind``: this is
+    the guard that a live append never projects over a gap.
+    """
+    statement = (
+        update(projection_checkpoints)
+        .where(projection_checkpoints.c.name.in_(PROJECTIONS))
+        .values(position=position)
+    )
+    if after is not None:
+        statement = statement.where(projection_checkpoints.c.position == after)
+    result = await conn.execute(statement)
+    if after is not None and result.rowcount != len(PROJECTIONS):
+        raise ProjectionBehind(f"the views are not at position {after}")
+
+
+async def catch_up(store: EventStore, projector: Projector) -> int:
+    """Project every event after the live checkpoint; returns how many were applied."""
+    applied = 0
+    async with store.transaction() as tx:
+        await lock_head(tx.connection)  # no append may project while we fill the gap
+        position = await checkpoint(tx.connection)
+        while page := await tx.read_all(position, CATCH_UP_PAGE):
+            await projector.project(tx.connection, page)
+            position = page[-1].position
+            applied += len(page)
+        await advance_checkpoints(tx.connection, position)
+    return applied

@@ -1,0 +1,60 @@
+"""Running the Alembic migrations from code, on the caller's engine."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ledger.store.db import write_transaction
+
+__all__ = ["alembic_config", "current_revision", "downgrade", "head_revision", "upgrade"]
+
+_ONE_MIGRATION_AT_A_TIME = text("SELECT pg_advisory_xact_lock(1296648018, 0)")  # "MIGR", 0
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(files("migrations")))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    await _run(engine, command.upgrade, revision)
+
+
+async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
+    await _run(engine, command.downgrade, revision)
+
+
+async def _run(engine: AsyncEngine, step: Any, revision: str) -> None:
+    # One transaction that Alembic joins, begun here: on SQLite with the write lock taken
+    # and waited for at BEGIN, so that migrations started at once (two commands on a new
+    # file) run one after the other, the second finding the schema at head. (Left to
+    # itself, Alembic commits each SQLite migration apart, and a second process reading
+    # the version between two of them ran them again.)
+    # On PostgreSQL, a transaction-long advisory lock does the same.
+    async with write_transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(_ONE_MIGRATION_AT_A_TIME)
+        await conn.run_sync(lambda sync: step(alembic_config(sync), revision))
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as conn:
+        return await conn.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )
