@@ -182,7 +182,7 @@ async def test_a_mutation_never_runs_over_get(api: Api) -> None:
 
 
 async def test_a_json_post_runs(api: Api) -> None:
-    assert (await api.data(TOPICS))["topics"]
+    assert (await api.http_data(TOPICS))["topics"]
 
 
 async def test_graphiql_is_served_to_a_browser_in_development(api: Api) -> None:
@@ -193,7 +193,7 @@ async def test_graphiql_is_served_to_a_browser_in_development(api: Api) -> None:
 
 
 async def test_introspection_runs_within_the_limits_in_development(api: Api) -> None:
-    data = await api.data(get_introspection_query(descriptions=True))
+    data = await api.http_data(get_introspection_query(descriptions=True))
 
     assert data["__schema"]["queryType"]["name"] == "Query"
 
@@ -225,7 +225,7 @@ async def test_production_hides_graphiql_and_introspection(database_url: str) ->
             json={"query": "{ __schema { queryType { name } } }"},
             headers={"accept": GRAPHQL_RESPONSE},
         )
-        typename = await api.data("{ __typename }")
+        typename = await api.http_data("{ __typename }")
 
     assert page.status_code == 404
     assert response.status_code == 400
