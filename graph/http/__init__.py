@@ -1,5 +1,7 @@
-"""GraphQL over HTTP: the view, authentication, request logging, limits and the guards
-that refuse a document before it runs, and the schema as served with them.
+"""GraphQL over HTTP: the view (``view``) with its media types, CSRF prevention and refusals,
+authentication, request logging, the body limit, the document limits (``limits``) and cost
+(``cost``), the guards that refuse an operation before it runs, the schema as served with
+them, and uvicorn's request-head deadline.
 
-Imports the schema and the ledger.
+Imports the schema, the settings and the ledger.
 """

@@ -7,7 +7,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graph.http.view import error_body
+from graph.http.refusals import error_body
 
 __all__ = ["BodyLimit"]
 

@@ -29,7 +29,7 @@ from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types.execution import ExecutionContext
 from strawberry.types.graphql import OperationType
 
-from graph.http.limits import operation_cost
+from graph.http.cost import operation_cost
 from graph.schema.audit import MAX_PAGE as MAX_AUDIT_PAGE
 from graph.schema.types import MAX_RELATED
 from ledger.domain.validation import unstorable

@@ -1,23 +1,18 @@
 """GraphQL over HTTP, as its specification describes, on Strawberry's Starlette view.
 
-- Media types: ``application/graphql-response+json`` when the client asks for it,
-  ``application/json`` otherwise (also for ``*/*`` and no Accept at all); 406 when it
-  accepts neither.
+- Media types as ``media_types`` negotiates them; 406 when the client accepts neither.
 - A request that is not a well-formed GraphQL-over-HTTP request (not JSON, a parameter of
   the wrong type, no query) is a 400. A document that does not parse or validate, or whose
   variables do not coerce, is a 400 without ``data`` for
   ``application/graphql-response+json`` and a 200 with ``errors`` for ``application/json``,
   as the specification's compatibility rules ask.
-- CSRF prevention as Apollo Server does it: an operation must arrive in a request a browser
-  would preflight (a non-simple content type, or a non-empty preflight header); GET is only
-  for queries.
-- Every refusal is a GraphQL error body with a stable ``extensions.code``.
+- CSRF prevention as ``csrf`` does it; GET is only for queries.
+- Every refusal is a GraphQL error body with a stable ``extensions.code`` (``refusals``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -34,33 +29,15 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from graph.http.auth import PrincipalUser
+from graph.http.csrf import refuse_forgery
 from graph.http.guards import is_unexpected
 from graph.http.limits import MAX_NUMBER_DIGITS, count_tokens
+from graph.http.media_types import GRAPHQL_RESPONSE, JSON, negotiate
+from graph.http.refusals import Refusal, as_refusal, error_body
 from graph.schema.context import Context
 from graph.settings import Settings
 
-__all__ = [
-    "GRAPHQL_RESPONSE",
-    "JSON",
-    "PREFLIGHT_HEADERS",
-    "EvidenceGraphQL",
-    "Refusal",
-    "error_body",
-    "negotiate",
-]
-
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-JSON = "application/json"
-# Content types a browser sends cross-origin without asking first (a "simple" request).
-SIMPLE_CONTENT_TYPES = frozenset(
-    {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}
-)
-# Any of these, non-empty, forces a browser to preflight: the request is not forged.
-PREFLIGHT_HEADERS = (
-    "graphql-require-preflight",
-    "apollo-require-preflight",
-    "x-apollo-operation-name",
-)
+__all__ = ["EvidenceGraphQL"]
 
 
 class _NumberTooLong(Exception):
@@ -77,96 +54,6 @@ def _bounded_int(text: str) -> int:
             f"than {MAX_NUMBER_DIGITS}."
         )
     return int(text)
-
-
-class Refusal(HTTPException):
-    """A request refused before GraphQL runs.
-
-    ``status`` None: a document refused as a parse or validation error would be, whose
-    status depends on the media type (400, or 200 for ``application/json``).
-    """
-
-    def __init__(
-        self,
-        status: int | None,
-        code: str,
-        message: str,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(status or 400, message)
-        self.status = status
-        self.code = code
-        self.headers = dict(headers or {})
-
-
-def error_body(code: str, message: str, **extensions: Any) -> bytes:
-    return json.dumps(
-        {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
-    ).encode()
-
-
-def _accept_ranges(header: str) -> list[tuple[str, float]]:
-    ranges = []
-    for part in header.split(","):
-        media, *params = (piece.strip() for piece in part.split(";"))
-        if not media:
-            continue
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        ranges.append((media.lower(), quality))
-    return ranges
-
-
-def negotiate(accept: str | None) -> str | None:
-    """The media type to answer with, or None when the client accepts neither of ours.
-
-    A type named outright wins over a wildcard; among types named outright with the same
-    quality the newer one wins; a bare wildcard gets the one every client understands.
-    """
-    if accept is None or not accept.strip():
-        return JSON
-    best: tuple[float, int, int, str] | None = None
-    for preference, media in enumerate((JSON, GRAPHQL_RESPONSE)):
-        kind = media.split("/")[0]
-        matches = [
-            (quality, specificity)
-            for range_, quality in _accept_ranges(accept)
-            for candidate, specificity in ((media, 2), (f"{kind}/*", 1), ("*/*", 0))
-            if range_ == candidate
-        ]
-        if not matches:
-            continue
-        quality, specificity = max(matches, key=lambda match: (match[1], match[0]))
-        if quality <= 0:
-            continue
-        key = (quality, specificity, preference if specificity == 2 else -preference, media)
-        if best is None or key > best:
-            best = key
-    return best[3] if best else None
-
-
-def _refuse_forgery(request: Request) -> None:
-    """Apollo Server's CSRF prevention: a forged request can only be a simple one."""
-    content_type = request.headers.get("content-type")
-    if content_type is not None:
-        essence = content_type.split(";")[0].strip().lower()
-        if essence not in SIMPLE_CONTENT_TYPES:
-            return
-    if any(request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
-        return
-    raise Refusal(
-        400,
-        "CSRF_REFUSED",
-        "This operation was refused as a possible cross-site request forgery: send it as "
-        "a JSON POST (content-type: application/json), or add the header "
-        "`GraphQL-Require-Preflight: 1`.",
-    )
 
 
 class SubResponse(Response):
@@ -211,11 +98,11 @@ class EvidenceGraphQL(GraphQL[Context, None]):
                     f"This API answers {GRAPHQL_RESPONSE} or {JSON}: accept one of them.",
                 )
             if request.method in ("GET", "POST") and not self._renders_ide(request):
-                _refuse_forgery(request)
+                refuse_forgery(request)
             request.state.media_type = media_type or JSON
             response = await self.run(request)
         except HTTPException as error:
-            response = self._refusal_response(_as_refusal(error), media_type or JSON)
+            response = self._refusal_response(as_refusal(error), media_type or JSON)
         await response(scope, receive, send)
 
     def _renders_ide(self, request: Request) -> bool:
@@ -403,12 +290,3 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         if sub_response.background:
             response.background = sub_response.background
         return response
-
-
-def _as_refusal(error: HTTPException) -> Refusal:
-    if isinstance(error, Refusal):
-        return error
-    codes = {405: "METHOD_NOT_ALLOWED", 404: "NOT_FOUND", 415: "UNSUPPORTED_MEDIA_TYPE"}
-    code = codes.get(error.status_code, "BAD_REQUEST")
-    headers = {"Allow": "GET, POST"} if error.status_code == 405 else None
-    return Refusal(error.status_code, code, error.reason, headers)

@@ -181,8 +181,31 @@ async def test_a_mutation_never_runs_over_get(api: Api) -> None:
     assert await ledger_position(api) == position
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        f'{{ article(id: "{SAMPLE_ID}") {{ id version citation {{ title }} '
+        "disciplineScores { discipline { name } score ratingCount } } }",
+        '{ article(id: "not an id!") { id } }',
+        "{ me { id role } }",
+        "{ ledgerEvents(first: 2) { __typename ... on LedgerEventsPage { hasMore } } }",
+    ],
+    ids=["data", "error-during-execution", "the-caller", "a-role-checked"],
+)
+async def test_the_schema_as_the_tests_run_it_answers_as_the_view_does(
+    api: Api, query: str
+) -> None:
+    """Most API tests run the schema with the context the view builds (``Api.result``): for an
+    operation that runs, its answer must be the view's body, whoever calls."""
+    for token in (None, await api.token("auditor")):
+        over_http = await api.post(query, token=token)
+
+        assert over_http.status_code == 200, over_http.text
+        assert await api.result(query, token=token) == over_http.json()
+
+
 async def test_a_json_post_runs(api: Api) -> None:
-    assert (await api.data(TOPICS))["topics"]
+    assert (await api.http_data(TOPICS))["topics"]
 
 
 async def test_graphiql_is_served_to_a_browser_in_development(api: Api) -> None:
@@ -193,7 +216,7 @@ async def test_graphiql_is_served_to_a_browser_in_development(api: Api) -> None:
 
 
 async def test_introspection_runs_within_the_limits_in_development(api: Api) -> None:
-    data = await api.data(get_introspection_query(descriptions=True))
+    data = await api.http_data(get_introspection_query(descriptions=True))
 
     assert data["__schema"]["queryType"]["name"] == "Query"
 
@@ -225,7 +248,7 @@ async def test_production_hides_graphiql_and_introspection(database_url: str) ->
             json={"query": "{ __schema { queryType { name } } }"},
             headers={"accept": GRAPHQL_RESPONSE},
         )
-        typename = await api.data("{ __typename }")
+        typename = await api.http_data("{ __typename }")
 
     assert page.status_code == 404
     assert response.status_code == 400

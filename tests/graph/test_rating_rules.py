@@ -1,4 +1,4 @@
-"""Rules of ratings and comments as a client meets them over HTTP, on every backend."""
+"""Rules of ratings and comments as a client meets them through the API, on every backend."""
 
 from __future__ import annotations
 

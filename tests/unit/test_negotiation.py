@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 
+from graph.http.cost import UNPAGED_LIST_LENGTH, operation_cost
 from graph.http.guards import PAGE_BOUNDS
-from graph.http.limits import UNPAGED_LIST_LENGTH, operation_cost
+from graph.http.media_types import GRAPHQL_RESPONSE, JSON, negotiate
 from graph.http.schema import build_schema
-from graph.http.view import GRAPHQL_RESPONSE, JSON, negotiate
 
 
 @pytest.mark.parametrize(

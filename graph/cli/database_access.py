@@ -1,0 +1,112 @@
+"""The database a command names: opening it, refusing one that is missing or not migrated,
+and turning what can go wrong with it into one clear line (exit status 2).
+
+The only module of the command line that knows SQLAlchemy: the engine it opens and the
+errors it raises. Everything a command reads or writes goes through the ledger's API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from graph.cli.output import fail
+from ledger.domain.errors import LedgerError
+from ledger.store.db import DEFAULT_DATABASE_URL, async_url, create_engine
+from ledger.store.migrate import current_revision, head_revision
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "AsyncEngine",
+    "DatabaseOption",
+    "require_schema",
+    "with_engine",
+]
+
+T = TypeVar("T")
+
+DatabaseOption = Annotated[
+    str,
+    typer.Option(
+        "--database",
+        envvar="DATABASE_URL",
+        help="sqlite:///path.db or postgresql://user@host/db",
+        show_default=True,
+    ),
+]
+
+
+class NotMigrated(Exception):
+    pass
+
+
+class NoDatabase(Exception):
+    pass
+
+
+def with_engine(
+    url: str, work: Callable[[AsyncEngine], Awaitable[T]], *, create: bool = False
+) -> T:
+    """Run ``work`` on an engine for ``url``; expected failures become one clear line.
+
+    Only ``create`` (migrate) may bring a new SQLite file into being: any other command would
+    leave an empty file behind and then ask for a migration."""
+
+    async def run() -> T:
+        if not create:
+            _require_database_file(url)
+        engine = create_engine(url)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except (ValueError, LedgerError, SQLAlchemyError, OSError, NotMigrated, NoDatabase) as error:
+        fail(_describe(error))
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, DBAPIError):
+        return f"database error: {error.orig}".splitlines()[0]
+    return str(error).splitlines()[0]
+
+
+def _require_database_file(url: str) -> None:
+    target = async_url(url)
+    path = target.database
+    if target.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return
+    if not Path(path).exists():
+        raise NoDatabase(
+            f"no database at {_where(target)}: create one with `evidence-ledger migrate` "
+            "(or `evidence-ledger serve`, which migrates on start), or name an existing one "
+            "with --database or DATABASE_URL"
+        )
+
+
+def _where(url: URL) -> str:
+    """Where a database is, as its user would name it: a SQLite file's full path, or a
+    PostgreSQL URL without its password."""
+    if url.get_backend_name() == "sqlite":
+        return str(Path(url.database or "").resolve())
+    return url.set(drivername="postgresql").render_as_string(hide_password=True)
+
+
+async def require_schema(engine: AsyncEngine) -> None:
+    """Refuse a database whose schema is not at the newest migration, saying what to run."""
+    revision = await current_revision(engine)
+    if revision != head_revision():
+        where = _where(engine.url)
+        state = "has no ledger schema" if revision is None else f"is at revision {revision}"
+        raise NotMigrated(
+            f"the database at {where} {state}, not {head_revision()}: run `evidence-ledger migrate`"
+        )

@@ -1,0 +1,127 @@
+"""``serve``: migrate, load the sample article into an empty ledger, and serve the API."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from typing import Annotated
+
+import typer
+
+from graph.cli.database_access import DEFAULT_DATABASE_URL, DatabaseOption
+from graph.settings import Limits, Settings
+
+__all__ = ["serve"]
+
+# The options, named here so that the command's signature reads as a list of them.
+Host = Annotated[str, typer.Option(help="Address to listen on.")]
+Port = Annotated[int, typer.Option(help="Port to listen on.")]
+Production = Annotated[
+    bool,
+    typer.Option(
+        "--production",
+        envvar="EVIDENCE_LEDGER_PRODUCTION",
+        help="Hide GraphiQL and introspection (also EVIDENCE_LEDGER_ENV=production).",
+    ),
+]
+TokenMutations = Annotated[
+    int,
+    typer.Option(
+        "--mutations-per-minute",
+        envvar="EVIDENCE_LEDGER_MUTATIONS_PER_MINUTE",
+        min=0,
+        help="Mutations a bearer token may make per minute (0: no limit).",
+    ),
+]
+AddressMutations = Annotated[
+    int,
+    typer.Option(
+        "--address-mutations-per-minute",
+        envvar="EVIDENCE_LEDGER_ADDRESS_MUTATIONS_PER_MINUTE",
+        min=0,
+        help="Mutations a client address may make per minute (0: no limit).",
+    ),
+]
+HeadSeconds = Annotated[
+    float,
+    typer.Option(
+        "--timeout-request-head",
+        min=0.1,
+        help="Seconds a request's line and headers may take to arrive whole.",
+    ),
+]
+BodySeconds = Annotated[
+    float,
+    typer.Option(
+        "--timeout-request-body",
+        min=0.1,
+        help="Seconds a request body may take to arrive whole (408).",
+    ),
+]
+KeepAliveSeconds = Annotated[
+    int,
+    typer.Option(
+        "--timeout-keep-alive",
+        min=1,
+        help="Seconds an idle connection is kept open after a response.",
+    ),
+]
+Concurrency = Annotated[
+    int,
+    typer.Option(
+        "--limit-concurrency",
+        min=1,
+        help="Open connections past which a request is answered 503.",
+    ),
+]
+
+
+def serve(
+    database: DatabaseOption = DEFAULT_DATABASE_URL,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    production: Production = False,
+    mutations_per_minute: TokenMutations = Limits.mutations_per_minute_per_token,
+    address_mutations_per_minute: AddressMutations = Limits.mutations_per_minute_per_address,
+    timeout_request_head: HeadSeconds = Limits.request_head_seconds,
+    timeout_request_body: BodySeconds = Limits.request_body_seconds,
+    timeout_keep_alive: KeepAliveSeconds = Limits.keep_alive_seconds,
+    limit_concurrency: Concurrency = Limits.max_concurrency,
+) -> None:
+    """Migrate, load the sample article into an empty ledger, and serve GraphQL at /graphql."""
+    import uvicorn
+
+    from graph.app import create_app
+    from graph.http.server import with_head_deadline
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    limits = Limits(
+        mutations_per_minute_per_token=mutations_per_minute,
+        mutations_per_minute_per_address=address_mutations_per_minute,
+        request_head_seconds=timeout_request_head,
+        request_body_seconds=timeout_request_body,
+        keep_alive_seconds=timeout_keep_alive,
+        max_concurrency=limit_concurrency,
+    )
+    production = production or _production_from_environment()
+    settings = Settings(database_url=database, production=production, limits=limits)
+    # Uvicorn shuts down gracefully on SIGTERM, then re-raises it; a clean stop exits 0.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        http=with_head_deadline(limits.request_head_seconds),
+        timeout_keep_alive=limits.keep_alive_seconds,
+        limit_concurrency=limits.max_concurrency,
+    )
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _production_from_environment() -> bool:
+    return os.environ.get("EVIDENCE_LEDGER_ENV", "").strip().lower() == "production"
