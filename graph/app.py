@@ -7,8 +7,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
@@ -27,10 +25,11 @@ from graph.schema.single_flight import SingleFlight
 from graph.settings import Settings
 from ledger.audit.chain import verify_chain
 from ledger.projections.projector import catch_up
+from ledger.read.health import database_health
 from ledger.replay.rebuild import ProjectionReport, drop_abandoned_replays, verify_projections
 from ledger.store.db import create_engine
 from ledger.store.event_store import EventStore
-from ledger.store.migrate import current_revision, head_revision, upgrade
+from ledger.store.migrate import upgrade
 from ledger.store.records import ChainReport
 from ledger.use_cases.sample import load_sample
 from ledger.use_cases.service import EvidenceLedger
@@ -43,16 +42,13 @@ log = logging.getLogger("evidence_ledger")
 async def healthz(request: Request) -> Response:
     """200 when the database answers and its schema is at the newest migration."""
     services: Services = request.app.state.services
-    try:
-        async with services.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        revision = await current_revision(services.engine)
-    except (SQLAlchemyError, OSError):
+    health = await database_health(services.engine)
+    if not health.reachable:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
     head = await services.store.head()
-    if revision != head_revision():
+    if not health.up_to_date:
         return JSONResponse({"status": "unavailable", "migrations": "behind"}, 503)
-    return JSONResponse({"status": "ok", "revision": revision, "position": head.position})
+    return JSONResponse({"status": "ok", "revision": health.revision, "position": head.position})
 
 
 def create_app(settings: Settings) -> Starlette:
