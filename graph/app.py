@@ -26,6 +26,7 @@ from graph.settings import Settings
 from ledger.audit.chain import verify_chain
 from ledger.projections.projector import catch_up
 from ledger.read.health import database_health
+from ledger.read.reader import Database
 from ledger.replay.rebuild import ProjectionReport, drop_abandoned_replays, verify_projections
 from ledger.store.db import create_engine
 from ledger.store.event_store import EventStore
@@ -51,36 +52,39 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "revision": health.revision, "position": head.position})
 
 
+async def _started(settings: Settings, engine: Database) -> Services:
+    """The services of a starting app: the database brought up to date and caught up."""
+    if settings.migrate_on_start:
+        await upgrade(engine)
+    leftovers = await drop_abandoned_replays(engine)
+    if leftovers.dropped:
+        log.info(
+            "dropped %d tables left by replays that no longer run: %s",
+            len(leftovers.dropped),
+            ", ".join(leftovers.dropped),
+        )
+    store = EventStore(engine)
+    ledger = EvidenceLedger(store)
+    await catch_up(store, ledger.projector)
+    if settings.load_sample_when_empty and (await store.head()).position == 0:
+        await load_sample(ledger)
+    limits = settings.limits
+    rates = MutationRates.per_minute(
+        limits.mutations_per_minute_per_token, limits.mutations_per_minute_per_address
+    )
+
+    async def verification() -> tuple[ChainReport, ProjectionReport]:
+        return await verify_chain(engine), await verify_projections(store)
+
+    return Services(settings, engine, store, ledger, rates, SingleFlight(verification))
+
+
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         try:
-            if settings.migrate_on_start:
-                await upgrade(engine)
-            leftovers = await drop_abandoned_replays(engine)
-            if leftovers.dropped:
-                log.info(
-                    "dropped %d tables left by replays that no longer run: %s",
-                    len(leftovers.dropped),
-                    ", ".join(leftovers.dropped),
-                )
-            store = EventStore(engine)
-            ledger = EvidenceLedger(store)
-            await catch_up(store, ledger.projector)
-            if settings.load_sample_when_empty and (await store.head()).position == 0:
-                await load_sample(ledger)
-            limits = settings.limits
-            rates = MutationRates.per_minute(
-                limits.mutations_per_minute_per_token, limits.mutations_per_minute_per_address
-            )
-
-            async def verification() -> tuple[ChainReport, ProjectionReport]:
-                return await verify_chain(engine), await verify_projections(store)
-
-            app.state.services = Services(
-                settings, engine, store, ledger, rates, SingleFlight(verification)
-            )
+            app.state.services = await _started(settings, engine)
             # The schema, SQLAlchemy and Strawberry are long-lived: keep them out of every
             # later full collection, whose pauses otherwise make the latency tail.
             gc.collect()
