@@ -7,8 +7,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
@@ -27,10 +25,12 @@ from graph.schema.single_flight import SingleFlight
 from graph.settings import Settings
 from ledger.audit.chain import verify_chain
 from ledger.projections.projector import catch_up
+from ledger.read.health import database_health
+from ledger.read.reader import Database
 from ledger.replay.rebuild import ProjectionReport, drop_abandoned_replays, verify_projections
 from ledger.store.db import create_engine
 from ledger.store.event_store import EventStore
-from ledger.store.migrate import current_revision, head_revision, upgrade
+from ledger.store.migrate import upgrade
 from ledger.store.records import ChainReport
 from ledger.use_cases.sample import load_sample
 from ledger.use_cases.service import EvidenceLedger
@@ -43,16 +43,40 @@ log = logging.getLogger("evidence_ledger")
 async def healthz(request: Request) -> Response:
     """200 when the database answers and its schema is at the newest migration."""
     services: Services = request.app.state.services
-    try:
-        async with services.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        revision = await current_revision(services.engine)
-    except (SQLAlchemyError, OSError):
+    health = await database_health(services.engine)
+    if not health.reachable:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
     head = await services.store.head()
-    if revision != head_revision():
+    if not health.up_to_date:
         return JSONResponse({"status": "unavailable", "migrations": "behind"}, 503)
-    return JSONResponse({"status": "ok", "revision": revision, "position": head.position})
+    return JSONResponse({"status": "ok", "revision": health.revision, "position": head.position})
+
+
+async def _started(settings: Settings, engine: Database) -> Services:
+    """The services of a starting app: the database brought up to date and caught up."""
+    if settings.migrate_on_start:
+        await upgrade(engine)
+    leftovers = await drop_abandoned_replays(engine)
+    if leftovers.dropped:
+        log.info(
+            "dropped %d tables left by replays that no longer run: %s",
+            len(leftovers.dropped),
+            ", ".join(leftovers.dropped),
+        )
+    store = EventStore(engine)
+    ledger = EvidenceLedger(store)
+    await catch_up(store, ledger.projector)
+    if settings.load_sample_when_empty and (await store.head()).position == 0:
+        await load_sample(ledger)
+    limits = settings.limits
+    rates = MutationRates.per_minute(
+        limits.mutations_per_minute_per_token, limits.mutations_per_minute_per_address
+    )
+
+    async def verification() -> tuple[ChainReport, ProjectionReport]:
+        return await verify_chain(engine), await verify_projections(store)
+
+    return Services(settings, engine, store, ledger, rates, SingleFlight(verification))
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -60,31 +84,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         try:
-            if settings.migrate_on_start:
-                await upgrade(engine)
-            leftovers = await drop_abandoned_replays(engine)
-            if leftovers.dropped:
-                log.info(
-                    "dropped %d tables left by replays that no longer run: %s",
-                    len(leftovers.dropped),
-                    ", ".join(leftovers.dropped),
-                )
-            store = EventStore(engine)
-            ledger = EvidenceLedger(store)
-            await catch_up(store, ledger.projector)
-            if settings.load_sample_when_empty and (await store.head()).position == 0:
-                await load_sample(ledger)
-            limits = settings.limits
-            rates = MutationRates.per_minute(
-                limits.mutations_per_minute_per_token, limits.mutations_per_minute_per_address
-            )
-
-            async def verification() -> tuple[ChainReport, ProjectionReport]:
-                return await verify_chain(engine), await verify_projections(store)
-
-            app.state.services = Services(
-                settings, engine, store, ledger, rates, SingleFlight(verification)
-            )
+            app.state.services = await _started(settings, engine)
             # The schema, SQLAlchemy and Strawberry are long-lived: keep them out of every
             # later full collection, whose pauses otherwise make the latency tail.
             gc.collect()

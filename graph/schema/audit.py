@@ -15,6 +15,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from graph.schema.context import Context
 from graph.schema.errors import NotAllowed, NotFound
 from graph.schema.event_data import EventData, event_data
 from graph.schema.ids import (
@@ -28,6 +29,7 @@ from graph.schema.permissions import Auditors, only
 from ledger.audit import history
 from ledger.domain.articles import stream_id
 from ledger.domain.errors import ValidationFailed
+from ledger.read.reader import read_now
 
 __all__ = ["AuditQuery"]
 
@@ -60,12 +62,12 @@ class LedgerEvent(relay.Node):
     data: EventData | None = strawberry.field(description="The payload as typed fields.")
 
     @classmethod
-    def resolve_id(cls, root: LedgerEvent, *, info: Info) -> str:
+    def resolve_id(cls, root: LedgerEvent, *, info: Info[Context, None]) -> str:
         return str(root.position)
 
     @classmethod
     async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         """Events by position, for auditors only: to anyone else they do not exist."""
         ids = list(node_ids)
@@ -73,9 +75,10 @@ class LedgerEvent(relay.Node):
         if principal is None or principal.role != "auditor":
             return [None] * len(ids)
         positions = [ledger_position(i) for i in ids]
-        store = info.context.services.store
-        async with store.engine.connect() as conn:
-            entries = await history.events_at(conn, store, positions)
+        services = info.context.services
+        entries = await read_now(
+            services.engine, lambda conn: history.events_at(conn, services.store, positions)
+        )
         found = {e.position: e for e in await _ledger_events(info, entries)}
         return [found.get(position) for position in positions]
 
@@ -127,7 +130,7 @@ def _page_size(first: int) -> int:
     return first
 
 
-def _event_types(info: Info, types: Sequence[str] | None) -> Sequence[str] | None:
+def _event_types(info: Info[Context, None], types: Sequence[str] | None) -> Sequence[str] | None:
     """The asked-for event types, each one the ledger knows: a typo is not an empty page."""
     registry = info.context.services.store.registry
     for name in types or ():
@@ -136,7 +139,9 @@ def _event_types(info: Info, types: Sequence[str] | None) -> Sequence[str] | Non
     return types
 
 
-async def _ledger_events(info: Info, entries: list[history.HistoryEntry]) -> list[LedgerEvent]:
+async def _ledger_events(
+    info: Info[Context, None], entries: list[history.HistoryEntry]
+) -> list[LedgerEvent]:
     actor_ids = [e.event.metadata.actor.id for e in entries]
     details = await info.context.reader.run(lambda conn: history.actor_details(conn, actor_ids))
     events = []
@@ -177,7 +182,7 @@ class AuditQuery:
     )
     async def article_history(
         self,
-        info: Info,
+        info: Info[Context, None],
         id: strawberry.ID,
         first: int = 100,
         after: str | None = None,
@@ -228,17 +233,23 @@ class AuditQuery:
         extensions=only(Auditors),
     )
     async def ledger_events(
-        self, info: Info, after: int = 0, first: int = 100, types: list[str] | None = None
+        self,
+        info: Info[Context, None],
+        after: int = 0,
+        first: int = 100,
+        types: list[str] | None = None,
     ) -> LogResult:
         if after < 0:
             raise BadInput("`after` is a position: 0 or more", "after")
         size, wanted = _page_size(first), _event_types(info, types)
-        store = info.context.services.store
+        services = info.context.services
         # Read outside the request's snapshot: a consumer polls for what is new.
-        async with store.engine.connect() as conn:
-            entries, more = await history.log_page(
-                conn, store, after_position=after, first=size, types=wanted
-            )
+        entries, more = await read_now(
+            services.engine,
+            lambda conn: history.log_page(
+                conn, services.store, after_position=after, first=size, types=wanted
+            ),
+        )
         events = await _ledger_events(info, entries)
         last = events[-1].position if events else after
         return LedgerEventsPage(events=events, last_position=last, has_more=more)
@@ -247,7 +258,7 @@ class AuditQuery:
         description="Recompute the hash chain and compare the views with a replay (auditors).",
         extensions=only(Auditors),
     )
-    async def verify_ledger(self, info: Info) -> VerifyResult:
+    async def verify_ledger(self, info: Info[Context, None]) -> VerifyResult:
         chain, views = await info.context.services.verification()
         return LedgerVerification(
             ok=chain.ok and views.ok,

@@ -19,7 +19,7 @@ from strawberry import relay
 from ledger.domain.errors import ValidationFailed
 from ledger.domain.validation import check_identifier
 from ledger.domain.wording import with_article
-from ledger.read.search import RANK_LIMIT
+from ledger.read.rank import RANK_LIMIT
 
 __all__ = [
     "INT32_MAX",

@@ -12,6 +12,7 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
+from graph.schema.context import Context
 from graph.schema.errors import NotAllowed
 from ledger.domain.wording import with_article
 
@@ -22,7 +23,7 @@ class _Role(BasePermission):
     roles: ClassVar[frozenset[str]]
     message = "this needs a token of another role"
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+    def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
         principal = info.context.principal
         return principal is not None and principal.role in self.roles
 

@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import select
 from strawberry import relay
 from strawberry.types import Info
 
 from graph.schema.audit import AuditQuery
+from graph.schema.comments import HiddenComment
+from graph.schema.context import Context
 from graph.schema.errors import NotAllowed
 from graph.schema.ids import (
     BadInput,
@@ -24,11 +25,21 @@ from graph.schema.ids import (
     ledger_position,
 )
 from graph.schema.permissions import Editors, only
-from graph.schema.types import Article, Discipline, HiddenComment, Me, Rater, RatingScale, Topic
+from graph.schema.scores import RatingScale
+from graph.schema.types import Article, Me, Rater
+from graph.schema.vocabulary import Discipline, Topic
 from ledger.domain.errors import ValidationFailed
 from ledger.domain.scores import RATING_SCALES
-from ledger.projections.tables import live_views
-from ledger.read import moderation, queries
+from ledger.read import moderation, vocabulary
+from ledger.read.article_list import (
+    ArticleFilter,
+    ArticleHit,
+    PagePlace,
+    article_count,
+    article_page,
+)
+from ledger.read.articles import ArticleSummary
+from ledger.read.raters import rater_disciplines
 from ledger.read.time_travel import article_as_of
 
 __all__ = ["ArticleConnection", "Query"]
@@ -38,7 +49,7 @@ __all__ = ["ArticleConnection", "Query"]
     description="A page of articles: newest registered first, or in a search best hit first."
 )
 class ArticleConnection(relay.Connection[Article]):
-    where: strawberry.Private[queries.ArticleFilter]
+    where: strawberry.Private[ArticleFilter]
     # The total when the page itself shows it (a first page with nothing after it), so the
     # count's statement is not run for a list that fits on one page.
     whole_list: strawberry.Private[int | None]
@@ -46,46 +57,46 @@ class ArticleConnection(relay.Connection[Article]):
     @strawberry.field(
         description="How many articles match the filters (and the search), on all pages."
     )
-    async def total_count(self, info: Info) -> int:
+    async def total_count(self, info: Info[Context, None]) -> int:
         if self.whole_list is not None:
             return self.whole_list
         policy = info.context.services.settings.score_policy
         where = self.where
         count: int = await info.context.reader.run(
-            lambda conn: queries.article_count(conn, policy, where=where)
+            lambda conn: article_count(conn, policy, where=where)
         )
         return count
 
 
-def _page_place(after: str | None, where: queries.ArticleFilter) -> queries.PagePlace | None:
+def _page_place(after: str | None, where: ArticleFilter) -> PagePlace | None:
     """Where the page resumes: a search's cursor carries the rank as well as the position."""
     if after is None:
         return None
     if where.searching:
         rank, position = decode_search_cursor(after)
-        return queries.PagePlace(position, rank)
-    return queries.PagePlace(decode_cursor(after))
+        return PagePlace(position, rank)
+    return PagePlace(decode_cursor(after))
 
 
-def _cursor(hit: queries.ArticleHit) -> str:
+def _cursor(hit: ArticleHit) -> str:
     position = hit.summary.registered_position
     if hit.rank is None:
         return encode_cursor(position)
     return encode_search_cursor(hit.rank, position)
 
 
-async def _registered_discipline(info: Info, name: str) -> str:
+async def _registered_discipline(info: Info[Context, None], name: str) -> str:
     """The discipline a ``discipline`` filter names, as registered; an unknown one is refused
     (an empty page would read as "no articles rated in it")."""
     found: str | None = await info.context.reader.run(
-        lambda conn: queries.discipline_named(conn, name)
+        lambda conn: vocabulary.discipline_named(conn, name)
     )
     if found is None:
         raise BadInput(f"`discipline` {name!r} is not a registered discipline", "discipline")
     return found
 
 
-async def _registered_study_type(info: Info, name: str) -> str:
+async def _registered_study_type(info: Info[Context, None], name: str) -> str:
     """The study type a ``studyType`` filter names, as the vocabulary spells it (the
     spelling every article carries), matched without regard to case as registration matches
     it: neither backend's own lower() is trusted with letters beyond ASCII. An unknown name
@@ -131,7 +142,7 @@ def _article_id(value: str) -> str:
         raise BadInput(str(error), "id") from None
 
 
-def _check_version(at_version: int, summary: queries.ArticleSummary | None) -> None:
+def _check_version(at_version: int, summary: ArticleSummary | None) -> None:
     """A version the article has had: past its current one there is nothing to show."""
     if at_version < 1:
         raise BadInput("`atVersion` counts from 1", "atVersion")
@@ -146,7 +157,7 @@ class Query(AuditQuery):
     @strawberry.field(description="Fetches an object given its ID.")
     async def node(
         self,
-        info: Info,
+        info: Info[Context, None],
         id: Annotated[strawberry.ID, strawberry.argument(description="The ID of the object.")],
     ) -> relay.Node | None:
         try:
@@ -168,7 +179,7 @@ class Query(AuditQuery):
     )
     async def article(
         self,
-        info: Info,
+        info: Info[Context, None],
         id: strawberry.ID,
         as_of: datetime | None = None,
         at_version: int | None = None,
@@ -203,7 +214,7 @@ class Query(AuditQuery):
     )
     async def articles(
         self,
-        info: Info,
+        info: Info[Context, None],
         first: int | None = None,
         after: str | None = None,
         topic: str | None = None,
@@ -221,7 +232,7 @@ class Query(AuditQuery):
             raise BadInput("`minScore` must be from 1 to 7", "minScore")
         if search is not None and len(search) > 200:
             raise BadInput("`search` must be at most 200 characters", "search")
-        where = queries.ArticleFilter(
+        where = ArticleFilter(
             topic, discipline, min_score, study_type, search, bool(include_retracted)
         )
         place = _page_place(after, where)
@@ -230,9 +241,7 @@ class Query(AuditQuery):
         if study_type is not None:
             where = replace(where, study_type=await _registered_study_type(info, study_type))
         page, more = await info.context.reader.run(
-            lambda conn: queries.article_page(
-                conn, size, settings.score_policy, after=place, where=where
-            )
+            lambda conn: article_page(conn, size, settings.score_policy, after=place, where=where)
         )
         for hit in page:
             info.context.loaders.articles.prime(hit.summary.article_id, hit.summary)
@@ -249,7 +258,7 @@ class Query(AuditQuery):
         extensions=only(Editors),
     )
     async def hidden_comments(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> HiddenCommentPage:
         context = info.context
         settings = context.services.settings
@@ -272,8 +281,8 @@ class Query(AuditQuery):
         )
 
     @strawberry.field(description="Every topic, with how many articles carry it.")
-    async def topics(self, info: Info) -> list[Topic]:
-        found = await info.context.reader.run(queries.topics)
+    async def topics(self, info: Info[Context, None]) -> list[Topic]:
+        found = await info.context.reader.run(vocabulary.topics)
         return [Topic(name=name, article_count=count) for name, count in found]
 
     @strawberry.field(
@@ -286,28 +295,22 @@ class Query(AuditQuery):
         description="The study types an article may have: the reference list, then those "
         "editors added."
     )
-    async def study_types(self, info: Info) -> list[str]:
+    async def study_types(self, info: Info[Context, None]) -> list[str]:
         return list(await info.context.services.ledger.study_types())
 
     @strawberry.field(description="The registered disciplines.")
-    async def disciplines(self, info: Info) -> list[Discipline]:
-        names = await info.context.reader.run(queries.disciplines)
+    async def disciplines(self, info: Info[Context, None]) -> list[Discipline]:
+        names = await info.context.reader.run(vocabulary.disciplines)
         return [Discipline(name=name) for name in names]
 
     @strawberry.field(description="The caller, or null when anonymous.")
-    async def me(self, info: Info) -> Me | None:
+    async def me(self, info: Info[Context, None]) -> Me | None:
         principal = info.context.principal
         if principal is None:
             return None
         rater = None
-        if principal.rater_id is not None:
-            raters = live_views.raters
-            discipline = await info.context.reader.run(
-                lambda conn: conn.scalar(
-                    select(raters.c.discipline).where(raters.c.rater_id == principal.rater_id)
-                )
-            )
-            rater = Rater(
-                id=strawberry.ID(principal.rater_id), discipline=Discipline(name=discipline)
-            )
+        rater_id = principal.rater_id
+        if rater_id is not None:
+            found = await info.context.reader.run(lambda conn: rater_disciplines(conn, [rater_id]))
+            rater = Rater(id=strawberry.ID(rater_id), discipline=Discipline(name=found[rater_id]))
         return Me(id=principal.id, role=principal.role, rater=rater)

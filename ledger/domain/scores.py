@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -13,6 +14,8 @@ __all__ = [
     "ScaleLabel",
     "ScorePolicy",
     "counted",
+    "lowest_mean_for",
+    "round_half_up",
     "score_of",
 ]
 
@@ -28,6 +31,10 @@ class ScorePolicy:
     newsworthiness_threshold: Fraction = Fraction(4)
     min_ratings_for_threshold: int = 3
 
+    def shows_score(self, rating_count: int) -> bool:
+        """Whether a discipline's score shows with this many active ratings (else pending)."""
+        return rating_count >= self.min_ratings_for_score
+
 
 @dataclass(frozen=True)
 class DisciplineScore:
@@ -41,9 +48,21 @@ class DisciplineScore:
     missing_ratings: int = 0  # active ratings still needed before ``score`` shows
 
 
+# The rounding rule, once: a mean relevance is shown rounded half up (4.5 shows as 5). Both
+# the displayed score and the article list's ``minScore`` filter (``ledger.read.scores``,
+# in SQL) are derived from this one offset, so a list never disagrees with what it shows.
+_ROUNDING_OFFSET = Fraction(1, 2)
+
+
 def round_half_up(value: Fraction) -> int:
     """5.5 -> 6, 6.33 -> 6, 4.49 -> 4: exact, never banker's rounding or float error."""
-    return int((value * 2 + 1) // 2)
+    return math.floor(value + _ROUNDING_OFFSET)
+
+
+def lowest_mean_for(score: int) -> Fraction:
+    """The least mean that is shown as ``score`` or more: a mean ``m`` shows at least
+    ``score`` exactly when ``m >= lowest_mean_for(score)`` (e.g. 4.5 for 5)."""
+    return score - _ROUNDING_OFFSET
 
 
 def score_of(
@@ -57,7 +76,7 @@ def score_of(
         raise ValueError("a discipline score needs at least one active rating")
     relevance = Fraction(relevance_sum, rating_count)
     newsworthiness = Fraction(newsworthiness_sum, rating_count)
-    shown = rating_count >= policy.min_ratings_for_score
+    shown = policy.shows_score(rating_count)
     meets = (
         rating_count >= policy.min_ratings_for_threshold
         and relevance >= policy.relevance_threshold

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.domain.articles import stream_id
 from ledger.projections.tables import ViewTables, live_views
-from ledger.read.queries import SubscriberComment, subscriber_comments_of
+from ledger.read.comments import SubscriberComment, subscriber_comments_of
 from ledger.store.event_store import EventStore
 from ledger.store.tables import events
 

@@ -10,27 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, func, literal, literal_column, select, table
+from sqlalchemy import BigInteger, func, literal, select
 from sqlalchemy.sql import Subquery
 
 from ledger.domain.search_text import DOI_QUERY, PMID_QUERY, words
-from ledger.projections.search_index import INDEX_NAME
+from ledger.read.backends import ReadBackend
+from ledger.read.rank import EXACT_RANK
 
-__all__ = ["RANK_LIMIT", "ranked_hits"]
-
-# Rank keys are integers in [0, RANK_LIMIT): a relevance scaled to millionths, with
-# exact identifier matches above every text match.
-RANK_SCALE = 1_000_000
-RANK_LIMIT = 2**62
-EXACT_RANK = RANK_LIMIT - 1
+__all__ = ["ranked_hits"]
 
 
-def _fts5_query(terms: list[str]) -> str:
-    """FTS5's AND of ``terms``, each a quoted string (so nothing in it is syntax)."""
-    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
-
-
-def ranked_hits(dialect: str, query: str, articles: Any) -> Subquery | None:
+def ranked_hits(backend: ReadBackend, query: str, articles: Any) -> Subquery | None:
     """The articles ``query`` finds, as (``position``, ``rank_key``): the registration
     position and an integer, higher for a better hit. Every word must occur (in any order);
     a query that is exactly an article's DOI or PMID finds it above any text match. None
@@ -39,7 +29,7 @@ def ranked_hits(dialect: str, query: str, articles: Any) -> Subquery | None:
     identifier = query.strip()
     parts = []
     if terms:
-        parts.append(_text_hits(dialect, terms, articles))
+        parts.append(backend.text_hits(terms, articles))
     exact = []
     if DOI_QUERY.fullmatch(identifier):
         exact.append(articles.c.doi == identifier)
@@ -64,31 +54,3 @@ def ranked_hits(dialect: str, query: str, articles: Any) -> Subquery | None:
         .subquery("hits")
     )
     return hits
-
-
-def _text_hits(dialect: str, terms: list[str], articles: Any) -> Any:
-    if dialect == "postgresql":
-        document = func.to_tsvector(literal_column("'simple'"), articles.c.search_text)
-        wanted = func.plainto_tsquery(literal_column("'simple'"), " ".join(terms))
-        # ts_rank is a real below 1 for almost every text; scaled and cut to an integer, it
-        # is a key a cursor can carry exactly.
-        rank = cast(func.floor(func.ts_rank(document, wanted) * RANK_SCALE), BigInteger)
-        return select(
-            articles.c.registered_position.label("position"),
-            func.least(rank, EXACT_RANK - 1).label("rank_key"),
-        ).where(document.bool_op("@@")(wanted))
-    fts = table(INDEX_NAME, literal_column("rowid"))
-    index: Any = literal_column(INDEX_NAME)
-    # bm25 is negative, the better the lower; its negation scaled is the key (a cast to an
-    # integer truncates: the floor of a positive number, with or without SQLite's optional
-    # math functions). It is only defined in the FTS5 table's own matching query, so the
-    # hits are a subquery.
-    rank = cast(-func.bm25(index) * RANK_SCALE, BigInteger)
-    return (
-        select(
-            literal_column("rowid").label("position"),
-            func.max(func.min(rank, EXACT_RANK - 1), 0).label("rank_key"),
-        )
-        .select_from(fts)
-        .where(index.op("MATCH")(_fts5_query(terms)))
-    )

@@ -14,7 +14,7 @@ from ledger.domain.articles import stream_id
 from ledger.domain.scores import ScorePolicy
 from ledger.projections.fold import WorkingSet, apply
 from ledger.projections.projector import Projector
-from ledger.read.queries import ArticleView, view_of
+from ledger.read.articles import ArticleView, view_of
 from ledger.store.event_store import EventStore
 from ledger.store.records import RecordedEvent
 

@@ -1,20 +1,26 @@
-"""Topics as the ledger already knows them, read from the article view."""
+"""The vocabulary as the ledger already knows it: topics (with how many articles carry
+each) and the registered disciplines."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.domain import search_text
 from ledger.domain.articles import topic_key
+from ledger.domain.raters import discipline_key
 from ledger.projections.tables import ViewTables, live_views
+from ledger.read.backends import backend_of
 
-__all__ = ["load_topic_counts", "topic_spellings"]
-
-_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+__all__ = [
+    "discipline_named",
+    "disciplines",
+    "load_topic_counts",
+    "topic_spellings",
+    "topics",
+]
 
 
 async def load_topic_counts(
@@ -56,16 +62,46 @@ async def topic_spellings(
     if not wanted:
         return {}
     table = views.article_topics
-    query = select(table.c.topic).where(_key_of(conn, table.c.topic).in_(wanted)).distinct()
+    key_of = backend_of(conn).topic_key
+    query = select(table.c.topic).where(key_of(table.c.topic).in_(wanted)).distinct()
     spellings: dict[str, str] = {}
     for topic in sorted((await conn.scalars(query)).all()):
         spellings.setdefault(topic_key(topic), topic)
     return spellings
 
 
-def _key_of(conn: AsyncConnection, column: Any) -> Any:
-    """``topic_key`` in SQL: SQLite's lower() folds ASCII letters only, and so does this
-    translate() on PostgreSQL (whose lower() would fold others too)."""
-    if conn.dialect.name == "sqlite":
-        return func.lower(func.trim(column))
-    return func.translate(func.trim(column), _UPPER, _LOWER)
+async def discipline_named(
+    conn: AsyncConnection, name: str, *, views: ViewTables = live_views
+) -> str | None:
+    """The registered discipline ``name`` means, as it is registered ("nurse": "Nurse"), or
+    None when no discipline has that name."""
+    table = views.disciplines
+    return await conn.scalar(
+        select(table.c.name).where(table.c.discipline_key == discipline_key(name))
+    )
+
+
+async def topics(conn: AsyncConnection, *, views: ViewTables = live_views) -> list[tuple[str, int]]:
+    """Every topic with the number of articles that carry it, by name: counted by the folded
+    topic, as the list's topic filter and an article's topics count them, and retracted
+    articles aside, as the article list leaves them out."""
+    table = views.article_topics
+    articles = views.article_views
+    spelled = select(table.c.topic, table.c.topic_key).distinct().subquery()
+    carrying = table.alias()
+    query = (
+        select(spelled.c.topic, func.count(carrying.c.article_id.distinct()).label("articles"))
+        .join_from(spelled, carrying, carrying.c.topic_key == spelled.c.topic_key)
+        .join(articles, articles.c.article_id == carrying.c.article_id)
+        .where(articles.c.retracted.is_(False))
+        .group_by(spelled.c.topic)
+        .order_by(spelled.c.topic)
+    )
+    return [(row.topic, row.articles) for row in await conn.execute(query)]
+
+
+async def disciplines(conn: AsyncConnection, *, views: ViewTables = live_views) -> list[str]:
+    table = views.disciplines
+    return list(
+        (await conn.scalars(select(table.c.name).order_by(table.c.registered_position))).all()
+    )

@@ -14,7 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from graph.app import create_app
 from graph.settings import Settings
-from ledger.read import queries
+from ledger.read import vocabulary
 from tests.graph.conftest import Api, running
 from tests.graph.helpers import (
     SAMPLE_ID,
@@ -265,7 +265,7 @@ async def test_an_unexpected_error_is_masked_and_logged_with_the_request_id(
     async def broken(*_args: Any, **_kwargs: Any) -> list[tuple[str, int]]:
         raise RuntimeError("the topics index is gone")
 
-    monkeypatch.setattr(queries, "topics", broken)
+    monkeypatch.setattr(vocabulary, "topics", broken)
 
     with caplog.at_level(logging.ERROR, logger="evidence_ledger.errors"):
         response = await api.client.post("/graphql", json={"query": TOPICS})

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ledger.domain.scores import DisciplineScore, ScorePolicy
 from ledger.projections.projector import Projector, catch_up
 from ledger.projections.tables import live_views
-from ledger.read.queries import ArticleView, article_views
+from ledger.read.articles import ArticleView, article_views
 from ledger.store.event_store import EventStore
 from ledger.store.records import Actor, NewEvent
 from ledger.store.tables import people

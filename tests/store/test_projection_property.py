@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, event, given, settings
 from ledger.domain.articles import fold, stream_id
 from ledger.domain.errors import DomainError
 from ledger.domain.scores import ScorePolicy
-from ledger.read.queries import article_views
+from ledger.read.articles import article_views
 from ledger.replay.rebuild import verify_projections
 from ledger.store.event_store import EventStore
 from ledger.use_cases.service import EvidenceLedger

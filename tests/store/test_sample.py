@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ledger.domain.scores import ScorePolicy
-from ledger.read.queries import ArticleView, article_views
+from ledger.read.articles import ArticleView, article_views
 from ledger.store.event_store import EventStore
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID, load_sample
 from ledger.use_cases.service import EvidenceLedger

@@ -24,7 +24,7 @@ from ledger.domain.search_text import words
 from ledger.projections.projector import Projector, catch_up
 from ledger.projections.search_index import INDEX_NAME, is_index_table
 from ledger.projections.tables import live_views
-from ledger.read.queries import (
+from ledger.read.article_list import (
     ArticleFilter,
     PagePlace,
     article_count,

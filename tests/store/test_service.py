@@ -29,7 +29,8 @@ from ledger.domain.errors import (
 from ledger.domain.scores import ScorePolicy
 from ledger.projections.projector import checkpoint
 from ledger.projections.tables import live_views, projection_checkpoints
-from ledger.read.queries import related_articles, topics
+from ledger.read.related import related_articles
+from ledger.read.vocabulary import topics
 from ledger.replay.rebuild import verify_projections
 from ledger.store.event_store import EventStore
 from ledger.store.records import AppendResult

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, event, given, settings
 from ledger.domain.articles import stream_id
 from ledger.domain.errors import DomainError
 from ledger.domain.scores import ScorePolicy
-from ledger.read.queries import ArticleView, article_views
+from ledger.read.articles import ArticleView, article_views
 from ledger.read.time_travel import article_as_of
 from ledger.store.event_store import EventStore
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID, load_sample

@@ -16,6 +16,7 @@ from ledger.domain.scores import (
     DisciplineScore,
     ScorePolicy,
     counted,
+    lowest_mean_for,
     round_half_up,
     score_of,
 )
@@ -217,3 +218,15 @@ def test_the_rating_scales_carry_the_reference_forms_wording_from_7_down_to_1() 
         "It probably doesn't matter whether they know this or not",
         "Not of direct clinical interest",
     ]
+
+
+@pytest.mark.parametrize("count", range(1, 101))
+def test_a_mean_reaches_the_lowest_mean_of_a_score_exactly_when_it_is_shown_as_that_or_more(
+    count: int,
+) -> None:
+    """The one rounding rule read both ways, over every mean of up to 100 ratings: what the
+    list's ``minScore`` filter compares (``lowest_mean_for``) and what is displayed."""
+    for total in range(count, OUT_OF * count + 1):
+        mean = Fraction(total, count)
+        for minimum in range(1, OUT_OF + 1):
+            assert (mean >= lowest_mean_for(minimum)) is (round_half_up(mean) >= minimum)
