@@ -25,9 +25,13 @@ from graph.settings import Settings
 from ledger.domain.events import REGISTRY, DomainEvent, EventRegistry
 from ledger.projections.projector import Projector, checkpoint
 from ledger.projections.tables import live_views
-from ledger.replay import rebuild as rebuild_module
+from ledger.replay import windows
+from ledger.replay.fresh import fresh_views
+from ledger.replay.pipeline import flush, replay_log
 from ledger.replay.processes import MAX_PARTITIONS, PARALLEL_FROM, Partition, partition_count
 from ledger.replay.rebuild import rebuild, verify_projections
+from ledger.replay.verify import compare_tables
+from ledger.replay.working_set import Replay
 from ledger.store.db import create_engine
 from ledger.store.event_store import READ_PAGE, EventStore
 from ledger.store.records import AppendResult, NewEvent, RecordedEvent
@@ -400,7 +404,7 @@ async def test_an_event_filed_in_another_articles_stream_is_replayed_in_one_proc
     head = await store.head()
     advanced: list[int] = []
     # Small windows here, so this process has reported progress before it meets the event.
-    monkeypatch.setattr(rebuild_module, "WINDOW", 8)
+    monkeypatch.setattr(windows, "WINDOW", 8)
 
     report = await rebuild(store, partitions=2, progress=advanced.append)
 
@@ -428,24 +432,20 @@ async def test_partitions_read_span_by_span_replay_the_whole_log_between_them(
     and write views equal to the live ones."""
     await populate(store)
     head = (await store.head()).position
-    monkeypatch.setattr(rebuild_module, "WINDOW", 4)
+    monkeypatch.setattr(windows, "WINDOW", 4)
     advanced: list[int] = []
 
-    async with rebuild_module._fresh_views(store) as fresh:
+    async with fresh_views(store) as fresh:
         for index in range(partitions):
-            replay = rebuild_module._Replay(
-                Projector(fresh, store.registry), Partition(index, partitions)
-            )
-            reached = await rebuild_module._replay(
-                store, replay, after=0, upto=head, progress=advanced.append
-            )
-            await rebuild_module._flush(store, replay)
+            replay = Replay(Projector(fresh, store.registry), Partition(index, partitions))
+            reached = await replay_log(store, replay, after=0, upto=head, progress=advanced.append)
+            await flush(store, replay)
             assert reached == head
         async with engine.connect() as live, engine.connect() as replayed:
             mismatches = [
                 mismatch
                 for table, new in zip(live_views.all(), fresh.all(), strict=True)
-                for mismatch in await rebuild_module._compare(live, table, replayed, new)
+                for mismatch in await compare_tables(live, table, replayed, new)
             ]
 
     assert sum(advanced) == head, "an event was folded twice, or not at all"
