@@ -16,7 +16,7 @@ from ledger.domain.events import EventRegistry
 from ledger.projections.fold import Fact
 from ledger.replay.backends import backend_of
 from ledger.replay.processes import Partition, PartitionMisplaced, partition_sql
-from ledger.store.codec import decode_event
+from ledger.store.codec import current_payload
 from ledger.store.event_store import EventStore
 
 __all__ = ["SLICE", "WINDOW", "read_facts", "read_window", "span_end"]
@@ -99,7 +99,8 @@ async def read_facts(
         position, stream_version, name, schema_version, payload, recorded_at = row
         if payloads_as_text:
             payload = json.loads(payload)
-        event = decode_event(registry, name, schema_version, payload, position)
+        payload, _ = current_payload(registry, name, schema_version, payload, position)
+        event = registry.decode(name, payload)
         if partition is not None and not partition.owns(getattr(event, "article_id", None)):
             raise PartitionMisplaced()
         facts.append(Fact(event, position, stream_version, recorded_at))

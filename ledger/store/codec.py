@@ -1,11 +1,7 @@
-"""Stored events read back: one decoder for the store's reads and for a replay's.
+"""The one way back from a stored row to an event: parse, refuse unknown types, upcast.
 
-A stored row carries its type's name, the version of the payload's shape when it was written,
-and the payload. Reading it back always goes the same way: a type the registry does not know
-is refused, naming its position (never skipped: a view built without it would be wrong),
-and the payload is lifted by the type's upcasters to its current shape. The store makes a
-``RecordedEvent`` of it (``decode_record``); a replay, which shows no metadata, only the
-domain event (``decode_event``).
+Every reader of the log decodes through here (the store's reads, the replay's windows), so an
+event reads back the same whichever path loaded it.
 """
 
 from __future__ import annotations
@@ -14,32 +10,25 @@ import json
 from typing import Any
 
 from ledger.domain.errors import UnknownEventTypeStored
-from ledger.domain.events import DomainEvent, EventRegistry, Payload
+from ledger.domain.events import EventRegistry, Payload
 from ledger.store.records import Actor, EventMetadata, RecordedEvent
 
-__all__ = ["current_payload", "decode_event", "decode_record"]
+__all__ = ["current_payload", "decode_row"]
 
 
 def current_payload(
     registry: EventRegistry, event_type: str, schema_version: int, payload: Payload, position: int
 ) -> tuple[Payload, int]:
-    """The stored ``payload`` in its type's current shape, and that shape's version."""
+    """A stored payload (parsed JSON) lifted to its type's current shape, with that shape's
+    version. A type the registry does not know is refused, naming the event's position."""
     if not registry.is_known(event_type):
         raise UnknownEventTypeStored(event_type, position)
     return registry.upcast(event_type, schema_version, payload)
 
 
-def decode_event(
-    registry: EventRegistry, event_type: str, schema_version: int, payload: Payload, position: int
-) -> DomainEvent:
-    """The domain event of a stored event (its payload already parsed from JSON)."""
-    current, _ = current_payload(registry, event_type, schema_version, payload, position)
-    return registry.decode(event_type, current)
-
-
-def decode_record(registry: EventRegistry, row: Any) -> RecordedEvent:
-    """A row of the events table (any object with its columns as attributes) as a
-    ``RecordedEvent``, its payload in its type's current shape."""
+def decode_row(registry: EventRegistry, row: Any) -> RecordedEvent:
+    """A row of the ``events`` table (anything with its column names as attributes) as a
+    recorded event, its payload upcast to its type's current shape."""
     payload, version = current_payload(
         registry, row.event_type, row.schema_version, json.loads(row.payload), row.position
     )
