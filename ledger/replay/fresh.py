@@ -133,11 +133,10 @@ async def index(store: EventStore, fresh: ViewTables) -> None:
         async with store.transaction() as tx:
             await tx.connection.execute(CreateIndex(index))
 
-    others = backend_of(store.engine.dialect).indexes_before_swap()
-    await together(
-        create_search_index(),
-        *(create(index) for table in fresh.all() for index in table.indexes if others),
-    )
+    steps = [create_search_index()]
+    if backend_of(store.engine.dialect).indexes_before_swap():
+        steps += [create(index) for table in fresh.all() for index in table.indexes]
+    await together(*steps)
 
 
 async def analyze(store: EventStore, fresh: ViewTables) -> None:
