@@ -90,6 +90,7 @@ async def read_facts(
         conn, _WINDOW_ROWS.format(partition=condition), parameters
     )
     facts = []
+    decode = registry.decode
     for number, row in enumerate(rows, start=1):
         if number % SLICE == 0:
             await asyncio.sleep(0)
@@ -100,7 +101,7 @@ async def read_facts(
         if payloads_as_text:
             payload = json.loads(payload)
         payload, _ = current_payload(registry, name, schema_version, payload, position)
-        event = registry.decode(name, payload)
+        event = decode(name, payload)
         if partition is not None and not partition.owns(getattr(event, "article_id", None)):
             raise PartitionMisplaced()
         facts.append(Fact(event, position, stream_version, recorded_at))
