@@ -48,7 +48,8 @@ from bench import _postgres
 from bench._ledger_gen import Generated, check_views, generate, validate
 from bench._report import ROOT, commit, cpu_model, log
 from ledger.replay.processes import PARALLEL_FROM
-from ledger.replay.rebuild import WINDOW, read_window, rebuild
+from ledger.replay.rebuild import rebuild
+from ledger.replay.windows import WINDOW, read_window
 from ledger.store import migrate
 from ledger.store.db import create_engine
 from ledger.store.event_store import EventStore

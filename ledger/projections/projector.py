@@ -9,34 +9,26 @@ windows (``ledger.replay.rebuild``).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
-from operator import itemgetter
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Table, delete, insert, select, tuple_, update
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Column, Table, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.domain.events import REGISTRY, EventRegistry
 from ledger.domain.search_text import fold
+from ledger.projections.backends import ViewWriter, view_backend
 from ledger.projections.fold import Fact, Keys, Row, Rows, WorkingSet, apply, keys_of
 from ledger.projections.tables import PROJECTIONS, ViewTables, live_views, projection_checkpoints
 from ledger.store.append import lock_head
 from ledger.store.event_store import EventStore
 from ledger.store.records import RecordedEvent
-from ledger.store.tables import UTCDateTime
 
 __all__ = ["ProjectionBehind", "Projector", "advance_checkpoints", "catch_up", "checkpoint"]
 
 CATCH_UP_PAGE = 2000
 # Keys per IN list: SQLite allows 32,766 parameters per statement and PostgreSQL 32,767.
 IN_CHUNK = 5000
-# From this many new rows, PostgreSQL takes them by COPY: several times faster than an
-# INSERT per row, even batched. Below it the round trips of a COPY are not worth it.
-COPY_FROM = 200
 
 
 class ProjectionBehind(Exception):
@@ -48,7 +40,7 @@ class Projector:
     def __init__(self, views: ViewTables = live_views, registry: EventRegistry = REGISTRY) -> None:
         self.views = views
         self.registry = registry
-        self._writers: dict[tuple[str, str], _SQLiteWriter | _PostgresWriter] = {}
+        self._writers: dict[tuple[str, str], ViewWriter] = {}
 
     def facts(self, events: Iterable[RecordedEvent]) -> list[Fact]:
         return [
@@ -116,12 +108,15 @@ class Projector:
         await self._write(conn, v.rating_versions, ws.rating_versions)
         await self._write_topics(conn, v.article_topics, ws.topics)
 
-    def _writer(self, conn: AsyncConnection, table: Table) -> _SQLiteWriter | _PostgresWriter:
+    def _writer(self, conn: AsyncConnection, table: Table) -> ViewWriter:
+        """The table's bulk writer for the connection's backend (``ledger.projections.sqlite``,
+        ``ledger.projections.postgres``), made once."""
         key = (conn.dialect.name, table.name)
         writer = self._writers.get(key)
         if writer is None:
-            kind = _PostgresWriter if conn.dialect.name == "postgresql" else _SQLiteWriter
-            writer = self._writers[key] = kind(table, conn.dialect)
+            writer = self._writers[key] = view_backend(conn.dialect.name).writer(
+                table, conn.dialect
+            )
         return writer
 
     async def _write(self, conn: AsyncConnection, table: Table, rows: Rows) -> None:
@@ -196,165 +191,6 @@ async def delete_in(
         target, size = tuple_(*pk), IN_CHUNK // len(pk)
     for chunk in _chunks(keys, size):
         await conn.execute(delete(table).where(target.in_(chunk)))
-
-
-def _sqlite_json(value: Any) -> str:
-    """JSON for what ``json`` does not know: ``UTCDateTime`` values, as SQLite stores them
-    (the text SQLAlchemy's processor makes: naive UTC, always with microseconds)."""
-    if not isinstance(value, datetime):
-        raise TypeError(f"{type(value).__name__} is not a view column's type")
-    moment: datetime = value
-    if moment.tzinfo is None:
-        raise ValueError("naive datetimes are refused: pass a timezone-aware UTC time")
-    if moment.tzinfo is not UTC:
-        moment = moment.astimezone(UTC)
-    return moment.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
-
-
-class _SQLiteWriter:
-    """A table's insert and upsert on SQLite: all the rows as one JSON parameter, unpacked by
-    ``json_each`` in one statement.
-
-    The driver runs an executemany a row at a time, taking Python's lock back for each row;
-    while this thread is busy (folding the next window), each such hand-over waits out the
-    interpreter's switch interval, and the write all but stops. One statement runs start to
-    end without the lock, on another core. (A multi-row VALUES would be bound faster, but
-    SQLite keeps each prepared size, megabytes for thousands of rows, in every connection's
-    statement cache.) ``json_extract`` gives back what binding would store: integers, text,
-    NULL, and 1 or 0 for booleans.
-    """
-
-    def __init__(self, table: Table, dialect: Dialect) -> None:
-        quote = dialect.identifier_preparer.quote
-        names = [column.name for column in table.columns]
-        pk = [column.name for column in table.primary_key]
-        unpacked = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(names)))
-        self.insert_sql = (
-            f"INSERT INTO {dialect.identifier_preparer.format_table(table)}"
-            f" ({', '.join(quote(n) for n in names)}) SELECT {unpacked} FROM json_each(?)"
-        )
-        updates = ", ".join(f"{quote(n)} = excluded.{quote(n)}" for n in names if n not in pk)
-        # "WHERE true": SQLite's parser would otherwise read ON CONFLICT as a join's ON.
-        self.upsert_sql = (
-            f"{self.insert_sql} WHERE true ON CONFLICT ({', '.join(quote(n) for n in pk)})"
-            f" DO UPDATE SET {updates}"
-        )
-        assert len(names) > 1, "itemgetter of one name gives a value, not a tuple"
-        self.values = itemgetter(*names)
-
-    def _document(self, rows: Sequence[Row]) -> str:
-        return json.dumps(
-            list(map(self.values, rows)),
-            ensure_ascii=False,
-            separators=(",", ":"),
-            default=_sqlite_json,
-        )
-
-    async def insert(self, conn: AsyncConnection, rows: Sequence[Row]) -> None:
-        await conn.exec_driver_sql(self.insert_sql, (self._document(rows),))
-
-    async def upsert(self, conn: AsyncConnection, rows: Sequence[Row]) -> None:
-        await conn.exec_driver_sql(self.upsert_sql, (self._document(rows),))
-
-
-def _aware(values: Iterable[datetime | None]) -> None:
-    """``UTCDateTime``'s check: the driver sends an aware time as the instant it is."""
-    for value in values:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetimes are refused: pass a timezone-aware UTC time")
-
-
-def _boolean(values: Iterable[bool | None]) -> None:
-    """``Boolean``'s check (its processor would pass a bool on as it is)."""
-    for value in values:
-        if value is not None and not isinstance(value, bool):
-            raise TypeError(f"not a boolean: {value!r}")
-
-
-# Each checks a whole column of a batch: one call per column, not one per value.
-_CHECKS: tuple[tuple[type[Any], Callable[[Iterable[Any]], None]], ...] = (
-    (UTCDateTime, _aware),
-    (Boolean, _boolean),
-)
-
-
-class _PostgresWriter:
-    """A table's insert and upsert on PostgreSQL, compiled once, rows sent as tuples straight
-    to the driver; many new rows go by COPY.
-
-    SQLAlchemy's own executemany processes each row's parameters one by one in Python, which
-    costs more than the database's work on a wide batch. Here the values go as they are:
-    the views' types need no conversion for the driver, only checks (see ``_CHECKS``);
-    a type that does is converted by its own bind processor.
-    """
-
-    def __init__(self, table: Table, dialect: Dialect) -> None:
-        self.table = table
-        names = [column.name for column in table.columns]
-        pk = [column.name for column in table.primary_key]
-        statement = postgresql.insert(table)
-        upsert = statement.on_conflict_do_update(
-            index_elements=pk,
-            set_={n: statement.excluded[n] for n in names if n not in pk},
-        )
-        plain = insert(table).compile(dialect=dialect, column_keys=names)
-        merged = upsert.compile(dialect=dialect, column_keys=names)
-        self.insert_sql, self.insert_rows = str(plain), self._encoder(plain.positiontup, dialect)
-        self.upsert_sql, self.upsert_rows = str(merged), self._encoder(merged.positiontup, dialect)
-        self.names = names
-        self.copy_rows = self._encoder(names, dialect)
-
-    def _encoder(
-        self, order: Sequence[str] | None, dialect: Dialect
-    ) -> Callable[[Sequence[Row]], list[tuple[Any, ...]]]:
-        assert order is not None
-        assert len(order) > 1, "itemgetter of one name gives a value, not a tuple"
-        get = itemgetter(*order)
-        checks: list[tuple[int, Callable[[Iterable[Any]], None]]] = []
-        processors: list[tuple[int, Callable[[Any], Any]]] = []
-        for index, name in enumerate(order):
-            column_type = self.table.c[name].type
-            check = next((c for kind, c in _CHECKS if isinstance(column_type, kind)), None)
-            if check is not None:
-                checks.append((index, check))
-                continue
-            processor = column_type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:
-                processors.append((index, processor))
-
-        def encode(rows: Sequence[Row]) -> list[tuple[Any, ...]]:
-            encoded = list(map(get, rows))
-            for index, check in checks:
-                check(map(itemgetter(index), encoded))
-            if processors:
-                for number, values in enumerate(encoded):
-                    converted = list(values)
-                    for index, process in processors:
-                        converted[index] = process(converted[index])
-                    encoded[number] = tuple(converted)
-            return encoded
-
-        return encode
-
-    async def insert(self, conn: AsyncConnection, rows: Sequence[Row]) -> None:
-        if len(rows) >= COPY_FROM:
-            await self._copy(conn, rows)
-            return
-        await conn.exec_driver_sql(self.insert_sql, self.insert_rows(rows))
-
-    async def upsert(self, conn: AsyncConnection, rows: Sequence[Row]) -> None:
-        await conn.exec_driver_sql(self.upsert_sql, self.upsert_rows(rows))
-
-    async def _copy(self, conn: AsyncConnection, rows: Sequence[Row]) -> None:
-        driver = (await conn.get_raw_connection()).driver_connection
-        assert driver is not None
-        if not driver.is_in_transaction():
-            # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement; a COPY goes
-            # around the adapter, so it must not be the first, or it would commit on its own.
-            await conn.exec_driver_sql("SELECT 1")
-        await driver.copy_records_to_table(
-            self.table.name, records=self.copy_rows(rows), columns=self.names
-        )
 
 
 async def checkpoint(conn: AsyncConnection, name: str = PROJECTIONS[0]) -> int:

@@ -68,6 +68,7 @@ class ViewTables:
         )
 
 
+# A table of tables (one column a line), not logic: its length is the views' width.
 def view_tables(target: MetaData, suffix: str = "") -> ViewTables:
     """Define the projection tables in ``target``, their names ending with ``suffix``."""
     return ViewTables(

@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.domain.events import EventRegistry
-from ledger.store.sqlite_writer import database_file
+from ledger.replay.backends import backend_of
 
 __all__ = [
     "Partition",
@@ -95,13 +95,10 @@ class ReplayWorkerFailed(RuntimeError):
     """A partition's process failed; the message carries its traceback."""
 
 
-def partition_sql(dialect: str) -> str:
+def partition_sql(last_character: str) -> str:
     """The condition a window query adds to read one partition's events (``Partition.owns``
-    of the stream's article id, worked out from the stream id alone)."""
-    last_character = {
-        "sqlite": "unicode(substr(stream_id, -1))",
-        "postgresql": "ascii(right(stream_id, 1))",
-    }[dialect]
+    of the stream's article id, worked out from the stream id alone; ``last_character``: the
+    backend's SQL for the code point of the stream id's last character)."""
     return (
         f"CASE WHEN substr(stream_id, 1, {len(_ARTICLE)}) = '{_ARTICLE}'"
         f" THEN {last_character} % :partitions ELSE 0 END = :partition"
@@ -111,7 +108,7 @@ def partition_sql(dialect: str) -> str:
 def worker_url(engine: AsyncEngine) -> str | None:
     """The URL another process opens the same database with, or None when it cannot (an
     in-memory SQLite database, or SQLite with driver options)."""
-    if engine.dialect.name == "sqlite" and database_file(engine) is None:
+    if not backend_of(engine.dialect).can_share(engine):
         return None
     return engine.url.render_as_string(hide_password=False)
 

@@ -22,12 +22,17 @@ from typer.testing import CliRunner
 from graph.app import create_app
 from graph.cli.main import app
 from graph.settings import Settings
+from ledger.domain.errors import UnknownEventTypeStored
 from ledger.domain.events import REGISTRY, DomainEvent, EventRegistry
 from ledger.projections.projector import Projector, checkpoint
 from ledger.projections.tables import live_views
-from ledger.replay import rebuild as rebuild_module
+from ledger.replay import windows
+from ledger.replay.fresh import fresh_views
+from ledger.replay.pipeline import flush, replay_log
 from ledger.replay.processes import MAX_PARTITIONS, PARALLEL_FROM, Partition, partition_count
 from ledger.replay.rebuild import rebuild, verify_projections
+from ledger.replay.verify import compare_tables
+from ledger.replay.working_set import Replay
 from ledger.store.db import create_engine
 from ledger.store.event_store import READ_PAGE, EventStore
 from ledger.store.records import AppendResult, NewEvent, RecordedEvent
@@ -400,7 +405,7 @@ async def test_an_event_filed_in_another_articles_stream_is_replayed_in_one_proc
     head = await store.head()
     advanced: list[int] = []
     # Small windows here, so this process has reported progress before it meets the event.
-    monkeypatch.setattr(rebuild_module, "WINDOW", 8)
+    monkeypatch.setattr(windows, "WINDOW", 8)
 
     report = await rebuild(store, partitions=2, progress=advanced.append)
 
@@ -428,24 +433,20 @@ async def test_partitions_read_span_by_span_replay_the_whole_log_between_them(
     and write views equal to the live ones."""
     await populate(store)
     head = (await store.head()).position
-    monkeypatch.setattr(rebuild_module, "WINDOW", 4)
+    monkeypatch.setattr(windows, "WINDOW", 4)
     advanced: list[int] = []
 
-    async with rebuild_module._fresh_views(store) as fresh:
+    async with fresh_views(store) as fresh:
         for index in range(partitions):
-            replay = rebuild_module._Replay(
-                Projector(fresh, store.registry), Partition(index, partitions)
-            )
-            reached = await rebuild_module._replay(
-                store, replay, after=0, upto=head, progress=advanced.append
-            )
-            await rebuild_module._flush(store, replay)
+            replay = Replay(Projector(fresh, store.registry), Partition(index, partitions))
+            reached = await replay_log(store, replay, after=0, upto=head, progress=advanced.append)
+            await flush(store, replay)
             assert reached == head
         async with engine.connect() as live, engine.connect() as replayed:
             mismatches = [
                 mismatch
                 for table, new in zip(live_views.all(), fresh.all(), strict=True)
-                for mismatch in await rebuild_module._compare(live, table, replayed, new)
+                for mismatch in await compare_tables(live, table, replayed, new)
             ]
 
     assert sum(advanced) == head, "an event was folded twice, or not at all"
@@ -703,3 +704,56 @@ async def test_a_replay_that_fails_leaves_neither_its_tables_nor_its_claim(
 
     assert await replay_tables(engine) == set()
     assert claim_files(database_url) == []
+
+
+def registry_with_comments_at_version_2() -> EventRegistry:
+    """The shared registry, but ``CommentPosted`` at version 2: some comments of version 1
+    called their body ``text``."""
+    registry = EventRegistry()
+    for name, cls in REGISTRY.classes().items():
+        version = 2 if name == "CommentPosted" else REGISTRY.current_version(name)
+        registry.register(name, cls, schema_version=version)
+
+    @registry.upcaster("CommentPosted", 1)
+    def renamed_body(payload: dict[str, object]) -> dict[str, object]:
+        if "text" not in payload:
+            return payload
+        return {**{k: v for k, v in payload.items() if k != "text"}, "body": payload["text"]}
+
+    return registry
+
+
+async def test_a_replay_reads_each_event_as_the_store_reads_it(
+    store: EventStore, engine: AsyncEngine
+) -> None:
+    """The replay decodes with the store's decoder: an event stored in an older shape is
+    folded in its current one, and a type the ledger does not know stops the rebuild,
+    naming its position, with the live views left as they were."""
+    await populate(store)
+    upcasting = EventStore(engine, registry_with_comments_at_version_2())
+    old = {"comment_id": "old-1", "article_id": "a1", "author_id": "s1", "text": "From before"}
+    await upcasting.append(
+        "article:a1", None, [NewEvent("CommentPosted", old, schema_version=1)], actor=EDITOR
+    )
+
+    await rebuild(upcasting, partitions=1)
+
+    a1 = await view(engine, "a1")
+    assert a1 is not None
+    assert "From before" in [c.body for c in a1.subscriber_comments]
+
+    knowing = REGISTRY.copy()
+    knowing.register("ArticleFlagged")
+    flagged = await EventStore(engine, knowing).append(
+        "article:a2", None, [NewEvent("ArticleFlagged", {"article_id": "a2"})], actor=EDITOR
+    )
+    before = await view_tables_dump(engine)
+
+    with pytest.raises(UnknownEventTypeStored) as refused:
+        await rebuild(EventStore(engine, registry_with_comments_at_version_2()), partitions=1)
+
+    assert (refused.value.event_type, refused.value.position) == (
+        "ArticleFlagged",
+        flagged.first_position,
+    )
+    assert await view_tables_dump(engine) == before
