@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.domain import search_text
-from ledger.domain.articles import topic_key
+from ledger.domain.vocabulary import topic_key
 from ledger.projections.tables import ViewTables, live_views
 
 __all__ = ["load_topic_counts", "topic_spellings"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ledger.domain import articles
+from ledger.domain import articles, commands, comments, ratings, vocabulary
 from ledger.domain.articles import ActiveRating, Article, Comment, Rater
 from ledger.domain.errors import (
     AlreadyExists,
@@ -467,7 +467,7 @@ def test_a_retracted_article_takes_no_new_ratings() -> None:
     given = state(registered(), ArticleRetracted(ARTICLE_ID, "fabricated"))
 
     with pytest.raises(ArticleIsRetracted) as refused:
-        articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
+        ratings.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
 
     assert refused.value.article_id == ARTICLE_ID
 
@@ -482,13 +482,13 @@ RETRACTED_AFTER_A_RATING = (
 @pytest.mark.parametrize(
     "change",
     [
-        lambda given: articles.decide_submit_rating(given, ARTICLE_ID, NURSE, 6, 5, None),
-        lambda given: articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 2, 5, "No."),
-        lambda given: articles.decide_revise_rating(
-            given, ARTICLE_ID, PHYSICIAN, 2, 5, articles.UNCHANGED
+        lambda given: ratings.decide_submit_rating(given, ARTICLE_ID, NURSE, 6, 5, None),
+        lambda given: ratings.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 2, 5, "No."),
+        lambda given: ratings.decide_revise_rating(
+            given, ARTICLE_ID, PHYSICIAN, 2, 5, commands.UNCHANGED
         ),
-        lambda given: articles.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN),
-        lambda given: articles.decide_post_comment(given, ARTICLE_ID, "s1", "Good it was pulled."),
+        lambda given: ratings.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN),
+        lambda given: comments.decide_post_comment(given, ARTICLE_ID, "s1", "Good it was pulled."),
     ],
     ids=["submit", "revise", "revise-keeping-the-comment", "withdraw", "comment"],
 )
@@ -508,8 +508,8 @@ def test_a_retracted_articles_comments_may_still_be_moderated() -> None:
         ArticleRetracted(ARTICLE_ID, "fabricated"),
     )
 
-    hidden = articles.decide_hide_comment(state(*past), ARTICLE_ID, "a1.c2", "spam")
-    restored = articles.decide_restore_comment(
+    hidden = comments.decide_hide_comment(state(*past), ARTICLE_ID, "a1.c2", "spam")
+    restored = comments.decide_restore_comment(
         state(*past, *hidden), ARTICLE_ID, "a1.c2", "not spam after all"
     )
 
@@ -531,7 +531,7 @@ def test_a_retracted_article_may_still_be_corrected() -> None:
 def test_submitting_a_rating_records_it_in_the_raters_discipline() -> None:
     given = state(registered())
 
-    events = articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, "Interesting.")
+    events = ratings.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, "Interesting.")
 
     assert events == [submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting.")]
 
@@ -539,7 +539,7 @@ def test_submitting_a_rating_records_it_in_the_raters_discipline() -> None:
 def test_the_discipline_of_a_rating_comes_from_the_rater_passed_in() -> None:
     given = state(registered())
 
-    [event] = articles.decide_submit_rating(given, ARTICLE_ID, Rater("r1", "Nurse"), 4, 4, None)
+    [event] = ratings.decide_submit_rating(given, ARTICLE_ID, Rater("r1", "Nurse"), 4, 4, None)
 
     assert isinstance(event, RatingSubmitted)
     assert event.discipline == "Nurse"
@@ -549,7 +549,7 @@ def test_the_discipline_of_a_rating_comes_from_the_rater_passed_in() -> None:
 def test_the_ends_of_the_seven_point_scales_are_accepted(score: int) -> None:
     given = state(registered())
 
-    events = articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, score, score, None)
+    events = ratings.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, score, score, None)
 
     assert events == [submitted(PHYSICIAN, "a1.r2", score, score)]
 
@@ -562,7 +562,7 @@ def test_a_relevance_outside_whole_numbers_1_to_7_is_refused(score: Any) -> None
     given = state(registered())
 
     with pytest.raises(ValidationFailed) as refused:
-        articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, score, 5, None)
+        ratings.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, score, 5, None)
 
     assert refused.value.field == "relevance"
 
@@ -572,7 +572,7 @@ def test_a_newsworthiness_outside_whole_numbers_1_to_7_is_refused(score: Any) ->
     given = state(registered())
 
     with pytest.raises(ValidationFailed) as refused:
-        articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 5, score, None)
+        ratings.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 5, score, None)
 
     assert refused.value.field == "newsworthiness"
 
@@ -582,7 +582,7 @@ def test_a_revision_with_a_bad_score_is_refused(score: Any) -> None:
     given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5))
 
     with pytest.raises(ValidationFailed) as refused:
-        articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 6, score, None)
+        ratings.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 6, score, None)
 
     assert refused.value.field == "newsworthiness"
 
@@ -591,7 +591,7 @@ def test_a_rating_comment_is_kept_exactly_as_written() -> None:
     given = state(registered())
     comment = "  <b>Low</b> evidence.\n"
 
-    events = articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 3, 3, comment)
+    events = ratings.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 3, 3, comment)
 
     assert events == [submitted(PHYSICIAN, "a1.r2", 3, 3, comment)]
 
@@ -601,7 +601,7 @@ def test_a_bad_rating_comment_is_refused(comment: Any) -> None:
     given = state(registered())
 
     with pytest.raises(ValidationFailed) as refused:
-        articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 3, 3, comment)
+        ratings.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 3, 3, comment)
 
     assert refused.value.field == "comment"
 
@@ -610,7 +610,7 @@ def test_a_rater_has_at_most_one_active_rating_per_article() -> None:
     given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5))
 
     with pytest.raises(DuplicateRating) as refused:
-        articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 3, 3, None)
+        ratings.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 3, 3, None)
 
     assert refused.value.article_id == ARTICLE_ID
     assert refused.value.rater_id == "r1"
@@ -619,7 +619,7 @@ def test_a_rater_has_at_most_one_active_rating_per_article() -> None:
 def test_another_rater_may_rate_the_same_article() -> None:
     given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5))
 
-    events = articles.decide_submit_rating(given, ARTICLE_ID, NURSE, 4, 4, None)
+    events = ratings.decide_submit_rating(given, ARTICLE_ID, NURSE, 4, 4, None)
 
     assert events == [submitted(NURSE, "a1.r3", 4, 4)]
 
@@ -627,8 +627,8 @@ def test_another_rater_may_rate_the_same_article() -> None:
 def test_the_same_state_and_command_decide_the_same_rating_id() -> None:
     given = state(registered(), submitted(NURSE, "a1.r2", 4, 4))
 
-    first = articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
-    again = articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
+    first = ratings.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
+    again = ratings.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
 
     assert first == again == [submitted(PHYSICIAN, "a1.r3", 6, 5)]
 
@@ -640,7 +640,7 @@ def test_the_rating_id_follows_the_stream_version() -> None:
         ArticleTopicsChanged(ARTICLE_ID, ("Spine",)),
     )
 
-    events = articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
+    events = ratings.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
 
     assert events == [submitted(PHYSICIAN, "a1.r4", 6, 5)]
 
@@ -662,7 +662,7 @@ def test_the_folded_state_holds_each_raters_active_rating() -> None:
 def test_revising_a_rating_keeps_its_id_and_records_the_new_values() -> None:
     given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."))
 
-    events = articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 5, 5, "On reflection.")
+    events = ratings.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 5, 5, "On reflection.")
 
     assert events == [RatingRevised(ARTICLE_ID, "a1.r2", "r1", "Physician", 5, 5, "On reflection.")]
     article = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."), *events)
@@ -673,7 +673,7 @@ def test_revising_a_rating_keeps_its_id_and_records_the_new_values() -> None:
 def test_a_revision_may_change_only_the_comment() -> None:
     given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."))
 
-    events = articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
+    events = ratings.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
 
     assert events == [RatingRevised(ARTICLE_ID, "a1.r2", "r1", "Physician", 6, 5, None)]
 
@@ -681,7 +681,7 @@ def test_a_revision_may_change_only_the_comment() -> None:
 def test_a_revision_that_leaves_the_comment_out_keeps_the_comment() -> None:
     given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."))
 
-    events = articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 4, 5, articles.UNCHANGED)
+    events = ratings.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 4, 5, commands.UNCHANGED)
 
     assert events == [RatingRevised(ARTICLE_ID, "a1.r2", "r1", "Physician", 4, 5, "Interesting.")]
 
@@ -690,7 +690,7 @@ def test_a_revision_that_leaves_everything_as_it_is_is_refused() -> None:
     given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."))
 
     with pytest.raises(ValidationFailed) as refused:
-        articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, articles.UNCHANGED)
+        ratings.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, commands.UNCHANGED)
 
     assert refused.value.field == "rating"
 
@@ -699,7 +699,7 @@ def test_a_revision_identical_to_the_active_rating_is_refused() -> None:
     given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."))
 
     with pytest.raises(ValidationFailed) as refused:
-        articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, "Interesting.")
+        ratings.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, "Interesting.")
 
     assert refused.value.field == "rating"
 
@@ -707,7 +707,7 @@ def test_a_revision_identical_to_the_active_rating_is_refused() -> None:
 def test_a_revision_keeps_the_discipline_the_rating_was_submitted_in() -> None:
     given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5))
 
-    [event] = articles.decide_revise_rating(given, ARTICLE_ID, Rater("r1", "Nurse"), 5, 5, None)
+    [event] = ratings.decide_revise_rating(given, ARTICLE_ID, Rater("r1", "Nurse"), 5, 5, None)
 
     assert isinstance(event, RatingRevised)
     assert event.discipline == "Physician"
@@ -717,7 +717,7 @@ def test_revising_without_an_active_rating_is_refused() -> None:
     given = state(registered(), submitted(NURSE, "a1.r2", 6, 5))
 
     with pytest.raises(NoActiveRating) as refused:
-        articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 5, 5, None)
+        ratings.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 5, 5, None)
 
     assert refused.value.article_id == ARTICLE_ID
     assert refused.value.rater_id == "r1"
@@ -726,7 +726,7 @@ def test_revising_without_an_active_rating_is_refused() -> None:
 def test_withdrawing_a_rating_records_which_rating_went() -> None:
     given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5))
 
-    events = articles.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN)
+    events = ratings.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN)
 
     assert events == [RatingWithdrawn(ARTICLE_ID, "a1.r2", "r1", "Physician")]
     article = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5), *events)
@@ -738,7 +738,7 @@ def test_withdrawing_without_an_active_rating_is_refused() -> None:
     given = state(registered())
 
     with pytest.raises(NoActiveRating) as refused:
-        articles.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN)
+        ratings.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN)
 
     assert refused.value.rater_id == "r1"
 
@@ -751,9 +751,9 @@ def test_a_withdrawn_rating_can_be_neither_revised_nor_withdrawn_again() -> None
     )
 
     with pytest.raises(NoActiveRating):
-        articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 5, 5, None)
+        ratings.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 5, 5, None)
     with pytest.raises(NoActiveRating):
-        articles.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN)
+        ratings.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN)
 
 
 def test_after_withdrawing_a_rater_may_rate_again_under_a_new_rating_id() -> None:
@@ -763,7 +763,7 @@ def test_after_withdrawing_a_rater_may_rate_again_under_a_new_rating_id() -> Non
         RatingWithdrawn(ARTICLE_ID, "a1.r2", "r1", "Physician"),
     ]
 
-    events = articles.decide_submit_rating(state(*history), ARTICLE_ID, PHYSICIAN, 3, 4, None)
+    events = ratings.decide_submit_rating(state(*history), ARTICLE_ID, PHYSICIAN, 3, 4, None)
 
     assert events == [submitted(PHYSICIAN, "a1.r4", 3, 4)]
     article = state(*history, *events)
@@ -774,9 +774,9 @@ def test_after_withdrawing_a_rater_may_rate_again_under_a_new_rating_id() -> Non
 @pytest.mark.parametrize(
     "decide",
     [
-        lambda: articles.decide_submit_rating(None, ARTICLE_ID, PHYSICIAN, 6, 5, None),
-        lambda: articles.decide_revise_rating(None, ARTICLE_ID, PHYSICIAN, 6, 5, None),
-        lambda: articles.decide_withdraw_rating(None, ARTICLE_ID, PHYSICIAN),
+        lambda: ratings.decide_submit_rating(None, ARTICLE_ID, PHYSICIAN, 6, 5, None),
+        lambda: ratings.decide_revise_rating(None, ARTICLE_ID, PHYSICIAN, 6, 5, None),
+        lambda: ratings.decide_withdraw_rating(None, ARTICLE_ID, PHYSICIAN),
     ],
     ids=["submit", "revise", "withdraw"],
 )
@@ -794,7 +794,7 @@ def test_rating_an_unknown_article_is_refused(decide: Any) -> None:
 def test_posting_a_comment_records_it_with_an_id_from_the_stream_version() -> None:
     given = state(registered())
 
-    events = articles.decide_post_comment(given, ARTICLE_ID, "s1", "Useful review.")
+    events = comments.decide_post_comment(given, ARTICLE_ID, "s1", "Useful review.")
 
     assert events == [CommentPosted(ARTICLE_ID, "a1.c2", "s1", "Useful review.")]
     article = state(registered(), *events)
@@ -807,7 +807,7 @@ def test_an_empty_comment_is_refused(body: Any) -> None:
     given = state(registered())
 
     with pytest.raises(ValidationFailed) as refused:
-        articles.decide_post_comment(given, ARTICLE_ID, "s1", body)
+        comments.decide_post_comment(given, ARTICLE_ID, "s1", body)
 
     assert refused.value.field == "body"
 
@@ -816,7 +816,7 @@ def test_a_comment_of_5000_characters_after_trimming_is_accepted_as_given() -> N
     given = state(registered())
     body = "  \n" + "x" * 5000 + " \t"
 
-    events = articles.decide_post_comment(given, ARTICLE_ID, "s1", body)
+    events = comments.decide_post_comment(given, ARTICLE_ID, "s1", body)
 
     assert events == [CommentPosted(ARTICLE_ID, "a1.c2", "s1", body)]
 
@@ -825,7 +825,7 @@ def test_a_comment_of_5001_characters_is_refused() -> None:
     given = state(registered())
 
     with pytest.raises(ValidationFailed) as refused:
-        articles.decide_post_comment(given, ARTICLE_ID, "s1", "x" * 5001)
+        comments.decide_post_comment(given, ARTICLE_ID, "s1", "x" * 5001)
 
     assert refused.value.field == "body"
 
@@ -834,14 +834,14 @@ def test_a_comment_is_stored_exactly_as_written_even_if_it_looks_like_html() -> 
     given = state(registered())
     body = " <script>alert('x')</script> &amp; <b>bold</b>\n"
 
-    events = articles.decide_post_comment(given, ARTICLE_ID, "s1", body)
+    events = comments.decide_post_comment(given, ARTICLE_ID, "s1", body)
 
     assert events == [CommentPosted(ARTICLE_ID, "a1.c2", "s1", body)]
 
 
 def test_commenting_on_an_unknown_article_is_refused() -> None:
     with pytest.raises(NotFound):
-        articles.decide_post_comment(None, ARTICLE_ID, "s1", "Hello")
+        comments.decide_post_comment(None, ARTICLE_ID, "s1", "Hello")
 
 
 POSTED = CommentPosted(ARTICLE_ID, "a1.c2", "s1", "Spam spam spam")
@@ -850,7 +850,7 @@ POSTED = CommentPosted(ARTICLE_ID, "a1.c2", "s1", "Spam spam spam")
 def test_hiding_a_visible_comment_records_the_reason() -> None:
     given = state(registered(), POSTED)
 
-    events = articles.decide_hide_comment(given, ARTICLE_ID, "a1.c2", "  Spam ")
+    events = comments.decide_hide_comment(given, ARTICLE_ID, "a1.c2", "  Spam ")
 
     assert events == [CommentHidden(ARTICLE_ID, "a1.c2", "Spam")]
     article = state(registered(), POSTED, *events)
@@ -862,7 +862,7 @@ def test_hiding_a_hidden_comment_is_refused() -> None:
     given = state(registered(), POSTED, CommentHidden(ARTICLE_ID, "a1.c2", "Spam"))
 
     with pytest.raises(WrongCommentState) as refused:
-        articles.decide_hide_comment(given, ARTICLE_ID, "a1.c2", "Spam again")
+        comments.decide_hide_comment(given, ARTICLE_ID, "a1.c2", "Spam again")
 
     assert refused.value.comment_id == "a1.c2"
     assert refused.value.hidden is True
@@ -871,7 +871,7 @@ def test_hiding_a_hidden_comment_is_refused() -> None:
 def test_restoring_a_hidden_comment_records_the_reason() -> None:
     given = state(registered(), POSTED, CommentHidden(ARTICLE_ID, "a1.c2", "Spam"))
 
-    events = articles.decide_restore_comment(given, ARTICLE_ID, "a1.c2", "Not spam after all")
+    events = comments.decide_restore_comment(given, ARTICLE_ID, "a1.c2", "Not spam after all")
 
     assert events == [CommentRestored(ARTICLE_ID, "a1.c2", "Not spam after all")]
     article = state(registered(), POSTED, CommentHidden(ARTICLE_ID, "a1.c2", "Spam"), *events)
@@ -883,7 +883,7 @@ def test_restoring_a_visible_comment_is_refused() -> None:
     given = state(registered(), POSTED)
 
     with pytest.raises(WrongCommentState) as refused:
-        articles.decide_restore_comment(given, ARTICLE_ID, "a1.c2", "Restore")
+        comments.decide_restore_comment(given, ARTICLE_ID, "a1.c2", "Restore")
 
     assert refused.value.comment_id == "a1.c2"
     assert refused.value.hidden is False
@@ -891,7 +891,7 @@ def test_restoring_a_visible_comment_is_refused() -> None:
 
 @pytest.mark.parametrize(
     "decide",
-    [articles.decide_hide_comment, articles.decide_restore_comment],
+    [comments.decide_hide_comment, comments.decide_restore_comment],
     ids=["hide", "restore"],
 )
 def test_moderating_an_unknown_comment_is_refused(decide: Any) -> None:
@@ -906,7 +906,7 @@ def test_moderating_an_unknown_comment_is_refused(decide: Any) -> None:
 
 @pytest.mark.parametrize(
     "decide",
-    [articles.decide_hide_comment, articles.decide_restore_comment],
+    [comments.decide_hide_comment, comments.decide_restore_comment],
     ids=["hide", "restore"],
 )
 def test_moderating_a_comment_of_an_unknown_article_is_refused(decide: Any) -> None:
@@ -921,7 +921,7 @@ def test_hiding_a_comment_needs_a_reason(reason: Any) -> None:
     given = state(registered(), POSTED)
 
     with pytest.raises(ValidationFailed) as refused:
-        articles.decide_hide_comment(given, ARTICLE_ID, "a1.c2", reason)
+        comments.decide_hide_comment(given, ARTICLE_ID, "a1.c2", reason)
 
     assert refused.value.field == "reason"
 
@@ -931,7 +931,7 @@ def test_restoring_a_comment_needs_a_reason(reason: Any) -> None:
     given = state(registered(), POSTED, CommentHidden(ARTICLE_ID, "a1.c2", "Spam"))
 
     with pytest.raises(ValidationFailed) as refused:
-        articles.decide_restore_comment(given, ARTICLE_ID, "a1.c2", reason)
+        comments.decide_restore_comment(given, ARTICLE_ID, "a1.c2", reason)
 
     assert refused.value.field == "reason"
 
@@ -977,7 +977,7 @@ def test_the_article_stream_id_names_the_article() -> None:
 
 
 def test_a_topic_the_ledger_already_has_is_registered_as_the_ledger_spells_it() -> None:
-    known = articles.Vocabulary(topics={"back pain": "Back Pain"})
+    known = vocabulary.Vocabulary(topics={"back pain": "Back Pain"})
 
     [event] = articles.decide_register(
         None, ARTICLE_ID, CITATION, [" back pain", "Sciatica"], known
@@ -1013,12 +1013,12 @@ def test_an_unknown_study_type_is_refused_with_the_list(decide: Any) -> None:
         decide()
 
     assert refused.value.field == "study_type"
-    for known in articles.DEFAULT_STUDY_TYPES:
+    for known in vocabulary.DEFAULT_STUDY_TYPES:
         assert known in str(refused.value)
 
 
 def test_a_study_type_added_by_an_editor_is_accepted() -> None:
-    known = articles.Vocabulary(study_types=(*articles.DEFAULT_STUDY_TYPES, "Horoscope"))
+    known = vocabulary.Vocabulary(study_types=(*vocabulary.DEFAULT_STUDY_TYPES, "Horoscope"))
 
     events = articles.decide_correct(
         state(registered()), ARTICLE_ID, {"study_type": "horoscope"}, "misfiled", known
@@ -1029,8 +1029,8 @@ def test_a_study_type_added_by_an_editor_is_accepted() -> None:
 
 def test_a_study_type_already_in_the_vocabulary_cannot_be_added_again() -> None:
     with pytest.raises(AlreadyExists):
-        articles.decide_register_study_type(articles.DEFAULT_STUDY_TYPES, " COHORT ")
+        vocabulary.decide_register_study_type(vocabulary.DEFAULT_STUDY_TYPES, " COHORT ")
 
-    assert articles.decide_register_study_type(articles.DEFAULT_STUDY_TYPES, " Audit ") == [
+    assert vocabulary.decide_register_study_type(vocabulary.DEFAULT_STUDY_TYPES, " Audit ") == [
         StudyTypeRegistered("Audit")
     ]
