@@ -12,6 +12,7 @@ import pytest
 from ledger.domain.errors import (
     AlreadyExists,
     AlreadyRetracted,
+    ArticleIsRetracted,
     DuplicateRating,
     IdempotencyKeyReused,
     LedgerError,
@@ -67,7 +68,6 @@ REFUSALS: dict[str, tuple[Attempt, type[LedgerError]]] = {
         lambda w: w.ledger.hide_comment(w.article_id, "a1.c9", "spam", actor=EDITOR),
         NotFound,
     ),
-    # The person is written before the enrolment is refused: it must go with it.
     "an enrolment in an unknown discipline": (
         lambda w: w.ledger.enrol_rater(
             rater_id="r9", discipline="Astrologer", display_name="Someone", actor=EDITOR
@@ -94,17 +94,17 @@ async def test_a_refused_command_changes_nothing(world: World, case: str) -> Non
     assert await _snapshot(world) == before
 
 
-async def test_a_refusal_after_earlier_changes_changes_nothing_either(world: World) -> None:
+async def test_refusals_on_a_rated_and_retracted_article_change_nothing(world: World) -> None:
     await world.rate()
+    with pytest.raises(DuplicateRating):
+        await world.rate(relevance=3)
     await world.ledger.retract_article(world.article_id, "fabricated data", actor=EDITOR)
     before = await _snapshot(world)
 
-    for attempt, refusal in (
-        (world.rate(), DuplicateRating),
-        (world.ledger.retract_article(world.article_id, "again", actor=EDITOR), AlreadyRetracted),
-    ):
-        with pytest.raises(refusal):
-            await attempt
+    with pytest.raises(AlreadyRetracted):
+        await world.ledger.retract_article(world.article_id, "again", actor=EDITOR)
+    with pytest.raises(ArticleIsRetracted):
+        await world.ledger.withdraw_rating(world.article_id, world.rater_id, actor=world.rater)
 
     assert await _snapshot(world) == before
 
@@ -152,6 +152,21 @@ async def test_views_left_behind_catch_up_before_the_next_command_projects(world
 
     assert world.views.checkpoint == result.last_position
     assert world.views.rows.topics.get(world.article_id) == {"topics": ("Neck Pain",)}
+
+
+async def test_an_attempt_decided_again_leaves_only_the_last_attempts_person(
+    world: World,
+) -> None:
+    # Views left behind make the first attempt fail after it recorded a person.
+    topics = ArticleTopicsChanged(article_id=world.article_id, topics=("Neck Pain",))
+    await world.store.append("article:a1", None, [NewEvent.of(topics)], actor=EDITOR)
+    people = len(world.views.people)
+
+    await world.ledger.enrol_rater(
+        rater_id="nurse-1", discipline="Physician", display_name="Nurse Two", actor=EDITOR
+    )
+
+    assert len(world.views.people) == people + 1
 
 
 async def test_an_enrolment_keeps_the_person_outside_the_log(world: World) -> None:
