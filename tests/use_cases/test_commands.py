@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import fields
+from dataclasses import MISSING, fields
 
 import pytest
 
@@ -82,3 +82,14 @@ def test_an_article_registration_fingerprint_is_as_it_was() -> None:
     command = commands.RegisterArticle(citation, ("X",))
 
     assert command_fingerprint(command, actor) == hashlib.sha256(old.encode()).hexdigest()
+
+
+def test_the_api_requires_at_registration_the_citation_fields_the_domain_requires() -> None:
+    definition = inputs.RegisterArticleInput.__strawberry_definition__  # type: ignore[attr-defined]
+    required = {
+        f.python_name
+        for f in definition.fields
+        if f.default is MISSING and f.default_factory is MISSING
+    }
+
+    assert required & set(CITATION_FIELDS) == {f.name for f in FIELDS if f.required}
