@@ -12,7 +12,6 @@ import pytest
 
 from ledger.domain.errors import DomainError
 from ledger.projections.memory import MemoryViews
-from ledger.store.memory import MemoryEventStore
 from ledger.store.records import Actor
 from ledger.use_cases.service import EvidenceLedger
 from tests.store.ledgers import DISCIPLINES, EDITOR, rater, subscriber
@@ -29,7 +28,7 @@ CALLERS = [
 @dataclasses.dataclass
 class Ledger:
     ledger: EvidenceLedger
-    store: MemoryEventStore
+    store: Any
     views: MemoryViews
     world: World
 
@@ -44,8 +43,8 @@ class Ledger:
 
 
 @pytest.fixture
-async def built() -> Ledger:
-    store = MemoryEventStore()
+async def built(event_store: Any) -> Ledger:
+    store = event_store
     views = MemoryViews(store)
     ledger = EvidenceLedger(store, views=views)
     for name in DISCIPLINES:
