@@ -23,7 +23,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench._ledger_gen import BATCH_ROWS, Generated, _Generator, _Open, insert_rows, raters_for
-from ledger.domain import articles, raters
+from ledger.domain import articles, comments, raters
 from ledger.domain.events import DomainEvent
 from ledger.store.append import HEAD_ID
 from ledger.store.records import Actor
@@ -86,7 +86,7 @@ class _HotGenerator(_Generator):
             author = f"subscriber-{self.rng.randrange(2000)}"
             body = self.rng.choice(_COMMENTS)
             self.expected.subscriber_comments += 1
-            posted = articles.decide_post_comment(state, state.article_id, author, body)
+            posted = comments.decide_post_comment(state, state.article_id, author, body)
             decided = posted, Actor(author, "subscriber")
         (event,), actor = decided
         article.state = articles.evolve(state, event)

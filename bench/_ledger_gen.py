@@ -27,7 +27,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.audit.chain import verify_chain
-from ledger.domain import articles, raters
+from ledger.domain import articles, comments, raters, ratings
 from ledger.domain.events import DisciplineRegistered, DomainEvent, RaterEnrolled
 from ledger.projections.tables import live_views
 from ledger.replay.rebuild import rebuild, verify_projections
@@ -348,7 +348,7 @@ class _Generator:
             author = f"subscriber-{rng.randrange(SUBSCRIBERS)}"
             body = rng.choice(COMMENT_BODIES)
             self.expected.subscriber_comments += 1
-            posted = articles.decide_post_comment(state, state.article_id, author, body)
+            posted = comments.decide_post_comment(state, state.article_id, author, body)
             decided = posted, Actor(author, "subscriber")
         (event,), actor = decided
         article.state = articles.evolve(state, event)
@@ -366,7 +366,7 @@ class _Generator:
                     relevance, newsworthiness, comment = self._scores()
                 expected.relevance_sum += relevance - current.relevance
                 expected.newsworthiness_sum += newsworthiness - current.newsworthiness
-                revised = articles.decide_revise_rating(
+                revised = ratings.decide_revise_rating(
                     state, state.article_id, rater, relevance, newsworthiness, comment
                 )
                 return revised, Actor(rater.rater_id, "rater")
@@ -376,7 +376,7 @@ class _Generator:
             article.by_discipline[current.discipline] -= 1
             if article.by_discipline[current.discipline] == 0:
                 expected.discipline_scores -= 1
-            withdrawn = articles.decide_withdraw_rating(state, state.article_id, rater)
+            withdrawn = ratings.decide_withdraw_rating(state, state.article_id, rater)
             return withdrawn, Actor(rater.rater_id, "rater")
         if state.retracted:
             return None
@@ -393,7 +393,7 @@ class _Generator:
         article.by_discipline[rater.discipline] += 1
         if article.by_discipline[rater.discipline] == 1:
             expected.discipline_scores += 1
-        submitted = articles.decide_submit_rating(
+        submitted = ratings.decide_submit_rating(
             state, state.article_id, rater, relevance, newsworthiness, comment
         )
         return submitted, Actor(rater.rater_id, "rater")
@@ -410,13 +410,13 @@ class _Generator:
         if comment.hidden:
             self.expected.hidden_comments -= 1
             reason = "Restored after review: the comment is within the guidelines."
-            restored = articles.decide_restore_comment(
+            restored = comments.decide_restore_comment(
                 state, state.article_id, comment.comment_id, reason
             )
             return restored, EDITORS[1]
         self.expected.hidden_comments += 1
         reason = "Hidden: the comment names a patient."
-        hidden = articles.decide_hide_comment(state, state.article_id, comment.comment_id, reason)
+        hidden = comments.decide_hide_comment(state, state.article_id, comment.comment_id, reason)
         return hidden, EDITORS[1]
 
     def _correction(self, state: articles.Article) -> tuple[list[DomainEvent], Actor]:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import fields
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
+
+from graph.schema.ids import article_key
+from ledger.domain.citation import CITATION_FIELDS
+from ledger.domain.commands import Command
 
 __all__ = [
     "CorrectArticleInput",
@@ -21,7 +27,10 @@ __all__ = [
     "SubmitRatingInput",
     "WithdrawRatingInput",
     "citation_changes",
+    "command_of",
 ]
+
+C = TypeVar("C", bound=Command)
 
 KEY = "Retrying with the same key returns the first answer and changes nothing."
 EXPECTED = "The article version the change was decided on; if it moved, the answer is Conflict."
@@ -166,29 +175,36 @@ class RestoreCommentInput:
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
-_CITATION = (
-    "title",
-    "authors",
-    "journal",
-    "journal_abbreviation",
-    "published_on",
-    "volume",
-    "issue",
-    "pages",
-    "doi",
-    "pmid",
-    "publication_note",
-    "study_type",
-    "abstract",
-)
-
-
 def citation_changes(source: RegisterArticleInput | CorrectArticleInput) -> dict[str, Any]:
     """The citation fields the input sets, as the domain names them (dates as text)."""
     changes: dict[str, Any] = {}
-    for name in _CITATION:
+    for name in CITATION_FIELDS:
         value = getattr(source, name)
         if value is strawberry.UNSET:
             continue
         changes[name] = value.isoformat() if isinstance(value, date) else value
     return changes
+
+
+def command_of(kind: type[C], source: object, **given: Any) -> C:
+    """The command ``kind`` from an input of the same field names: a field left out
+    (``UNSET``) takes the command's default, an article id is read from its global id, and
+    what the input does not carry (the caller, the citation) comes in ``given``."""
+    values: dict[str, Any] = {}
+    for each in fields(kind):
+        if each.name in given:
+            values[each.name] = given[each.name]
+            continue
+        value = getattr(source, each.name, strawberry.UNSET)
+        if value is strawberry.UNSET:
+            continue
+        values[each.name] = _READ.get(each.name, _as_is)(value)
+    return kind(**values)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+# How an input's id is read into the command's.
+_READ: dict[str, Callable[[Any], Any]] = {"article_id": article_key, "comment_id": str}

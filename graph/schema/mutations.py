@@ -6,12 +6,13 @@ before the resolver runs. Every refusal leaves the ledger unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
+from graph.schema.context import Context
 from graph.schema.errors import Conflict, NotAllowed, NotFound, ValidationError, error_of
 from graph.schema.ids import article_key
 from graph.schema.inputs import (
@@ -28,13 +29,27 @@ from graph.schema.inputs import (
     SubmitRatingInput,
     WithdrawRatingInput,
     citation_changes,
+    command_of,
 )
 from graph.schema.permissions import Editors, Raters, Subscribers, only
 from graph.schema.types import Article, Discipline, Rater
-from ledger.domain.articles import UNCHANGED
+from ledger.domain.commands import (
+    Command,
+    CorrectArticle,
+    EnrolRater,
+    HideComment,
+    PostComment,
+    RegisterArticle,
+    RegisterDiscipline,
+    RegisterStudyType,
+    RestoreComment,
+    RetractArticle,
+    ReviseRating,
+    SubmitRating,
+    WithdrawRating,
+)
 from ledger.domain.errors import LedgerError
 from ledger.store.records import Actor, AppendResult
-from ledger.use_cases.service import EvidenceLedger
 
 __all__ = ["Mutation"]
 
@@ -73,29 +88,45 @@ RaterResult = Annotated[RaterPayload | Errors, strawberry.union("RaterResult")]
 DisciplineResult = Annotated[DisciplinePayload | Errors, strawberry.union("DisciplineResult")]
 StudyTypeResult = Annotated[StudyTypePayload | Errors, strawberry.union("StudyTypeResult")]
 
-Change = Callable[[EvidenceLedger, Actor], Awaitable[AppendResult]]
+# Builds the command; run inside the refusal handling, as reading an input's ids may refuse.
+MakeCommand = Callable[[], Command]
 
 
-def _actor(info: Info) -> Actor:
+def _actor(info: Info[Context, None]) -> Actor:
     principal = info.context.principal
     assert principal is not None, "permissions admit only callers with a token"
     return Actor(principal.id, principal.role)
 
 
-def _rater_id(info: Info) -> str:
-    rater_id = info.context.principal.rater_id
+def _rater_id(info: Info[Context, None]) -> str:
+    principal = info.context.principal
+    rater_id = principal.rater_id if principal is not None else None
     assert rater_id is not None, "rater tokens are bound to a rater"
     return str(rater_id)
 
 
-async def _change_article(info: Info, change: Change) -> ArticlePayload | Errors:
-    context = info.context
+async def _execute(
+    info: Info[Context, None], make: MakeCommand, idempotency_key: str | None
+) -> AppendResult | LedgerError:
+    """Run the command; a refusal comes back as the error, having changed nothing."""
     try:
-        result = await change(context.services.ledger, _actor(info))
+        result = await info.context.services.ledger.execute(
+            make(), actor=_actor(info), idempotency_key=idempotency_key
+        )
     except LedgerError as refusal:
-        return error_of(refusal)
-    await context.after_write()
-    summary = await context.loaders.articles.load(result.stream_id.partition(":")[2])
+        return refusal
+    await info.context.after_write()
+    return result
+
+
+async def _change_article(
+    info: Info[Context, None], make: MakeCommand, idempotency_key: str | None
+) -> ArticlePayload | Errors:
+    result = await _execute(info, make, idempotency_key)
+    if isinstance(result, LedgerError):
+        return error_of(result)
+    assert result.article_id is not None, "every article command appends to an article"
+    summary = await info.context.loaders.articles.load(result.article_id)
     assert summary is not None, "the article view moves in the append's transaction"
     return ArticlePayload(
         article=Article.of(summary), position=result.last_position, replayed=result.replayed
@@ -105,62 +136,42 @@ async def _change_article(info: Info, change: Change) -> ArticlePayload | Errors
 @strawberry.type
 class Mutation:
     @strawberry.mutation(extensions=only(Editors))
-    async def register_article(self, info: Info, input: RegisterArticleInput) -> ArticleResult:
-        try:
-            article_id = article_key(input.article_id, "article_id") if input.article_id else None
-        except LedgerError as refusal:
-            return error_of(refusal)
-        return await _change_article(
-            info,
-            lambda ledger, actor: ledger.register_article(
-                article_id=article_id,
-                citation=citation_changes(input),
-                topics=input.topics,
-                actor=actor,
-                idempotency_key=input.idempotency_key,
-            ),
-        )
+    async def register_article(
+        self, info: Info[Context, None], input: RegisterArticleInput
+    ) -> ArticleResult:
+        def make() -> Command:
+            article_id = article_key(input.article_id) if input.article_id else None
+            citation = citation_changes(input)
+            return command_of(RegisterArticle, input, citation=citation, article_id=article_id)
+
+        return await _change_article(info, make, input.idempotency_key)
 
     @strawberry.mutation(extensions=only(Editors))
-    async def correct_article(self, info: Info, input: CorrectArticleInput) -> ArticleResult:
-        topics = None if input.topics in (None, strawberry.UNSET) else input.topics
-        return await _change_article(
-            info,
-            lambda ledger, actor: ledger.correct_article(
-                article_key(input.article_id),
-                citation_changes(input),
-                input.reason,
-                topics=topics,
-                actor=actor,
-                idempotency_key=input.idempotency_key,
-                expected_version=input.expected_version,
-            ),
-        )
+    async def correct_article(
+        self, info: Info[Context, None], input: CorrectArticleInput
+    ) -> ArticleResult:
+        def make() -> Command:
+            return command_of(CorrectArticle, input, changes=citation_changes(input))
+
+        return await _change_article(info, make, input.idempotency_key)
 
     @strawberry.mutation(extensions=only(Editors))
-    async def retract_article(self, info: Info, input: RetractArticleInput) -> ArticleResult:
+    async def retract_article(
+        self, info: Info[Context, None], input: RetractArticleInput
+    ) -> ArticleResult:
         return await _change_article(
-            info,
-            lambda ledger, actor: ledger.retract_article(
-                article_key(input.article_id),
-                input.reason,
-                actor=actor,
-                idempotency_key=input.idempotency_key,
-                expected_version=input.expected_version,
-            ),
+            info, lambda: command_of(RetractArticle, input), input.idempotency_key
         )
 
     @strawberry.mutation(extensions=only(Editors))
     async def register_discipline(
-        self, info: Info, input: RegisterDisciplineInput
+        self, info: Info[Context, None], input: RegisterDisciplineInput
     ) -> DisciplineResult:
-        try:
-            result = await info.context.services.ledger.register_discipline(
-                input.name, actor=_actor(info), idempotency_key=input.idempotency_key
-            )
-        except LedgerError as refusal:
-            return error_of(refusal)
-        await info.context.after_write()
+        result = await _execute(
+            info, lambda: command_of(RegisterDiscipline, input), input.idempotency_key
+        )
+        if isinstance(result, LedgerError):
+            return error_of(result)
         name = input.name.strip()
         return DisciplinePayload(
             discipline=Discipline(name=name),
@@ -170,15 +181,13 @@ class Mutation:
 
     @strawberry.mutation(extensions=only(Editors))
     async def register_study_type(
-        self, info: Info, input: RegisterStudyTypeInput
+        self, info: Info[Context, None], input: RegisterStudyTypeInput
     ) -> StudyTypeResult:
-        try:
-            result = await info.context.services.ledger.register_study_type(
-                input.name, actor=_actor(info), idempotency_key=input.idempotency_key
-            )
-        except LedgerError as refusal:
-            return error_of(refusal)
-        await info.context.after_write()
+        result = await _execute(
+            info, lambda: command_of(RegisterStudyType, input), input.idempotency_key
+        )
+        if isinstance(result, LedgerError):
+            return error_of(result)
         # A replayed answer carries no events; the name is then the one first registered.
         name = result.events[0].payload["name"] if result.events else input.name.strip()
         return StudyTypePayload(
@@ -188,18 +197,16 @@ class Mutation:
         )
 
     @strawberry.mutation(extensions=only(Editors))
-    async def enroll_rater(self, info: Info, input: EnrollRaterInput) -> RaterResult:
+    async def enroll_rater(self, info: Info[Context, None], input: EnrollRaterInput) -> RaterResult:
         ledger = info.context.services.ledger
         try:
-            result = await ledger.enrol_rater(
-                discipline=input.discipline,
-                display_name=input.display_name,
-                email=input.email,
-                rater_id=input.rater_id,
+            result = await ledger.execute(
+                command_of(EnrolRater, input),
                 actor=_actor(info),
                 idempotency_key=input.idempotency_key,
             )
-            enrolment = await ledger.enrolment(result.stream_id.partition(":")[2])
+            assert result.rater_id is not None, "an enrolment names its rater"
+            enrolment = await ledger.enrolment(result.rater_id)
         except LedgerError as refusal:
             return error_of(refusal)
         await info.context.after_write()
@@ -213,86 +220,57 @@ class Mutation:
         )
 
     @strawberry.mutation(extensions=only(Raters))
-    async def submit_rating(self, info: Info, input: SubmitRatingInput) -> ArticleResult:
+    async def submit_rating(
+        self, info: Info[Context, None], input: SubmitRatingInput
+    ) -> ArticleResult:
         return await _change_article(
             info,
-            lambda ledger, actor: ledger.submit_rating(
-                article_key(input.article_id),
-                _rater_id(info),
-                input.relevance,
-                input.newsworthiness,
-                input.comment,
-                actor=actor,
-                idempotency_key=input.idempotency_key,
-            ),
+            lambda: command_of(SubmitRating, input, rater_id=_rater_id(info)),
+            input.idempotency_key,
         )
 
     @strawberry.mutation(extensions=only(Raters))
-    async def revise_rating(self, info: Info, input: ReviseRatingInput) -> ArticleResult:
+    async def revise_rating(
+        self, info: Info[Context, None], input: ReviseRatingInput
+    ) -> ArticleResult:
         return await _change_article(
             info,
-            lambda ledger, actor: ledger.revise_rating(
-                article_key(input.article_id),
-                _rater_id(info),
-                input.relevance,
-                input.newsworthiness,
-                UNCHANGED if input.comment is strawberry.UNSET else input.comment,
-                actor=actor,
-                idempotency_key=input.idempotency_key,
-                expected_version=input.expected_version,
-            ),
+            lambda: command_of(ReviseRating, input, rater_id=_rater_id(info)),
+            input.idempotency_key,
         )
 
     @strawberry.mutation(extensions=only(Raters))
-    async def withdraw_rating(self, info: Info, input: WithdrawRatingInput) -> ArticleResult:
+    async def withdraw_rating(
+        self, info: Info[Context, None], input: WithdrawRatingInput
+    ) -> ArticleResult:
         return await _change_article(
             info,
-            lambda ledger, actor: ledger.withdraw_rating(
-                article_key(input.article_id),
-                _rater_id(info),
-                actor=actor,
-                idempotency_key=input.idempotency_key,
-                expected_version=input.expected_version,
-            ),
+            lambda: command_of(WithdrawRating, input, rater_id=_rater_id(info)),
+            input.idempotency_key,
         )
 
     @strawberry.mutation(extensions=only(Subscribers))
-    async def post_comment(self, info: Info, input: PostCommentInput) -> ArticleResult:
+    async def post_comment(
+        self, info: Info[Context, None], input: PostCommentInput
+    ) -> ArticleResult:
         return await _change_article(
             info,
-            lambda ledger, actor: ledger.post_comment(
-                article_key(input.article_id),
-                actor.id,
-                input.body,
-                actor=actor,
-                idempotency_key=input.idempotency_key,
-            ),
+            lambda: command_of(PostComment, input, author_id=_actor(info).id),
+            input.idempotency_key,
         )
 
     @strawberry.mutation(extensions=only(Editors))
-    async def hide_comment(self, info: Info, input: HideCommentInput) -> ArticleResult:
+    async def hide_comment(
+        self, info: Info[Context, None], input: HideCommentInput
+    ) -> ArticleResult:
         return await _change_article(
-            info,
-            lambda ledger, actor: ledger.hide_comment(
-                article_key(input.article_id),
-                str(input.comment_id),
-                input.reason,
-                actor=actor,
-                idempotency_key=input.idempotency_key,
-                expected_version=input.expected_version,
-            ),
+            info, lambda: command_of(HideComment, input), input.idempotency_key
         )
 
     @strawberry.mutation(extensions=only(Editors))
-    async def restore_comment(self, info: Info, input: RestoreCommentInput) -> ArticleResult:
+    async def restore_comment(
+        self, info: Info[Context, None], input: RestoreCommentInput
+    ) -> ArticleResult:
         return await _change_article(
-            info,
-            lambda ledger, actor: ledger.restore_comment(
-                article_key(input.article_id),
-                str(input.comment_id),
-                input.reason,
-                actor=actor,
-                idempotency_key=input.idempotency_key,
-                expected_version=input.expected_version,
-            ),
+            info, lambda: command_of(RestoreComment, input), input.idempotency_key
         )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from ledger.domain.articles import CITATION_FIELDS
+from ledger.domain.citation import CITATION_FIELDS
 from ledger.domain.events import (
     ArticleCorrected,
     ArticleRegistered,

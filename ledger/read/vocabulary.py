@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.domain import search_text
-from ledger.domain.articles import topic_key
 from ledger.domain.raters import discipline_key
+from ledger.domain.vocabulary import topic_key
 from ledger.projections.tables import ViewTables, live_views
 from ledger.read.backends import backend_of
 

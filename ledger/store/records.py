@@ -68,6 +68,12 @@ class AppendResult:
     recorded_at: datetime
     replayed: bool = False
     events: tuple[RecordedEvent, ...] = field(default=(), compare=False)
+    # The domain ids of what was appended, set by the use case that appended it (a store
+    # knows streams, not articles): so no caller has to take a stream id apart.
+    article_id: str | None = None
+    rating_id: str | None = None
+    comment_id: str | None = None
+    rater_id: str | None = None
 
 
 @dataclass(frozen=True)

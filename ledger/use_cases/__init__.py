@@ -1,5 +1,6 @@
-"""What callers ask of the ledger: each command decided, appended and projected in one
-transaction, plus importing, the sample data and API tokens.
+"""What callers ask of the ledger: each command (``ledger.domain.commands``) decided,
+appended and projected in one transaction by the one runner, plus importing, the sample data
+and API tokens.
 
 The top of the ledger: imports every other layer, and nothing imports it but the API.
 """

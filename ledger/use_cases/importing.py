@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal
 
+from ledger.domain import citation
 from ledger.domain.errors import LedgerError, ValidationFailed
 from ledger.store.records import Actor
 from ledger.use_cases.service import EvidenceLedger
@@ -36,22 +37,9 @@ __all__ = [
     "read_lines",
 ]
 
-FIELDS = {
-    "title": "title",
-    "authors": "authors",
-    "journal": "journal",
-    "journalAbbreviation": "journal_abbreviation",
-    "publishedOn": "published_on",
-    "volume": "volume",
-    "issue": "issue",
-    "pages": "pages",
-    "doi": "doi",
-    "pmid": "pmid",
-    "publicationNote": "publication_note",
-    "studyType": "study_type",
-    "abstract": "abstract",
-}
-REQUIRED = ("title", "journal", "studyType", "abstract", "topics")
+# The file names each citation field as the API does (``journalAbbreviation``).
+FIELDS = {field.camel_name: field.name for field in citation.FIELDS}
+REQUIRED = (*(field.camel_name for field in citation.FIELDS if field.required), "topics")
 # Refusals name fields as the file does, not as the ledger stores them.
 IMPORT_NAMES = {stored: name for name, stored in FIELDS.items()} | {"article_id": "id"}
 
@@ -163,5 +151,5 @@ async def import_articles(
         except LedgerError as refusal:
             yield ImportedLine(number, "refused", reason=str(refusal))
             continue
-        article_id = result.stream_id.partition(":")[2]
-        yield ImportedLine(number, "unchanged" if result.replayed else "imported", article_id)
+        outcome: Outcome = "unchanged" if result.replayed else "imported"
+        yield ImportedLine(number, outcome, result.article_id)

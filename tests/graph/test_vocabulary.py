@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.domain.articles import DEFAULT_STUDY_TYPES
+from ledger.domain.vocabulary import DEFAULT_STUDY_TYPES
 from tests.graph.conftest import Api
 from tests.graph.helpers import SAMPLE_ID, ledger_position, register
 from tests.graph.test_ratings_over_http import REGISTER, change, mutation

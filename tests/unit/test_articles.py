@@ -9,17 +9,14 @@ from typing import Any
 
 import pytest
 
-from ledger.domain import articles
-from ledger.domain.articles import ActiveRating, Article, Comment, Rater
+from ledger.domain import articles, commands, comments, ratings
+from ledger.domain.articles import ActiveRating
 from ledger.domain.errors import (
     AlreadyExists,
     AlreadyRetracted,
     ArticleIsRetracted,
-    DuplicateRating,
-    NoActiveRating,
     NotFound,
     ValidationFailed,
-    WrongCommentState,
 )
 from ledger.domain.events import (
     ArticleCorrected,
@@ -32,63 +29,21 @@ from ledger.domain.events import (
     DomainEvent,
     RaterEnrolled,
     RatingRevised,
-    RatingSubmitted,
     RatingWithdrawn,
-    StudyTypeRegistered,
 )
-
-ARTICLE_ID = "a1"
-TITLE = (
-    "The Analgesic Efficacy of Intradiscal Injection of Bone Marrow Aspirate Concentrate and "
-    "Culture-Expanded Bone Marrow Mesenchymal Stromal Cells in Discogenic Pain: "
-    "A Systematic Review"
+from tests.unit.article_events import (
+    ARTICLE_ID,
+    CITATION,
+    NURSE,
+    PHYSICIAN,
+    POSTED,
+    TITLE,
+    TOPICS,
+    register,
+    registered,
+    state,
+    submitted,
 )
-CITATION: dict[str, Any] = {
-    "title": TITLE,
-    "authors": ["Her YF", "Kubrova E", "Martinez Alvarez GA", "D'Souza RS"],
-    "journal": "Journal of Pain Research",
-    "journal_abbreviation": "J Pain Res",
-    "published_on": "2022-10-20",
-    "volume": "15",
-    "issue": None,
-    "pages": "3299-3318",
-    "doi": "10.2147/JPR.S373345",
-    "pmid": "36324864",
-    "publication_note": "eCollection 2022",
-    "study_type": "Systematic review",
-    "abstract": "Pain originating from the intervertebral disc is a prevalent manifestation.",
-}
-TOPICS = ["Back Pain", "Chronic Low Back Pain"]
-
-PHYSICIAN = Rater("r1", "Physician")
-NURSE = Rater("r2", "Nurse")
-
-
-def registered(**overrides: Any) -> ArticleRegistered:
-    fields: dict[str, Any] = {
-        **CITATION,
-        "authors": tuple(CITATION["authors"]),
-        "topics": tuple(TOPICS),
-        **overrides,
-    }
-    return ArticleRegistered(article_id=ARTICLE_ID, **fields)
-
-
-def submitted(
-    rater: Rater, rating_id: str, relevance: int, newsworthiness: int, comment: str | None = None
-) -> RatingSubmitted:
-    return RatingSubmitted(
-        ARTICLE_ID, rating_id, rater.rater_id, rater.discipline, relevance, newsworthiness, comment
-    )
-
-
-def state(*events: DomainEvent) -> Article | None:
-    return articles.fold(list(events))
-
-
-def register(citation: dict[str, Any], topics: object = TOPICS) -> list[DomainEvent]:
-    return articles.decide_register(None, ARTICLE_ID, citation, topics)
-
 
 # -- registration -------------------------------------------------------------------------
 
@@ -467,7 +422,7 @@ def test_a_retracted_article_takes_no_new_ratings() -> None:
     given = state(registered(), ArticleRetracted(ARTICLE_ID, "fabricated"))
 
     with pytest.raises(ArticleIsRetracted) as refused:
-        articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
+        ratings.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
 
     assert refused.value.article_id == ARTICLE_ID
 
@@ -482,13 +437,13 @@ RETRACTED_AFTER_A_RATING = (
 @pytest.mark.parametrize(
     "change",
     [
-        lambda given: articles.decide_submit_rating(given, ARTICLE_ID, NURSE, 6, 5, None),
-        lambda given: articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 2, 5, "No."),
-        lambda given: articles.decide_revise_rating(
-            given, ARTICLE_ID, PHYSICIAN, 2, 5, articles.UNCHANGED
+        lambda given: ratings.decide_submit_rating(given, ARTICLE_ID, NURSE, 6, 5, None),
+        lambda given: ratings.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 2, 5, "No."),
+        lambda given: ratings.decide_revise_rating(
+            given, ARTICLE_ID, PHYSICIAN, 2, 5, commands.UNCHANGED
         ),
-        lambda given: articles.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN),
-        lambda given: articles.decide_post_comment(given, ARTICLE_ID, "s1", "Good it was pulled."),
+        lambda given: ratings.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN),
+        lambda given: comments.decide_post_comment(given, ARTICLE_ID, "s1", "Good it was pulled."),
     ],
     ids=["submit", "revise", "revise-keeping-the-comment", "withdraw", "comment"],
 )
@@ -508,8 +463,8 @@ def test_a_retracted_articles_comments_may_still_be_moderated() -> None:
         ArticleRetracted(ARTICLE_ID, "fabricated"),
     )
 
-    hidden = articles.decide_hide_comment(state(*past), ARTICLE_ID, "a1.c2", "spam")
-    restored = articles.decide_restore_comment(
+    hidden = comments.decide_hide_comment(state(*past), ARTICLE_ID, "a1.c2", "spam")
+    restored = comments.decide_restore_comment(
         state(*past, *hidden), ARTICLE_ID, "a1.c2", "not spam after all"
     )
 
@@ -523,417 +478,6 @@ def test_a_retracted_article_may_still_be_corrected() -> None:
     events = articles.decide_correct(given, ARTICLE_ID, {"volume": "16"}, "misprint")
 
     assert events == [ArticleCorrected(ARTICLE_ID, (("volume", "16"),), "misprint")]
-
-
-# -- ratings ------------------------------------------------------------------------------
-
-
-def test_submitting_a_rating_records_it_in_the_raters_discipline() -> None:
-    given = state(registered())
-
-    events = articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, "Interesting.")
-
-    assert events == [submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting.")]
-
-
-def test_the_discipline_of_a_rating_comes_from_the_rater_passed_in() -> None:
-    given = state(registered())
-
-    [event] = articles.decide_submit_rating(given, ARTICLE_ID, Rater("r1", "Nurse"), 4, 4, None)
-
-    assert isinstance(event, RatingSubmitted)
-    assert event.discipline == "Nurse"
-
-
-@pytest.mark.parametrize("score", [1, 7])
-def test_the_ends_of_the_seven_point_scales_are_accepted(score: int) -> None:
-    given = state(registered())
-
-    events = articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, score, score, None)
-
-    assert events == [submitted(PHYSICIAN, "a1.r2", score, score)]
-
-
-BAD_SCORES = [0, 8, -1, 3.5, 5.0, "5", True, False, None]
-
-
-@pytest.mark.parametrize("score", BAD_SCORES)
-def test_a_relevance_outside_whole_numbers_1_to_7_is_refused(score: Any) -> None:
-    given = state(registered())
-
-    with pytest.raises(ValidationFailed) as refused:
-        articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, score, 5, None)
-
-    assert refused.value.field == "relevance"
-
-
-@pytest.mark.parametrize("score", BAD_SCORES)
-def test_a_newsworthiness_outside_whole_numbers_1_to_7_is_refused(score: Any) -> None:
-    given = state(registered())
-
-    with pytest.raises(ValidationFailed) as refused:
-        articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 5, score, None)
-
-    assert refused.value.field == "newsworthiness"
-
-
-@pytest.mark.parametrize("score", BAD_SCORES)
-def test_a_revision_with_a_bad_score_is_refused(score: Any) -> None:
-    given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5))
-
-    with pytest.raises(ValidationFailed) as refused:
-        articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 6, score, None)
-
-    assert refused.value.field == "newsworthiness"
-
-
-def test_a_rating_comment_is_kept_exactly_as_written() -> None:
-    given = state(registered())
-    comment = "  <b>Low</b> evidence.\n"
-
-    events = articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 3, 3, comment)
-
-    assert events == [submitted(PHYSICIAN, "a1.r2", 3, 3, comment)]
-
-
-@pytest.mark.parametrize("comment", ["", "   ", "x" * 5001, 12])
-def test_a_bad_rating_comment_is_refused(comment: Any) -> None:
-    given = state(registered())
-
-    with pytest.raises(ValidationFailed) as refused:
-        articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 3, 3, comment)
-
-    assert refused.value.field == "comment"
-
-
-def test_a_rater_has_at_most_one_active_rating_per_article() -> None:
-    given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5))
-
-    with pytest.raises(DuplicateRating) as refused:
-        articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 3, 3, None)
-
-    assert refused.value.article_id == ARTICLE_ID
-    assert refused.value.rater_id == "r1"
-
-
-def test_another_rater_may_rate_the_same_article() -> None:
-    given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5))
-
-    events = articles.decide_submit_rating(given, ARTICLE_ID, NURSE, 4, 4, None)
-
-    assert events == [submitted(NURSE, "a1.r3", 4, 4)]
-
-
-def test_the_same_state_and_command_decide_the_same_rating_id() -> None:
-    given = state(registered(), submitted(NURSE, "a1.r2", 4, 4))
-
-    first = articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
-    again = articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
-
-    assert first == again == [submitted(PHYSICIAN, "a1.r3", 6, 5)]
-
-
-def test_the_rating_id_follows_the_stream_version() -> None:
-    given = state(
-        registered(),
-        CommentPosted(ARTICLE_ID, "a1.c2", "s1", "First!"),
-        ArticleTopicsChanged(ARTICLE_ID, ("Spine",)),
-    )
-
-    events = articles.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
-
-    assert events == [submitted(PHYSICIAN, "a1.r4", 6, 5)]
-
-
-def test_the_folded_state_holds_each_raters_active_rating() -> None:
-    article = state(
-        registered(),
-        submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."),
-        submitted(NURSE, "a1.r3", 4, 3),
-    )
-
-    assert article is not None
-    assert article.ratings == {
-        "r1": ActiveRating("a1.r2", "r1", "Physician", 6, 5, "Interesting."),
-        "r2": ActiveRating("a1.r3", "r2", "Nurse", 4, 3, None),
-    }
-
-
-def test_revising_a_rating_keeps_its_id_and_records_the_new_values() -> None:
-    given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."))
-
-    events = articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 5, 5, "On reflection.")
-
-    assert events == [RatingRevised(ARTICLE_ID, "a1.r2", "r1", "Physician", 5, 5, "On reflection.")]
-    article = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."), *events)
-    assert article is not None
-    assert article.ratings["r1"] == ActiveRating("a1.r2", "r1", "Physician", 5, 5, "On reflection.")
-
-
-def test_a_revision_may_change_only_the_comment() -> None:
-    given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."))
-
-    events = articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, None)
-
-    assert events == [RatingRevised(ARTICLE_ID, "a1.r2", "r1", "Physician", 6, 5, None)]
-
-
-def test_a_revision_that_leaves_the_comment_out_keeps_the_comment() -> None:
-    given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."))
-
-    events = articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 4, 5, articles.UNCHANGED)
-
-    assert events == [RatingRevised(ARTICLE_ID, "a1.r2", "r1", "Physician", 4, 5, "Interesting.")]
-
-
-def test_a_revision_that_leaves_everything_as_it_is_is_refused() -> None:
-    given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."))
-
-    with pytest.raises(ValidationFailed) as refused:
-        articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, articles.UNCHANGED)
-
-    assert refused.value.field == "rating"
-
-
-def test_a_revision_identical_to_the_active_rating_is_refused() -> None:
-    given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5, "Interesting."))
-
-    with pytest.raises(ValidationFailed) as refused:
-        articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 6, 5, "Interesting.")
-
-    assert refused.value.field == "rating"
-
-
-def test_a_revision_keeps_the_discipline_the_rating_was_submitted_in() -> None:
-    given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5))
-
-    [event] = articles.decide_revise_rating(given, ARTICLE_ID, Rater("r1", "Nurse"), 5, 5, None)
-
-    assert isinstance(event, RatingRevised)
-    assert event.discipline == "Physician"
-
-
-def test_revising_without_an_active_rating_is_refused() -> None:
-    given = state(registered(), submitted(NURSE, "a1.r2", 6, 5))
-
-    with pytest.raises(NoActiveRating) as refused:
-        articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 5, 5, None)
-
-    assert refused.value.article_id == ARTICLE_ID
-    assert refused.value.rater_id == "r1"
-
-
-def test_withdrawing_a_rating_records_which_rating_went() -> None:
-    given = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5))
-
-    events = articles.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN)
-
-    assert events == [RatingWithdrawn(ARTICLE_ID, "a1.r2", "r1", "Physician")]
-    article = state(registered(), submitted(PHYSICIAN, "a1.r2", 6, 5), *events)
-    assert article is not None
-    assert article.ratings == {}
-
-
-def test_withdrawing_without_an_active_rating_is_refused() -> None:
-    given = state(registered())
-
-    with pytest.raises(NoActiveRating) as refused:
-        articles.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN)
-
-    assert refused.value.rater_id == "r1"
-
-
-def test_a_withdrawn_rating_can_be_neither_revised_nor_withdrawn_again() -> None:
-    given = state(
-        registered(),
-        submitted(PHYSICIAN, "a1.r2", 6, 5),
-        RatingWithdrawn(ARTICLE_ID, "a1.r2", "r1", "Physician"),
-    )
-
-    with pytest.raises(NoActiveRating):
-        articles.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 5, 5, None)
-    with pytest.raises(NoActiveRating):
-        articles.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN)
-
-
-def test_after_withdrawing_a_rater_may_rate_again_under_a_new_rating_id() -> None:
-    history = [
-        registered(),
-        submitted(PHYSICIAN, "a1.r2", 6, 5),
-        RatingWithdrawn(ARTICLE_ID, "a1.r2", "r1", "Physician"),
-    ]
-
-    events = articles.decide_submit_rating(state(*history), ARTICLE_ID, PHYSICIAN, 3, 4, None)
-
-    assert events == [submitted(PHYSICIAN, "a1.r4", 3, 4)]
-    article = state(*history, *events)
-    assert article is not None
-    assert article.ratings == {"r1": ActiveRating("a1.r4", "r1", "Physician", 3, 4, None)}
-
-
-@pytest.mark.parametrize(
-    "decide",
-    [
-        lambda: articles.decide_submit_rating(None, ARTICLE_ID, PHYSICIAN, 6, 5, None),
-        lambda: articles.decide_revise_rating(None, ARTICLE_ID, PHYSICIAN, 6, 5, None),
-        lambda: articles.decide_withdraw_rating(None, ARTICLE_ID, PHYSICIAN),
-    ],
-    ids=["submit", "revise", "withdraw"],
-)
-def test_rating_an_unknown_article_is_refused(decide: Any) -> None:
-    with pytest.raises(NotFound) as refused:
-        decide()
-
-    assert refused.value.kind == "article"
-    assert refused.value.identifier == ARTICLE_ID
-
-
-# -- comments -----------------------------------------------------------------------------
-
-
-def test_posting_a_comment_records_it_with_an_id_from_the_stream_version() -> None:
-    given = state(registered())
-
-    events = articles.decide_post_comment(given, ARTICLE_ID, "s1", "Useful review.")
-
-    assert events == [CommentPosted(ARTICLE_ID, "a1.c2", "s1", "Useful review.")]
-    article = state(registered(), *events)
-    assert article is not None
-    assert article.comments == {"a1.c2": Comment("a1.c2", "s1", hidden=False)}
-
-
-@pytest.mark.parametrize("body", ["", " ", "\n\t  \n", None, 5])
-def test_an_empty_comment_is_refused(body: Any) -> None:
-    given = state(registered())
-
-    with pytest.raises(ValidationFailed) as refused:
-        articles.decide_post_comment(given, ARTICLE_ID, "s1", body)
-
-    assert refused.value.field == "body"
-
-
-def test_a_comment_of_5000_characters_after_trimming_is_accepted_as_given() -> None:
-    given = state(registered())
-    body = "  \n" + "x" * 5000 + " \t"
-
-    events = articles.decide_post_comment(given, ARTICLE_ID, "s1", body)
-
-    assert events == [CommentPosted(ARTICLE_ID, "a1.c2", "s1", body)]
-
-
-def test_a_comment_of_5001_characters_is_refused() -> None:
-    given = state(registered())
-
-    with pytest.raises(ValidationFailed) as refused:
-        articles.decide_post_comment(given, ARTICLE_ID, "s1", "x" * 5001)
-
-    assert refused.value.field == "body"
-
-
-def test_a_comment_is_stored_exactly_as_written_even_if_it_looks_like_html() -> None:
-    given = state(registered())
-    body = " <script>alert('x')</script> &amp; <b>bold</b>\n"
-
-    events = articles.decide_post_comment(given, ARTICLE_ID, "s1", body)
-
-    assert events == [CommentPosted(ARTICLE_ID, "a1.c2", "s1", body)]
-
-
-def test_commenting_on_an_unknown_article_is_refused() -> None:
-    with pytest.raises(NotFound):
-        articles.decide_post_comment(None, ARTICLE_ID, "s1", "Hello")
-
-
-POSTED = CommentPosted(ARTICLE_ID, "a1.c2", "s1", "Spam spam spam")
-
-
-def test_hiding_a_visible_comment_records_the_reason() -> None:
-    given = state(registered(), POSTED)
-
-    events = articles.decide_hide_comment(given, ARTICLE_ID, "a1.c2", "  Spam ")
-
-    assert events == [CommentHidden(ARTICLE_ID, "a1.c2", "Spam")]
-    article = state(registered(), POSTED, *events)
-    assert article is not None
-    assert article.comments["a1.c2"].hidden is True
-
-
-def test_hiding_a_hidden_comment_is_refused() -> None:
-    given = state(registered(), POSTED, CommentHidden(ARTICLE_ID, "a1.c2", "Spam"))
-
-    with pytest.raises(WrongCommentState) as refused:
-        articles.decide_hide_comment(given, ARTICLE_ID, "a1.c2", "Spam again")
-
-    assert refused.value.comment_id == "a1.c2"
-    assert refused.value.hidden is True
-
-
-def test_restoring_a_hidden_comment_records_the_reason() -> None:
-    given = state(registered(), POSTED, CommentHidden(ARTICLE_ID, "a1.c2", "Spam"))
-
-    events = articles.decide_restore_comment(given, ARTICLE_ID, "a1.c2", "Not spam after all")
-
-    assert events == [CommentRestored(ARTICLE_ID, "a1.c2", "Not spam after all")]
-    article = state(registered(), POSTED, CommentHidden(ARTICLE_ID, "a1.c2", "Spam"), *events)
-    assert article is not None
-    assert article.comments["a1.c2"].hidden is False
-
-
-def test_restoring_a_visible_comment_is_refused() -> None:
-    given = state(registered(), POSTED)
-
-    with pytest.raises(WrongCommentState) as refused:
-        articles.decide_restore_comment(given, ARTICLE_ID, "a1.c2", "Restore")
-
-    assert refused.value.comment_id == "a1.c2"
-    assert refused.value.hidden is False
-
-
-@pytest.mark.parametrize(
-    "decide",
-    [articles.decide_hide_comment, articles.decide_restore_comment],
-    ids=["hide", "restore"],
-)
-def test_moderating_an_unknown_comment_is_refused(decide: Any) -> None:
-    given = state(registered(), POSTED)
-
-    with pytest.raises(NotFound) as refused:
-        decide(given, ARTICLE_ID, "a1.c9", "Why")
-
-    assert refused.value.kind == "comment"
-    assert refused.value.identifier == "a1.c9"
-
-
-@pytest.mark.parametrize(
-    "decide",
-    [articles.decide_hide_comment, articles.decide_restore_comment],
-    ids=["hide", "restore"],
-)
-def test_moderating_a_comment_of_an_unknown_article_is_refused(decide: Any) -> None:
-    with pytest.raises(NotFound) as refused:
-        decide(None, ARTICLE_ID, "a1.c2", "Why")
-
-    assert refused.value.kind == "article"
-
-
-@pytest.mark.parametrize("reason", ["", "   ", None])
-def test_hiding_a_comment_needs_a_reason(reason: Any) -> None:
-    given = state(registered(), POSTED)
-
-    with pytest.raises(ValidationFailed) as refused:
-        articles.decide_hide_comment(given, ARTICLE_ID, "a1.c2", reason)
-
-    assert refused.value.field == "reason"
-
-
-@pytest.mark.parametrize("reason", ["", "   ", None])
-def test_restoring_a_comment_needs_a_reason(reason: Any) -> None:
-    given = state(registered(), POSTED, CommentHidden(ARTICLE_ID, "a1.c2", "Spam"))
-
-    with pytest.raises(ValidationFailed) as refused:
-        articles.decide_restore_comment(given, ARTICLE_ID, "a1.c2", reason)
-
-    assert refused.value.field == "reason"
 
 
 # -- folding ------------------------------------------------------------------------------
@@ -971,66 +515,3 @@ def test_the_article_stream_holds_no_foreign_events() -> None:
 
 def test_the_article_stream_id_names_the_article() -> None:
     assert articles.stream_id(ARTICLE_ID) == "article:a1"
-
-
-# -- vocabulary ---------------------------------------------------------------------------
-
-
-def test_a_topic_the_ledger_already_has_is_registered_as_the_ledger_spells_it() -> None:
-    known = articles.Vocabulary(topics={"back pain": "Back Pain"})
-
-    [event] = articles.decide_register(
-        None, ARTICLE_ID, CITATION, [" back pain", "Sciatica"], known
-    )
-
-    assert isinstance(event, ArticleRegistered)
-    assert event.topics == ("Back Pain", "Sciatica")
-
-
-def test_a_study_type_is_taken_from_the_vocabulary_in_its_spelling() -> None:
-    [event] = articles.decide_register(
-        None, ARTICLE_ID, {**CITATION, "study_type": "randomized CONTROLLED trial"}, TOPICS
-    )
-
-    assert isinstance(event, ArticleRegistered)
-    assert event.study_type == "Randomized controlled trial"
-
-
-@pytest.mark.parametrize(
-    "decide",
-    [
-        lambda: articles.decide_register(
-            None, ARTICLE_ID, {**CITATION, "study_type": "Horoscope"}, TOPICS
-        ),
-        lambda: articles.decide_correct(
-            state(registered()), ARTICLE_ID, {"study_type": "Horoscope"}, "misfiled"
-        ),
-    ],
-    ids=["register", "correct"],
-)
-def test_an_unknown_study_type_is_refused_with_the_list(decide: Any) -> None:
-    with pytest.raises(ValidationFailed) as refused:
-        decide()
-
-    assert refused.value.field == "study_type"
-    for known in articles.DEFAULT_STUDY_TYPES:
-        assert known in str(refused.value)
-
-
-def test_a_study_type_added_by_an_editor_is_accepted() -> None:
-    known = articles.Vocabulary(study_types=(*articles.DEFAULT_STUDY_TYPES, "Horoscope"))
-
-    events = articles.decide_correct(
-        state(registered()), ARTICLE_ID, {"study_type": "horoscope"}, "misfiled", known
-    )
-
-    assert events == [ArticleCorrected(ARTICLE_ID, (("study_type", "Horoscope"),), "misfiled")]
-
-
-def test_a_study_type_already_in_the_vocabulary_cannot_be_added_again() -> None:
-    with pytest.raises(AlreadyExists):
-        articles.decide_register_study_type(articles.DEFAULT_STUDY_TYPES, " COHORT ")
-
-    assert articles.decide_register_study_type(articles.DEFAULT_STUDY_TYPES, " Audit ") == [
-        StudyTypeRegistered("Audit")
-    ]

@@ -1,0 +1,181 @@
+"""What callers ask of the ledger: one frozen dataclass per command, declared once.
+
+The API's inputs are translated into these by field name, the use cases load what each
+needs and pass its fields to the deciders (whose parameters carry the same names), and the
+idempotency fingerprint is made from them. ``kind`` is the command's stable name in that
+fingerprint: stored fingerprints must keep matching retries, so it never changes.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+__all__ = [
+    "UNCHANGED",
+    "ChangeTopics",
+    "Command",
+    "CorrectArticle",
+    "EnrolRater",
+    "HideComment",
+    "PostComment",
+    "RegisterArticle",
+    "RegisterDiscipline",
+    "RegisterStudyType",
+    "RestoreComment",
+    "RetractArticle",
+    "ReviseRating",
+    "SubmitRating",
+    "Unchanged",
+    "WithdrawRating",
+    "fingerprint_parts",
+]
+
+
+class Unchanged(enum.Enum):
+    """A field a command leaves out: kept as it is. (``None`` given means "clear it".)"""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = Unchanged.UNCHANGED
+
+
+@dataclass(frozen=True)
+class Command:
+    kind: ClassVar[str]
+
+
+# Field order is the fingerprint's order; ``expected_version`` is never part of it (a
+# retry after the stream moved is still the same request).
+
+
+@dataclass(frozen=True)
+class RegisterDiscipline(Command):
+    kind = "register_discipline"
+    name: str
+
+
+@dataclass(frozen=True)
+class EnrolRater(Command):
+    kind = "enrol_rater"
+    discipline: str
+    display_name: str | None = None
+    email: str | None = None
+    rater_id: str | None = None  # made up when left out
+
+
+@dataclass(frozen=True)
+class RegisterStudyType(Command):
+    kind = "register_study_type"
+    name: str
+
+
+@dataclass(frozen=True)
+class RegisterArticle(Command):
+    kind = "register_article"
+    citation: Mapping[str, Any]
+    topics: Sequence[str]
+    article_id: str | None = None  # made up when left out
+
+
+@dataclass(frozen=True)
+class CorrectArticle(Command):
+    """Correct citation fields and, if given, replace the topics, in one append."""
+
+    kind = "correct_article"
+    article_id: str
+    changes: Mapping[str, Any]
+    reason: str
+    topics: Sequence[str] | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class ChangeTopics(Command):
+    kind = "change_topics"
+    article_id: str
+    topics: Sequence[str]
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class RetractArticle(Command):
+    kind = "retract_article"
+    article_id: str
+    reason: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class SubmitRating(Command):
+    kind = "submit_rating"
+    article_id: str
+    rater_id: str  # from the caller's token, never from input
+    relevance: int
+    newsworthiness: int
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class ReviseRating(Command):
+    """Revise the rater's active rating; the comment is kept unless given (None clears it)."""
+
+    kind = "revise_rating"
+    article_id: str
+    rater_id: str
+    relevance: int
+    newsworthiness: int
+    comment: str | Unchanged | None = UNCHANGED
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class WithdrawRating(Command):
+    kind = "withdraw_rating"
+    article_id: str
+    rater_id: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class PostComment(Command):
+    kind = "post_comment"
+    article_id: str
+    author_id: str  # the caller
+    body: str
+
+
+@dataclass(frozen=True)
+class HideComment(Command):
+    kind = "hide_comment"
+    article_id: str
+    comment_id: str
+    reason: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class RestoreComment(Command):
+    kind = "restore_comment"
+    article_id: str
+    comment_id: str
+    reason: str
+    expected_version: int | None = None
+
+
+def fingerprint_parts(command: Command) -> list[Any]:
+    """What makes a retry "the same request": the command's kind and its fields."""
+    parts: list[Any] = [command.kind]
+    for each in fields(command):
+        if each.name == "expected_version":
+            continue
+        value = getattr(command, each.name)
+        parts.append(dict(value) if isinstance(value, Mapping) else _listed(value))
+    return parts
+
+
+def _listed(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value

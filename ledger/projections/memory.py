@@ -1,0 +1,90 @@
+"""The views kept in memory: the rows of every view table, folded by ``fold.apply``.
+
+The runner's views for a store that keeps its events in this process (the in-memory store):
+the same fold as the SQL projector and a rebuild, with every row always at hand, so the
+use cases' rules run and are tested without a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ledger.domain.events import EventRegistry
+from ledger.domain.vocabulary import topic_key
+from ledger.projections.fold import Fact, WorkingSet, apply
+from ledger.projections.projector import ProjectionBehind
+from ledger.store.records import AppendResult, RecordedEvent
+
+__all__ = ["MemoryViews", "Person"]
+
+
+class _Log(Protocol):
+    @property
+    def registry(self) -> EventRegistry: ...
+
+    async def read_all(self, after: int = 0, limit: int = ...) -> list[RecordedEvent]: ...
+
+
+@dataclass(frozen=True)
+class Person:
+    person_id: str
+    display_name: str | None
+    email: str | None
+
+
+class MemoryViews:
+    """Every view's rows (``rows``), the position they are at, and the people table."""
+
+    def __init__(self, store: _Log) -> None:
+        self.store = store
+        self.rows = WorkingSet()
+        self.checkpoint = 0
+        self.people: dict[str, Person] = {}
+        # People recorded by the attempt under way: kept only once its append is projected,
+        # as the SQL people table commits only with the append.
+        self._pending: list[Person] = []
+
+    async def begin(self, tx: Any, *, pessimistic: bool) -> None:
+        # The in-memory store runs one transaction at a time: no head to take.
+        self._pending = []
+
+    async def topic_spellings(self, tx: Any, names: Sequence[str]) -> Mapping[str, str]:
+        """By ``topic_key``: the first spelling by code point of each topic the views hold."""
+        wanted = {topic_key(name) for name in names}
+        held = {t for row in self.rows.topics.rows.values() if row for t in row["topics"]}
+        spellings: dict[str, str] = {}
+        for topic in sorted(held):
+            if topic_key(topic) in wanted:
+                spellings.setdefault(topic_key(topic), topic)
+        return spellings
+
+    async def record_person(
+        self, tx: Any, person_id: str, display_name: str | None, email: str | None
+    ) -> None:
+        self._pending.append(Person(person_id, display_name, email))
+
+    async def project(self, tx: Any, result: AppendResult) -> None:
+        # The checkpoint guard first: never project over a gap in the views.
+        if self.checkpoint != result.first_position - 1:
+            raise ProjectionBehind(f"the views are not at position {result.first_position - 1}")
+        self._apply(result.events)
+        self.people.update((p.person_id, p) for p in self._pending)
+        self._pending = []
+
+    async def catch_up(self) -> None:
+        while page := await self.store.read_all(self.checkpoint):
+            self._apply(page)
+
+    def _apply(self, events: Sequence[RecordedEvent]) -> None:
+        registry = self.store.registry
+        for e in events:
+            fact = Fact(
+                registry.decode(e.type, e.payload),
+                e.position,
+                e.stream_version,
+                e.metadata.recorded_at,
+            )
+            apply(self.rows, fact)
+            self.checkpoint = e.position

@@ -1,0 +1,110 @@
+"""The editors' commands on an article: register, correct, change topics, retract."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from ledger.domain import articles
+from ledger.domain.commands import (
+    ChangeTopics,
+    Command,
+    CorrectArticle,
+    RegisterArticle,
+    RetractArticle,
+)
+from ledger.domain.events import DomainEvent
+from ledger.domain.vocabulary import REFERENCE_VOCABULARY, Vocabulary
+from ledger.store.records import Actor, AppendResult
+from ledger.use_cases.runner import Decision, Runner, Transaction, check_expected
+from ledger.use_cases.vocabulary import read_vocabulary
+
+__all__ = [
+    "change_topics",
+    "correct_article",
+    "on_article",
+    "register_article",
+    "retract_article",
+]
+
+Decide = Callable[[articles.Article | None, Vocabulary], list[DomainEvent]]
+
+
+async def register_article(
+    runner: Runner, command: RegisterArticle, actor: Actor, idempotency_key: str | None
+) -> AppendResult:
+    article_id = command.article_id or uuid.uuid4().hex[:16]
+
+    def decide(state: articles.Article | None, known: Vocabulary) -> list[DomainEvent]:
+        return articles.decide_register(state, article_id, command.citation, command.topics, known)
+
+    return await on_article(
+        runner, command, article_id, decide, actor, idempotency_key, topics=command.topics
+    )
+
+
+async def correct_article(
+    runner: Runner, command: CorrectArticle, actor: Actor, idempotency_key: str | None
+) -> AppendResult:
+    """Correct citation fields and, if given, replace the topics, in one append."""
+    article_id, changes, topics = command.article_id, command.changes, command.topics
+
+    def decide(state: articles.Article | None, known: Vocabulary) -> list[DomainEvent]:
+        decided: list[DomainEvent] = []
+        if changes or topics is None:
+            decided += articles.decide_correct(state, article_id, changes, command.reason, known)
+        if topics is not None:
+            decided += articles.decide_change_topics(state, article_id, topics, known)
+        return decided
+
+    return await on_article(
+        runner, command, article_id, decide, actor, idempotency_key, topics=topics or ()
+    )
+
+
+async def change_topics(
+    runner: Runner, command: ChangeTopics, actor: Actor, idempotency_key: str | None
+) -> AppendResult:
+    def decide(state: articles.Article | None, known: Vocabulary) -> list[DomainEvent]:
+        return articles.decide_change_topics(state, command.article_id, command.topics, known)
+
+    return await on_article(
+        runner, command, command.article_id, decide, actor, idempotency_key, topics=command.topics
+    )
+
+
+async def retract_article(
+    runner: Runner, command: RetractArticle, actor: Actor, idempotency_key: str | None
+) -> AppendResult:
+    def decide(state: articles.Article | None, _: Vocabulary) -> list[DomainEvent]:
+        return articles.decide_retract(state, command.article_id, command.reason)
+
+    return await on_article(runner, command, command.article_id, decide, actor, idempotency_key)
+
+
+async def on_article(
+    runner: Runner,
+    command: Command,
+    article_id: str,
+    decide: Decide,
+    actor: Actor,
+    idempotency_key: str | None,
+    *,
+    topics: object = None,
+) -> AppendResult:
+    """Decide on the article's state, read with the command's expected version checked;
+    given ``topics``, also on the vocabulary (the study types, and how the ledger spells
+    those topics), read in the same transaction."""
+    expected = getattr(command, "expected_version", None)
+
+    async def plan(tx: Transaction) -> Decision:
+        stream = articles.stream_id(article_id)
+        history = await tx.read_stream(stream)
+        check_expected(stream, expected, history)
+        state = articles.fold(runner.decode(history))
+        known = (
+            REFERENCE_VOCABULARY if topics is None else await read_vocabulary(runner, tx, topics)
+        )
+        return Decision(stream, len(history), decide(state, known))
+
+    return await runner.run(command, plan, actor, idempotency_key)

@@ -1,0 +1,89 @@
+"""A rater's commands: submit, revise and withdraw their rating of an article.
+
+The discipline comes from the rater's enrolment, read in the same transaction, never from
+the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ledger.domain import articles, raters, ratings
+from ledger.domain.commands import ReviseRating, SubmitRating, WithdrawRating
+from ledger.domain.errors import NotFound
+from ledger.domain.events import DomainEvent
+from ledger.store.records import Actor, AppendResult
+from ledger.use_cases.runner import Decision, Runner, Transaction, check_expected
+
+__all__ = ["revise_rating", "submit_rating", "withdraw_rating"]
+
+Decide = Callable[[articles.Article | None, articles.Rater], list[DomainEvent]]
+
+
+async def submit_rating(
+    runner: Runner, command: SubmitRating, actor: Actor, idempotency_key: str | None
+) -> AppendResult:
+    def decide(state: articles.Article | None, rater: articles.Rater) -> list[DomainEvent]:
+        return ratings.decide_submit_rating(
+            state,
+            command.article_id,
+            rater,
+            command.relevance,
+            command.newsworthiness,
+            command.comment,
+        )
+
+    return await _rate(runner, command, decide, actor, idempotency_key)
+
+
+async def revise_rating(
+    runner: Runner, command: ReviseRating, actor: Actor, idempotency_key: str | None
+) -> AppendResult:
+    """Revise the rater's active rating; the comment is kept unless given (None clears it)."""
+
+    def decide(state: articles.Article | None, rater: articles.Rater) -> list[DomainEvent]:
+        return ratings.decide_revise_rating(
+            state,
+            command.article_id,
+            rater,
+            command.relevance,
+            command.newsworthiness,
+            command.comment,
+        )
+
+    return await _rate(runner, command, decide, actor, idempotency_key)
+
+
+async def withdraw_rating(
+    runner: Runner, command: WithdrawRating, actor: Actor, idempotency_key: str | None
+) -> AppendResult:
+    def decide(state: articles.Article | None, rater: articles.Rater) -> list[DomainEvent]:
+        return ratings.decide_withdraw_rating(state, command.article_id, rater)
+
+    return await _rate(runner, command, decide, actor, idempotency_key)
+
+
+async def _rate(
+    runner: Runner,
+    command: SubmitRating | ReviseRating | WithdrawRating,
+    decide: Decide,
+    actor: Actor,
+    idempotency_key: str | None,
+) -> AppendResult:
+    expected = getattr(command, "expected_version", None)
+
+    async def plan(tx: Transaction) -> Decision:
+        # The discipline comes from the enrolment, never from the request.
+        enrolment = raters.fold_enrolment(
+            runner.decode(await tx.read_stream(raters.rater_stream_id(command.rater_id)))
+        )
+        if enrolment is None:
+            raise NotFound("rater", command.rater_id)
+        rater = articles.Rater(command.rater_id, enrolment.discipline)
+        stream = articles.stream_id(command.article_id)
+        history = await tx.read_stream(stream)
+        check_expected(stream, expected, history)
+        state = articles.fold(runner.decode(history))
+        return Decision(stream, len(history), decide(state, rater))
+
+    return await runner.run(command, plan, actor, idempotency_key)

@@ -1,0 +1,83 @@
+"""Use cases on the in-memory store and views: the runner's rules without a database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.projections.memory import MemoryViews
+from ledger.store.db import create_engine
+from ledger.store.event_store import EventStore
+from ledger.store.migrate import upgrade
+from ledger.store.records import Actor, AppendResult
+from ledger.use_cases.service import EvidenceLedger
+
+try:
+    from ledger.store.memory import MemoryEventStore
+except ImportError:  # until the in-memory store is in: the SQL store on a SQLite file
+    MemoryEventStore = None
+
+EDITOR = Actor("editor-1", "editor")
+SUBSCRIBER = Actor("subscriber-1", "subscriber")
+
+CITATION: dict[str, Any] = {
+    "title": "Intradiscal bone marrow concentrate for discogenic pain",
+    "authors": ["Her YF", "Kubrova E"],
+    "journal": "Journal of Pain Research",
+    "journal_abbreviation": "J Pain Res",
+    "published_on": "2022-10-20",
+    "study_type": "Systematic review",
+    "abstract": "Sixteen studies, 607 participants.",
+}
+
+
+@dataclass
+class World:
+    """A ledger with one discipline, one enrolled physician and one registered article."""
+
+    ledger: EvidenceLedger
+    store: Any
+    views: MemoryViews
+    article_id: str = "a1"
+    rater_id: str = "physician-1"
+
+    @property
+    def rater(self) -> Actor:
+        return Actor(self.rater_id, "rater")
+
+    async def rate(self, relevance: int = 6, newsworthiness: int = 5, **kw: Any) -> AppendResult:
+        return await self.ledger.submit_rating(
+            self.article_id, self.rater_id, relevance, newsworthiness, actor=self.rater, **kw
+        )
+
+
+@pytest.fixture
+async def event_store(tmp_path: Path) -> AsyncIterator[Any]:
+    """The in-memory store; or, until it is in, the SQL store on a SQLite file (with the
+    views still kept in memory, so the tests read them alike)."""
+    if MemoryEventStore is not None:
+        yield MemoryEventStore()
+        return
+    engine = create_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    await upgrade(engine)
+    yield EventStore(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def world(event_store: Any) -> World:
+    store = event_store
+    views = MemoryViews(store)
+    ledger = EvidenceLedger(store, views=views)
+    await ledger.register_discipline("Physician", actor=EDITOR)
+    await ledger.enrol_rater(
+        rater_id="physician-1", discipline="Physician", display_name="Dr One", actor=EDITOR
+    )
+    await ledger.register_article(
+        article_id="a1", citation=CITATION, topics=["Back Pain"], actor=EDITOR
+    )
+    return World(ledger, store, views)
