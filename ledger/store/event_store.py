@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -14,12 +13,13 @@ from typing import Any
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ledger.domain.errors import IdempotencyKeyReused, UnknownEventTypeStored
+from ledger.domain.errors import IdempotencyKeyReused
 from ledger.domain.events import REGISTRY, EventRegistry
 from ledger.store.append import replayed_answer, write_append
+from ledger.store.codec import decode_row
 from ledger.store.db import SQLITE_BEGIN, is_sqlite
 from ledger.store.prepare import PreparedAppend, prepare_append
-from ledger.store.records import Actor, AppendResult, EventMetadata, NewEvent, RecordedEvent
+from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
 from ledger.store.sqlite_writer import SQLiteWriter, database_file
 from ledger.store.tables import appends, events, ledger_head
 
@@ -250,24 +250,4 @@ class EventStore:
 
     def decode(self, row: Row[Any]) -> RecordedEvent:
         """A stored row as an event, upcast to its type's current shape."""
-        if not self.registry.is_known(row.event_type):
-            raise UnknownEventTypeStored(row.event_type, row.position)
-        payload, version = self.registry.upcast(
-            row.event_type, row.schema_version, json.loads(row.payload)
-        )
-        return RecordedEvent(
-            position=row.position,
-            stream_id=row.stream_id,
-            stream_version=row.stream_version,
-            type=row.event_type,
-            schema_version=version,
-            payload=payload,
-            metadata=EventMetadata(
-                recorded_at=row.recorded_at,
-                actor=Actor(row.actor_id, row.actor_role),
-                idempotency_key=row.idempotency_key,
-                correlation_id=row.correlation_id,
-                causation_id=row.causation_id,
-            ),
-            hash=row.hash,
-        )
+        return decode_row(self.registry, row)
