@@ -44,9 +44,9 @@ from ledger.replay.rebuild import (
     verify_projections,
 )
 from ledger.store.db import DEFAULT_DATABASE_URL, async_url, create_engine
-from ledger.store.event_store import EventStore
 from ledger.store.migrate import current_revision, head_revision, upgrade
 from ledger.store.records import Actor, ChainReport
+from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.importing import import_articles, read_lines
 from ledger.use_cases.sample import load_sample
 from ledger.use_cases.service import EvidenceLedger
@@ -233,7 +233,7 @@ def verify(
 
     async def work(engine: AsyncEngine) -> tuple[ChainReport, ProjectionReport | None]:
         await _require_schema(engine)
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         head = await store.head()
         with _progress("verifying the chain", head.position) as advance:
             chain = await verify_chain(engine, progress=advance)
@@ -284,7 +284,7 @@ def export_events(
 
     async def work(engine: AsyncEngine) -> ExportReport:
         await _require_schema(engine)
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         head = await store.head()
         if not 0 <= after <= head.position:
             raise ValueError(f"--after must be from 0 to the head position {head.position}")
@@ -315,7 +315,7 @@ def rebuild_views(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
 
     async def work(engine: AsyncEngine) -> RebuildReport:
         await _require_schema(engine)
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         head = await store.head()
         with _progress("rebuilding the views", head.position) as advance:
             return await rebuild(store, progress=advance)
@@ -347,7 +347,7 @@ def load_sample_article(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None
 
     async def work(engine: AsyncEngine) -> int:
         await _require_schema(engine)
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         await load_sample(EvidenceLedger(store))
         return (await store.head()).position
 
@@ -368,7 +368,7 @@ def import_file(
 
         async def work(engine: AsyncEngine) -> Counter[str]:
             await _require_schema(engine)
-            ledger = EvidenceLedger(EventStore(engine))
+            ledger = EvidenceLedger(SQLEventStore(engine))
             counts: Counter[str] = Counter()
             done = 0
             with _progress("importing", size, in_bytes=size is not None) as advance:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.projections.tables import live_views
 from ledger.store.canonical import GENESIS_HASH
+from ledger.store.codec import decode_row
 from ledger.store.event_store import EventStore
 from ledger.store.records import RecordedEvent
 from ledger.store.tables import events, people
@@ -97,7 +98,7 @@ async def _page(
 ) -> tuple[list[HistoryEntry], bool]:
     rows = (await conn.execute(query.limit(first + 1))).all()
     more = len(rows) > first
-    recorded = [store.decode(row) for row in rows[:first]]
+    recorded = [decode_row(store.registry, row) for row in rows[:first]]
     wanted = [event.position - 1 for event in recorded if event.position > 1]
     previous: dict[int, str] = {0: GENESIS_HASH}
     if wanted:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ledger.domain.articles import stream_id
 from ledger.projections.tables import ViewTables, live_views
 from ledger.read.queries import SubscriberComment, subscriber_comments_of
+from ledger.store.codec import decode_row
 from ledger.store.event_store import EventStore
 from ledger.store.tables import events
 
@@ -69,7 +70,7 @@ async def load_retractions(
     )
     found: dict[str, Retraction] = {}
     for row in await conn.execute(query):
-        event = store.decode(row)
+        event = decode_row(store.registry, row)
         found[_article_of(event.stream_id)] = Retraction(
             reason=str(event.payload["reason"]), retracted_at=event.metadata.recorded_at
         )
@@ -90,7 +91,7 @@ async def load_hidings(
     )
     hidings: dict[str, Hiding] = {}
     for row in await conn.execute(query):
-        event = store.decode(row)
+        event = decode_row(store.registry, row)
         comment_id = str(event.payload["comment_id"])
         if event.type == "CommentRestored":
             hidings.pop(comment_id, None)

@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.domain.events import EventRegistry
-from ledger.store.sqlite_writer import database_file
+from ledger.store.sqlite import database_file
 
 __all__ = [
     "Partition",

@@ -55,7 +55,7 @@ from ledger.replay.processes import (
 )
 from ledger.store.append import lock_head
 from ledger.store.db import create_engine, snapshot, write_transaction
-from ledger.store.event_store import EventStore
+from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import ledger_head
 
 __all__ = [
@@ -184,7 +184,7 @@ class ProjectionReport:
 
 
 async def rebuild(
-    store: EventStore, *, progress: Progress | None = None, partitions: int | None = None
+    store: SQLEventStore, *, progress: Progress | None = None, partitions: int | None = None
 ) -> RebuildReport:
     """Replay the whole log into fresh views and swap them in. ``partitions``: how many
     processes share the replay (None: one per core, for a log large enough to gain).
@@ -200,7 +200,7 @@ async def rebuild(
 
 
 async def _rebuild(
-    store: EventStore, progress: Progress, partitions: int | None, started: float
+    store: SQLEventStore, progress: Progress, partitions: int | None, started: float
 ) -> RebuildReport:
     async with _fresh_views(store) as fresh:
         with _fewer_collections():
@@ -225,7 +225,7 @@ async def _rebuild(
 
 
 async def verify_projections(
-    store: EventStore, *, progress: Progress | None = None, partitions: int | None = None
+    store: SQLEventStore, *, progress: Progress | None = None, partitions: int | None = None
 ) -> ProjectionReport:
     """Compare the live views with a replay up to their checkpoint (``partitions`` as for
     ``rebuild``)."""
@@ -258,7 +258,7 @@ class _Progress:
 
 
 async def _verify_projections(
-    store: EventStore, progress: Progress, partitions: int | None
+    store: SQLEventStore, progress: Progress, partitions: int | None
 ) -> ProjectionReport:
     async with _fresh_views(store) as fresh, snapshot(store.engine) as live_conn:
         # The first read fixes the snapshot; the views in it are exactly at this position.
@@ -290,7 +290,7 @@ async def _verify_projections(
 
 
 async def _replay_head_start(
-    store: EventStore, fresh: ViewTables, partitions: int | None, progress: Progress
+    store: SQLEventStore, fresh: ViewTables, partitions: int | None, progress: Progress
 ) -> tuple[_Replay, int, int]:
     """A rebuild's start: the log as it stands now, in partitions if it pays; returns the
     replay to go on with, the position reached (0: nothing replayed yet) and the number of
@@ -303,7 +303,7 @@ async def _replay_head_start(
 
 
 async def _replay_partitioned(
-    store: EventStore, fresh: ViewTables, upto: int, count: int, progress: Progress | None
+    store: SQLEventStore, fresh: ViewTables, upto: int, count: int, progress: Progress | None
 ) -> _Replay:
     """Replay the log up to ``upto`` in ``count`` partitions, the first in this process, the
     others in processes of their own, all into ``fresh``. Returns this process's replay,
@@ -360,7 +360,7 @@ async def _replay_claimed_partition(
     upto: int,
     shared: Shared,
 ) -> int:
-    store = EventStore(engine, registry)
+    store = SQLEventStore(engine, registry)
     fresh = view_tables(_fresh_metadata(suffix, engine.dialect.name), suffix=suffix)
     replay = _Replay(Projector(fresh, registry), partition)
     async with engine.connect():  # connected before it says it is ready
@@ -543,7 +543,7 @@ class _Replay:
 
 
 async def _replay(
-    store: EventStore,
+    store: SQLEventStore,
     replay: _Replay,
     *,
     after: int,
@@ -626,7 +626,7 @@ async def _replay(
     return position
 
 
-async def _flush(store: EventStore, replay: _Replay) -> None:
+async def _flush(store: SQLEventStore, replay: _Replay) -> None:
     async with store.transaction() as tx:
         await replay.flush(tx.connection)
 
@@ -640,7 +640,7 @@ async def _together(*steps: Awaitable[None]) -> None:
         await _cancelled(*tasks)
 
 
-async def _write(store: EventStore, replay: _Replay, leaving: WorkingSet) -> None:
+async def _write(store: SQLEventStore, replay: _Replay, leaving: WorkingSet) -> None:
     async with store.transaction() as tx:
         await replay.projector.write(tx.connection, leaving)
 
@@ -656,7 +656,7 @@ async def _cancelled(*tasks: asyncio.Task[Any] | None) -> None:
 
 
 async def read_window(
-    store: EventStore,
+    store: SQLEventStore,
     after: int = 0,
     upto: int | None = None,
     *,
@@ -730,7 +730,7 @@ async def _read_rows(
 
 
 @asynccontextmanager
-async def _fresh_views(store: EventStore) -> AsyncIterator[ViewTables]:
+async def _fresh_views(store: SQLEventStore) -> AsyncIterator[ViewTables]:
     """Empty projection tables of a unique name, dropped again on the way out unless swapped
     in. Their keys and unique constraints come with them, their other indexes later
     (``_index``): a replay never reads by those, and keeping them up row by row cost the
@@ -804,7 +804,7 @@ def _fresh_metadata(suffix: str, dialect: str) -> MetaData:
     return MetaData(naming_convention=convention)
 
 
-async def _index(store: EventStore, fresh: ViewTables) -> None:
+async def _index(store: SQLEventStore, fresh: ViewTables) -> None:
     """The fresh tables' search index, then (PostgreSQL) their other indexes, each on a
     connection of its own, before the head is taken. (SQLite, which cannot rename an index,
     gets those in the swap; its search index is a table, which it can rename.)"""
@@ -834,7 +834,7 @@ def _suffix(fresh: ViewTables) -> str:
     return fresh.article_views.name.removeprefix(live_views.article_views.name)
 
 
-async def _analyze(store: EventStore, fresh: ViewTables) -> None:
+async def _analyze(store: SQLEventStore, fresh: ViewTables) -> None:
     """PostgreSQL: the fresh tables' statistics, before the head is taken (the planner would
     otherwise guess at the new live tables), a table to a connection at once."""
     if store.engine.dialect.name != "postgresql":

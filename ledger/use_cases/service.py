@@ -23,8 +23,8 @@ from ledger.domain.events import DomainEvent, StudyTypeRegistered
 from ledger.projections.projector import ProjectionBehind, Projector, advance_checkpoints, catch_up
 from ledger.read import vocabulary
 from ledger.store.append import lock_head
-from ledger.store.event_store import EventStore, LedgerTransaction
 from ledger.store.records import Actor, AppendResult, NewEvent
+from ledger.store.sql_store import SQLEventStore, SQLTransaction
 from ledger.store.tables import people
 
 __all__ = ["Decision", "EvidenceLedger"]
@@ -39,7 +39,7 @@ class Decision:
     events: list[DomainEvent]
 
 
-Plan = Callable[[LedgerTransaction], Awaitable[Decision]]
+Plan = Callable[[SQLTransaction], Awaitable[Decision]]
 
 
 class _Replayed(Exception):
@@ -49,7 +49,7 @@ class _Replayed(Exception):
 
 class EvidenceLedger:
     def __init__(
-        self, store: EventStore, projector: Projector | None = None, *, conflict_retries: int = 5
+        self, store: SQLEventStore, projector: Projector | None = None, *, conflict_retries: int = 5
     ) -> None:
         self.store = store
         self.projector = projector or Projector(registry=store.registry)
@@ -60,7 +60,7 @@ class EvidenceLedger:
     async def register_discipline(
         self, name: str, *, actor: Actor, idempotency_key: str | None = None
     ) -> AppendResult:
-        async def plan(tx: LedgerTransaction) -> Decision:
+        async def plan(tx: SQLTransaction) -> Decision:
             stream = raters.discipline_stream_id(str(name))
             history = await tx.read_stream(stream)
             return Decision(
@@ -84,7 +84,7 @@ class EvidenceLedger:
         display_name, email = raters.check_person(display_name, email)
         rater_id = rater_id or uuid.uuid4().hex[:16]
 
-        async def plan(tx: LedgerTransaction) -> Decision:
+        async def plan(tx: SQLTransaction) -> Decision:
             registered = await self._discipline(tx, discipline)
             stream = raters.rater_stream_id(rater_id)
             history = await tx.read_stream(stream)
@@ -203,7 +203,7 @@ class EvidenceLedger:
     ) -> AppendResult:
         """Add a study type to the vocabulary articles are registered and corrected with."""
 
-        async def plan(tx: LedgerTransaction) -> Decision:
+        async def plan(tx: SQLTransaction) -> Decision:
             history = await tx.read_stream(articles.STUDY_TYPES_STREAM)
             known = _study_types(self._decode(history))
             decided = articles.decide_register_study_type(known, name)
@@ -353,7 +353,7 @@ class EvidenceLedger:
         idempotency_key: str | None,
         expected_version: int | None = None,
     ) -> AppendResult:
-        async def plan(tx: LedgerTransaction) -> Decision:
+        async def plan(tx: SQLTransaction) -> Decision:
             # The discipline comes from the enrolment, never from the request.
             enrolment = raters.fold_enrolment(
                 self._decode(await tx.read_stream(raters.rater_stream_id(rater_id)))
@@ -385,7 +385,7 @@ class EvidenceLedger:
         vocabulary (the study types, and how the ledger spells those topics), read in the
         same transaction."""
 
-        async def plan(tx: LedgerTransaction) -> Decision:
+        async def plan(tx: SQLTransaction) -> Decision:
             stream = articles.stream_id(article_id)
             history = await tx.read_stream(stream)
             _check_expected(stream, expected_version, history)
@@ -397,7 +397,7 @@ class EvidenceLedger:
 
         return await self._run(command, plan, actor, idempotency_key)
 
-    async def _vocabulary(self, tx: LedgerTransaction, topics: object) -> articles.Vocabulary:
+    async def _vocabulary(self, tx: SQLTransaction, topics: object) -> articles.Vocabulary:
         history = await tx.read_stream(articles.STUDY_TYPES_STREAM)
         listed = topics if isinstance(topics, list | tuple) else []
         names = [t for t in listed if isinstance(t, str)]
@@ -475,7 +475,7 @@ class EvidenceLedger:
             await self.projector.project(tx.connection, result.events)
         return result
 
-    async def _discipline(self, tx: LedgerTransaction, name: str) -> str | None:
+    async def _discipline(self, tx: SQLTransaction, name: str) -> str | None:
         """The registered spelling of a discipline, or None when it is not registered."""
         history = await tx.read_stream(raters.discipline_stream_id(str(name)))
         for event in self._decode(history):

@@ -9,8 +9,8 @@ import pytest
 
 from ledger.domain.errors import IdempotencyKeyReused, WrongExpectedVersion
 from ledger.store.canonical import GENESIS_HASH
-from ledger.store.event_store import EventStore
 from ledger.store.records import Actor, NewEvent
+from ledger.store.sql_store import SQLEventStore
 
 EDITOR = Actor("editor-7", "editor")
 
@@ -19,7 +19,7 @@ def retracted(reason: str) -> NewEvent:
     return NewEvent("ArticleRetracted", {"article_id": "a1", "reason": reason})
 
 
-async def test_versions_and_positions_start_at_one_and_carry_on(store: EventStore) -> None:
+async def test_versions_and_positions_start_at_one_and_carry_on(store: SQLEventStore) -> None:
     first = await store.append("article:a1", 0, [retracted("one")], actor=EDITOR)
     second = await store.append(
         "article:a1", 1, [retracted("two"), retracted("three")], actor=EDITOR
@@ -39,7 +39,7 @@ async def test_versions_and_positions_start_at_one_and_carry_on(store: EventStor
     ]
 
 
-async def test_every_event_carries_its_metadata(store: EventStore) -> None:
+async def test_every_event_carries_its_metadata(store: SQLEventStore) -> None:
     before = datetime.now(UTC)
     result = await store.append(
         "article:a1",
@@ -62,13 +62,13 @@ async def test_every_event_carries_its_metadata(store: EventStore) -> None:
     assert event == result.events[0]
 
 
-async def test_a_correlation_id_is_made_when_none_is_given(store: EventStore) -> None:
+async def test_a_correlation_id_is_made_when_none_is_given(store: SQLEventStore) -> None:
     await store.append("article:a1", 0, [retracted("x")], actor=EDITOR)
     [event] = await store.read_all()
     assert len(event.metadata.correlation_id) == 36
 
 
-async def test_the_head_follows_the_last_event(store: EventStore) -> None:
+async def test_the_head_follows_the_last_event(store: SQLEventStore) -> None:
     empty = await store.head()
     assert (empty.position, empty.hash) == (0, GENESIS_HASH)
     await store.append("article:a1", 0, [retracted("x"), retracted("y")], actor=EDITOR)
@@ -78,7 +78,7 @@ async def test_the_head_follows_the_last_event(store: EventStore) -> None:
 
 
 async def test_a_stale_expected_version_is_a_conflict_that_writes_nothing(
-    store: EventStore,
+    store: SQLEventStore,
 ) -> None:
     await store.append("article:a1", 0, [retracted("x"), retracted("y")], actor=EDITOR)
     with pytest.raises(WrongExpectedVersion) as refused:
@@ -93,13 +93,13 @@ async def test_a_stale_expected_version_is_a_conflict_that_writes_nothing(
     assert (await store.head()).position == 2
 
 
-async def test_no_expected_version_appends_at_the_end(store: EventStore) -> None:
+async def test_no_expected_version_appends_at_the_end(store: SQLEventStore) -> None:
     await store.append("article:a1", None, [retracted("x")], actor=EDITOR)
     result = await store.append("article:a1", None, [retracted("y")], actor=EDITOR)
     assert result.last_version == 2
 
 
-async def test_a_repeated_idempotency_key_returns_the_first_answer(store: EventStore) -> None:
+async def test_a_repeated_idempotency_key_returns_the_first_answer(store: SQLEventStore) -> None:
     first = await store.append("article:a1", 0, [retracted("x")], actor=EDITOR, idempotency_key="k")
     await store.append("article:a1", 1, [retracted("y")], actor=EDITOR)
     again = await store.append("article:a1", 0, [retracted("x")], actor=EDITOR, idempotency_key="k")
@@ -114,7 +114,7 @@ async def test_a_repeated_idempotency_key_returns_the_first_answer(store: EventS
     assert await store.find_append("never-used", actor=EDITOR) is None
 
 
-async def test_a_key_reused_for_other_events_is_refused(store: EventStore) -> None:
+async def test_a_key_reused_for_other_events_is_refused(store: SQLEventStore) -> None:
     await store.append("article:a1", 0, [retracted("x")], actor=EDITOR, idempotency_key="k")
     with pytest.raises(IdempotencyKeyReused):
         await store.append(
@@ -125,7 +125,7 @@ async def test_a_key_reused_for_other_events_is_refused(store: EventStore) -> No
     assert (await store.head()).position == 1
 
 
-async def test_the_same_key_from_two_actors_is_two_unrelated_appends(store: EventStore) -> None:
+async def test_the_same_key_from_two_actors_is_two_unrelated_appends(store: SQLEventStore) -> None:
     other = Actor("subscriber-3", "subscriber")
     first = await store.append("article:a1", 0, [retracted("x")], actor=EDITOR, idempotency_key="k")
 
@@ -157,7 +157,7 @@ async def test_the_same_key_from_two_actors_is_two_unrelated_appends(store: Even
 
 
 async def test_an_actor_reusing_its_own_key_for_other_events_is_refused_beside_another_actor(
-    store: EventStore,
+    store: SQLEventStore,
 ) -> None:
     other = Actor("rater-9", "rater")
     await store.append("article:a1", 0, [retracted("x")], actor=EDITOR, idempotency_key="k")
@@ -170,13 +170,13 @@ async def test_an_actor_reusing_its_own_key_for_other_events_is_refused_beside_a
     assert (await store.head()).position == 2
 
 
-async def test_a_stream_reads_up_to_a_version(store: EventStore) -> None:
+async def test_a_stream_reads_up_to_a_version(store: SQLEventStore) -> None:
     await store.append("article:a1", 0, [retracted(str(n)) for n in range(5)], actor=EDITOR)
     upto = await store.read_stream("article:a1", to_version=3)
     assert [e.stream_version for e in upto] == [1, 2, 3]
 
 
-async def test_a_stream_reads_as_it_stood_at_a_time(store: EventStore) -> None:
+async def test_a_stream_reads_as_it_stood_at_a_time(store: SQLEventStore) -> None:
     await store.append("article:a1", 0, [retracted("early")], actor=EDITOR)
     await asyncio.sleep(0.01)
     cut = datetime.now(UTC)
@@ -191,14 +191,14 @@ async def test_a_stream_reads_as_it_stood_at_a_time(store: EventStore) -> None:
     assert [e.stream_version for e in await store.read_stream("article:a1", as_of=elsewhere)] == [1]
 
 
-async def test_recorded_times_never_go_backwards_along_positions(store: EventStore) -> None:
+async def test_recorded_times_never_go_backwards_along_positions(store: SQLEventStore) -> None:
     for n in range(20):
         await store.append(f"article:s{n % 3}", None, [retracted(str(n))], actor=EDITOR)
     times = [e.metadata.recorded_at for e in await store.read_all()]
     assert times == sorted(times)
 
 
-async def test_the_global_log_reads_in_pages(store: EventStore) -> None:
+async def test_the_global_log_reads_in_pages(store: SQLEventStore) -> None:
     for n in range(7):
         await store.append(f"article:s{n}", 0, [retracted(str(n))], actor=EDITOR)
     first = await store.read_all(after=0, limit=3)
@@ -210,7 +210,7 @@ async def test_the_global_log_reads_in_pages(store: EventStore) -> None:
 
 
 async def test_a_transaction_appends_with_the_callers_own_work_or_not_at_all(
-    store: EventStore,
+    store: SQLEventStore,
 ) -> None:
     class Abandon(Exception):
         pass

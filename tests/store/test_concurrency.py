@@ -15,10 +15,11 @@ import pytest
 
 from ledger.audit.chain import verify_chain
 from ledger.domain.errors import IdempotencyKeyReused, WrongExpectedVersion
-from ledger.store.db import SQLITE_BEGIN, create_engine
-from ledger.store.event_store import EventStore
+from ledger.store.db import create_engine
 from ledger.store.migrate import upgrade
 from ledger.store.records import Actor, AppendResult, NewEvent
+from ledger.store.sql_store import SQLEventStore
+from ledger.store.sqlite import SQLITE_BEGIN
 from tests.store.writers import separate_stores
 
 WRITERS = 8
@@ -40,7 +41,7 @@ class Tally:
     refused: set[str] = field(default_factory=set)
 
 
-async def _writer(number: int, store: EventStore, tally: Tally) -> None:
+async def _writer(number: int, store: SQLEventStore, tally: Tally) -> None:
     rng = random.Random(number)
     own_stream, own_version = f"article:own-{number}", 0
     for attempt in range(APPENDS_PER_WRITER):
@@ -64,7 +65,7 @@ async def _writer(number: int, store: EventStore, tally: Tally) -> None:
         tally.acknowledged[marker] = result
 
 
-async def _tail(store: EventStore, writers_done: asyncio.Event) -> list[int]:
+async def _tail(store: SQLEventStore, writers_done: asyncio.Event) -> list[int]:
     """Follow the global log as a consumer would, checking it never skips ahead."""
     seen: list[int] = []
     last = 0
@@ -82,7 +83,7 @@ async def _tail(store: EventStore, writers_done: asyncio.Event) -> list[int]:
 
 
 async def test_racing_writers_get_dense_commit_ordered_positions_exactly_once(
-    database_url: str, store: EventStore
+    database_url: str, store: SQLEventStore
 ) -> None:
     tally = Tally()
     writers_done = asyncio.Event()
@@ -115,7 +116,7 @@ async def test_racing_writers_get_dense_commit_ordered_positions_exactly_once(
 
 
 async def test_racing_duplicate_idempotency_keys_store_one_append(
-    database_url: str, store: EventStore
+    database_url: str, store: SQLEventStore
 ) -> None:
     events = _events("same-request", 2)
     async with separate_stores(database_url, WRITERS) as stores:
@@ -141,7 +142,7 @@ async def test_sqlite_appends_queued_together_commit_together_and_refusals_take_
     engine = create_engine(f"sqlite:///{tmp_path / 'group.db'}")
     try:
         await upgrade(engine)
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         actor = Actor("writer", "editor")
         event = NewEvent("ArticleRetracted", {"article_id": "a", "reason": "r"})
         await store.append("article:shared", 0, [event], actor=actor, idempotency_key="first")
@@ -185,7 +186,7 @@ async def test_both_sqlite_write_paths_store_the_same_text(tmp_path: Path) -> No
     engine = create_engine(f"sqlite:///{path}")
     try:
         await upgrade(engine)
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         actor = Actor("writer", "editor")
         event = NewEvent("ArticleRetracted", {"article_id": "a", "reason": "r"})
         await store.append("article:thread", 0, [event], actor=actor, idempotency_key="t")
@@ -210,7 +211,7 @@ async def test_a_cancelled_append_still_queued_is_not_written(tmp_path: Path) ->
     blocker = create_engine(f"sqlite:///{tmp_path / 'cancel.db'}")
     try:
         await upgrade(engine)
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         actor = Actor("writer", "editor")
         event = NewEvent("ArticleRetracted", {"article_id": "a", "reason": "r"})
         # Another connection holds the write lock: the first append waits in BEGIN, the
@@ -241,7 +242,7 @@ async def test_a_cancelled_append_still_queued_is_not_written(tmp_path: Path) ->
 async def test_the_writer_reports_a_database_it_cannot_open_and_recovers(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'later' / 'ledger.db'}")
     try:
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         event = NewEvent("ArticleRetracted", {"article_id": "a", "reason": "r"})
         actor = Actor("writer", "editor")
 

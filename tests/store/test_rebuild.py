@@ -29,8 +29,9 @@ from ledger.replay import rebuild as rebuild_module
 from ledger.replay.processes import MAX_PARTITIONS, PARALLEL_FROM, Partition, partition_count
 from ledger.replay.rebuild import rebuild, verify_projections
 from ledger.store.db import create_engine
-from ledger.store.event_store import READ_PAGE, EventStore
+from ledger.store.event_store import READ_PAGE
 from ledger.store.records import AppendResult, NewEvent, RecordedEvent
+from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
 from tests.e2e.test_serve import CONSOLE_SCRIPT, child_environment
 from tests.store.ledgers import (
@@ -55,7 +56,7 @@ WRITER_RATERS = [f"w{n}" for n in range(40)]
 BULK = 3000  # enough history that a rebuild takes a while
 
 
-async def populate(store: EventStore) -> EvidenceLedger:
+async def populate(store: SQLEventStore) -> EvidenceLedger:
     """A few articles with ratings, revisions, withdrawals, comments and moderation."""
     ledger = await ledger_with_raters(
         store, {**RATERS, **dict.fromkeys(WRITER_RATERS, "Physician")}
@@ -104,7 +105,7 @@ PARTITIONS = [1, 2, 3]
 
 @pytest.mark.parametrize("partitions", PARTITIONS)
 async def test_a_rebuild_reproduces_the_views_it_replaces(
-    store: EventStore, engine: AsyncEngine, partitions: int
+    store: SQLEventStore, engine: AsyncEngine, partitions: int
 ) -> None:
     await populate(store)
     views = await all_views(engine)
@@ -127,7 +128,7 @@ async def test_a_rebuild_reproduces_the_views_it_replaces(
 
 @pytest.mark.parametrize("partitions", [1, 2])
 async def test_a_rebuild_leaves_the_schema_the_migrations_made(
-    store: EventStore, engine: AsyncEngine, partitions: int
+    store: SQLEventStore, engine: AsyncEngine, partitions: int
 ) -> None:
     """The swapped-in tables have every index and constraint of the models, under the live
     names (the fresh tables get their secondary indexes only after the replay)."""
@@ -140,7 +141,7 @@ async def test_a_rebuild_leaves_the_schema_the_migrations_made(
 
 @pytest.mark.parametrize("partitions", PARTITIONS)
 async def test_a_rebuild_reports_its_progress_up_to_the_head(
-    store: EventStore, partitions: int
+    store: SQLEventStore, partitions: int
 ) -> None:
     await populate(store)
     head = await store.head()
@@ -188,7 +189,7 @@ class Writer:
 
 @pytest.mark.parametrize("partitions", [1, 2])
 async def test_a_rebuild_while_a_writer_appends_swaps_in_views_at_the_head(
-    database_url: str, store: EventStore, engine: AsyncEngine, partitions: int
+    database_url: str, store: SQLEventStore, engine: AsyncEngine, partitions: int
 ) -> None:
     await populate(store)
     await bulk_comments(store, "a1", BULK)
@@ -228,7 +229,7 @@ async def test_a_rebuild_while_a_writer_appends_swaps_in_views_at_the_head(
     assert written <= bodies
 
 
-class LetsAWriterInAfterReading(EventStore):
+class LetsAWriterInAfterReading(SQLEventStore):
     """A real store that, once the replay has read the whole log (its last page is empty),
     lets a writer append before the rebuild goes on: the appends land after the replay and
     before the swap."""
@@ -247,7 +248,7 @@ class LetsAWriterInAfterReading(EventStore):
 
 
 async def test_appends_made_after_the_replay_read_the_log_are_caught_up_before_the_swap(
-    database_url: str, store: EventStore, engine: AsyncEngine
+    database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     await populate(store)
     before = await view(engine, "a2")
@@ -291,7 +292,7 @@ class Observation:
 
 
 async def test_a_reader_during_a_rebuild_never_sees_an_article_missing_or_shrunk(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     await populate(store)
     await bulk_comments(store, "a1", BULK)
@@ -348,7 +349,7 @@ TAMPERING = [
 @pytest.mark.parametrize("partitions", [1, 2])
 @pytest.mark.parametrize(("table", "tampering"), TAMPERING, ids=[t for t, _ in TAMPERING])
 async def test_verify_names_the_first_article_whose_view_was_tampered_with(
-    store: EventStore, engine: AsyncEngine, table: str, tampering: str, partitions: int
+    store: SQLEventStore, engine: AsyncEngine, table: str, tampering: str, partitions: int
 ) -> None:
     await populate(store)
     tables = await view_tables_dump(engine)
@@ -387,7 +388,7 @@ class ScriptedEvent(DomainEvent):
 
 
 async def test_an_event_filed_in_another_articles_stream_is_replayed_in_one_process(
-    store: EventStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    store: SQLEventStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Appended past the use cases, a comment on a1 (odd) in a stream ending in 2 (even):
     the partition of its stream does not own its article, so the replay is made again in
@@ -420,7 +421,7 @@ async def test_an_event_filed_in_another_articles_stream_is_replayed_in_one_proc
 
 @pytest.mark.parametrize("partitions", [2, 3])
 async def test_partitions_read_span_by_span_replay_the_whole_log_between_them(
-    store: EventStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, partitions: int
+    store: SQLEventStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, partitions: int
 ) -> None:
     """Each partition read in spans of a few positions, in this process: many spans hold
     none of a partition's events (the raters' enrolments, all partition 0's, come first),
@@ -494,7 +495,7 @@ def test_a_partition_owns_its_articles_by_their_last_character() -> None:
 
 
 async def test_the_rebuild_and_verify_commands_report_events_and_positions(
-    database_url: str, store: EventStore, engine: AsyncEngine
+    database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     await populate(store)
     head = (await store.head()).position
@@ -595,13 +596,13 @@ def claim_files(database_url: str) -> list[Path]:
     return sorted(database.parent.glob(f"{database.name}_replay_*.lock"))
 
 
-async def populated_for_a_kill(store: EventStore) -> None:
+async def populated_for_a_kill(store: SQLEventStore) -> None:
     await populate(store)
     await bulk_comments(store, "a1", BULK)
 
 
 async def test_tables_left_by_a_killed_rebuild_are_dropped_by_the_next_rebuild(
-    database_url: str, store: EventStore, engine: AsyncEngine
+    database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     await populated_for_a_kill(store)
     head = await store.head()
@@ -635,7 +636,7 @@ def tables_seen_from_elsewhere(database_url: str) -> set[str]:
 
 
 async def test_the_cleanup_command_drops_a_killed_rebuilds_tables_and_keeps_a_running_replays(
-    database_url: str, store: EventStore, engine: AsyncEngine
+    database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     await populated_for_a_kill(store)
     left = await tables_of_a_killed_rebuild(database_url, engine)
@@ -676,7 +677,7 @@ async def test_the_cleanup_command_drops_a_killed_rebuilds_tables_and_keeps_a_ru
 
 
 async def test_the_service_drops_at_start_the_tables_a_killed_rebuild_left(
-    database_url: str, store: EventStore, engine: AsyncEngine
+    database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     await populated_for_a_kill(store)
     await tables_of_a_killed_rebuild(database_url, engine)
@@ -691,7 +692,7 @@ class ReplayInterrupted(Exception):
 
 
 async def test_a_replay_that_fails_leaves_neither_its_tables_nor_its_claim(
-    database_url: str, store: EventStore, engine: AsyncEngine
+    database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     await populate(store)
 

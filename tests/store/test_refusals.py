@@ -18,8 +18,8 @@ from ledger.domain.errors import (
     UnknownEventType,
     UnserialisablePayload,
 )
-from ledger.store.event_store import EventStore
 from ledger.store.records import Actor, NewEvent
+from ledger.store.sql_store import SQLEventStore
 
 EDITOR = Actor("editor-7", "editor")
 GOOD = NewEvent("ArticleRetracted", {"article_id": "a1", "reason": "x"})
@@ -92,7 +92,7 @@ REFUSALS: list[tuple[str, dict[str, Any], type[InvalidAppend]]] = [
     ("case", "change", "error"), REFUSALS, ids=[case for case, _, _ in REFUSALS]
 )
 async def test_a_malformed_append_is_refused_and_changes_nothing(
-    store: EventStore, case: str, change: dict[str, Any], error: type[InvalidAppend]
+    store: SQLEventStore, case: str, change: dict[str, Any], error: type[InvalidAppend]
 ) -> None:
     await store.append("article:a1", 0, [GOOD], actor=EDITOR, idempotency_key="first")
     before = await store.head()
@@ -118,12 +118,12 @@ async def test_a_malformed_append_is_refused_and_changes_nothing(
     assert (await verify_chain(store.engine)).ok
 
 
-async def test_refusals_are_value_errors_with_a_message(store: EventStore) -> None:
+async def test_refusals_are_value_errors_with_a_message(store: SQLEventStore) -> None:
     with pytest.raises(ValueError, match="category:identifier"):
         await store.append("nonsense", 0, [GOOD], actor=EDITOR)
 
 
-async def test_a_backslash_before_u0000_as_text_is_not_a_nul(store: EventStore) -> None:
+async def test_a_backslash_before_u0000_as_text_is_not_a_nul(store: SQLEventStore) -> None:
     """The six characters \\u0000 are ordinary text, stored as given on both backends."""
     event = NewEvent("ArticleRetracted", {"article_id": "a1", "reason": "see \\u0000"})
 
