@@ -166,10 +166,14 @@ class MemoryTransaction:
 class MemoryEventStore:
     """The ``EventStore`` in memory (asyncio-safe: one writer at a time, on a lock)."""
 
-    def __init__(self, registry: EventRegistry = REGISTRY) -> None:
+    def __init__(
+        self, registry: EventRegistry = REGISTRY, *, sharing: MemoryEventStore | None = None
+    ) -> None:
+        """A new, empty ledger; or, ``sharing`` another store's, the same events read and
+        written with ``registry`` (as two SQL stores on one database)."""
         self.registry = registry
-        self._ledger = _Ledger()
-        self._writer = asyncio.Lock()
+        self._ledger = _Ledger() if sharing is None else sharing._ledger
+        self._writer = asyncio.Lock() if sharing is None else sharing._writer
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryTransaction]:
