@@ -172,8 +172,8 @@ class MemoryEventStore:
         """A new, empty ledger; or, ``sharing`` another store's, the same events read and
         written with ``registry`` (as two SQL stores on one database)."""
         self.registry = registry
-        self._ledger = _Ledger() if sharing is None else sharing._ledger
-        self._writer = asyncio.Lock() if sharing is None else sharing._writer
+        self._ledger: _Ledger = _Ledger() if sharing is None else sharing._ledger
+        self._writer: asyncio.Lock = asyncio.Lock() if sharing is None else sharing._writer
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryTransaction]:
