@@ -5,7 +5,7 @@ pool of open articles, each with a heavy-tailed number of events to receive, is 
 random, so positions interleave many streams. Every article event is decided by the domain's
 own ``decide_*`` functions on the state folded with ``evolve``, so the ledger is valid by
 construction (rating ids ``{article}.r{version}``, at most one active rating per rater, only
-visible comments hidden, ...). Rows are sealed exactly as ``ledger.store.append`` seals them, and
+visible comments hidden, ...). Rows are sealed exactly as ``ledger.store.sealing`` seals them, and
 bulk-inserted in large batches, one transaction each; the ledger head is set at the end.
 
 The generator also keeps running totals of what the views must show, so a rebuild of any size

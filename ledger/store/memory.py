@@ -62,7 +62,7 @@ class _KeyedAppend(NamedTuple):
 @dataclass
 class _Ledger:
     rows: list[_Row] = field(default_factory=list)  # rows[n] is at position n + 1
-    versions: dict[str, int] = field(default_factory=dict)
+    streams: dict[str, list[_Row]] = field(default_factory=dict)  # each in version order
     keys: dict[tuple[str, str], _KeyedAppend] = field(default_factory=dict)
     head: Head = field(default_factory=lambda: Head(0, GENESIS_HASH, None))
 
@@ -123,9 +123,10 @@ class MemoryTransaction:
     def _keep(self, prepared: PreparedAppend, recorded: Sequence[RecordedEvent]) -> None:
         pending = self.pending
         for event, source in zip(recorded, prepared.events, strict=True):
-            pending.rows.append(_row(event, source.payload_json))
+            row = _row(event, source.payload_json)
+            pending.rows.append(row)
+            pending.streams.setdefault(row.stream_id, []).append(row)
         first, last = recorded[0], recorded[-1]
-        pending.versions[prepared.stream_id] = last.stream_version
         if prepared.idempotency_key is not None:
             pending.keys[(prepared.actor.id, prepared.idempotency_key)] = _KeyedAppend(
                 prepared.fingerprint,
@@ -143,13 +144,13 @@ class MemoryTransaction:
         return found if found is not None else self._committed.keys.get((actor_id, key))
 
     def _version(self, stream_id: str) -> int:
-        pending = self.pending.versions.get(stream_id)
-        return pending if pending is not None else self._committed.versions.get(stream_id, 0)
+        rows = self.pending.streams.get(stream_id) or self._committed.streams.get(stream_id)
+        return rows[-1].stream_version if rows else 0
 
     async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
         """The stream as this transaction sees it (consistent with what it will append)."""
-        rows = self._committed.rows + self.pending.rows
-        return self._store._decode(row for row in rows if row.stream_id == stream_id)
+        committed = self._committed.streams.get(stream_id, [])
+        return self._store._decode(committed + self.pending.streams.get(stream_id, []))
 
     async def read_all(self, after: int = 0, limit: int = READ_PAGE) -> list[RecordedEvent]:
         rows = self._committed.rows + self.pending.rows
@@ -158,7 +159,8 @@ class MemoryTransaction:
     def commit(self) -> None:
         committed, pending = self._committed, self.pending
         committed.rows.extend(pending.rows)
-        committed.versions.update(pending.versions)
+        for stream_id, rows in pending.streams.items():
+            committed.streams.setdefault(stream_id, []).extend(rows)
         committed.keys.update(pending.keys)
         committed.head = pending.head
 
@@ -220,7 +222,8 @@ class MemoryEventStore:
         return self._ledger.head
 
     async def stream_version(self, stream_id: str) -> int:
-        return self._ledger.versions.get(stream_id, 0)
+        rows = self._ledger.streams.get(stream_id)
+        return rows[-1].stream_version if rows else 0
 
     async def read_stream(
         self,
@@ -234,9 +237,8 @@ class MemoryEventStore:
             raise ValueError("naive datetimes are refused: pass a timezone-aware UTC time")
         return self._decode(
             row
-            for row in self._ledger.rows
-            if row.stream_id == stream_id
-            and (to_version is None or row.stream_version <= to_version)
+            for row in self._ledger.streams.get(stream_id, [])
+            if (to_version is None or row.stream_version <= to_version)
             and (as_of is None or row.recorded_at <= as_of)
         )
 
