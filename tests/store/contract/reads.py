@@ -170,6 +170,7 @@ class ReadContract:
         assert [(e.schema_version, dict(e.payload)) for e in read] == [(3, V3_PAYLOAD)] * 2
         # Read in the shape it was stored in, the chain holds: reading rewrote nothing.
         assert first_broken(await harness.store_with(registry_at(1)).read_all()) is None
+        assert await harness.stored_chain_holds()
 
     async def test_reading_an_event_of_an_unregistered_type_is_refused(
         self, harness: Harness
