@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.store.db import create_engine
@@ -18,6 +19,11 @@ from tests.backends import (
 )
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# Timing belongs in the benchmarks: no property test fails for being slow on a loaded machine
+# (Hypothesis's default deadline of 200 ms per example would).
+settings.register_profile("evidence-ledger", deadline=None)
+settings.load_profile("evidence-ledger")
 
 
 @pytest.fixture(scope="session")
