@@ -25,9 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench._ledger_gen import BATCH_ROWS, Generated, _Generator, _Open, insert_rows, raters_for
 from ledger.domain import articles, comments, raters
 from ledger.domain.events import DomainEvent
-from ledger.store.append import HEAD_ID
 from ledger.store.records import Actor
-from ledger.store.tables import ledger_head, people
+from ledger.store.tables import HEAD_ID, ledger_head, people
 
 __all__ = ["HotGenerated", "generate_with_hot_article"]
 

@@ -1,19 +1,19 @@
-"""The system under test: ``EventStore.append`` on a freshly migrated database."""
+"""The system under test: ``SQLEventStore.append`` on a freshly migrated database."""
 
 from __future__ import annotations
 
 from bench._workload import EVENT_TYPE, Batch, Result, Scenario, check_count, measure_async
 from ledger.store import migrate
 from ledger.store.db import create_engine
-from ledger.store.event_store import EventStore
 from ledger.store.records import Actor, NewEvent
+from ledger.store.sql_store import SQLEventStore
 
 
 async def run_ledger(url: str, scenario: Scenario) -> Result:
     engine = create_engine(url)
     try:
         await migrate.upgrade(engine)
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
 
         async def append(batch: Batch) -> None:
             await store.append(

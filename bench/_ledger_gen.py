@@ -5,7 +5,7 @@ pool of open articles, each with a heavy-tailed number of events to receive, is 
 random, so positions interleave many streams. Every article event is decided by the domain's
 own ``decide_*`` functions on the state folded with ``evolve``, so the ledger is valid by
 construction (rating ids ``{article}.r{version}``, at most one active rating per rater, only
-visible comments hidden, ...). Rows are sealed exactly as ``ledger.store.append`` seals them, and
+visible comments hidden, ...). Rows are sealed exactly as ``ledger.store.sealing`` seals them, and
 bulk-inserted in large batches, one transaction each; the ledger head is set at the end.
 
 The generator also keeps running totals of what the views must show, so a rebuild of any size
@@ -31,11 +31,11 @@ from ledger.domain import articles, comments, raters, ratings
 from ledger.domain.events import DisciplineRegistered, DomainEvent, RaterEnrolled
 from ledger.projections.tables import live_views
 from ledger.replay.rebuild import rebuild, verify_projections
-from ledger.store.append import HEAD_ID, metadata_document
 from ledger.store.canonical import GENESIS_HASH, canonical_bytes, canonical_json, chain_hash
-from ledger.store.event_store import EventStore
 from ledger.store.records import Actor, EventMetadata
-from ledger.store.tables import events, ledger_head, people
+from ledger.store.sealing import metadata_document
+from ledger.store.sql_store import SQLEventStore
+from ledger.store.tables import HEAD_ID, events, ledger_head, people
 
 __all__ = ["Expected", "Generated", "check_views", "generate", "raters_for", "validate"]
 
@@ -517,7 +517,7 @@ async def validate(engine: AsyncEngine, generated: Generated) -> None:
     assert chain.ok, f"generated chain is broken: {chain}"
     assert chain.checked_events == generated.events, chain
     assert chain.head_hash == generated.head_hash, chain
-    store = EventStore(engine)
+    store = SQLEventStore(engine)
     await rebuild(store)
     report = await verify_projections(store)
     assert report.ok, f"views after rebuild differ from a replay: {report}"

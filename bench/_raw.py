@@ -19,7 +19,8 @@ from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, func, inser
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bench._workload import EVENT_TYPE, Batch, Result, Scenario, check_count, measure_async
-from ledger.store.db import SQLITE_BEGIN, create_engine, is_sqlite
+from ledger.store.db import create_engine
+from ledger.store.sqlite import SQLITE_BEGIN, is_sqlite
 from ledger.store.tables import events
 
 _metadata = MetaData()

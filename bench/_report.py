@@ -96,7 +96,7 @@ def table(rows: list[Row]) -> list[str]:
 
 
 LEGEND = [
-    "events/s. ledger: EventStore.append (idempotency key, stream version check, hash chain).",
+    "events/s. ledger: SQLEventStore.append (idempotency key, stream version check, hash chain).",
     "raw: the same rows, INSERT + COMMIT, same engine, positions handed out in-process.",
     "raw-ser: raw queued on a locked counter row (SELECT FOR UPDATE, INSERT, UPDATE, COMMIT);",
     "  on SQLite it is raw, as SQLite's single writer already serialises.",

@@ -65,7 +65,7 @@ from ledger.domain.articles import stream_id
 from ledger.replay.rebuild import rebuild
 from ledger.store import migrate
 from ledger.store.db import create_engine, snapshot
-from ledger.store.event_store import EventStore
+from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import events
 from ledger.use_cases.tokens import issue_token
 
@@ -203,7 +203,7 @@ async def prepare(url: str, sizes: Sizes) -> Prepared:
         )
         log("  its mix: " + ", ".join(f"{k} {n:,}" for k, n in hot.article_types.most_common()))
         started = time.perf_counter()
-        await rebuild(EventStore(engine))
+        await rebuild(SQLEventStore(engine))
         views_seconds = time.perf_counter() - started
         log(f"  views rebuilt to the head in {views_seconds:.1f} s")
         problems = [f"views: {p}" for p in await check_views(engine, generated.expected)]
@@ -242,7 +242,7 @@ async def raw_read(engine: AsyncEngine) -> Rate:
 
 
 async def export(engine: AsyncEngine, path: Path) -> Rate:
-    store = EventStore(engine)
+    store = SQLEventStore(engine)
     started = time.perf_counter()
     with path.open("w", encoding="utf-8") as out:
         report = await export_ledger(store, out)
@@ -261,7 +261,7 @@ def verify(path: Path) -> tuple[Rate, str | None]:
 async def walk_in_process(engine: AsyncEngine, article_id: str) -> Walk:
     """The API's reads of each page (``stream_page`` + ``actor_details`` in one snapshot),
     with no GraphQL and no HTTP."""
-    store, stream = EventStore(engine), stream_id(article_id)
+    store, stream = SQLEventStore(engine), stream_id(article_id)
     latencies: list[float] = []
     count, after, more = 0, 0, True
     cpu, started = time.process_time(), time.perf_counter()

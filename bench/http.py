@@ -49,9 +49,9 @@ from graph.app import create_app
 from graph.settings import Settings
 from ledger.domain.raters import REFERENCE_DISCIPLINES
 from ledger.store.db import create_engine
-from ledger.store.event_store import EventStore
 from ledger.store.migrate import upgrade
 from ledger.store.records import Actor
+from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import people
 from ledger.use_cases.service import EvidenceLedger
 
@@ -289,7 +289,7 @@ async def load(url: str, data: DataSet, writers: int) -> int:
     engine = create_engine(url)
     try:
         await upgrade(engine)
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         ledger = EvidenceLedger(store)
         for name in REFERENCE_DISCIPLINES:
             await ledger.register_discipline(name, actor=EDITOR)

@@ -11,7 +11,7 @@ peak RSS (``ru_maxrss``) belongs to that measurement alone:
   on the same kind of engine, ``json.loads`` of each payload (best of two runs);
 * decode: the log read as a rebuild reads it (``ledger.rebuild.read_window``: windows of
   ``WINDOW`` events, each decoded to a fact with its domain event), without projecting;
-* rebuild: ``ledger.rebuild.rebuild(EventStore(engine))``; afterwards the live views are
+* rebuild: ``ledger.rebuild.rebuild(SQLEventStore(engine))``; afterwards the live views are
   checked against the generator's running totals.
 
 Targets the project set: rebuild at least 30% of the raw read rate, and a peak memory that
@@ -52,7 +52,7 @@ from ledger.replay.rebuild import rebuild
 from ledger.replay.windows import WINDOW, read_window
 from ledger.store import migrate
 from ledger.store.db import create_engine
-from ledger.store.event_store import EventStore
+from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import events
 
 FULL_SIZES = (100_000, 1_000_000)
@@ -118,7 +118,7 @@ async def _raw_read(engine: AsyncEngine) -> int:
 
 
 async def _decode(engine: AsyncEngine) -> int:
-    store = EventStore(engine)
+    store = SQLEventStore(engine)
     count, after = 0, 0
     while window := await read_window(store, after):
         count += len(window)
@@ -138,7 +138,7 @@ _used_partitions = [1]  # what the measured rebuild reported
 
 
 async def _rebuild(engine: AsyncEngine) -> int:
-    store = EventStore(engine)
+    store = SQLEventStore(engine)
     report = await rebuild(store, progress=_window_done, partitions=_partitions[0])
     _used_partitions[0] = report.partitions
     return report.events

@@ -29,9 +29,9 @@ from ledger.read.health import database_health
 from ledger.read.reader import Database
 from ledger.replay.rebuild import ProjectionReport, drop_abandoned_replays, verify_projections
 from ledger.store.db import create_engine
-from ledger.store.event_store import EventStore
 from ledger.store.migrate import upgrade
 from ledger.store.records import ChainReport
+from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import load_sample
 from ledger.use_cases.service import EvidenceLedger
 
@@ -63,7 +63,7 @@ async def _started(settings: Settings, engine: Database) -> Services:
             len(leftovers.dropped),
             ", ".join(leftovers.dropped),
         )
-    store = EventStore(engine)
+    store = SQLEventStore(engine)
     ledger = EvidenceLedger(store)
     await catch_up(store, ledger.projector)
     if settings.load_sample_when_empty and (await store.head()).position == 0:

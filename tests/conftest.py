@@ -8,8 +8,8 @@ from hypothesis import settings
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.store.db import create_engine
-from ledger.store.event_store import EventStore
 from ledger.store.migrate import upgrade
+from ledger.store.sql_store import SQLEventStore
 from tests.backends import (
     create_postgres_database,
     drop_postgres_database,
@@ -123,5 +123,5 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def store(engine: AsyncEngine) -> EventStore:
-    return EventStore(engine)
+def store(engine: AsyncEngine) -> SQLEventStore:
+    return SQLEventStore(engine)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.store.event_store import EventStore
 from ledger.store.migrate import current_revision, head_revision
+from ledger.store.sql_store import SQLEventStore
 
 
 async def test_a_migrated_test_database_is_at_the_head_revision(engine: AsyncEngine) -> None:
@@ -13,7 +13,7 @@ async def test_a_migrated_test_database_is_at_the_head_revision(engine: AsyncEng
 
 
 async def test_a_migrated_test_database_starts_with_only_the_genesis_head(
-    store: EventStore,
+    store: SQLEventStore,
 ) -> None:
     """Clones of the template carry nothing a test before them wrote."""
     assert await store.read_all() == []

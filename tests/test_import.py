@@ -12,8 +12,8 @@ from typer.testing import CliRunner, Result
 
 from graph.cli.main import app
 from ledger.store.db import create_engine
-from ledger.store.event_store import EventStore
 from ledger.store.records import Actor
+from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.importing import MAX_LINE_BYTES, import_articles, read_lines
 from ledger.use_cases.service import EvidenceLedger
 
@@ -39,7 +39,7 @@ async def run_import(database_url: str, *args: str, stdin: bytes | None = None) 
 async def head_position(database_url: str) -> int:
     engine = create_engine(database_url)
     try:
-        return (await EventStore(engine).head()).position
+        return (await SQLEventStore(engine).head()).position
     finally:
         await engine.dispose()
 
@@ -141,7 +141,7 @@ async def test_a_line_longer_than_the_limit_is_refused_and_the_rest_imported(
 
 
 async def test_a_file_imported_again_by_another_operator_registers_no_article_twice(
-    store: EventStore,
+    store: SQLEventStore,
 ) -> None:
     lines = [article_line("Spinal manipulation"), article_line("Exercise therapy")]
     ledger = EvidenceLedger(store)

@@ -22,8 +22,8 @@ from graph.cli.database_access import (
 )
 from graph.cli.output import fail, progress, say
 from ledger.audit.export import ExportReport, export_ledger
-from ledger.store.event_store import EventStore
 from ledger.store.records import Actor
+from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.importing import import_articles, read_lines
 from ledger.use_cases.sample import load_sample
 from ledger.use_cases.service import EvidenceLedger
@@ -49,7 +49,7 @@ def export_events(
 
     async def work(engine: AsyncEngine) -> ExportReport:
         await require_schema(engine)
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         head = await store.head()
         if not 0 <= after <= head.position:
             raise ValueError(f"--after must be from 0 to the head position {head.position}")
@@ -79,7 +79,7 @@ def load_sample_article(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None
 
     async def work(engine: AsyncEngine) -> int:
         await require_schema(engine)
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         await load_sample(EvidenceLedger(store))
         return (await store.head()).position
 
@@ -99,7 +99,7 @@ def import_file(
 
         async def work(engine: AsyncEngine) -> Counter[str]:
             await require_schema(engine)
-            ledger = EvidenceLedger(EventStore(engine))
+            ledger = EvidenceLedger(SQLEventStore(engine))
             counts: Counter[str] = Counter()
             done = 0
             with progress("importing", size, in_bytes=size is not None) as advance:

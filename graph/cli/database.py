@@ -25,9 +25,9 @@ from ledger.replay.rebuild import (
     rebuild,
     verify_projections,
 )
-from ledger.store.event_store import EventStore
 from ledger.store.migrate import current_revision, upgrade
 from ledger.store.records import ChainReport
+from ledger.store.sql_store import SQLEventStore
 
 __all__ = ["cleanup", "migrate", "rebuild_views", "verify"]
 
@@ -62,7 +62,7 @@ def verify(
 
     async def work(engine: AsyncEngine) -> tuple[ChainReport, ProjectionReport | None]:
         await require_schema(engine)
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         head = await store.head()
         with progress("verifying the chain", head.position) as advance:
             chain = await verify_chain(engine, progress=advance)
@@ -112,7 +112,7 @@ def rebuild_views(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
 
     async def work(engine: AsyncEngine) -> RebuildReport:
         await require_schema(engine)
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         head = await store.head()
         with progress("rebuilding the views", head.position) as advance:
             return await rebuild(store, progress=advance)

@@ -25,8 +25,8 @@ from ledger.read.reader import BatchRead, Database, Read, Reader
 from ledger.read.related import load_related
 from ledger.read.scores import load_scores
 from ledger.replay.rebuild import ProjectionReport
-from ledger.store.event_store import EventStore
 from ledger.store.records import ChainReport
+from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
 from ledger.use_cases.tokens import Principal
 
@@ -41,7 +41,7 @@ class Services:
 
     settings: Settings
     engine: Database
-    store: EventStore
+    store: SQLEventStore
     ledger: EvidenceLedger
     mutation_rates: MutationRates
     # The chain and the views checked; concurrent callers share one run (a full replay).

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.store.append import metadata_document
 from ledger.store.canonical import GENESIS_HASH, canonical_bytes, canonical_json, chain_hash
 from ledger.store.db import snapshot
 from ledger.store.records import Actor, ChainReport, EventMetadata
+from ledger.store.sealing import metadata_document
 from ledger.store.tables import events, ledger_head
 
 __all__ = ["row_bytes", "verify_chain"]

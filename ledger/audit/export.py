@@ -21,7 +21,7 @@ from ledger.audit.chain import row_bytes
 from ledger.domain.wording import with_article
 from ledger.store.canonical import GENESIS_HASH, canonical_json, chain_hash
 from ledger.store.db import snapshot
-from ledger.store.event_store import EventStore
+from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import events, ledger_head
 
 __all__ = ["FORMAT", "ExportReport", "FileReport", "export_ledger", "verify_export"]
@@ -50,7 +50,7 @@ class FileReport:
 
 
 async def export_ledger(
-    store: EventStore,
+    store: SQLEventStore,
     out: IO[str],
     *,
     after: int = 0,

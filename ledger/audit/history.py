@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.projections.tables import live_views
 from ledger.store.canonical import GENESIS_HASH
-from ledger.store.event_store import EventStore
+from ledger.store.codec import decode_row
 from ledger.store.records import RecordedEvent
+from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import events, people
 
 __all__ = [
@@ -45,7 +46,7 @@ class ActorDetails:
 
 async def stream_page(
     conn: AsyncConnection,
-    store: EventStore,
+    store: SQLEventStore,
     stream_id: str,
     *,
     after_version: int,
@@ -63,7 +64,7 @@ async def stream_page(
 
 async def log_page(
     conn: AsyncConnection,
-    store: EventStore,
+    store: SQLEventStore,
     *,
     after_position: int,
     first: int,
@@ -76,7 +77,7 @@ async def log_page(
 
 
 async def events_at(
-    conn: AsyncConnection, store: EventStore, positions: Sequence[int]
+    conn: AsyncConnection, store: SQLEventStore, positions: Sequence[int]
 ) -> list[HistoryEntry]:
     """The events at these positions, in position order."""
     query = select(events).where(events.c.position.in_(sorted(set(positions))))
@@ -93,11 +94,11 @@ def _filtered(query: Any, types: Sequence[str] | None, actor_id: str | None) -> 
 
 
 async def _page(
-    conn: AsyncConnection, store: EventStore, query: Any, first: int
+    conn: AsyncConnection, store: SQLEventStore, query: Any, first: int
 ) -> tuple[list[HistoryEntry], bool]:
     rows = (await conn.execute(query.limit(first + 1))).all()
     more = len(rows) > first
-    recorded = [store.decode(row) for row in rows[:first]]
+    recorded = [decode_row(store.registry, row) for row in rows[:first]]
     wanted = [event.position - 1 for event in recorded if event.position > 1]
     previous: dict[int, str] = {0: GENESIS_HASH}
     if wanted:

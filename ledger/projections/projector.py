@@ -21,8 +21,8 @@ from ledger.projections.backends import ViewWriter, view_backend
 from ledger.projections.fold import Fact, Keys, Row, Rows, WorkingSet, apply, keys_of
 from ledger.projections.tables import PROJECTIONS, ViewTables, live_views, projection_checkpoints
 from ledger.store.append import lock_head
-from ledger.store.event_store import EventStore
 from ledger.store.records import RecordedEvent
+from ledger.store.sql_store import SQLEventStore
 
 __all__ = ["ProjectionBehind", "Projector", "advance_checkpoints", "catch_up", "checkpoint"]
 
@@ -220,7 +220,7 @@ async def advance_checkpoints(
         raise ProjectionBehind(f"the views are not at position {after}")
 
 
-async def catch_up(store: EventStore, projector: Projector) -> int:
+async def catch_up(store: SQLEventStore, projector: Projector) -> int:
     """Project every event after the live checkpoint; returns how many were applied."""
     applied = 0
     async with store.transaction() as tx:

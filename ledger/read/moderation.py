@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ledger.domain.articles import stream_id
 from ledger.projections.tables import ViewTables, live_views
 from ledger.read.comments import SubscriberComment, subscriber_comments_of
-from ledger.store.event_store import EventStore
+from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import events
 
 __all__ = [
@@ -60,7 +60,7 @@ def _article_of(stream: str) -> str:
 
 
 async def load_retractions(
-    conn: AsyncConnection, store: EventStore, ids: Sequence[str]
+    conn: AsyncConnection, store: SQLEventStore, ids: Sequence[str]
 ) -> dict[str, Retraction]:
     """The retraction of each of these articles that has one (an article is retracted once)."""
     query = select(events).where(
@@ -77,7 +77,7 @@ async def load_retractions(
 
 
 async def load_hidings(
-    conn: AsyncConnection, store: EventStore, article_ids: Sequence[str]
+    conn: AsyncConnection, store: SQLEventStore, article_ids: Sequence[str]
 ) -> dict[str, Hiding]:
     """By comment id: the latest hiding of each comment of these articles still hidden."""
     query = (
@@ -105,7 +105,7 @@ async def load_hidings(
 
 async def load_hidden_comments(
     conn: AsyncConnection,
-    store: EventStore,
+    store: SQLEventStore,
     article_ids: Sequence[str],
     *,
     views: ViewTables = live_views,
@@ -121,7 +121,7 @@ async def load_hidden_comments(
 
 async def hidden_comment_page(
     conn: AsyncConnection,
-    store: EventStore,
+    store: SQLEventStore,
     first: int,
     *,
     before_position: int | None = None,
@@ -145,7 +145,7 @@ async def hidden_comment_page(
 
 async def _with_hidings(
     conn: AsyncConnection,
-    store: EventStore,
+    store: SQLEventStore,
     rows: Sequence[RowMapping],
     grouped: dict[str, list[HiddenComment]],
 ) -> dict[str, tuple[HiddenComment, ...]]:

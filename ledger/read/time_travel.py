@@ -15,14 +15,14 @@ from ledger.domain.scores import ScorePolicy
 from ledger.projections.fold import WorkingSet, apply
 from ledger.projections.projector import Projector
 from ledger.read.articles import ArticleView, view_of
-from ledger.store.event_store import EventStore
 from ledger.store.records import RecordedEvent
+from ledger.store.sql_store import SQLEventStore
 
 __all__ = ["article_as_of"]
 
 
 async def article_as_of(
-    store: EventStore,
+    store: SQLEventStore,
     article_id: str,
     policy: ScorePolicy,
     *,
@@ -57,14 +57,14 @@ async def article_as_of(
     )
 
 
-def _folded(store: EventStore, history: list[RecordedEvent]) -> WorkingSet:
+def _folded(store: SQLEventStore, history: list[RecordedEvent]) -> WorkingSet:
     ws = WorkingSet()
     for fact in Projector(registry=store.registry).facts(history):
         apply(ws, fact)
     return ws
 
 
-async def _hidden_now(store: EventStore, article_id: str) -> set[str]:
+async def _hidden_now(store: SQLEventStore, article_id: str) -> set[str]:
     """The ids of the article's comments that are hidden as it stands now."""
     ws = _folded(store, await store.read_stream(stream_id(article_id)))
     return {row["comment_id"] for row in ws.comments.rows.values() if row and row["hidden"]}

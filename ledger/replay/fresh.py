@@ -32,7 +32,7 @@ from ledger.replay.claims import abandoned, claimed, new_suffix, release_file, r
 from ledger.replay.naming import suffix_of
 from ledger.replay.pipeline import together
 from ledger.store.db import write_transaction
-from ledger.store.event_store import EventStore
+from ledger.store.sql_store import SQLEventStore
 
 __all__ = [
     "LeftoverReport",
@@ -46,7 +46,7 @@ __all__ = [
 
 
 @asynccontextmanager
-async def fresh_views(store: EventStore) -> AsyncIterator[ViewTables]:
+async def fresh_views(store: SQLEventStore) -> AsyncIterator[ViewTables]:
     """Empty projection tables of a unique name, dropped again on the way out unless swapped
     in."""
     suffix = new_suffix()
@@ -118,7 +118,7 @@ def _fresh_metadata(engine: AsyncEngine, suffix: str) -> MetaData:
     return MetaData(naming_convention=convention)
 
 
-async def index(store: EventStore, fresh: ViewTables) -> None:
+async def index(store: SQLEventStore, fresh: ViewTables) -> None:
     """The fresh tables' search index, and, where the backend renames indexes in the swap,
     their other indexes, each on a connection of its own, before the head is taken."""
 
@@ -139,7 +139,7 @@ async def index(store: EventStore, fresh: ViewTables) -> None:
     await together(*steps)
 
 
-async def analyze(store: EventStore, fresh: ViewTables) -> None:
+async def analyze(store: SQLEventStore, fresh: ViewTables) -> None:
     """The fresh tables' statistics where the engine keeps some, before the head is taken,
     a table to a connection at once."""
     backend, dialect = backend_of(store.engine.dialect), store.engine.dialect

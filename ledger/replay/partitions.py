@@ -18,13 +18,13 @@ from ledger.replay.pipeline import Progress, fewer_collections, flush, replay_lo
 from ledger.replay.processes import Partition, Shared, started_partitions, worker_url
 from ledger.replay.working_set import Replay
 from ledger.store.db import create_engine
-from ledger.store.event_store import EventStore
+from ledger.store.sql_store import SQLEventStore
 
 __all__ = ["replay_partitioned"]
 
 
 async def replay_partitioned(
-    store: EventStore, fresh: ViewTables, upto: int, count: int, progress: Progress | None
+    store: SQLEventStore, fresh: ViewTables, upto: int, count: int, progress: Progress | None
 ) -> Replay:
     """Replay the log up to ``upto`` in ``count`` partitions into ``fresh``. Returns this
     process's replay, everything written, ready to go on with the whole log."""
@@ -80,7 +80,7 @@ async def _replay_claimed_partition(
     upto: int,
     shared: Shared,
 ) -> int:
-    store = EventStore(engine, registry)
+    store = SQLEventStore(engine, registry)
     replay = Replay(Projector(fresh_tables(engine, suffix), registry), partition)
     async with engine.connect():  # connected before it says it is ready
         pass

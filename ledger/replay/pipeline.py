@@ -19,7 +19,7 @@ from ledger.projections.fold import Fact, WorkingSet
 from ledger.replay import windows
 from ledger.replay.processes import Partition
 from ledger.replay.working_set import Replay
-from ledger.store.event_store import EventStore
+from ledger.store.sql_store import SQLEventStore
 
 __all__ = [
     "Progress",
@@ -37,7 +37,7 @@ Progress = Callable[[int], None]
 
 
 async def replay_log(
-    store: EventStore,
+    store: SQLEventStore,
     replay: Replay,
     *,
     after: int,
@@ -59,7 +59,7 @@ async def replay_log(
 
 
 async def _pipeline(
-    store: EventStore, replay: Replay, after: int, upto: int | None, progress: Progress | None
+    store: SQLEventStore, replay: Replay, after: int, upto: int | None, progress: Progress | None
 ) -> int:
     """Read, fold and write windows, overlapping, until the reads run out; returns the
     position reached."""
@@ -90,7 +90,7 @@ async def _pipeline(
 
 
 def _read_after(
-    store: EventStore, partition: Partition | None, upto: int | None, last: int, full: bool
+    store: SQLEventStore, partition: Partition | None, upto: int | None, last: int, full: bool
 ) -> asyncio.Task[list[Fact]] | None:
     """The read of the window after position ``last``, started; None past the end. The whole
     log is read until a window is short (``full``: it was not); a partition, through every
@@ -106,7 +106,7 @@ def _read_after(
 
 
 async def _fold(
-    store: EventStore, replay: Replay, facts: Sequence[Fact], writing: asyncio.Task[None] | None
+    store: SQLEventStore, replay: Replay, facts: Sequence[Fact], writing: asyncio.Task[None] | None
 ) -> asyncio.Task[None]:
     """Fold a window in (its missing rows loaded first); returns the write, started, of
     what leaves the working set."""
@@ -123,7 +123,7 @@ async def _fold(
 
 
 async def _to_the_end(
-    store: EventStore, replay: Replay, position: int, upto: int | None, progress: Progress | None
+    store: SQLEventStore, replay: Replay, position: int, upto: int | None, progress: Progress | None
 ) -> int:
     """A short window was the end of the log as it stood. The end is confirmed by the
     store's own read, with whatever was appended meanwhile."""
@@ -141,13 +141,13 @@ async def _to_the_end(
     return position
 
 
-async def flush(store: EventStore, replay: Replay) -> None:
+async def flush(store: SQLEventStore, replay: Replay) -> None:
     """Write every change the replay still holds."""
     async with store.transaction() as tx:
         await replay.flush(tx.connection)
 
 
-async def _write(store: EventStore, replay: Replay, leaving: WorkingSet) -> None:
+async def _write(store: SQLEventStore, replay: Replay, leaving: WorkingSet) -> None:
     async with store.transaction() as tx:
         await replay.projector.write(tx.connection, leaving)
 

@@ -41,7 +41,7 @@ from ledger.replay.processes import PartitionMisplaced, partition_count
 from ledger.replay.verify import Mismatch, ProjectionReport, verify_projections
 from ledger.replay.working_set import Replay
 from ledger.store.append import lock_head
-from ledger.store.event_store import EventStore
+from ledger.store.sql_store import SQLEventStore
 
 __all__ = [
     "LeftoverReport",
@@ -67,7 +67,7 @@ class RebuildReport:
 
 
 async def rebuild(
-    store: EventStore, *, progress: Progress | None = None, partitions: int | None = None
+    store: SQLEventStore, *, progress: Progress | None = None, partitions: int | None = None
 ) -> RebuildReport:
     """Replay the whole log into fresh views and swap them in. ``partitions``: how many
     processes share the replay (None: one per core, for a log large enough to gain).
@@ -83,7 +83,7 @@ async def rebuild(
 
 
 async def _rebuild(
-    store: EventStore, progress: Progress, partitions: int | None, started: float
+    store: SQLEventStore, progress: Progress, partitions: int | None, started: float
 ) -> RebuildReport:
     async with fresh_views(store) as fresh:
         with fewer_collections():
@@ -107,7 +107,7 @@ async def _rebuild(
 
 
 async def _head_start(
-    store: EventStore, fresh: ViewTables, partitions: int | None, progress: Progress
+    store: SQLEventStore, fresh: ViewTables, partitions: int | None, progress: Progress
 ) -> tuple[Replay, int, int]:
     """A rebuild's start: the log as it stands now, in partitions if it pays; returns the
     replay to go on with, the position reached (0: nothing replayed yet) and the number of

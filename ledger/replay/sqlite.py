@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.schema import CreateIndex
 
 from ledger.replay.naming import SUFFIX
-from ledger.store.sqlite_writer import database_file
+from ledger.store.sqlite import database_file
 
 __all__ = [
     "abandoned",

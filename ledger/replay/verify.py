@@ -25,7 +25,7 @@ from ledger.replay.pipeline import (
 from ledger.replay.processes import PartitionMisplaced, partition_count
 from ledger.replay.working_set import Replay
 from ledger.store.db import snapshot
-from ledger.store.event_store import EventStore
+from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import ledger_head
 
 __all__ = ["MAX_REPORTED", "Mismatch", "ProjectionReport", "compare_tables", "verify_projections"]
@@ -54,7 +54,7 @@ class ProjectionReport:
 
 
 async def verify_projections(
-    store: EventStore, *, progress: Progress | None = None, partitions: int | None = None
+    store: SQLEventStore, *, progress: Progress | None = None, partitions: int | None = None
 ) -> ProjectionReport:
     """Compare the live views with a replay up to their checkpoint (``partitions`` as for
     ``rebuild``)."""
@@ -67,7 +67,7 @@ async def verify_projections(
 
 
 async def _verify_projections(
-    store: EventStore, progress: Progress, partitions: int | None
+    store: SQLEventStore, progress: Progress, partitions: int | None
 ) -> ProjectionReport:
     async with fresh_views(store) as fresh, snapshot(store.engine) as live_conn:
         # The first read fixes the snapshot; the views in it are exactly at this position.
@@ -84,7 +84,11 @@ async def _verify_projections(
 
 
 async def _replay_upto(
-    store: EventStore, fresh: ViewTables, position: int, partitions: int | None, progress: Progress
+    store: SQLEventStore,
+    fresh: ViewTables,
+    position: int,
+    partitions: int | None,
+    progress: Progress,
 ) -> None:
     """Replay the log up to ``position`` into ``fresh``, every row written."""
     count = partition_count(store.engine, store.registry, position, partitions)
@@ -98,7 +102,7 @@ async def _replay_upto(
 
 
 async def _mismatches(
-    store: EventStore, live_conn: AsyncConnection, fresh: ViewTables
+    store: SQLEventStore, live_conn: AsyncConnection, fresh: ViewTables
 ) -> list[Mismatch]:
     mismatches: list[Mismatch] = []
     async with store.engine.connect() as replayed:

@@ -17,7 +17,7 @@ from ledger.projections.fold import Fact
 from ledger.replay.backends import backend_of
 from ledger.replay.processes import Partition, PartitionMisplaced, partition_sql
 from ledger.store.codec import current_payload
-from ledger.store.event_store import EventStore
+from ledger.store.sql_store import SQLEventStore
 
 __all__ = ["SLICE", "WINDOW", "read_facts", "read_window", "span_end"]
 
@@ -37,7 +37,7 @@ _LAST_POSITION = 2**63 - 1
 
 
 async def read_window(
-    store: EventStore,
+    store: SQLEventStore,
     after: int = 0,
     upto: int | None = None,
     *,

@@ -1,61 +1,37 @@
-"""The event store: one SQL implementation, identical on SQLite and PostgreSQL."""
+"""The event store as its callers see it: one protocol, whatever keeps the events.
+
+``SQLEventStore`` (``ledger.store.sql_store``) keeps them in SQLite or PostgreSQL,
+``MemoryEventStore`` (``ledger.store.memory``) in this process; both pass the same contract
+suite (``tests/store/contract``).
+"""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import uuid
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Protocol
 
-from sqlalchemy import Row, Select, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from ledger.domain.events import EventRegistry
+from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
 
-from ledger.domain.errors import IdempotencyKeyReused, UnknownEventTypeStored
-from ledger.domain.events import REGISTRY, EventRegistry
-from ledger.store.append import replayed_answer, write_append
-from ledger.store.db import SQLITE_BEGIN, is_sqlite
-from ledger.store.prepare import PreparedAppend, prepare_append
-from ledger.store.records import Actor, AppendResult, EventMetadata, NewEvent, RecordedEvent
-from ledger.store.sqlite_writer import SQLiteWriter, database_file
-from ledger.store.tables import appends, events, ledger_head
-
-__all__ = ["EventStore", "Head", "LedgerTransaction"]
+__all__ = ["READ_PAGE", "EventStore", "Head", "LedgerTransaction"]
 
 READ_PAGE = 1000
 
 
 @dataclass(frozen=True)
 class Head:
+    """The last event's position and hash (0 and the genesis hash for an empty ledger)."""
+
     position: int
     hash: str
     recorded_at: datetime | None
 
 
-def stream_query(
-    stream_id: str, *, to_version: int | None = None, as_of: datetime | None = None
-) -> Select[Any]:
-    query = select(events).where(events.c.stream_id == stream_id)
-    if to_version is not None:
-        query = query.where(events.c.stream_version <= to_version)
-    if as_of is not None:
-        query = query.where(events.c.recorded_at <= as_of)
-    return query.order_by(events.c.stream_version)
-
-
-def log_query(after: int, limit: int) -> Select[Any]:
-    return select(events).where(events.c.position > after).order_by(events.c.position).limit(limit)
-
-
-class LedgerTransaction:
-    """A write transaction: appends, and the caller's own statements on ``connection``."""
-
-    def __init__(self, store: EventStore, connection: AsyncConnection) -> None:
-        self._store = store
-        self.connection = connection
+class LedgerTransaction(Protocol):
+    """A write transaction: its appends are stored together at its end, or none of them."""
 
     async def append(
         self,
@@ -78,55 +54,29 @@ class LedgerTransaction:
         is the same stream and events, or, when given, the same ``fingerprint`` (a use case
         passes one of its command, since a retry may decide other events on newer state).
         """
-        prepared = self._store.prepare(
-            stream_id,
-            expected_version,
-            new_events,
-            actor=actor,
-            idempotency_key=idempotency_key,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-            fingerprint=fingerprint,
-        )
-        return await write_append(self.connection, prepared)
+        ...
 
     async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
         """The stream as this transaction sees it (consistent with what it will append)."""
-        rows = (await self.connection.execute(stream_query(stream_id))).all()
-        return [self._store.decode(row) for row in rows]
+        ...
 
     async def read_all(self, after: int = 0, limit: int = READ_PAGE) -> list[RecordedEvent]:
-        rows = (await self.connection.execute(log_query(after, limit))).all()
-        return [self._store.decode(row) for row in rows]
+        """One page of the log after ``after``, as this transaction sees it."""
+        ...
 
 
-class EventStore:
-    def __init__(self, engine: AsyncEngine, registry: EventRegistry = REGISTRY) -> None:
-        self.engine = engine
-        self.registry = registry
-        # SQLite has one writer per file. This process's write transactions queue here in
-        # arrival order, rather than in SQLite's busy handler (which sleeps and polls);
-        # appends made alone queue on the writer thread. The two queues meet only at SQLite's
-        # write lock, where the busy handler decides.
-        self._writer_queue = asyncio.Lock() if is_sqlite(engine) else None
-        self.sqlite_writer = (
-            SQLiteWriter(engine) if is_sqlite(engine) and database_file(engine) else None
-        )
-        # PostgreSQL: an append alone is one statement (``ledger_append``), atomic by itself;
-        # without BEGIN and COMMIT around it, it is one round trip.
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+class EventStore(Protocol):
+    """Streams of events in one global log: dense commit-ordered positions, optimistic
+    concurrency per stream, idempotency keys per actor, and a hash chain."""
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[LedgerTransaction]:
+    @property
+    def registry(self) -> EventRegistry:
+        """The event types this store appends and reads, with their upcasters."""
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[LedgerTransaction]:
         """A write transaction; commits on normal exit, rolls back on any exception."""
-        if self._writer_queue is None:
-            async with self.engine.begin() as conn:
-                yield LedgerTransaction(self, conn)
-            return
-        async with self._writer_queue, self.engine.connect() as conn:
-            await conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
-            async with conn.begin():
-                yield LedgerTransaction(self, conn)
+        ...
 
     async def append(
         self,
@@ -139,89 +89,23 @@ class EventStore:
         correlation_id: str | None = None,
         causation_id: str | None = None,
     ) -> AppendResult:
-        """Append in a transaction of its own (see ``LedgerTransaction.append``).
-
-        Not from inside this store's ``transaction()``: that holds the write lock the append
-        would wait for. Use the transaction's own ``append`` there.
-        """
-        prepared = self.prepare(
-            stream_id,
-            expected_version,
-            new_events,
-            actor=actor,
-            idempotency_key=idempotency_key,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-        )
-        if self.sqlite_writer is not None:
-            return await self.sqlite_writer.append(prepared)
-        if self._writer_queue is not None:  # SQLite without a file of its own: in-memory
-            async with self.transaction() as tx:
-                return await write_append(tx.connection, prepared)
-        async with self._autocommit.connect() as conn:
-            return await write_append(conn, prepared)
-
-    def prepare(
-        self,
-        stream_id: str,
-        expected_version: int | None,
-        new_events: Sequence[NewEvent],
-        *,
-        actor: Actor,
-        idempotency_key: str | None,
-        correlation_id: str | None,
-        causation_id: str | None,
-        fingerprint: str | None = None,
-    ) -> PreparedAppend:
-        """Everything about an append that needs no database: refusals come from here."""
-        return prepare_append(
-            self.registry,
-            stream_id,
-            expected_version,
-            new_events,
-            actor=actor,
-            idempotency_key=idempotency_key,
-            correlation_id=correlation_id or str(uuid.uuid4()),
-            causation_id=causation_id,
-            fingerprint=fingerprint,
-        )
+        """Append in a transaction of its own (see ``LedgerTransaction.append``); not from
+        inside this store's ``transaction()``, whose appends go through the transaction."""
+        ...
 
     async def find_append(
         self, idempotency_key: str, fingerprint: str | None = None, *, actor: Actor
     ) -> AppendResult | None:
         """The append ``actor`` already made under this key, if any (a cheap check before
-        deciding). Keys are per actor: another actor's use of the same key is not found.
+        deciding). With a ``fingerprint``, a key first used for another request is refused
+        (``IdempotencyKeyReused``)."""
+        ...
 
-        With a ``fingerprint``, a key first used for another request is refused.
-        """
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(appends).where(
-                        appends.c.actor_id == actor.id,
-                        appends.c.idempotency_key == idempotency_key,
-                    )
-                )
-            ).one_or_none()
-        if row is None:
-            return None
-        if fingerprint is not None and row.fingerprint != fingerprint:
-            raise IdempotencyKeyReused(idempotency_key)
-        return replayed_answer(row)
-
-    async def head(self) -> Head:
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(select(ledger_head).where(ledger_head.c.id == 1))).one()
-        return Head(row.position, row.hash, row.recorded_at)
+    async def head(self) -> Head: ...
 
     async def stream_version(self, stream_id: str) -> int:
-        async with self.engine.connect() as conn:
-            version = await conn.scalar(
-                select(func.coalesce(func.max(events.c.stream_version), 0)).where(
-                    events.c.stream_id == stream_id
-                )
-            )
-        return int(version or 0)
+        """The stream's last version; 0 for a stream with no events."""
+        ...
 
     async def read_stream(
         self,
@@ -231,43 +115,12 @@ class EventStore:
         as_of: datetime | None = None,
     ) -> list[RecordedEvent]:
         """A stream in version order; all of it, up to a version, or as it stood at a time."""
-        return await self._fetch(stream_query(stream_id, to_version=to_version, as_of=as_of))
+        ...
 
     async def read_all(self, after: int = 0, limit: int = READ_PAGE) -> list[RecordedEvent]:
         """One page of the global log: the events after position ``after``, in order."""
-        return await self._fetch(log_query(after, limit))
+        ...
 
-    async def iter_all(self, after: int = 0, page: int = READ_PAGE) -> AsyncIterator[RecordedEvent]:
-        while batch := await self.read_all(after, page):
-            for event in batch:
-                yield event
-            after = batch[-1].position
-
-    async def _fetch(self, query: Select[Any]) -> list[RecordedEvent]:
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [self.decode(row) for row in rows]
-
-    def decode(self, row: Row[Any]) -> RecordedEvent:
-        """A stored row as an event, upcast to its type's current shape."""
-        if not self.registry.is_known(row.event_type):
-            raise UnknownEventTypeStored(row.event_type, row.position)
-        payload, version = self.registry.upcast(
-            row.event_type, row.schema_version, json.loads(row.payload)
-        )
-        return RecordedEvent(
-            position=row.position,
-            stream_id=row.stream_id,
-            stream_version=row.stream_version,
-            type=row.event_type,
-            schema_version=version,
-            payload=payload,
-            metadata=EventMetadata(
-                recorded_at=row.recorded_at,
-                actor=Actor(row.actor_id, row.actor_role),
-                idempotency_key=row.idempotency_key,
-                correlation_id=row.correlation_id,
-                causation_id=row.causation_id,
-            ),
-            hash=row.hash,
-        )
+    def iter_all(self, after: int = 0, page: int = READ_PAGE) -> AsyncIterator[RecordedEvent]:
+        """The whole log after ``after``, read a page at a time."""
+        ...

@@ -9,15 +9,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ledger.store.backends import backend_of
 from ledger.store.db import write_transaction
 
 __all__ = ["alembic_config", "current_revision", "downgrade", "head_revision", "upgrade"]
-
-_ONE_MIGRATION_AT_A_TIME = text("SELECT pg_advisory_xact_lock(1296648018, 0)")  # "MIGR", 0
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -44,8 +42,7 @@ async def _run(engine: AsyncEngine, step: Any, revision: str) -> None:
     # the version between two of them ran them again.)
     # On PostgreSQL, a transaction-long advisory lock does the same.
     async with write_transaction(engine) as conn:
-        if conn.dialect.name == "postgresql":
-            await conn.execute(_ONE_MIGRATION_AT_A_TIME)
+        await backend_of(conn).serialise_migrations(conn)
         await conn.run_sync(lambda sync: step(alembic_config(sync), revision))
 
 

@@ -10,6 +10,12 @@ acknowledged only after the COMMIT that made it durable.
 
 The write lock is SQLite's, taken by BEGIN IMMEDIATE: the service's write transactions (on
 the async engine) and other processes wait for it, and it for them, exactly as before.
+
+The thread runs SQLAlchemy Core statements straight on its standard-library ``sqlite3``
+connection (``RawSQLite``): SQLAlchemy's execution machinery (contexts, events, result objects)
+costs more per statement than SQLite's own work. Each statement is compiled by SQLAlchemy once
+(so the SQL has one source, the ledger's tables), and values go through their column types'
+own bind and result processors (so what is stored is what the async engine stores).
 """
 
 from __future__ import annotations
@@ -19,18 +25,22 @@ import contextlib
 import queue
 import sqlite3
 import threading
+from collections import namedtuple
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
-from ledger.store.append import write_append_sync
-from ledger.store.db import sqlite_pragmas
 from ledger.store.prepare import PreparedAppend
-from ledger.store.raw_sqlite import RawSQLite
 from ledger.store.records import AppendResult
+from ledger.store.sqlite import database_file, sqlite_pragmas, write_append_sync
 
-__all__ = ["SQLiteWriter", "database_file"]
+__all__ = ["RawSQLite", "SQLiteWriter", "sqlite_appender"]
 
 # Appends taken into one transaction at most: bounds the wait of the first of them.
 MAX_GROUP = 64
@@ -62,16 +72,6 @@ class _Request:
 
 _STOP = object()
 Requests = queue.SimpleQueue[_Request | object]
-
-
-def database_file(engine: AsyncEngine) -> str | None:
-    """The file of a plain ``sqlite:///path`` URL, which the writer can open itself; None
-    for an in-memory database or a URL with driver options (appends then stay on the
-    engine's own connections)."""
-    url = engine.url
-    if not url.database or url.database == ":memory:" or url.query:
-        return None
-    return url.database
 
 
 class SQLiteWriter:
@@ -205,3 +205,95 @@ def _next_group(requests: Requests) -> list[_Request] | None:
             group.append(item)
         if len(group) == MAX_GROUP:
             return group
+
+
+# -- the writer's connection ------------------------------------------------------------
+
+Processor = Callable[[Any], Any] | None
+
+
+class _Compiled:
+    def __init__(self, statement: ClauseElement, dialect: SQLiteDialect_pysqlite) -> None:
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        self.compiled = compiled
+        self.sql = str(compiled)
+        self.names: Sequence[str] = compiled.positiontup or ()
+        self.binds: list[Processor] = [
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in self.names
+        ]
+        columns = getattr(statement, "selected_columns", None)
+        if columns is not None:
+            keys = list(columns.keys())
+            self.row = namedtuple("Row", keys)  # type: ignore[misc]
+            self.results: list[Processor] = [
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in columns
+            ]
+
+    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        # The statement's own literals (a coalesce's 0) are bound parameters too.
+        complete = self.compiled.construct_params(dict(values))
+        return tuple(
+            value if process is None else process(value)
+            for value, process in zip(
+                (complete[name] for name in self.names), self.binds, strict=True
+            )
+        )
+
+    def decode(self, raw: Sequence[Any]) -> Any:
+        return self.row(*(v if p is None else p(v) for v, p in zip(raw, self.results, strict=True)))
+
+
+class _Result:
+    def __init__(self, compiled: _Compiled, cursor: sqlite3.Cursor) -> None:
+        self._compiled = compiled
+        self._cursor = cursor
+
+    def one(self) -> Any:
+        rows = self._cursor.fetchall()
+        if len(rows) != 1:
+            raise LookupError(f"expected one row, got {len(rows)}")
+        return self._compiled.decode(rows[0])
+
+
+class RawSQLite:
+    dialect = SQLiteDialect_pysqlite()
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self._cursor = connection.cursor()
+        self._compiled: dict[int, tuple[ClauseElement, _Compiled]] = {}
+
+    def _compile(self, statement: ClauseElement) -> _Compiled:
+        # By identity: the ledger's statements are module constants, built once.
+        found = self._compiled.get(id(statement))
+        if found is None or found[0] is not statement:
+            found = self._compiled[id(statement)] = (statement, _Compiled(statement, self.dialect))
+        return found[1]
+
+    def execute(
+        self, statement: ClauseElement, parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+    ) -> _Result:
+        compiled = self._compile(statement)
+        if isinstance(parameters, Mapping):
+            self._cursor.execute(compiled.sql, compiled.parameters(parameters))
+        else:
+            self._cursor.executemany(compiled.sql, [compiled.parameters(p) for p in parameters])
+        return _Result(compiled, self._cursor)
+
+    def run(self, sql: str) -> None:
+        """Transaction control (BEGIN IMMEDIATE, SAVEPOINT, COMMIT...): the driver's own
+        transaction handling is off (``isolation_level = None``)."""
+        self._cursor.execute(sql)
+
+
+def sqlite_appender(
+    engine: AsyncEngine, in_transaction: Callable[[PreparedAppend], Awaitable[AppendResult]]
+) -> Callable[[PreparedAppend], Awaitable[AppendResult]]:
+    """How an append made alone is written: by the writer thread on a file of its own, else
+    (an in-memory database, a URL with driver options) in a transaction on the engine."""
+    if database_file(engine) is None:
+        return in_transaction
+    return SQLiteWriter(engine).append

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "HEAD_ID",
     "ROLES",
     "Position",
     "UTCDateTime",
@@ -61,8 +62,9 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are refused: pass a timezone-aware UTC time")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        # The same instant on every backend: SQLite's DATETIME writes the UTC wall time as
+        # naive text (its bind processor writes no offset), PostgreSQL stores the instant.
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -93,7 +95,8 @@ events = Table(
     CheckConstraint("stream_version >= 1", name="stream_version_positive"),
 )
 
-# One row, id = 1: the last position and hash. Appenders serialise on it.
+# One row, id = HEAD_ID: the last position and hash. Appenders serialise on it.
+HEAD_ID = 1
 ledger_head = Table(
     "ledger_head",
     metadata,

@@ -30,8 +30,8 @@ from ledger.domain.commands import (
     WithdrawRating,
 )
 from ledger.projections.projector import Projector
-from ledger.store.event_store import EventStore
 from ledger.store.records import Actor, AppendResult
+from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases import articles, comments, raters, ratings, vocabulary
 from ledger.use_cases.runner import Runner, Store, Views
 from ledger.use_cases.sql_views import SqlViews
@@ -64,7 +64,7 @@ class EvidenceLedger:
 
     def __init__(
         self,
-        store: EventStore | Store,
+        store: SQLEventStore | Store,
         projector: Projector | None = None,
         *,
         views: Views | None = None,
@@ -73,7 +73,7 @@ class EvidenceLedger:
         self.store = store
         self.projector = projector or Projector(registry=store.registry)
         if views is None:
-            assert isinstance(store, EventStore), "a store of another kind brings its views"
+            assert isinstance(store, SQLEventStore), "a store of another kind brings its views"
             views = SqlViews(store, self.projector)
         self.runner = Runner(store, views, conflict_retries=conflict_retries)
 

@@ -10,15 +10,16 @@ from sqlalchemy import insert
 from ledger.projections.projector import Projector, advance_checkpoints, catch_up
 from ledger.read import vocabulary
 from ledger.store.append import lock_head
-from ledger.store.event_store import EventStore, LedgerTransaction
 from ledger.store.records import AppendResult
+from ledger.store.sql_store import SQLEventStore
+from ledger.store.sql_store import SQLTransaction as LedgerTransaction
 from ledger.store.tables import people
 
 __all__ = ["SqlViews"]
 
 
 class SqlViews:
-    def __init__(self, store: EventStore, projector: Projector) -> None:
+    def __init__(self, store: SQLEventStore, projector: Projector) -> None:
         self.store = store
         self.projector = projector
 

@@ -34,8 +34,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.store.db import create_engine
-from ledger.store.event_store import EventStore
 from ledger.store.records import RecordedEvent
+from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from ledger.use_cases.tokens import issue_token
 from tests.e2e.test_serve import (
@@ -272,7 +272,7 @@ async def arrange(base_url: str, engine: AsyncEngine, run: str) -> list[list[Mut
 
 
 async def read_log(engine: AsyncEngine) -> list[RecordedEvent]:
-    return [event async for event in EventStore(engine).iter_all()]
+    return [event async for event in SQLEventStore(engine).iter_all()]
 
 
 def by_key(log: list[RecordedEvent], run: str) -> dict[str, list[RecordedEvent]]:
@@ -344,7 +344,7 @@ async def test_acknowledged_mutations_survive_a_sigkill(
     # -- after a restart, every acknowledged mutation is there exactly once ------------------
     second = servers.start("second")
     health = await asyncio.to_thread(wait_until_healthy, second)
-    store = EventStore(engine)
+    store = SQLEventStore(engine)
     log = await read_log(engine)
     head = (await store.head()).position
     assert_dense(log, head)

@@ -12,8 +12,8 @@ from ledger.domain.scores import DisciplineScore, ScorePolicy
 from ledger.projections.projector import Projector, catch_up
 from ledger.projections.tables import live_views
 from ledger.read.articles import ArticleView, article_views
-from ledger.store.event_store import EventStore
 from ledger.store.records import Actor, NewEvent
+from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import people
 from ledger.use_cases.service import EvidenceLedger
 
@@ -50,7 +50,7 @@ def citation(title: str = "A trial of something", **changes: Any) -> dict[str, A
 
 
 async def ledger_with_raters(
-    store: EventStore,
+    store: SQLEventStore,
     raters: Mapping[str, str] | Iterable[tuple[str, str]] = (),
     *,
     disciplines: Iterable[str] = DISCIPLINES,
@@ -116,7 +116,7 @@ async def view_tables_dump(engine: AsyncEngine) -> dict[str, list[dict[str, Any]
     return dump
 
 
-async def bulk_comments(store: EventStore, article_id: str, count: int) -> None:
+async def bulk_comments(store: SQLEventStore, article_id: str, count: int) -> None:
     """Lengthen the log fast: ``count`` subscriber comments appended straight to the store
     in large batches, then projected by a catch-up, as an import would."""
     for start in range(0, count, 1000):

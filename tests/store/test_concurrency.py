@@ -1,13 +1,12 @@
-"""Real writers racing on real databases: positions stay dense, ordered, and exactly-once."""
+"""SQLite's writer thread: group commits, one stored text on both write paths, cancelled and
+failed appends. (Racing writers on every store: ``tests/store/contract/races.py``.)"""
 
 from __future__ import annotations
 
 import asyncio
-import random
 import re
 import sqlite3
 import threading
-from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 
@@ -15,122 +14,11 @@ import pytest
 
 from ledger.audit.chain import verify_chain
 from ledger.domain.errors import IdempotencyKeyReused, WrongExpectedVersion
-from ledger.store.db import SQLITE_BEGIN, create_engine
-from ledger.store.event_store import EventStore
+from ledger.store.db import create_engine
 from ledger.store.migrate import upgrade
 from ledger.store.records import Actor, AppendResult, NewEvent
-from tests.store.writers import separate_stores
-
-WRITERS = 8
-APPENDS_PER_WRITER = 260  # 2,080 appends in all
-SHARED_STREAMS = [f"article:shared-{n}" for n in range(3)]
-ACTOR = Actor("rater-1", "rater")
-
-
-def _events(marker: str, count: int) -> list[NewEvent]:
-    return [
-        NewEvent("ArticleTopicsChanged", {"article_id": marker, "topics": [marker, str(n)]})
-        for n in range(count)
-    ]
-
-
-@dataclass
-class Tally:
-    acknowledged: dict[str, AppendResult] = field(default_factory=dict)
-    refused: set[str] = field(default_factory=set)
-
-
-async def _writer(number: int, store: EventStore, tally: Tally) -> None:
-    rng = random.Random(number)
-    own_stream, own_version = f"article:own-{number}", 0
-    for attempt in range(APPENDS_PER_WRITER):
-        marker = f"w{number}-a{attempt}"
-        count = rng.choice([1, 1, 1, 2, 3])
-        if rng.random() < 0.5:
-            result = await store.append(
-                own_stream, own_version, _events(marker, count), actor=ACTOR
-            )
-            own_version = result.last_version
-        else:
-            # A shared stream: read, then append at what was read. Others race for it.
-            stream = rng.choice(SHARED_STREAMS)
-            version = await store.stream_version(stream)
-            try:
-                result = await store.append(stream, version, _events(marker, count), actor=ACTOR)
-            except WrongExpectedVersion as conflict:
-                assert conflict.actual > version
-                tally.refused.add(marker)
-                continue
-        tally.acknowledged[marker] = result
-
-
-async def _tail(store: EventStore, writers_done: asyncio.Event) -> list[int]:
-    """Follow the global log as a consumer would, checking it never skips ahead."""
-    seen: list[int] = []
-    last = 0
-    while True:
-        finished = writers_done.is_set()
-        page = await store.read_all(after=last, limit=97)
-        for event in page:
-            assert event.position == last + 1, f"saw {event.position} right after {last}"
-            last = event.position
-            seen.append(last)
-        if finished and not page:
-            return seen
-        if not page:
-            await asyncio.sleep(0.002)
-
-
-async def test_racing_writers_get_dense_commit_ordered_positions_exactly_once(
-    database_url: str, store: EventStore
-) -> None:
-    tally = Tally()
-    writers_done = asyncio.Event()
-    async with separate_stores(database_url, WRITERS) as stores:
-        tail = asyncio.create_task(_tail(store, writers_done))
-        await asyncio.gather(*(_writer(n, s, tally) for n, s in enumerate(stores)))
-        writers_done.set()
-        seen = await tail
-
-    stored = [event async for event in store.iter_all()]
-    head = await store.head()
-    assert [event.position for event in stored] == list(range(1, head.position + 1))
-    assert seen == list(range(1, head.position + 1))
-
-    by_marker: dict[str, list[int]] = {}
-    for event in stored:
-        by_marker.setdefault(event.payload["article_id"], []).append(event.position)
-    # Every acknowledged append is stored once, where it was told; no refused one is stored.
-    assert set(by_marker) == set(tally.acknowledged)
-    assert not tally.refused & set(by_marker)
-    for marker, result in tally.acknowledged.items():
-        assert by_marker[marker] == list(range(result.first_position, result.last_position + 1))
-    assert len(tally.acknowledged) + len(tally.refused) == WRITERS * APPENDS_PER_WRITER
-    assert tally.refused, "the shared streams were never contended: the race did not happen"
-
-    for stream in SHARED_STREAMS:
-        versions = [e.stream_version for e in await store.read_stream(stream)]
-        assert versions == list(range(1, len(versions) + 1))
-    assert (await verify_chain(store.engine)).ok
-
-
-async def test_racing_duplicate_idempotency_keys_store_one_append(
-    database_url: str, store: EventStore
-) -> None:
-    events = _events("same-request", 2)
-    async with separate_stores(database_url, WRITERS) as stores:
-        results = await asyncio.gather(
-            *(
-                s.append("article:dup", 0, events, actor=ACTOR, idempotency_key="submit-42")
-                for s in stores
-            )
-        )
-
-    assert len({(r.first_position, r.last_position, r.last_version) for r in results}) == 1
-    assert sorted(r.replayed for r in results) == [False] + [True] * (WRITERS - 1)
-    stored = await store.read_all()
-    assert [e.position for e in stored] == [1, 2]
-    assert {e.metadata.idempotency_key for e in stored} == {"submit-42"}
+from ledger.store.sql_store import SQLEventStore
+from ledger.store.sqlite import SQLITE_BEGIN
 
 
 async def test_sqlite_appends_queued_together_commit_together_and_refusals_take_nothing(
@@ -141,7 +29,7 @@ async def test_sqlite_appends_queued_together_commit_together_and_refusals_take_
     engine = create_engine(f"sqlite:///{tmp_path / 'group.db'}")
     try:
         await upgrade(engine)
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         actor = Actor("writer", "editor")
         event = NewEvent("ArticleRetracted", {"article_id": "a", "reason": "r"})
         await store.append("article:shared", 0, [event], actor=actor, idempotency_key="first")
@@ -185,7 +73,7 @@ async def test_both_sqlite_write_paths_store_the_same_text(tmp_path: Path) -> No
     engine = create_engine(f"sqlite:///{path}")
     try:
         await upgrade(engine)
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         actor = Actor("writer", "editor")
         event = NewEvent("ArticleRetracted", {"article_id": "a", "reason": "r"})
         await store.append("article:thread", 0, [event], actor=actor, idempotency_key="t")
@@ -210,7 +98,7 @@ async def test_a_cancelled_append_still_queued_is_not_written(tmp_path: Path) ->
     blocker = create_engine(f"sqlite:///{tmp_path / 'cancel.db'}")
     try:
         await upgrade(engine)
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         actor = Actor("writer", "editor")
         event = NewEvent("ArticleRetracted", {"article_id": "a", "reason": "r"})
         # Another connection holds the write lock: the first append waits in BEGIN, the
@@ -241,7 +129,7 @@ async def test_a_cancelled_append_still_queued_is_not_written(tmp_path: Path) ->
 async def test_the_writer_reports_a_database_it_cannot_open_and_recovers(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'later' / 'ledger.db'}")
     try:
-        store = EventStore(engine)
+        store = SQLEventStore(engine)
         event = NewEvent("ArticleRetracted", {"article_id": "a", "reason": "r"})
         actor = Actor("writer", "editor")
 

@@ -15,8 +15,8 @@ from typer.testing import CliRunner, Result
 from graph.cli.main import app
 from ledger.audit.export import FORMAT, ExportReport, FileReport, export_ledger, verify_export
 from ledger.store.canonical import GENESIS_HASH, canonical_json, chain_hash
-from ledger.store.event_store import EventStore
 from ledger.store.records import Actor
+from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID, load_sample
 from ledger.use_cases.service import EvidenceLedger
 
@@ -26,7 +26,7 @@ READER = Actor("subscriber-1", "subscriber")
 Lines = list[str]
 
 
-async def fill_ledger(store: EventStore) -> int:
+async def fill_ledger(store: SQLEventStore) -> int:
     """The sample article, a nurse's rating and its revision, comments, one of them hidden."""
     ledger = EvidenceLedger(store)
     await load_sample(ledger)
@@ -45,7 +45,7 @@ async def fill_ledger(store: EventStore) -> int:
     return head
 
 
-async def export_text(store: EventStore, after: int = 0) -> tuple[str, ExportReport]:
+async def export_text(store: SQLEventStore, after: int = 0) -> tuple[str, ExportReport]:
     out = io.StringIO()
     report = await export_ledger(store, out, after=after)
     return out.getvalue(), report
@@ -58,7 +58,7 @@ def split(text: str) -> Lines:
 # -- round trips --------------------------------------------------------------------------
 
 
-async def test_an_export_verifies_and_ends_at_the_head_hash(store: EventStore) -> None:
+async def test_an_export_verifies_and_ends_at_the_head_hash(store: SQLEventStore) -> None:
     head_position = await fill_ledger(store)
     head = await store.head()
 
@@ -91,7 +91,7 @@ async def test_an_export_verifies_and_ends_at_the_head_hash(store: EventStore) -
 
 
 async def test_an_event_line_hashes_to_its_stated_hash_from_the_one_before(
-    store: EventStore,
+    store: SQLEventStore,
 ) -> None:
     await fill_ledger(store)
     text, _ = await export_text(store)
@@ -106,7 +106,7 @@ async def test_an_event_line_hashes_to_its_stated_hash_from_the_one_before(
 
 @pytest.mark.parametrize("after", ["1", "7", "one before the head", "the head"])
 async def test_an_export_after_a_position_verifies_and_covers_the_rest(
-    store: EventStore, after: str
+    store: SQLEventStore, after: str
 ) -> None:
     head_position = await fill_ledger(store)
     head = await store.head()
@@ -128,7 +128,7 @@ async def test_an_export_after_a_position_verifies_and_covers_the_rest(
     assert positions == list(range(start + 1, head_position + 1))
 
 
-async def test_an_export_after_a_position_beyond_the_head_is_refused(store: EventStore) -> None:
+async def test_an_export_after_a_position_beyond_the_head_is_refused(store: SQLEventStore) -> None:
     head_position = await fill_ledger(store)
 
     with pytest.raises(ValueError, match="--after"):
@@ -138,7 +138,7 @@ async def test_an_export_after_a_position_beyond_the_head_is_refused(store: Even
 
 
 async def test_an_empty_ledger_exports_a_header_and_a_footer_that_verify(
-    store: EventStore,
+    store: SQLEventStore,
 ) -> None:
     text, written = await export_text(store)
 
@@ -326,7 +326,7 @@ TAMPERINGS: dict[str, Tamper] = {
 
 @pytest.mark.parametrize("tampering", list(TAMPERINGS), ids=list(TAMPERINGS))
 async def test_a_tampered_export_is_named_at_its_first_bad_line(
-    store: EventStore, tampering: str
+    store: SQLEventStore, tampering: str
 ) -> None:
     head = await fill_ledger(store)
     text, _ = await export_text(store)
@@ -345,7 +345,7 @@ async def test_a_tampered_export_is_named_at_its_first_bad_line(
 
 
 async def test_a_consistently_rewritten_export_verifies_but_not_to_the_head_hash(
-    store: EventStore,
+    store: SQLEventStore,
 ) -> None:
     """Recomputing every hash after an edit makes a file that holds together on its own: it is
     the comparison of its last hash with the service's head hash that catches it."""
@@ -381,7 +381,7 @@ async def run_cli(*args: str) -> Result:
 
 
 async def test_the_export_command_writes_a_file_that_verify_accepts(
-    store: EventStore, database_url: str, tmp_path: Path
+    store: SQLEventStore, database_url: str, tmp_path: Path
 ) -> None:
     head_position = await fill_ledger(store)
     head = await store.head()
@@ -404,7 +404,7 @@ async def test_the_export_command_writes_a_file_that_verify_accepts(
 
 
 async def test_the_export_command_after_a_position_writes_the_rest(
-    store: EventStore, database_url: str, tmp_path: Path
+    store: SQLEventStore, database_url: str, tmp_path: Path
 ) -> None:
     head_position = await fill_ledger(store)
     head = await store.head()
@@ -425,7 +425,7 @@ async def test_the_export_command_after_a_position_writes_the_rest(
 
 
 async def test_the_export_command_refuses_a_position_beyond_the_head(
-    store: EventStore, database_url: str, tmp_path: Path
+    store: SQLEventStore, database_url: str, tmp_path: Path
 ) -> None:
     head_position = await fill_ledger(store)
     file = tmp_path / "nothing.jsonl"
@@ -449,7 +449,7 @@ async def test_the_export_command_refuses_a_position_beyond_the_head(
     ],
 )
 async def test_verify_file_names_the_first_bad_line_of_a_tampered_export(
-    store: EventStore, database_url: str, tmp_path: Path, tampering: str
+    store: SQLEventStore, database_url: str, tmp_path: Path, tampering: str
 ) -> None:
     head = await fill_ledger(store)
     file = tmp_path / "ledger.jsonl"
@@ -466,7 +466,7 @@ async def test_verify_file_names_the_first_bad_line_of_a_tampered_export(
 
 
 async def test_a_refused_export_leaves_an_existing_file_as_it_was(
-    store: EventStore, database_url: str, tmp_path: Path
+    store: SQLEventStore, database_url: str, tmp_path: Path
 ) -> None:
     head_position = await fill_ledger(store)
     file = tmp_path / "ledger.jsonl"

@@ -20,9 +20,9 @@ from ledger.projections.search_index import is_index_table
 from ledger.projections.tables import metadata
 from ledger.store.canonical import GENESIS_HASH
 from ledger.store.db import create_engine
-from ledger.store.event_store import EventStore
 from ledger.store.migrate import current_revision, downgrade, head_revision, upgrade
 from ledger.store.records import Actor, NewEvent
+from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import appends, events, ledger_head
 from tests.backends import create_postgres_database, drop_postgres_database
 
@@ -147,13 +147,13 @@ async def test_the_check_constraints_of_the_models_are_created(bare_engine: Asyn
 async def test_upgrade_writes_the_genesis_head_row(bare_engine: AsyncEngine) -> None:
     await upgrade(bare_engine)
     assert await head_rows(bare_engine) == [(1, 0, GENESIS_HASH, None)]
-    head = await EventStore(bare_engine).head()
+    head = await SQLEventStore(bare_engine).head()
     assert (head.position, head.hash, head.recorded_at) == (0, "0" * 64, None)
 
 
 async def test_a_second_upgrade_to_head_changes_nothing(bare_engine: AsyncEngine) -> None:
     await upgrade(bare_engine)
-    store = EventStore(bare_engine)
+    store = SQLEventStore(bare_engine)
     await store.append(
         "article:a1",
         0,
@@ -196,7 +196,7 @@ async def test_upgrade_after_downgrade_builds_a_working_ledger_again(
     assert await table_names(bare_engine) == MODEL_TABLES | {"alembic_version"}
     assert await compare(bare_engine) == []
     assert await head_rows(bare_engine) == [(1, 0, GENESIS_HASH, None)]
-    store = EventStore(bare_engine)
+    store = SQLEventStore(bare_engine)
     result = await store.append(
         "article:a1",
         0,
@@ -253,7 +253,7 @@ async def test_keys_stored_before_0006_replay_for_the_actor_who_sent_them(
     bare_engine: AsyncEngine, source_engine: AsyncEngine
 ) -> None:
     editor, rater = Actor("editor-1", "editor"), Actor("rater-1", "rater")
-    source = EventStore(source_engine)
+    source = SQLEventStore(source_engine)
     retraction = [NewEvent("ArticleRetracted", {"article_id": "a1", "reason": "fraud"})]
     first = await source.append(
         "article:a1", 0, retraction, actor=editor, idempotency_key="rating-1"
@@ -271,7 +271,7 @@ async def test_keys_stored_before_0006_replay_for_the_actor_who_sent_them(
     async with bare_engine.connect() as conn:
         owners = (await conn.execute(select(appends.c.idempotency_key, appends.c.actor_id))).all()
     assert sorted(owners) == [("mine", "rater-1"), ("rating-1", "editor-1")]
-    store = EventStore(bare_engine)
+    store = SQLEventStore(bare_engine)
     replayed = await store.append(
         "article:a1", 0, retraction, actor=editor, idempotency_key="rating-1"
     )
@@ -291,7 +291,7 @@ async def test_downgrade_from_0006_keeps_the_earliest_append_of_a_key_used_by_tw
     bare_engine: AsyncEngine,
 ) -> None:
     await upgrade(bare_engine)
-    store = EventStore(bare_engine)
+    store = SQLEventStore(bare_engine)
     event = NewEvent("ArticleRetracted", {"article_id": "a1", "reason": "fraud"})
     await store.append("article:a1", 0, [event], actor=Actor("e1", "editor"), idempotency_key="k")
     await store.append("article:b2", 0, [event], actor=Actor("e2", "editor"), idempotency_key="k")

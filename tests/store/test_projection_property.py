@@ -15,7 +15,7 @@ from ledger.domain.errors import DomainError
 from ledger.domain.scores import ScorePolicy
 from ledger.read.articles import article_views
 from ledger.replay.rebuild import verify_projections
-from ledger.store.event_store import EventStore
+from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
 from tests.store.commands import Histories, prepare, run
 
@@ -74,7 +74,7 @@ async def _assert_scores_match_active_ratings(ledger: EvidenceLedger, prefix: st
 )
 @given(history=HISTORIES.strategy)
 async def test_live_views_equal_a_replay_for_any_history(
-    store: EventStore, history: list[tuple[Any, ...]]
+    store: SQLEventStore, history: list[tuple[Any, ...]]
 ) -> None:
     ledger = EvidenceLedger(store)
     prefix = uuid.uuid4().hex[:8]  # each example writes its own articles and raters

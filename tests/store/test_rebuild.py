@@ -34,8 +34,9 @@ from ledger.replay.rebuild import rebuild, verify_projections
 from ledger.replay.verify import compare_tables
 from ledger.replay.working_set import Replay
 from ledger.store.db import create_engine
-from ledger.store.event_store import READ_PAGE, EventStore
+from ledger.store.event_store import READ_PAGE
 from ledger.store.records import AppendResult, NewEvent, RecordedEvent
+from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
 from tests.e2e.test_serve import CONSOLE_SCRIPT, child_environment
 from tests.store.ledgers import (
@@ -60,7 +61,7 @@ WRITER_RATERS = [f"w{n}" for n in range(40)]
 BULK = 3000  # enough history that a rebuild takes a while
 
 
-async def populate(store: EventStore) -> EvidenceLedger:
+async def populate(store: SQLEventStore) -> EvidenceLedger:
     """A few articles with ratings, revisions, withdrawals, comments and moderation."""
     ledger = await ledger_with_raters(
         store, {**RATERS, **dict.fromkeys(WRITER_RATERS, "Physician")}
@@ -109,7 +110,7 @@ PARTITIONS = [1, 2, 3]
 
 @pytest.mark.parametrize("partitions", PARTITIONS)
 async def test_a_rebuild_reproduces_the_views_it_replaces(
-    store: EventStore, engine: AsyncEngine, partitions: int
+    store: SQLEventStore, engine: AsyncEngine, partitions: int
 ) -> None:
     await populate(store)
     views = await all_views(engine)
@@ -132,7 +133,7 @@ async def test_a_rebuild_reproduces_the_views_it_replaces(
 
 @pytest.mark.parametrize("partitions", [1, 2])
 async def test_a_rebuild_leaves_the_schema_the_migrations_made(
-    store: EventStore, engine: AsyncEngine, partitions: int
+    store: SQLEventStore, engine: AsyncEngine, partitions: int
 ) -> None:
     """The swapped-in tables have every index and constraint of the models, under the live
     names (the fresh tables get their secondary indexes only after the replay)."""
@@ -145,7 +146,7 @@ async def test_a_rebuild_leaves_the_schema_the_migrations_made(
 
 @pytest.mark.parametrize("partitions", PARTITIONS)
 async def test_a_rebuild_reports_its_progress_up_to_the_head(
-    store: EventStore, partitions: int
+    store: SQLEventStore, partitions: int
 ) -> None:
     await populate(store)
     head = await store.head()
@@ -193,7 +194,7 @@ class Writer:
 
 @pytest.mark.parametrize("partitions", [1, 2])
 async def test_a_rebuild_while_a_writer_appends_swaps_in_views_at_the_head(
-    database_url: str, store: EventStore, engine: AsyncEngine, partitions: int
+    database_url: str, store: SQLEventStore, engine: AsyncEngine, partitions: int
 ) -> None:
     await populate(store)
     await bulk_comments(store, "a1", BULK)
@@ -233,7 +234,7 @@ async def test_a_rebuild_while_a_writer_appends_swaps_in_views_at_the_head(
     assert written <= bodies
 
 
-class LetsAWriterInAfterReading(EventStore):
+class LetsAWriterInAfterReading(SQLEventStore):
     """A real store that, once the replay has read the whole log (its last page is empty),
     lets a writer append before the rebuild goes on: the appends land after the replay and
     before the swap."""
@@ -252,7 +253,7 @@ class LetsAWriterInAfterReading(EventStore):
 
 
 async def test_appends_made_after_the_replay_read_the_log_are_caught_up_before_the_swap(
-    database_url: str, store: EventStore, engine: AsyncEngine
+    database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     await populate(store)
     before = await view(engine, "a2")
@@ -296,7 +297,7 @@ class Observation:
 
 
 async def test_a_reader_during_a_rebuild_never_sees_an_article_missing_or_shrunk(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     await populate(store)
     await bulk_comments(store, "a1", BULK)
@@ -353,7 +354,7 @@ TAMPERING = [
 @pytest.mark.parametrize("partitions", [1, 2])
 @pytest.mark.parametrize(("table", "tampering"), TAMPERING, ids=[t for t, _ in TAMPERING])
 async def test_verify_names_the_first_article_whose_view_was_tampered_with(
-    store: EventStore, engine: AsyncEngine, table: str, tampering: str, partitions: int
+    store: SQLEventStore, engine: AsyncEngine, table: str, tampering: str, partitions: int
 ) -> None:
     await populate(store)
     tables = await view_tables_dump(engine)
@@ -392,7 +393,7 @@ class ScriptedEvent(DomainEvent):
 
 
 async def test_an_event_filed_in_another_articles_stream_is_replayed_in_one_process(
-    store: EventStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    store: SQLEventStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Appended past the use cases, a comment on a1 (odd) in a stream ending in 2 (even):
     the partition of its stream does not own its article, so the replay is made again in
@@ -425,7 +426,7 @@ async def test_an_event_filed_in_another_articles_stream_is_replayed_in_one_proc
 
 @pytest.mark.parametrize("partitions", [2, 3])
 async def test_partitions_read_span_by_span_replay_the_whole_log_between_them(
-    store: EventStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, partitions: int
+    store: SQLEventStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, partitions: int
 ) -> None:
     """Each partition read in spans of a few positions, in this process: many spans hold
     none of a partition's events (the raters' enrolments, all partition 0's, come first),
@@ -495,7 +496,7 @@ def test_a_partition_owns_its_articles_by_their_last_character() -> None:
 
 
 async def test_the_rebuild_and_verify_commands_report_events_and_positions(
-    database_url: str, store: EventStore, engine: AsyncEngine
+    database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     await populate(store)
     head = (await store.head()).position
@@ -596,13 +597,13 @@ def claim_files(database_url: str) -> list[Path]:
     return sorted(database.parent.glob(f"{database.name}_replay_*.lock"))
 
 
-async def populated_for_a_kill(store: EventStore) -> None:
+async def populated_for_a_kill(store: SQLEventStore) -> None:
     await populate(store)
     await bulk_comments(store, "a1", BULK)
 
 
 async def test_tables_left_by_a_killed_rebuild_are_dropped_by_the_next_rebuild(
-    database_url: str, store: EventStore, engine: AsyncEngine
+    database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     await populated_for_a_kill(store)
     head = await store.head()
@@ -636,7 +637,7 @@ def tables_seen_from_elsewhere(database_url: str) -> set[str]:
 
 
 async def test_the_cleanup_command_drops_a_killed_rebuilds_tables_and_keeps_a_running_replays(
-    database_url: str, store: EventStore, engine: AsyncEngine
+    database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     await populated_for_a_kill(store)
     left = await tables_of_a_killed_rebuild(database_url, engine)
@@ -677,7 +678,7 @@ async def test_the_cleanup_command_drops_a_killed_rebuilds_tables_and_keeps_a_ru
 
 
 async def test_the_service_drops_at_start_the_tables_a_killed_rebuild_left(
-    database_url: str, store: EventStore, engine: AsyncEngine
+    database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     await populated_for_a_kill(store)
     await tables_of_a_killed_rebuild(database_url, engine)
@@ -692,7 +693,7 @@ class ReplayInterrupted(Exception):
 
 
 async def test_a_replay_that_fails_leaves_neither_its_tables_nor_its_claim(
-    database_url: str, store: EventStore, engine: AsyncEngine
+    database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     await populate(store)
 
@@ -724,13 +725,13 @@ def registry_with_comments_at_version_2() -> EventRegistry:
 
 
 async def test_a_replay_reads_each_event_as_the_store_reads_it(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     """The replay decodes with the store's decoder: an event stored in an older shape is
     folded in its current one, and a type the ledger does not know stops the rebuild,
     naming its position, with the live views left as they were."""
     await populate(store)
-    upcasting = EventStore(engine, registry_with_comments_at_version_2())
+    upcasting = SQLEventStore(engine, registry_with_comments_at_version_2())
     old = {"comment_id": "old-1", "article_id": "a1", "author_id": "s1", "text": "From before"}
     await upcasting.append(
         "article:a1", None, [NewEvent("CommentPosted", old, schema_version=1)], actor=EDITOR
@@ -744,13 +745,13 @@ async def test_a_replay_reads_each_event_as_the_store_reads_it(
 
     knowing = REGISTRY.copy()
     knowing.register("ArticleFlagged")
-    flagged = await EventStore(engine, knowing).append(
+    flagged = await SQLEventStore(engine, knowing).append(
         "article:a2", None, [NewEvent("ArticleFlagged", {"article_id": "a2"})], actor=EDITOR
     )
     before = await view_tables_dump(engine)
 
     with pytest.raises(UnknownEventTypeStored) as refused:
-        await rebuild(EventStore(engine, registry_with_comments_at_version_2()), partitions=1)
+        await rebuild(SQLEventStore(engine, registry_with_comments_at_version_2()), partitions=1)
 
     assert (refused.value.event_type, refused.value.position) == (
         "ArticleFlagged",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ledger.domain.scores import ScorePolicy
 from ledger.read.articles import ArticleView, article_views
-from ledger.store.event_store import EventStore
+from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID, load_sample
 from ledger.use_cases.service import EvidenceLedger
 
@@ -35,13 +35,13 @@ def render_like_the_reference_page(view: ArticleView) -> str:
     return "\n".join(lines)
 
 
-async def sample_view(store: EventStore) -> ArticleView:
+async def sample_view(store: SQLEventStore) -> ArticleView:
     async with store.engine.connect() as conn:
         views = await article_views(conn, [SAMPLE_ARTICLE_ID], ScorePolicy())
     return views[SAMPLE_ARTICLE_ID]
 
 
-async def test_the_sample_article_draws_the_seed_record(store: EventStore) -> None:
+async def test_the_sample_article_draws_the_seed_record(store: SQLEventStore) -> None:
     await load_sample(EvidenceLedger(store))
     view = await sample_view(store)
 
@@ -56,7 +56,7 @@ async def test_the_sample_article_draws_the_seed_record(store: EventStore) -> No
     assert not view.retracted
 
 
-async def test_loading_the_sample_twice_changes_nothing(store: EventStore) -> None:
+async def test_loading_the_sample_twice_changes_nothing(store: SQLEventStore) -> None:
     ledger = EvidenceLedger(store)
     await load_sample(ledger)
     head = await store.head()

@@ -32,8 +32,8 @@ from ledger.read.article_list import (
     count_statement,
 )
 from ledger.replay.rebuild import rebuild, verify_projections
-from ledger.store.event_store import EventStore
 from ledger.store.migrate import downgrade, upgrade
+from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
 from tests.store.ledgers import EDITOR, ledger_with_raters, register
 from tests.store.test_rebuild import LetsAWriterInAfterReading
@@ -129,7 +129,7 @@ def generated_corpus(seed: int = 12) -> list[Entry]:
     return corpus
 
 
-async def registered(store: EventStore, corpus: list[Entry]) -> EvidenceLedger:
+async def registered(store: SQLEventStore, corpus: list[Entry]) -> EvidenceLedger:
     ledger = await ledger_with_raters(store)
     for entry in corpus:
         await register(
@@ -171,7 +171,7 @@ async def search(engine: AsyncEngine, query: str, **filters: Any) -> list[str]:
 
 
 async def test_a_search_finds_exactly_the_articles_with_every_word_in_any_case_or_accent(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     corpus = generated_corpus()
     await registered(store, corpus)
@@ -199,7 +199,7 @@ def test_the_corpus_gives_searches_with_several_hits_and_with_none() -> None:
 
 
 async def test_paging_through_ranked_hits_returns_each_hit_exactly_once_best_first(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     corpus = generated_corpus()
     await registered(store, corpus)
@@ -226,7 +226,7 @@ async def test_paging_through_ranked_hits_returns_each_hit_exactly_once_best_fir
 
 
 async def test_an_exact_doi_ranks_above_articles_that_only_share_its_words(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     ledger = await ledger_with_raters(store)
     await register(ledger, "owner", title="A trial", doi="10.5555/spine.7", pmid="7")
@@ -237,7 +237,7 @@ async def test_an_exact_doi_ranks_above_articles_that_only_share_its_words(
 
 
 async def test_retracted_articles_are_found_only_when_included(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     corpus = generated_corpus()
     await registered(store, corpus)
@@ -253,7 +253,7 @@ async def test_retracted_articles_are_found_only_when_included(
 
 
 async def test_a_correction_changes_what_a_search_finds_at_once(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     ledger = await ledger_with_raters(store)
     await register(ledger, "a1", title="Lumbar fusion outcomes")
@@ -266,7 +266,7 @@ async def test_a_correction_changes_what_a_search_finds_at_once(
 
 
 async def test_a_rebuild_remakes_the_search_index_and_verify_agrees(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     corpus = generated_corpus()
     await registered(store, corpus)
@@ -280,7 +280,7 @@ async def test_a_rebuild_remakes_the_search_index_and_verify_agrees(
 
 
 async def test_articles_registered_and_corrected_after_a_rebuild_are_found(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     """The swapped-in index is kept in step with the live article view from then on."""
     ledger = await ledger_with_raters(store)
@@ -298,7 +298,7 @@ async def test_articles_registered_and_corrected_after_a_rebuild_are_found(
 
 
 async def test_articles_written_while_a_rebuild_catches_up_are_found_after_its_swap(
-    database_url: str, store: EventStore, engine: AsyncEngine
+    database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     """The fresh search index is filled before the swap; what the rebuild writes after that
     (appends it catches up on) reaches the index too."""
@@ -323,7 +323,7 @@ async def test_articles_written_while_a_rebuild_catches_up_are_found_after_its_s
 
 
 async def test_verify_notices_a_search_text_that_differs_from_a_replay(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     corpus = generated_corpus()
     await registered(store, corpus)
@@ -340,7 +340,7 @@ async def test_verify_notices_a_search_text_that_differs_from_a_replay(
 
 
 async def test_verify_notices_a_search_index_out_of_step_with_the_article_view(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     """SQLite: an FTS5 entry lost; PostgreSQL (whose server keeps the index in step with its
     table): the index gone."""
@@ -382,7 +382,7 @@ async def test_the_migration_makes_the_search_index_and_its_downgrade_removes_it
 
 
 async def test_upgrading_a_ledger_with_articles_fills_the_search_from_the_log(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     """The migration empties the views; catching up (as ``serve`` does on start) projects
     every article again, its words and index included."""
@@ -402,7 +402,7 @@ async def test_upgrading_a_ledger_with_articles_fills_the_search_from_the_log(
 
 
 async def test_a_search_and_its_total_are_answered_from_the_search_index_not_a_scan(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     await registered(store, generated_corpus())
     where = ArticleFilter(search="spine marrow")

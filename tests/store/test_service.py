@@ -24,7 +24,7 @@ from ledger.projections.tables import live_views, projection_checkpoints
 from ledger.read.related import related_articles
 from ledger.read.vocabulary import topics
 from ledger.replay.rebuild import verify_projections
-from ledger.store.event_store import EventStore
+from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import appends, events, people
 from ledger.use_cases.service import EvidenceLedger
 from tests.store.ledgers import (
@@ -58,7 +58,7 @@ RACERS = 8
 
 
 async def test_submit_revise_and_withdraw_move_the_discipline_score_exactly(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     ledger = await ledger_with_raters(store, PHYSICIANS)
     await register(ledger, "a1")
@@ -108,7 +108,7 @@ async def test_submit_revise_and_withdraw_move_the_discipline_score_exactly(
 
 
 async def test_ratings_in_two_disciplines_are_scored_separately(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     ledger = await ledger_with_raters(store, {**PHYSICIANS, **NURSES})
     await register(ledger, "a1")
@@ -146,7 +146,7 @@ async def test_ratings_in_two_disciplines_are_scored_separately(
 
 
 async def test_meets_threshold_needs_enough_ratings_and_both_means_at_the_threshold(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     ledger = await ledger_with_raters(store, PHYSICIANS)
     await register(ledger, "a1")
@@ -182,7 +182,7 @@ async def test_meets_threshold_needs_enough_ratings_and_both_means_at_the_thresh
 
 
 async def test_a_rating_lands_in_the_discipline_of_the_raters_enrolment(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     ledger = await ledger_with_raters(store, {"n1": "Nurse"})
     await register(ledger, "a1")
@@ -199,7 +199,7 @@ async def test_a_rating_lands_in_the_discipline_of_the_raters_enrolment(
 
 
 async def test_a_retracted_article_refuses_new_ratings_but_keeps_its_flag_and_scores(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     ledger = await ledger_with_raters(store, {**PHYSICIANS, **NURSES})
     await register(ledger, "a1")
@@ -226,7 +226,7 @@ async def test_a_retracted_article_refuses_new_ratings_but_keeps_its_flag_and_sc
 # -- refusals change nothing -------------------------------------------------------------
 
 
-async def build_world(store: EventStore) -> tuple[EvidenceLedger, World]:
+async def build_world(store: SQLEventStore) -> tuple[EvidenceLedger, World]:
     ledger = await ledger_with_raters(store, {**PHYSICIANS, **NURSES})
     return ledger, await populate(ledger)
 
@@ -260,7 +260,7 @@ SQL_REQUESTS = [
     ("case", "call", "error"), SQL_REFUSALS, ids=[case for case, _, _ in SQL_REFUSALS]
 )
 async def test_every_refusal_changes_nothing(
-    store: EventStore,
+    store: SQLEventStore,
     engine: AsyncEngine,
     case: str,
     call: Call,
@@ -290,7 +290,7 @@ async def test_every_refusal_changes_nothing(
 
 
 async def test_rater_comments_show_by_discipline_in_submission_order(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     ledger = await ledger_with_raters(store, {**PHYSICIANS, **NURSES})
     await register(ledger, "a1")
@@ -334,7 +334,7 @@ async def test_rater_comments_show_by_discipline_in_submission_order(
 
 
 async def test_subscriber_comments_are_posted_hidden_and_restored_with_bodies_kept_exactly(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     ledger = await ledger_with_raters(store)
     await register(ledger, "a1")
@@ -384,7 +384,7 @@ async def test_subscriber_comments_are_posted_hidden_and_restored_with_bodies_ke
 
 
 async def test_a_correction_changes_only_the_named_citation_fields(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     ledger = await ledger_with_raters(store)
     await register(ledger, "a1", topics=["Back Pain"])
@@ -420,7 +420,9 @@ async def test_a_correction_changes_only_the_named_citation_fields(
     assert again.citation == after.citation
 
 
-async def test_a_topic_change_replaces_the_topics(store: EventStore, engine: AsyncEngine) -> None:
+async def test_a_topic_change_replaces_the_topics(
+    store: SQLEventStore, engine: AsyncEngine
+) -> None:
     ledger = await ledger_with_raters(store)
     await register(ledger, "a1", topics=["Back Pain", "Sciatica"])
     await register(ledger, "a2", topics=["Sciatica"])
@@ -435,7 +437,7 @@ async def test_a_topic_change_replaces_the_topics(store: EventStore, engine: Asy
 
 
 async def test_related_articles_rank_by_shared_topics_then_newest(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     ledger = await ledger_with_raters(store)
     await register(ledger, "a", ["Back Pain", "Neck Pain", "Sciatica"], published_on="2022-01-01")
@@ -469,7 +471,7 @@ async def test_related_articles_rank_by_shared_topics_then_newest(
 
 @pytest.mark.parametrize(("name", "call"), SQL_REQUESTS, ids=[name for name, _ in SQL_REQUESTS])
 async def test_the_same_request_twice_returns_the_first_result_and_appends_nothing(
-    store: EventStore, engine: AsyncEngine, name: str, call: Call
+    store: SQLEventStore, engine: AsyncEngine, name: str, call: Call
 ) -> None:
     ledger, world = await build_world(store)
 
@@ -511,7 +513,7 @@ async def test_the_same_request_twice_returns_the_first_result_and_appends_nothi
     ],
 )
 async def test_a_key_reused_for_a_different_command_is_refused(
-    store: EventStore, engine: AsyncEngine, case: str, retry: Callable[..., Awaitable[Any]]
+    store: SQLEventStore, engine: AsyncEngine, case: str, retry: Callable[..., Awaitable[Any]]
 ) -> None:
     ledger, _ = await build_world(store)
     await ledger.submit_rating("a1", "p2", 6, 4, "Good.", actor=rater("p2"), idempotency_key="k")
@@ -526,7 +528,7 @@ async def test_a_key_reused_for_a_different_command_is_refused(
 
 
 async def test_the_same_key_from_another_caller_is_an_unrelated_request(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     """Keys are each caller's own: a key another caller used (or took first, guessing it)
     neither refuses a request nor tells the caller that it was used."""
@@ -560,7 +562,7 @@ async def test_the_same_key_from_another_caller_is_an_unrelated_request(
 
 
 async def test_callers_racing_with_one_key_each_get_their_own_request_done(
-    database_url: str, store: EventStore
+    database_url: str, store: SQLEventStore
 ) -> None:
     raters = {f"r{n}": "Physician" for n in range(RACERS)}
     await register(await ledger_with_raters(store, raters), "a1")
@@ -590,7 +592,7 @@ RACED: list[tuple[str, Call]] = [
 
 @pytest.mark.parametrize(("name", "call"), RACED, ids=[name for name, _ in RACED])
 async def test_the_same_request_raced_from_separate_stores_is_stored_once(
-    database_url: str, store: EventStore, engine: AsyncEngine, name: str, call: Call
+    database_url: str, store: SQLEventStore, engine: AsyncEngine, name: str, call: Call
 ) -> None:
     _, world = await build_world(store)
     head = await store.head()
@@ -612,7 +614,7 @@ async def test_the_same_request_raced_from_separate_stores_is_stored_once(
 
 
 async def test_a_retried_enrolment_creates_one_person(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     ledger = await ledger_with_raters(store)
 
@@ -634,7 +636,7 @@ async def test_a_retried_enrolment_creates_one_person(
 
 
 async def test_raters_racing_on_one_article_all_succeed_through_conflict_retries(
-    database_url: str, store: EventStore, engine: AsyncEngine
+    database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     raters = {f"r{n}": "Physician" for n in range(RACERS)}
     await register(await ledger_with_raters(store, raters), "a1")
@@ -660,7 +662,7 @@ async def test_raters_racing_on_one_article_all_succeed_through_conflict_retries
 
 
 async def test_names_and_emails_live_in_the_people_table_never_in_events(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     ledger = await ledger_with_raters(store)
 
@@ -702,7 +704,7 @@ async def test_names_and_emails_live_in_the_people_table_never_in_events(
     ],
 )
 async def test_a_use_case_on_views_behind_the_ledger_catches_them_up_first(
-    store: EventStore, engine: AsyncEngine, next_call: str
+    store: SQLEventStore, engine: AsyncEngine, next_call: str
 ) -> None:
     ledger, world = await build_world(store)
     before = await view_tables_dump(engine)
@@ -735,7 +737,7 @@ def _table(name: str) -> Any:
 
 
 async def test_a_study_type_an_editor_adds_is_an_event_the_views_and_their_replay_agree_on(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     ledger = EvidenceLedger(store)
     await register(ledger, "a1")
@@ -758,7 +760,7 @@ async def test_a_study_type_an_editor_adds_is_an_event_the_views_and_their_repla
 
 
 async def test_a_registration_files_its_topics_under_the_spelling_the_ledger_has(
-    store: EventStore, engine: AsyncEngine
+    store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     ledger = EvidenceLedger(store)
     await ledger.register_article(

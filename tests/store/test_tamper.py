@@ -20,8 +20,8 @@ from typer.testing import CliRunner, Result
 from graph.cli.main import app
 from ledger.audit.chain import row_bytes, verify_chain
 from ledger.store.canonical import chain_hash
-from ledger.store.event_store import EventStore
 from ledger.store.records import Actor, ChainReport, NewEvent
+from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import events
 from ledger.use_cases.sample import load_sample
 from ledger.use_cases.service import EvidenceLedger
@@ -35,7 +35,7 @@ def retracted(article: str, reason: str) -> NewEvent:
     return NewEvent("ArticleRetracted", {"article_id": article, "reason": reason})
 
 
-async def fill_ledger(store: EventStore) -> None:
+async def fill_ledger(store: SQLEventStore) -> None:
     """Ten events over two streams: two multi-event appends, then interleaved single ones."""
     await store.append(
         "article:a1",
@@ -81,13 +81,13 @@ async def drop_append_only_triggers(engine: AsyncEngine) -> None:
 
 
 @pytest.fixture
-async def filled(store: EventStore) -> EventStore:
+async def filled(store: SQLEventStore) -> SQLEventStore:
     await fill_ledger(store)
     return store
 
 
 @pytest.fixture
-async def unguarded(filled: EventStore) -> AsyncEngine:
+async def unguarded(filled: SQLEventStore) -> AsyncEngine:
     """A filled ledger whose append-only triggers are gone."""
     await drop_append_only_triggers(filled.engine)
     report = await verify_chain(filled.engine)
@@ -116,7 +116,7 @@ async def assert_refused_and_unchanged(engine: AsyncEngine, statement: str) -> N
 
 
 async def test_a_raw_update_of_a_payload_is_refused_and_changes_nothing(
-    filled: EventStore,
+    filled: SQLEventStore,
 ) -> None:
     forged = '{"article_id":"a1","reason":"forged"}'
     await assert_refused_and_unchanged(
@@ -125,20 +125,20 @@ async def test_a_raw_update_of_a_payload_is_refused_and_changes_nothing(
 
 
 async def test_a_raw_update_of_every_row_is_refused_and_changes_nothing(
-    filled: EventStore,
+    filled: SQLEventStore,
 ) -> None:
     await assert_refused_and_unchanged(filled.engine, "UPDATE events SET actor_id = 'intruder'")
 
 
 async def test_a_raw_delete_of_an_event_is_refused_and_changes_nothing(
-    filled: EventStore,
+    filled: SQLEventStore,
 ) -> None:
     await assert_refused_and_unchanged(
         filled.engine, f"DELETE FROM events WHERE position = {MIDDLE}"
     )
 
 
-async def test_emptying_the_whole_events_table_is_refused(filled: EventStore) -> None:
+async def test_emptying_the_whole_events_table_is_refused(filled: SQLEventStore) -> None:
     """TRUNCATE on PostgreSQL; on SQLite an unqualified DELETE (its truncate optimisation)."""
     if filled.engine.dialect.name == "postgresql":
         statement = "TRUNCATE events"
@@ -148,7 +148,7 @@ async def test_emptying_the_whole_events_table_is_refused(filled: EventStore) ->
 
 
 async def test_overwriting_a_stored_event_by_inserting_over_it_is_refused(
-    filled: EventStore,
+    filled: SQLEventStore,
 ) -> None:
     """An insert that resolves its conflict by replacing the stored row is a rewrite too.
 
@@ -343,7 +343,7 @@ async def test_a_forged_last_event_with_a_recomputed_hash_is_named_by_the_head(
 
 
 async def test_an_intact_ledger_verified_while_appends_continue_is_reported_ok(
-    filled: EventStore,
+    filled: SQLEventStore,
 ) -> None:
     """Appends commit the events and the head together; a verifier must never see a gap."""
     stop = asyncio.Event()
@@ -382,7 +382,7 @@ async def run_verify(database_url: str) -> Result:
 
 
 async def test_the_verify_command_prints_the_event_count_of_an_intact_ledger(
-    store: EventStore, database_url: str
+    store: SQLEventStore, database_url: str
 ) -> None:
     await load_sample(EvidenceLedger(store))
     events_in_sample = (await store.head()).position
@@ -395,7 +395,7 @@ async def test_the_verify_command_prints_the_event_count_of_an_intact_ledger(
 
 
 async def test_the_verify_command_says_when_the_views_are_behind_the_ledger(
-    filled: EventStore, database_url: str
+    filled: SQLEventStore, database_url: str
 ) -> None:
     # Appended straight to the store, past the use cases: nothing projected them.
     result = await run_verify(database_url)

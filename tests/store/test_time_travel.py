@@ -14,7 +14,7 @@ from ledger.domain.errors import DomainError
 from ledger.domain.scores import ScorePolicy
 from ledger.read.articles import ArticleView, article_views
 from ledger.read.time_travel import article_as_of
-from ledger.store.event_store import EventStore
+from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID, load_sample
 from ledger.use_cases.service import EvidenceLedger
 from tests.store.commands import EDITOR, READER, Histories, prepare, run
@@ -40,7 +40,7 @@ HISTORIES = Histories(
 Captured = dict[tuple[str, int], ArticleView]
 
 
-async def _capture(store: EventStore, ids: list[str], captured: Captured) -> None:
+async def _capture(store: SQLEventStore, ids: list[str], captured: Captured) -> None:
     """The live view of each existing article, keyed by its stream version (hidden comments
     included, flagged: a public past view leaves out the comments hidden since)."""
     async with store.engine.connect() as conn:
@@ -51,7 +51,7 @@ async def _capture(store: EventStore, ids: list[str], captured: Captured) -> Non
         assert captured.setdefault(key, view) == view, key
 
 
-async def _recorded_at_by_version(store: EventStore, article_id: str) -> dict[int, datetime]:
+async def _recorded_at_by_version(store: SQLEventStore, article_id: str) -> dict[int, datetime]:
     return {
         e.stream_version: e.metadata.recorded_at
         for e in await store.read_stream(stream_id(article_id))
@@ -65,7 +65,7 @@ async def _recorded_at_by_version(store: EventStore, article_id: str) -> dict[in
 )
 @given(history=HISTORIES.strategy)
 async def test_the_past_view_at_every_version_equals_the_live_view_at_that_moment(
-    store: EventStore, history: list[tuple[Any, ...]]
+    store: SQLEventStore, history: list[tuple[Any, ...]]
 ) -> None:
     ledger = EvidenceLedger(store)
     prefix = uuid.uuid4().hex[:8]  # each example writes its own articles and raters
@@ -102,13 +102,13 @@ async def test_the_past_view_at_every_version_equals_the_live_view_at_that_momen
 # -- deterministic cases ------------------------------------------------------------------
 
 
-async def _live_view(store: EventStore, article_id: str, *, include_hidden: bool) -> ArticleView:
+async def _live_view(store: SQLEventStore, article_id: str, *, include_hidden: bool) -> ArticleView:
     async with store.engine.connect() as conn:
         views = await article_views(conn, [article_id], POLICY, include_hidden=include_hidden)
     return views[article_id]
 
 
-async def test_an_article_as_of_before_its_registration_did_not_exist(store: EventStore) -> None:
+async def test_an_article_as_of_before_its_registration_did_not_exist(store: SQLEventStore) -> None:
     await load_sample(EvidenceLedger(store))
     registered = (await store.read_stream(stream_id(SAMPLE_ARTICLE_ID)))[0]
     moment = registered.metadata.recorded_at
@@ -125,7 +125,7 @@ async def test_an_article_as_of_before_its_registration_did_not_exist(store: Eve
     assert await article_as_of(store, SAMPLE_ARTICLE_ID, POLICY, at_version=0) is None
 
 
-async def test_an_article_that_never_existed_has_no_past(store: EventStore) -> None:
+async def test_an_article_that_never_existed_has_no_past(store: SQLEventStore) -> None:
     await load_sample(EvidenceLedger(store))
 
     assert await article_as_of(store, "no-such-article", POLICY) is None
@@ -133,7 +133,7 @@ async def test_an_article_that_never_existed_has_no_past(store: EventStore) -> N
 
 
 async def test_a_version_beyond_the_head_of_the_stream_gives_the_current_view(
-    store: EventStore,
+    store: SQLEventStore,
 ) -> None:
     ledger = EvidenceLedger(store)
     await load_sample(ledger)
@@ -149,7 +149,7 @@ async def test_a_version_beyond_the_head_of_the_stream_gives_the_current_view(
     assert beyond == unbounded == in_the_future == live
 
 
-async def test_a_hidden_comment_is_not_in_the_public_past_view(store: EventStore) -> None:
+async def test_a_hidden_comment_is_not_in_the_public_past_view(store: SQLEventStore) -> None:
     ledger = EvidenceLedger(store)
     await load_sample(ledger)
     kept = await ledger.post_comment(SAMPLE_ARTICLE_ID, READER.id, "Useful.", actor=READER)

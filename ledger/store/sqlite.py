@@ -1,0 +1,230 @@
+"""Everything SQLite does its own way: the engine and its pragmas, how transactions begin, and
+the append written in Python (SQLite runs no functions of ours).
+
+The write path's order matters: the caller's work and all validation come first; the write
+lock is taken by BEGIN IMMEDIATE, and only under it are the stream version and idempotency
+key checked, because only then is "nobody else can append now" true. Positions are taken from
+the head, so they are dense, and the lock is held to commit, so they become visible in order.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, and_, bindparam, event, func, insert, select, true, update
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from ledger.domain.errors import IdempotencyKeyReused, WrongExpectedVersion
+from ledger.store.prepare import PreparedAppend
+from ledger.store.records import AppendResult, RecordedEvent
+from ledger.store.sealing import appended, replayed_answer, seal
+from ledger.store.tables import HEAD_ID, appends, events, ledger_head
+
+if TYPE_CHECKING:
+    from ledger.store.sqlite_writer import RawSQLite
+
+__all__ = [
+    "SQLITE_BEGIN",
+    "begin_immediate",
+    "create_sqlite_engine",
+    "database_file",
+    "is_sqlite",
+    "sqlite_pragmas",
+    "write_append_sync",
+]
+
+
+# Execution option read when a transaction begins on SQLite: writers ask for IMMEDIATE so the
+# write lock is taken at BEGIN (a deferred reader upgrading to writer can fail at once with
+# SQLITE_BUSY instead of waiting), readers keep DEFERRED and never block under WAL.
+SQLITE_BEGIN = "ledger_sqlite_begin"
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def database_file(engine: AsyncEngine) -> str | None:
+    """The file of a plain ``sqlite:///path`` URL, which the writer can open itself; None
+    for an in-memory database or a URL with driver options (appends then stay on the
+    engine's own connections)."""
+    url = engine.url
+    if not url.database or url.database == ":memory:" or url.query:
+        return None
+    return url.database
+
+
+def sqlite_pragmas(dbapi_connection: Any, _record: Any = None) -> None:
+    """Every SQLite connection of the ledger, async or not, is set up alike."""
+    # Take transaction control away from the driver so BEGIN is ours to emit.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL: a commit is on disk when it returns, as on PostgreSQL with synchronous_commit.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.close()
+
+
+def create_sqlite_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngine:
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args={"timeout": 60},
+    )
+
+    event.listen(engine.sync_engine, "connect", sqlite_pragmas)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+async def begin_immediate(conn: AsyncConnection) -> None:
+    """Before a write transaction begins: BEGIN IMMEDIATE, which waits for the write lock (the
+    busy timeout) before the first read. A deferred transaction that reads and then writes
+    cannot wait: when another process committed since its read, SQLite refuses the write at
+    once ("database is locked"), whatever the busy timeout, since waiting could not make its
+    snapshot current again."""
+    await conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+
+
+async def nothing_to_do(conn: AsyncConnection) -> None:
+    """A snapshot needs nothing more (a WAL read transaction keeps its snapshot), nor do
+    migrations (BEGIN IMMEDIATE already runs them one after the other)."""
+
+
+# Statements are built once, so SQLAlchemy compiles each once: nothing is compiled while
+# the write lock is held.
+_VERSION = (
+    select(func.coalesce(func.max(events.c.stream_version), 0).label("version"))
+    .where(events.c.stream_id == bindparam("stream_id"))
+    .subquery()
+)
+# The stream's version, and the append this actor already made under this key (if any).
+_STATE = (
+    select(_VERSION.c.version, appends)
+    .select_from(
+        _VERSION.outerjoin(
+            appends,
+            and_(
+                appends.c.actor_id == bindparam("actor_id"),
+                appends.c.idempotency_key == bindparam("key"),
+            ),
+        )
+    )
+    .subquery()
+)
+# BEGIN IMMEDIATE already holds the write lock, so the head and the state can be read in one
+# statement. (Not on PostgreSQL: a statement that waited for the head's row lock still reads
+# the rest from its snapshot taken before the wait.)
+_HEAD_AND_STATE = (
+    select(
+        ledger_head.c.position.label("head_position"),
+        ledger_head.c.hash.label("head_hash"),
+        ledger_head.c.recorded_at.label("head_recorded_at"),
+        _STATE,
+    )
+    .select_from(ledger_head.join(_STATE, true()))  # one row joined to one row
+    .where(ledger_head.c.id == HEAD_ID)
+)
+_INSERT_EVENTS = insert(events)
+_INSERT_APPEND = insert(appends)
+_MOVE_HEAD = (
+    update(ledger_head)
+    .where(ledger_head.c.id == HEAD_ID)
+    .values(
+        position=bindparam("head_position"),
+        hash=bindparam("head_hash"),
+        recorded_at=bindparam("head_recorded_at"),
+    )
+)
+
+
+def write_append_sync(conn: Connection | RawSQLite, prepared: PreparedAppend) -> AppendResult:
+    """The append, on a connection in a write transaction (sync: the writer thread calls it
+    directly on its own connection, asyncio callers through ``Connection.run_sync``)."""
+    params = {
+        "stream_id": prepared.stream_id,
+        "actor_id": prepared.actor.id,
+        "key": prepared.idempotency_key,
+    }
+    state = conn.execute(_HEAD_AND_STATE, params).one()
+    if state.idempotency_key is not None:
+        if state.fingerprint != prepared.fingerprint:
+            raise IdempotencyKeyReused(state.idempotency_key)
+        return replayed_answer(state)
+    if prepared.expected_version is not None and state.version != prepared.expected_version:
+        raise WrongExpectedVersion(prepared.stream_id, prepared.expected_version, state.version)
+
+    # Never earlier than the event before: "as of" a time then agrees with positions.
+    now = datetime.now(UTC)
+    head_recorded_at = state.head_recorded_at
+    recorded_at = max(now, head_recorded_at) if head_recorded_at is not None else now
+    recorded = seal(prepared, state.head_position, state.head_hash, state.version, recorded_at)
+    _write(conn, prepared, recorded)
+    return appended(prepared.stream_id, recorded)
+
+
+def _write(
+    conn: Connection | RawSQLite, prepared: PreparedAppend, recorded: list[RecordedEvent]
+) -> None:
+    conn.execute(
+        _INSERT_EVENTS,
+        [
+            _event_row(event, source.payload_json)
+            for event, source in zip(recorded, prepared.events, strict=True)
+        ],
+    )
+    first, last = recorded[0], recorded[-1]
+    if prepared.idempotency_key is not None:
+        conn.execute(
+            _INSERT_APPEND,
+            [
+                {
+                    "actor_id": prepared.actor.id,
+                    "idempotency_key": prepared.idempotency_key,
+                    "fingerprint": prepared.fingerprint,
+                    "stream_id": prepared.stream_id,
+                    "first_position": first.position,
+                    "last_position": last.position,
+                    "first_version": first.stream_version,
+                    "last_version": last.stream_version,
+                    "recorded_at": last.metadata.recorded_at,
+                }
+            ],
+        )
+    conn.execute(
+        _MOVE_HEAD,
+        {
+            "head_position": last.position,
+            "head_hash": last.hash,
+            "head_recorded_at": last.metadata.recorded_at,
+        },
+    )
+
+
+def _event_row(event: RecordedEvent, payload_json: str) -> dict[str, Any]:
+    return {
+        "position": event.position,
+        "stream_id": event.stream_id,
+        "stream_version": event.stream_version,
+        "event_type": event.type,
+        "schema_version": event.schema_version,
+        "payload": payload_json,
+        "recorded_at": event.metadata.recorded_at,
+        "actor_id": event.metadata.actor.id,
+        "actor_role": event.metadata.actor.role,
+        "idempotency_key": event.metadata.idempotency_key,
+        "correlation_id": event.metadata.correlation_id,
+        "causation_id": event.metadata.causation_id,
+        "hash": event.hash,
+    }
