@@ -4,7 +4,7 @@ backend in the statement that writes a view row, remade by a rebuild for the tab
 The folded words are a column of the article view (``search_text``), written by the
 projector in the append's transaction like the rest of the row. The engine's index over it
 is not in the tables' metadata (neither engine's index can be said in it): each backend's
-statements for it are in its module (``sqlite.py``: an FTS5 table and its triggers;
+statements for it are in its module (``sqlite.py``: the FTS5 table and its triggers;
 ``postgres.py``: a GIN index), chosen here by the dialect's name.
 """
 
@@ -26,7 +26,7 @@ __all__ = [
     "swap_statements",
 ]
 
-# The engines' index: an FTS5 table on SQLite (with shadow tables named after it), a GIN
+# The engines' index: the FTS5 table on SQLite (with shadow tables named after it), a GIN
 # index on PostgreSQL.
 INDEX_NAME = "article_search"
 _ARTICLE_VIEW = "article_views"

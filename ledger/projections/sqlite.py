@@ -1,4 +1,4 @@
-"""The views on SQLite: the bulk writer of a table's rows, and the search index (an FTS5
+"""The views on SQLite: the bulk writer of a table's rows, and the search index (the FTS5
 table kept in step with the article view by triggers)."""
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class SQLiteWriter:
         await conn.exec_driver_sql(self.upsert_sql, (self._document(rows),))
 
 
-# -- the search index: an FTS5 table ------------------------------------------------------
+# -- the search index: the FTS5 table------------------------------------------------------
 
 # Always over the live article view (``content``): a rebuild's fresh index is filled from its
 # fresh rows by hand, and reads the live view only once renamed with it.
