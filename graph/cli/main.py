@@ -417,6 +417,15 @@ def _production_from_environment() -> bool:
     return os.environ.get("EVIDENCE_LEDGER_ENV", "").strip().lower() == "production"
 
 
+def _cors_origins(urls: list[str] | None) -> list[str]:
+    from graph.web.cors import parse_origin
+
+    try:
+        return [parse_origin(url) for url in urls or ()]
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 @app.command()
 def serve(
     database: DatabaseOption = DEFAULT_DATABASE_URL,
@@ -464,8 +473,17 @@ def serve(
         int,
         typer.Option(min=1, help="Open connections past which a request is answered 503."),
     ] = Limits.max_concurrency,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            callback=_cors_origins,
+            help="An origin whose pages may call the API from a browser, e.g. "
+            "https://reader.example.org (repeat for more; none by default).",
+        ),
+    ] = None,
 ) -> None:
-    """Migrate, load the sample article into an empty ledger, and serve GraphQL at /graphql."""
+    """Migrate, load the sample article into an empty ledger, and serve GraphQL at /graphql
+    and the reader's page at /."""
     import uvicorn
 
     from graph.app import create_app
@@ -484,6 +502,7 @@ def serve(
         database_url=database,
         production=production or _production_from_environment(),
         limits=limits,
+        cors_origins=tuple(cors_origin or ()),
     )
     # Uvicorn shuts down gracefully on SIGTERM, then re-raises it; a clean stop exits 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
