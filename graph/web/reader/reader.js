@@ -120,7 +120,7 @@ function h(tag, attributes, ...children) {
     if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
     else element.setAttribute(name, value === true ? "" : value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -151,7 +151,7 @@ function errorBox(error) {
 function show(title, ...content) {
   const main = document.getElementById("main");
   document.title = `${title} · Evidence ledger`;
-  main.replaceChildren(...content);
+  main.replaceChildren(...content.filter((part) => part !== null && part !== undefined));
 }
 
 function role() {
