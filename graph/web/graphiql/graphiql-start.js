@@ -29,9 +29,10 @@
     React.createElement(GraphiQL, {
       fetcher: fetcher,
       defaultQuery: ARTICLE_PAGE,
-      defaultVariables: JSON.stringify({ id: "e7d05feceeac5a68" }, null, 2),
+      // The editor's first contents (set once: this page never changes them).
+      variables: JSON.stringify({ id: "e7d05feceeac5a68" }, null, 2),
       defaultHeaders: "{}",
-      defaultEditorToolsVisibility: "headers",
+      defaultEditorToolsVisibility: "variables",
       isHeadersEditorEnabled: true,
       // A bearer token typed into the headers editor is not kept in local storage.
       shouldPersistHeaders: false,
