@@ -131,6 +131,12 @@ def reader(tmp_path: Path) -> Iterator[Reader]:
     yield from start_reader(tmp_path)
 
 
+@pytest.fixture(scope="module")
+def shared_reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reader]:
+    """One service for a module whose tests change no article (they may issue tokens)."""
+    yield from start_reader(tmp_path_factory.mktemp("reader"))
+
+
 @pytest.fixture
 def screenshots(tmp_path: Path) -> Path:
     """The test run's screenshots: under the test's tmp folder, or where the variable says."""

@@ -7,6 +7,8 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import SEED_ARTICLE, Reader
 from tests.browser.test_article_page import open_article
 
+# The rating form labels each choice "7 \N{EN DASH} <the API's wording>".
+DASH = "\N{EN DASH}"
 NO_COMMENTS = "No subscriber has commented on this article yet."
 
 
@@ -58,11 +60,13 @@ def test_a_raters_rating_moves_the_score_shown(page: Page, reader: Reader) -> No
     form = page.get_by_role("region", name="Rate this article")
     # The scales' questions and labels are the API's wording, not the page's.
     relevance = form.get_by_role("group", name="Relevance to clinical practice in your discipline")
-    relevance.get_by_label("1 – Definitely not relevant: completely unrelated content area").check()
+    relevance.get_by_label(
+        f"1 {DASH} Definitely not relevant: completely unrelated content area"
+    ).check()
     newsworthiness = form.get_by_role(
         "group", name="Newsworthiness to clinical practice in your discipline"
     )
-    newsworthiness.get_by_label("1 – Not of direct clinical interest").check()
+    newsworthiness.get_by_label(f"1 {DASH} Not of direct clinical interest").check()
     form.get_by_role("button", name="Submit rating").click()
 
     # Relevance 5, 6, 7 and now 1: a mean of 4.75, shown rounded as 5.

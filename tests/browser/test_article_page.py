@@ -18,9 +18,9 @@ def open_article(page: Page, reader: Reader, article: str = SEED_ARTICLE) -> Non
 
 
 def test_the_sample_article_shows_every_item_of_the_reference_record(
-    page: Page, reader: Reader
+    page: Page, shared_reader: Reader
 ) -> None:
-    open_article(page, reader)
+    open_article(page, shared_reader)
     shown = folded(page.locator("main").inner_text())
 
     missing = [item for item in seed_items() if item not in shown]
@@ -34,8 +34,10 @@ def test_the_sample_article_shows_every_item_of_the_reference_record(
     expect(page.get_by_role("heading", name="Comments from subscribers")).to_be_visible()
 
 
-def test_a_topic_link_leads_to_a_list_holding_the_article(page: Page, reader: Reader) -> None:
-    open_article(page, reader)
+def test_a_topic_link_leads_to_a_list_holding_the_article(
+    page: Page, shared_reader: Reader
+) -> None:
+    open_article(page, shared_reader)
 
     page.get_by_role("link", name="Chronic Low Back Pain", exact=True).click()
 
@@ -46,11 +48,11 @@ def test_a_topic_link_leads_to_a_list_holding_the_article(page: Page, reader: Re
     listed = page.get_by_role("link", name="The Analgesic Efficacy of Intradiscal Injection")
     expect(listed).to_be_visible()
     listed.click()
-    expect(page).to_have_url(reader.url(f"/articles/{SEED_ARTICLE}"))
+    expect(page).to_have_url(shared_reader.url(f"/articles/{SEED_ARTICLE}"))
 
 
-def test_the_list_filters_by_search_and_minimum_score(page: Page, reader: Reader) -> None:
-    page.goto(reader.url("/"))
+def test_the_list_filters_by_search_and_minimum_score(page: Page, shared_reader: Reader) -> None:
+    page.goto(shared_reader.url("/"))
     expect(page.get_by_role("status").filter(has_text="article")).to_have_text("1 article")
 
     page.get_by_role("searchbox", name="Search").fill("Kubrova")
@@ -65,13 +67,13 @@ def test_the_list_filters_by_search_and_minimum_score(page: Page, reader: Reader
 
 
 def test_screenshots_of_the_article_and_the_list_at_desktop_and_phone_width(
-    page: Page, reader: Reader, screenshots: Path
+    page: Page, shared_reader: Reader, screenshots: Path
 ) -> None:
     for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(viewport)
-        open_article(page, reader)
+        open_article(page, shared_reader)
         page.screenshot(path=screenshots / f"article-{width}.png", full_page=True)
-        page.goto(reader.url("/"))
+        page.goto(shared_reader.url("/"))
         expect(page.get_by_role("link", name="The Analgesic Efficacy")).to_be_visible()
         page.screenshot(path=screenshots / f"list-{width}.png", full_page=True)
         # Nothing is wider than the screen: a phone reader never scrolls sideways.

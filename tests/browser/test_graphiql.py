@@ -10,9 +10,9 @@ from tests.browser.conftest import Reader
 
 
 def test_graphiql_runs_the_article_page_query_without_any_other_host(
-    page: Page, reader: Reader
+    page: Page, shared_reader: Reader
 ) -> None:
-    server = urlsplit(reader.server.base_url).netloc
+    server = urlsplit(shared_reader.server.base_url).netloc
     elsewhere: list[str] = []
     refused_by_policy: list[str] = []
 
@@ -29,7 +29,7 @@ def test_graphiql_runs_the_article_page_query_without_any_other_host(
 
     page.route("**/*", only_the_server)
     page.on("console", policy_violations)
-    page.goto(reader.url("/graphql"))
+    page.goto(shared_reader.url("/graphql"))
 
     editor = page.locator(".graphiql-query-editor")
     expect(editor).to_contain_text("query ArticlePage($id: ID!)")
@@ -42,9 +42,9 @@ def test_graphiql_runs_the_article_page_query_without_any_other_host(
     assert refused_by_policy == []
 
 
-def test_the_headers_editor_carries_a_bearer_token(page: Page, reader: Reader) -> None:
-    token = reader.token("rater", "--rater", "sample-physician-4")
-    page.goto(reader.url("/graphql"))
+def test_the_headers_editor_carries_a_bearer_token(page: Page, shared_reader: Reader) -> None:
+    token = shared_reader.token("rater", "--rater", "sample-physician-4")
+    page.goto(shared_reader.url("/graphql"))
     expect(page.locator(".graphiql-query-editor")).to_contain_text("query ArticlePage")
 
     page.locator(".graphiql-query-editor .CodeMirror").click()
