@@ -18,11 +18,11 @@ from graph.http.auth import TokenAuthentication, refuse_credentials
 from graph.http.body_limit import BodyLimit
 from graph.http.logging import RequestLogging
 from graph.http.schema import build_schema
-from graph.http.view import EvidenceGraphQL
 from graph.schema.context import Services
 from graph.schema.rate_limit import MutationRates
 from graph.schema.single_flight import SingleFlight
 from graph.settings import Settings
+from graph.web import GraphQLWithGraphiQL, cors_middleware, web_routes
 from ledger.audit.chain import verify_chain
 from ledger.projections.projector import catch_up
 from ledger.read.health import database_health
@@ -93,7 +93,7 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await engine.dispose()
 
-    graphql = EvidenceGraphQL(
+    graphql = GraphQLWithGraphiQL(
         settings,
         schema=build_schema(production=settings.production, limits=settings.limits),
         graphql_ide=None if settings.production else "graphiql",
@@ -104,9 +104,12 @@ def create_app(settings: Settings) -> Starlette:
         allowed_origins=settings.allowed_origins,
     )
     return Starlette(
-        routes=[Route("/healthz", healthz), Route("/graphql", graphql)],
+        routes=[Route("/healthz", healthz), Route("/graphql", graphql), *web_routes(settings)],
         middleware=[
             Middleware(RequestLogging),
+            # Inside the logging (preflights are logged, answers carry X-Request-ID) and
+            # outside every refusal (413, 401), so a page that is allowed can read them.
+            *cors_middleware(settings),
             Middleware(
                 BodyLimit,
                 max_bytes=settings.limits.max_body_bytes,

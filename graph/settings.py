@@ -60,3 +60,5 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     # Origins whose pages may open a WebSocket to the API (same-origin is always allowed).
     allowed_origins: tuple[str, ...] = ()
+    # Origins whose pages may call the API from a browser (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()

@@ -77,6 +77,26 @@ Concurrency = Annotated[
 ]
 
 
+def _cors_origins(urls: list[str] | None) -> list[str]:
+    from graph.web.cors import parse_origin
+
+    try:
+        return [parse_origin(url) for url in urls or ()]
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+CorsOrigins = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--cors-origin",
+        callback=_cors_origins,
+        help="An origin whose pages may call the API from a browser, e.g. "
+        "https://reader.example.org (repeat for more; none by default).",
+    ),
+]
+
+
 def serve(
     database: DatabaseOption = DEFAULT_DATABASE_URL,
     host: Host = "127.0.0.1",
@@ -88,8 +108,10 @@ def serve(
     timeout_request_body: BodySeconds = Limits.request_body_seconds,
     timeout_keep_alive: KeepAliveSeconds = Limits.keep_alive_seconds,
     limit_concurrency: Concurrency = Limits.max_concurrency,
+    cors_origin: CorsOrigins = None,
 ) -> None:
-    """Migrate, load the sample article into an empty ledger, and serve GraphQL at /graphql."""
+    """Migrate, load the sample article into an empty ledger, and serve GraphQL at /graphql
+    and the reader's page at /."""
     import uvicorn
 
     from graph.app import create_app
@@ -105,7 +127,12 @@ def serve(
         max_concurrency=limit_concurrency,
     )
     production = production or _production_from_environment()
-    settings = Settings(database_url=database, production=production, limits=limits)
+    settings = Settings(
+        database_url=database,
+        production=production,
+        limits=limits,
+        cors_origins=tuple(cors_origin or ()),
+    )
     # Uvicorn shuts down gracefully on SIGTERM, then re-raises it; a clean stop exits 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(

@@ -1,0 +1,62 @@
+"""axe-core, run in the page, finds nothing serious or critical on the reader's pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import DESKTOP, PHONE, SEED_ARTICLE, Reader
+from tests.browser.test_actions import sign_in
+
+# axe-core 4.14.1 from the npm registry (MPL-2.0), shipped with the tests: nothing is fetched.
+AXE = Path(__file__).parent / "axe.min.js"
+
+
+@pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    # The page's content security policy admits only its own scripts: let axe in for the test.
+    context = browser.new_context(viewport=request.param, bypass_csp=True)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def serious_violations(page: Page) -> list[str]:
+    page.add_script_tag(path=AXE)
+    violations = page.evaluate(
+        "async () => (await axe.run(document)).violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map(n => n.target).join(', ')}`)"
+    )
+    return list(violations)
+
+
+def test_the_article_list_has_no_serious_violations(page: Page, shared_reader: Reader) -> None:
+    page.goto(shared_reader.url("/"))
+    expect(page.get_by_role("link", name="The Analgesic Efficacy")).to_be_visible()
+
+    assert serious_violations(page) == []
+
+
+def test_the_article_page_with_the_rating_form_has_no_serious_violations(
+    page: Page, shared_reader: Reader
+) -> None:
+    page.goto(shared_reader.url(f"/articles/{SEED_ARTICLE}"))
+    sign_in(page, shared_reader.token("rater", "--rater", "sample-physician-4"))
+    expect(page.get_by_role("button", name="Submit rating")).to_be_visible()
+
+    assert serious_violations(page) == []
+
+
+def test_the_article_page_with_the_comment_form_has_no_serious_violations(
+    page: Page, shared_reader: Reader
+) -> None:
+    page.goto(shared_reader.url(f"/articles/{SEED_ARTICLE}"))
+    sign_in(page, shared_reader.token("subscriber", "--name", "Dr Access"))
+    expect(page.get_by_role("button", name="Post comment")).to_be_visible()
+
+    assert serious_violations(page) == []
