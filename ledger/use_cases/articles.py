@@ -15,8 +15,9 @@ from ledger.domain.commands import (
 )
 from ledger.domain.events import DomainEvent
 from ledger.domain.vocabulary import REFERENCE_VOCABULARY, Vocabulary
+from ledger.store.event_store import LedgerTransaction
 from ledger.store.records import Actor, AppendResult
-from ledger.use_cases.runner import Decision, Runner, Transaction, check_expected
+from ledger.use_cases.runner import Decision, Runner, check_expected
 from ledger.use_cases.vocabulary import read_vocabulary
 
 __all__ = [
@@ -97,7 +98,7 @@ async def on_article(
     those topics), read in the same transaction."""
     expected = getattr(command, "expected_version", None)
 
-    async def plan(tx: Transaction) -> Decision:
+    async def plan(tx: LedgerTransaction) -> Decision:
         stream = articles.stream_id(article_id)
         history = await tx.read_stream(stream)
         check_expected(stream, expected, history)

@@ -12,8 +12,9 @@ from ledger.domain import raters
 from ledger.domain.commands import EnrolRater, RegisterDiscipline
 from ledger.domain.errors import NotFound
 from ledger.domain.events import DisciplineRegistered
+from ledger.store.event_store import LedgerTransaction
 from ledger.store.records import Actor, AppendResult
-from ledger.use_cases.runner import Decision, Runner, Transaction
+from ledger.use_cases.runner import Decision, Runner
 
 __all__ = ["enrol_rater", "enrolment", "register_discipline"]
 
@@ -21,7 +22,7 @@ __all__ = ["enrol_rater", "enrolment", "register_discipline"]
 async def register_discipline(
     runner: Runner, command: RegisterDiscipline, actor: Actor, idempotency_key: str | None
 ) -> AppendResult:
-    async def plan(tx: Transaction) -> Decision:
+    async def plan(tx: LedgerTransaction) -> Decision:
         stream = raters.discipline_stream_id(str(command.name))
         history = await tx.read_stream(stream)
         decided = raters.decide_register_discipline(bool(history), command.name)
@@ -37,7 +38,7 @@ async def enrol_rater(
     display_name, email = raters.check_person(command.display_name, command.email)
     rater_id = command.rater_id or uuid.uuid4().hex[:16]
 
-    async def plan(tx: Transaction) -> Decision:
+    async def plan(tx: LedgerTransaction) -> Decision:
         registered = await _discipline(runner, tx, command.discipline)
         stream = raters.rater_stream_id(rater_id)
         history = await tx.read_stream(stream)
@@ -61,7 +62,7 @@ async def enrolment(runner: Runner, rater_id: str) -> raters.Enrolment:
     return found
 
 
-async def _discipline(runner: Runner, tx: Transaction, name: str) -> str | None:
+async def _discipline(runner: Runner, tx: LedgerTransaction, name: str) -> str | None:
     """The registered spelling of a discipline, or None when it is not registered."""
     history = await tx.read_stream(raters.discipline_stream_id(str(name)))
     for event in runner.decode(history):

@@ -12,8 +12,9 @@ from ledger.domain import articles, raters, ratings
 from ledger.domain.commands import ReviseRating, SubmitRating, WithdrawRating
 from ledger.domain.errors import NotFound
 from ledger.domain.events import DomainEvent
+from ledger.store.event_store import LedgerTransaction
 from ledger.store.records import Actor, AppendResult
-from ledger.use_cases.runner import Decision, Runner, Transaction, check_expected
+from ledger.use_cases.runner import Decision, Runner, check_expected
 
 __all__ = ["revise_rating", "submit_rating", "withdraw_rating"]
 
@@ -72,7 +73,7 @@ async def _rate(
 ) -> AppendResult:
     expected = getattr(command, "expected_version", None)
 
-    async def plan(tx: Transaction) -> Decision:
+    async def plan(tx: LedgerTransaction) -> Decision:
         # The discipline comes from the enrolment, never from the request.
         enrolment = raters.fold_enrolment(
             runner.decode(await tx.read_stream(raters.rater_stream_id(command.rater_id)))

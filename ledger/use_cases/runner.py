@@ -11,64 +11,31 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from ledger.domain.commands import Command, fingerprint_parts
 from ledger.domain.errors import DomainError, StaleExpectedVersion, WrongExpectedVersion
-from ledger.domain.events import DomainEvent, EventRegistry
+from ledger.domain.events import DomainEvent
 from ledger.projections.projector import ProjectionBehind
+from ledger.store.event_store import EventStore, LedgerTransaction
 from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
 
 __all__ = [
     "Decision",
     "Plan",
     "Runner",
-    "Store",
-    "Transaction",
     "Views",
     "check_expected",
     "command_fingerprint",
 ]
 
 
-class Transaction(Protocol):
-    """What a use case does inside the store's write transaction."""
-
-    async def read_stream(self, stream_id: str) -> list[RecordedEvent]: ...
-
-    async def append(
-        self,
-        stream_id: str,
-        expected_version: int | None,
-        new_events: Sequence[NewEvent],
-        *,
-        actor: Actor,
-        idempotency_key: str | None = None,
-        fingerprint: str | None = None,
-    ) -> AppendResult: ...
-
-
-class Store(Protocol):
-    """The event store as the runner uses it (any of the stores: SQLite, PostgreSQL, memory)."""
-
-    registry: EventRegistry
-
-    def transaction(self) -> AbstractAsyncContextManager[Any]: ...
-
-    async def find_append(
-        self, idempotency_key: str, fingerprint: str | None = None, *, actor: Actor
-    ) -> AppendResult | None: ...
-
-    async def read_stream(self, stream_id: str) -> list[RecordedEvent]: ...
-
-    async def read_all(self, after: int = 0, limit: int = ...) -> list[RecordedEvent]: ...
-
-
 class Views(Protocol):
     """What the runner keeps in step beside the log, in the append's transaction: the
-    read views, the vocabulary of topics they hold, and the people table."""
+    read views, the vocabulary of topics they hold, and the people table. ``tx`` is the
+    store's own transaction (the SQL views write on its connection), so views come with the
+    store they were made for."""
 
     async def begin(self, tx: Any, *, pessimistic: bool) -> None:
         """Before deciding; ``pessimistic``: take the ledger head first (the last attempt
@@ -95,7 +62,7 @@ class Decision:
     events: list[DomainEvent]
 
 
-Plan = Callable[[Any], Awaitable[Decision]]
+Plan = Callable[[LedgerTransaction], Awaitable[Decision]]
 
 
 class _Replayed(Exception):
@@ -104,7 +71,7 @@ class _Replayed(Exception):
 
 
 class Runner:
-    def __init__(self, store: Store, views: Views, *, conflict_retries: int = 5) -> None:
+    def __init__(self, store: EventStore, views: Views, *, conflict_retries: int = 5) -> None:
         self.store = store
         self.views = views
         self.conflict_retries = conflict_retries

@@ -30,10 +30,11 @@ from ledger.domain.commands import (
     WithdrawRating,
 )
 from ledger.projections.projector import Projector
+from ledger.store.event_store import EventStore
 from ledger.store.records import Actor, AppendResult
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases import articles, comments, raters, ratings, vocabulary
-from ledger.use_cases.runner import Runner, Store, Views
+from ledger.use_cases.runner import Runner, Views
 from ledger.use_cases.sql_views import SqlViews
 
 __all__ = ["USE_CASES", "EvidenceLedger"]
@@ -64,7 +65,7 @@ class EvidenceLedger:
 
     def __init__(
         self,
-        store: SQLEventStore | Store,
+        store: EventStore,
         projector: Projector | None = None,
         *,
         views: Views | None = None,

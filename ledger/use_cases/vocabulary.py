@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from ledger.domain import vocabulary
 from ledger.domain.commands import RegisterStudyType
+from ledger.store.event_store import LedgerTransaction
 from ledger.store.records import Actor, AppendResult
-from ledger.use_cases.runner import Decision, Runner, Transaction
+from ledger.use_cases.runner import Decision, Runner
 
 __all__ = ["read_vocabulary", "register_study_type", "study_types"]
 
@@ -16,7 +17,7 @@ async def register_study_type(
 ) -> AppendResult:
     """Add a study type to the vocabulary articles are registered and corrected with."""
 
-    async def plan(tx: Transaction) -> Decision:
+    async def plan(tx: LedgerTransaction) -> Decision:
         history = await tx.read_stream(vocabulary.STUDY_TYPES_STREAM)
         known = vocabulary.study_types(runner.decode(history))
         decided = vocabulary.decide_register_study_type(known, command.name)
@@ -31,7 +32,9 @@ async def study_types(runner: Runner) -> tuple[str, ...]:
     return vocabulary.study_types(runner.decode(history))
 
 
-async def read_vocabulary(runner: Runner, tx: Transaction, topics: object) -> vocabulary.Vocabulary:
+async def read_vocabulary(
+    runner: Runner, tx: LedgerTransaction, topics: object
+) -> vocabulary.Vocabulary:
     """The study types, and how the ledger spells these topics, as this transaction sees them."""
     history = await tx.read_stream(vocabulary.STUDY_TYPES_STREAM)
     listed = topics if isinstance(topics, list | tuple) else []

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ledger.projections.memory import MemoryViews
-from ledger.store.db import create_engine
-from ledger.store.event_store import EventStore
-from ledger.store.migrate import upgrade
+from ledger.store.memory import MemoryEventStore
 from ledger.store.records import Actor, AppendResult
 from ledger.use_cases.service import EvidenceLedger
-
-try:
-    from ledger.store.memory import MemoryEventStore
-except ImportError:  # until the in-memory store is in: the SQL store on a SQLite file
-    MemoryEventStore = None
 
 EDITOR = Actor("editor-1", "editor")
 SUBSCRIBER = Actor("subscriber-1", "subscriber")
@@ -40,7 +31,7 @@ class World:
     """A ledger with one discipline, one enrolled physician and one registered article."""
 
     ledger: EvidenceLedger
-    store: Any
+    store: MemoryEventStore
     views: MemoryViews
     article_id: str = "a1"
     rater_id: str = "physician-1"
@@ -56,20 +47,12 @@ class World:
 
 
 @pytest.fixture
-async def event_store(tmp_path: Path) -> AsyncIterator[Any]:
-    """The in-memory store; or, until it is in, the SQL store on a SQLite file (with the
-    views still kept in memory, so the tests read them alike)."""
-    if MemoryEventStore is not None:
-        yield MemoryEventStore()
-        return
-    engine = create_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
-    await upgrade(engine)
-    yield EventStore(engine)
-    await engine.dispose()
+def event_store() -> MemoryEventStore:
+    return MemoryEventStore()
 
 
 @pytest.fixture
-async def world(event_store: Any) -> World:
+async def world(event_store: MemoryEventStore) -> World:
     store = event_store
     views = MemoryViews(store)
     ledger = EvidenceLedger(store, views=views)
