@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal
 
 from ledger.domain import citation
+from ledger.domain.commands import RegisterArticle
 from ledger.domain.errors import LedgerError, ValidationFailed
 from ledger.store.records import Actor
 from ledger.use_cases.service import EvidenceLedger
@@ -137,10 +138,10 @@ async def import_articles(
             if not text.strip():
                 continue
             parsed = parse_line(text)
-            result = await ledger.register_article(
-                article_id=parsed.article_id,
-                citation=parsed.citation,
-                topics=parsed.topics,
+            result = await ledger.execute(
+                RegisterArticle(
+                    article_id=parsed.article_id, citation=parsed.citation, topics=parsed.topics
+                ),
                 actor=actor,
                 idempotency_key=parsed.key,
             )

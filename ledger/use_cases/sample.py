@@ -5,6 +5,7 @@ Every step carries a fixed idempotency key, so loading twice changes nothing.
 
 from __future__ import annotations
 
+from ledger.domain.commands import EnrolRater, RegisterArticle, RegisterDiscipline, SubmitRating
 from ledger.domain.raters import REFERENCE_DISCIPLINES
 from ledger.store.records import Actor
 from ledger.use_cases.service import EvidenceLedger
@@ -89,21 +90,15 @@ SAMPLE_RATER_TO_TRY = f"sample-physician-{len(PHYSICIAN_RATINGS) + 1}"
 
 async def load_sample(ledger: EvidenceLedger) -> None:
     await _register_disciplines(ledger)
-    await ledger.register_article(
-        article_id=SAMPLE_ARTICLE_ID,
-        citation=CITATION,
-        topics=TOPICS,
+    await ledger.execute(
+        RegisterArticle(article_id=SAMPLE_ARTICLE_ID, citation=CITATION, topics=TOPICS),
         actor=LOADER,
         idempotency_key="sample:article",
     )
     for number, (relevance, newsworthiness, comment) in enumerate(PHYSICIAN_RATINGS, start=1):
         rater_id = await _enrol_physician(ledger, number)
-        await ledger.submit_rating(
-            SAMPLE_ARTICLE_ID,
-            rater_id,
-            relevance,
-            newsworthiness,
-            comment,
+        await ledger.execute(
+            SubmitRating(SAMPLE_ARTICLE_ID, rater_id, relevance, newsworthiness, comment),
             actor=Actor(rater_id, "rater"),
             idempotency_key=f"sample:rating:{number}",
         )
@@ -112,17 +107,17 @@ async def load_sample(ledger: EvidenceLedger) -> None:
 
 async def _register_disciplines(ledger: EvidenceLedger) -> None:
     for name in REFERENCE_DISCIPLINES:
-        await ledger.register_discipline(
-            name, actor=LOADER, idempotency_key=f"sample:discipline:{name}"
+        await ledger.execute(
+            RegisterDiscipline(name), actor=LOADER, idempotency_key=f"sample:discipline:{name}"
         )
 
 
 async def _enrol_physician(ledger: EvidenceLedger, number: int) -> str:
     rater_id = f"sample-physician-{number}"
-    await ledger.enrol_rater(
-        rater_id=rater_id,
-        discipline="Physician",
-        display_name=f"Sample physician {number}",
+    await ledger.execute(
+        EnrolRater(
+            rater_id=rater_id, discipline="Physician", display_name=f"Sample physician {number}"
+        ),
         actor=LOADER,
         idempotency_key=f"sample:rater:{number}",
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from ledger.domain.commands import EnrolRater, PostComment, RegisterArticle, SubmitRating
 from ledger.store.records import Actor
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from tests.graph.conftest import Api
@@ -54,15 +55,15 @@ def citation(title: str, **changes: Any) -> dict[str, Any]:
 
 async def register(api: Api, title: str, topics: list[str], **changes: Any) -> str:
     """Register an article through the service as an editor; returns its plain id."""
-    result = await api.services.ledger.register_article(
-        citation=citation(title, **changes), topics=topics, actor=EDITOR
+    result = await api.services.ledger.execute(
+        RegisterArticle(citation=citation(title, **changes), topics=topics), actor=EDITOR
     )
     return result.stream_id.partition(":")[2]
 
 
 async def enrol(api: Api, rater_id: str, discipline: str, name: str | None = None) -> None:
-    await api.services.ledger.enrol_rater(
-        discipline=discipline, rater_id=rater_id, display_name=name, actor=EDITOR
+    await api.services.ledger.execute(
+        EnrolRater(discipline=discipline, rater_id=rater_id, display_name=name), actor=EDITOR
     )
 
 
@@ -74,20 +75,16 @@ async def rate(
     newsworthiness: int,
     comment: str | None = None,
 ) -> None:
-    await api.services.ledger.submit_rating(
-        article_id,
-        rater_id,
-        relevance,
-        newsworthiness,
-        comment,
+    await api.services.ledger.execute(
+        SubmitRating(article_id, rater_id, relevance, newsworthiness, comment),
         actor=Actor(rater_id, "rater"),
     )
 
 
 async def post_comment(api: Api, article_id: str, author_id: str, body: str) -> str:
     """Post a subscriber comment through the service; returns the comment's id."""
-    result = await api.services.ledger.post_comment(
-        article_id, author_id, body, actor=Actor(author_id, "subscriber")
+    result = await api.services.ledger.execute(
+        PostComment(article_id, author_id, body), actor=Actor(author_id, "subscriber")
     )
     [event] = result.events
     return str(event.payload["comment_id"])

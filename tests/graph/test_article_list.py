@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ledger.domain.commands import RegisterStudyType, RetractArticle
 from ledger.use_cases.sample import CITATION as SAMPLE_CITATION
 from ledger.use_cases.sample import TOPICS as SAMPLE_TOPICS
 from tests.graph.conftest import Api
@@ -208,7 +209,7 @@ async def test_a_discipline_filter_takes_the_registered_name_in_any_case(api: Ap
 async def test_retracted_articles_are_listed_only_when_included(api: Api) -> None:
     kept = await register(api, "Quokka study that stands", ["Back Pain"])
     retracted = await register(api, "Quokka study withdrawn", ["Back Pain"])
-    await api.services.ledger.retract_article(retracted, "fabricated data", actor=EDITOR)
+    await api.services.ledger.execute(RetractArticle(retracted, "fabricated data"), actor=EDITOR)
 
     assert await listed(api) == [kept, SAMPLE_ID]
     assert await listed(api, includeRetracted=True) == [retracted, kept, SAMPLE_ID]
@@ -221,7 +222,7 @@ async def test_total_count_is_the_number_of_matches_on_every_page(api: Api) -> N
     for number in range(5):
         await register(api, f"Quokka study {number}", ["Back Pain"])
     withdrawn = await register(api, "Quokka study withdrawn", ["Back Pain"])
-    await api.services.ledger.retract_article(withdrawn, "duplicate", actor=EDITOR)
+    await api.services.ledger.execute(RetractArticle(withdrawn, "duplicate"), actor=EDITOR)
 
     async def total(**arguments: Any) -> int:
         count: int = (await api.data(LIST, {"first": 1, **arguments}))["articles"]["totalCount"]
@@ -248,7 +249,7 @@ async def test_an_article_found_by_search_resolves_by_its_id(api: Api) -> None:
 async def test_related_articles_leave_out_retracted_ones(api: Api) -> None:
     kept = await register(api, "Quokka study that stands", list(SAMPLE_TOPICS))
     retracted = await register(api, "Quokka study withdrawn", list(SAMPLE_TOPICS))
-    await api.services.ledger.retract_article(retracted, "fabricated data", actor=EDITOR)
+    await api.services.ledger.execute(RetractArticle(retracted, "fabricated data"), actor=EDITOR)
     query = "query($id: ID!) { article(id: $id) { relatedArticles(first: 5) { id } } }"
 
     data = await api.data(query, {"id": article_global_id(SAMPLE_ID)})
@@ -261,7 +262,7 @@ async def test_a_topics_article_count_leaves_out_retracted_articles_as_the_list_
 ) -> None:
     await register(api, "Quokka study that stands", ["Back Pain"])
     retracted = await register(api, "Quokka study withdrawn", ["Back Pain"])
-    await api.services.ledger.retract_article(retracted, "fabricated data", actor=EDITOR)
+    await api.services.ledger.execute(RetractArticle(retracted, "fabricated data"), actor=EDITOR)
     on_article = "query($id: ID!) { article(id: $id) { topics { name articleCount } } }"
 
     listed_total = (await api.data(LIST, {"first": 1, "topic": "Back Pain"}))["articles"]
@@ -287,7 +288,7 @@ async def test_total_count_of_a_list_on_one_page_is_read_from_the_page(api: Api)
 
 
 async def test_a_study_type_filter_ignores_case_beyond_ascii_on_both_backends(api: Api) -> None:
-    await api.services.ledger.register_study_type("Étude de cohorte", actor=EDITOR)
+    await api.services.ledger.execute(RegisterStudyType("Étude de cohorte"), actor=EDITOR)
     cohort = await register(api, "Quokka cohort", ["Back Pain"], study_type="Étude de cohorte")
 
     assert await listed(api, studyType="ÉTUDE DE COHORTE") == [cohort]

@@ -6,6 +6,15 @@ from typing import Any
 
 import pytest
 
+from ledger.domain.commands import (
+    EnrolRater,
+    HideComment,
+    PostComment,
+    RestoreComment,
+    ReviseRating,
+    SubmitRating,
+    WithdrawRating,
+)
 from ledger.store.records import Actor
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from tests.graph.conftest import Api
@@ -41,20 +50,26 @@ query Log($after: Int!) {
 async def _a_moderated_history(api: Api) -> dict[str, str]:
     """Sample article + a nurse who submits, revises and withdraws; a comment hidden, restored."""
     ledger = api.services.ledger
-    await ledger.enrol_rater(
-        rater_id="nurse-1", discipline="Nurse", display_name="Nia Nurse", actor=EDITOR
+    await ledger.execute(
+        EnrolRater(rater_id="nurse-1", discipline="Nurse", display_name="Nia Nurse"), actor=EDITOR
     )
     nurse = Actor("nurse-1", "rater")
-    await ledger.submit_rating(SAMPLE_ARTICLE_ID, "nurse-1", 4, 3, "First look.", actor=nurse)
-    await ledger.revise_rating(
-        SAMPLE_ARTICLE_ID, "nurse-1", 5, 4, "Second look.", actor=nurse, idempotency_key="rev-1"
+    await ledger.execute(
+        SubmitRating(SAMPLE_ARTICLE_ID, "nurse-1", 4, 3, "First look."), actor=nurse
     )
-    await ledger.withdraw_rating(SAMPLE_ARTICLE_ID, "nurse-1", actor=nurse)
+    await ledger.execute(
+        ReviseRating(SAMPLE_ARTICLE_ID, "nurse-1", 5, 4, "Second look."),
+        actor=nurse,
+        idempotency_key="rev-1",
+    )
+    await ledger.execute(WithdrawRating(SAMPLE_ARTICLE_ID, "nurse-1"), actor=nurse)
     reader = Actor("subscriber-9", "subscriber")
-    posted = await ledger.post_comment(SAMPLE_ARTICLE_ID, reader.id, "Nice.", actor=reader)
+    posted = await ledger.execute(PostComment(SAMPLE_ARTICLE_ID, reader.id, "Nice."), actor=reader)
     comment_id = posted.events[0].payload["comment_id"]
-    await ledger.hide_comment(SAMPLE_ARTICLE_ID, comment_id, "off topic", actor=EDITOR)
-    await ledger.restore_comment(SAMPLE_ARTICLE_ID, comment_id, "on reflection", actor=EDITOR)
+    await ledger.execute(HideComment(SAMPLE_ARTICLE_ID, comment_id, "off topic"), actor=EDITOR)
+    await ledger.execute(
+        RestoreComment(SAMPLE_ARTICLE_ID, comment_id, "on reflection"), actor=EDITOR
+    )
     return {
         "auditor": await api.token("auditor"),
         "editor": await api.token("editor"),

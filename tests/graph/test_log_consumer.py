@@ -7,6 +7,13 @@ import asyncio
 import random
 from typing import Any
 
+from ledger.domain.commands import (
+    EnrolRater,
+    PostComment,
+    RegisterArticle,
+    ReviseRating,
+    SubmitRating,
+)
 from ledger.store.records import Actor
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from ledger.use_cases.service import EvidenceLedger
@@ -32,22 +39,25 @@ query Log($after: Int!) {
 async def _prepare(ledger: EvidenceLedger) -> None:
     """Two articles besides the sample, and raters of each writer's own in three disciplines."""
     for article_id in ARTICLES[1:]:
-        await ledger.register_article(
-            article_id=article_id,
-            citation={
-                "title": f"Article {article_id}",
-                "journal": "J",
-                "study_type": "Cohort",
-                "abstract": "Abstract.",
-                "published_on": "2024-01-01",
-            },
-            topics=["Back Pain"],
+        await ledger.execute(
+            RegisterArticle(
+                article_id=article_id,
+                citation={
+                    "title": f"Article {article_id}",
+                    "journal": "J",
+                    "study_type": "Cohort",
+                    "abstract": "Abstract.",
+                    "published_on": "2024-01-01",
+                },
+                topics=["Back Pain"],
+            ),
             actor=EDITOR,
         )
     for writer in range(WRITERS):
         for number in range(RATERS_PER_WRITER):
-            await ledger.enrol_rater(
-                rater_id=f"w{writer}-r{number}", discipline=DISCIPLINES[number], actor=EDITOR
+            await ledger.execute(
+                EnrolRater(rater_id=f"w{writer}-r{number}", discipline=DISCIPLINES[number]),
+                actor=EDITOR,
             )
 
 
@@ -59,17 +69,21 @@ async def _write(ledger: EvidenceLedger, writer: int) -> int:
         article_id = chance.choice(ARTICLES)
         if chance.random() < 0.3:
             reader = Actor(f"subscriber-w{writer}", "subscriber")
-            await ledger.post_comment(article_id, reader.id, f"w{writer} #{n}", actor=reader)
+            await ledger.execute(
+                PostComment(article_id, reader.id, f"w{writer} #{n}"), actor=reader
+            )
             continue
         rater_id = f"w{writer}-r{chance.randrange(RATERS_PER_WRITER)}"
         as_rater = Actor(rater_id, "rater")
         relevance = active.get((article_id, rater_id))
         if relevance is None:
-            await ledger.submit_rating(article_id, rater_id, 4, 4, f"n{n}", actor=as_rater)
+            await ledger.execute(SubmitRating(article_id, rater_id, 4, 4, f"n{n}"), actor=as_rater)
             active[(article_id, rater_id)] = 4
         else:
             relevance = relevance % 7 + 1  # never the same rating twice
-            await ledger.revise_rating(article_id, rater_id, relevance, 4, f"n{n}", actor=as_rater)
+            await ledger.execute(
+                ReviseRating(article_id, rater_id, relevance, 4, f"n{n}"), actor=as_rater
+            )
             active[(article_id, rater_id)] = relevance
         await asyncio.sleep(0)
     return COMMANDS

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from ledger.domain.articles import stream_id
+from ledger.domain.commands import EnrolRater, HideComment, RestoreComment
 from ledger.store.records import Actor
 from tests.graph.conftest import Api
 from tests.graph.helpers import SAMPLE_ID, post_comment, register
@@ -45,15 +46,15 @@ query($first: Int, $after: String) {
 
 
 async def hide(api: Api, article_id: str, comment_id: str, reason: str) -> None:
-    await api.services.ledger.hide_comment(article_id, comment_id, reason, actor=MODERATOR)
+    await api.services.ledger.execute(HideComment(article_id, comment_id, reason), actor=MODERATOR)
 
 
 async def token_of(api: Api, role: str) -> str | None:
     if role == "anonymous":
         return None
     if role == "rater":
-        await api.services.ledger.enrol_rater(
-            discipline="Nurse", rater_id="nurse-looking", actor=MODERATOR
+        await api.services.ledger.execute(
+            EnrolRater(discipline="Nurse", rater_id="nurse-looking"), actor=MODERATOR
         )
         return await api.token("rater", "nurse-looking")
     return await api.token(role)
@@ -89,9 +90,13 @@ async def test_a_restored_comment_is_no_longer_hidden_and_a_rehidden_one_shows_i
     restored = await post_comment(api, SAMPLE_ID, "subscriber-1", "Borderline.")
     rehidden = await post_comment(api, SAMPLE_ID, "subscriber-1", "Rude.")
     await hide(api, SAMPLE_ID, restored, "Looked off topic.")
-    await api.services.ledger.restore_comment(SAMPLE_ID, restored, "On topic.", actor=MODERATOR)
+    await api.services.ledger.execute(
+        RestoreComment(SAMPLE_ID, restored, "On topic."), actor=MODERATOR
+    )
     await hide(api, SAMPLE_ID, rehidden, "First.")
-    await api.services.ledger.restore_comment(SAMPLE_ID, rehidden, "Appealed.", actor=MODERATOR)
+    await api.services.ledger.execute(
+        RestoreComment(SAMPLE_ID, rehidden, "Appealed."), actor=MODERATOR
+    )
     await hide(api, SAMPLE_ID, rehidden, "Rude after all.")
 
     article = (await api.data(ON_THE_ARTICLE, {"id": SAMPLE_ID}, await api.token("editor")))[

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from ledger.domain.commands import HideComment
 from ledger.store.tables import api_tokens
 from ledger.use_cases.tokens import issue_token, revoke_token
 from tests.graph.conftest import Api
@@ -104,7 +105,7 @@ async def arrange(api: Api) -> World:
     await rate(api, SAMPLE_ID, RATED, 5, 5, "Rated before.")
     visible = await post_comment(api, SAMPLE_ID, "subscriber-1", "Visible.")
     hidden = await post_comment(api, SAMPLE_ID, "subscriber-1", "Hidden.")
-    await api.services.ledger.hide_comment(SAMPLE_ID, hidden, "Spam.", actor=EDITOR)
+    await api.services.ledger.execute(HideComment(SAMPLE_ID, hidden, "Spam."), actor=EDITOR)
     return World(visible, hidden)
 
 

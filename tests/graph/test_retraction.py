@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ledger.domain.commands import RetractArticle
 from tests.graph.conftest import Api
 from tests.graph.helpers import EDITOR, SAMPLE_ID, enrol, ledger_position, post_comment, rate
 from tests.graph.test_ratings_over_http import (
@@ -56,7 +57,7 @@ async def retracted_sample(api: Api) -> None:
     await enrol(api, RATED, "Nurse")
     await enrol(api, UNRATED, "Nurse")
     await rate(api, SAMPLE_ID, RATED, 5, 5, "Rated before the retraction.")
-    await api.services.ledger.retract_article(SAMPLE_ID, "Data fabrication", actor=EDITOR)
+    await api.services.ledger.execute(RetractArticle(SAMPLE_ID, "Data fabrication"), actor=EDITOR)
 
 
 async def test_an_article_not_retracted_has_no_retraction(api: Api) -> None:
@@ -88,7 +89,7 @@ async def test_a_retracted_articles_scores_are_shown_but_meet_no_threshold(api: 
         if s["discipline"]["name"] == "Physician"
     ]
     assert [s["meetsThreshold"] for s in physician] == [True]
-    await api.services.ledger.retract_article(SAMPLE_ID, "Data fabrication", actor=EDITOR)
+    await api.services.ledger.execute(RetractArticle(SAMPLE_ID, "Data fabrication"), actor=EDITOR)
 
     after = [
         s

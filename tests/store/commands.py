@@ -12,6 +12,18 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ledger.domain.articles import fold, stream_id
+from ledger.domain.commands import (
+    ChangeTopics,
+    CorrectArticle,
+    EnrolRater,
+    PostComment,
+    RegisterArticle,
+    RegisterDiscipline,
+    RetractArticle,
+    ReviseRating,
+    SubmitRating,
+    WithdrawRating,
+)
 from ledger.store.records import Actor
 from ledger.use_cases.service import EvidenceLedger
 
@@ -60,11 +72,12 @@ class Histories:
 async def prepare(ledger: EvidenceLedger, prefix: str, histories: Histories) -> None:
     """The disciplines, the raters (round the disciplines) and all but the last article."""
     for name in DISCIPLINES:
-        await ledger.register_discipline(name, actor=EDITOR, idempotency_key=f"d:{name}")
+        await ledger.execute(RegisterDiscipline(name), actor=EDITOR, idempotency_key=f"d:{name}")
     for number in range(histories.raters):
-        await ledger.enrol_rater(
-            rater_id=f"{prefix}-r{number}",
-            discipline=DISCIPLINES[number % len(DISCIPLINES)],
+        await ledger.execute(
+            EnrolRater(
+                rater_id=f"{prefix}-r{number}", discipline=DISCIPLINES[number % len(DISCIPLINES)]
+            ),
             actor=EDITOR,
         )
     for number in range(histories.articles - 1):
@@ -89,37 +102,41 @@ async def run(
             rater_id = active[pick % len(active)]
     as_rater = Actor(rater_id, "rater")
     if kind == "submit":
-        await ledger.submit_rating(
-            article_id, rater_id, relevance, newsworthiness, words, actor=as_rater
+        await ledger.execute(
+            SubmitRating(article_id, rater_id, relevance, newsworthiness, words), actor=as_rater
         )
     elif kind == "revise":
-        await ledger.revise_rating(
-            article_id, rater_id, relevance, newsworthiness, words, actor=as_rater
+        await ledger.execute(
+            ReviseRating(article_id, rater_id, relevance, newsworthiness, words), actor=as_rater
         )
     elif kind == "withdraw":
-        await ledger.withdraw_rating(article_id, rater_id, actor=as_rater)
+        await ledger.execute(WithdrawRating(article_id, rater_id), actor=as_rater)
     elif kind == "comment":
-        await ledger.post_comment(article_id, READER.id, words or "Hm.", actor=READER)
+        await ledger.execute(PostComment(article_id, READER.id, words or "Hm."), actor=READER)
     elif kind in ("hide", "restore"):
         posted = await _comment_ids(ledger, article_id)
         if posted:
             moderate = ledger.hide_comment if kind == "hide" else ledger.restore_comment
             await moderate(article_id, posted[pick % len(posted)], "moderation", actor=EDITOR)
     elif kind == "retract":
-        await ledger.retract_article(article_id, "retracted by the journal", actor=EDITOR)
+        await ledger.execute(RetractArticle(article_id, "retracted by the journal"), actor=EDITOR)
     elif kind == "correct":
-        await ledger.correct_article(article_id, _correction(pick, words), "typo", actor=EDITOR)
+        await ledger.execute(
+            CorrectArticle(article_id, _correction(pick, words), "typo"), actor=EDITOR
+        )
     elif kind == "correct_with_topics":
         # Two events in one append: a correction and a change of topics.
-        await ledger.correct_article(
-            article_id,
-            {"abstract": f"Corrected abstract {words}."},
-            "erratum",
-            topics=sorted(topic_set),
+        await ledger.execute(
+            CorrectArticle(
+                article_id,
+                {"abstract": f"Corrected abstract {words}."},
+                "erratum",
+                topics=sorted(topic_set),
+            ),
             actor=EDITOR,
         )
     elif kind == "topics":
-        await ledger.change_topics(article_id, sorted(topic_set), actor=EDITOR)
+        await ledger.execute(ChangeTopics(article_id, sorted(topic_set)), actor=EDITOR)
     else:
         raise ValueError(f"unknown command kind {kind!r}")
 
@@ -136,8 +153,8 @@ async def _register(
         # Newer articles later: related articles rank the newest first among equals.
         "published_on": f"202{number % 10}-01-0{number % 9 + 1}",
     }
-    await ledger.register_article(
-        article_id=article_id, citation=citation, topics=topics, actor=EDITOR
+    await ledger.execute(
+        RegisterArticle(article_id=article_id, citation=citation, topics=topics), actor=EDITOR
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ledger.domain.commands import EnrolRater, RegisterArticle, RegisterDiscipline
 from ledger.domain.scores import DisciplineScore, ScorePolicy
 from ledger.projections.projector import Projector, catch_up
 from ledger.projections.tables import live_views
@@ -58,10 +59,10 @@ async def ledger_with_raters(
     """An EvidenceLedger whose disciplines are registered and raters (id -> discipline) enrolled."""
     ledger = EvidenceLedger(store)
     for name in disciplines:
-        await ledger.register_discipline(name, actor=EDITOR)
+        await ledger.execute(RegisterDiscipline(name), actor=EDITOR)
     pairs = raters.items() if isinstance(raters, Mapping) else raters
     for rater_id, discipline in pairs:
-        await ledger.enrol_rater(rater_id=rater_id, discipline=discipline, actor=EDITOR)
+        await ledger.execute(EnrolRater(rater_id=rater_id, discipline=discipline), actor=EDITOR)
     return ledger
 
 
@@ -71,10 +72,10 @@ async def register(
     topics: Iterable[str] = ("Back Pain",),
     **citation_changes: Any,
 ) -> None:
-    await ledger.register_article(
-        article_id=article_id,
-        citation=citation(**citation_changes),
-        topics=list(topics),
+    await ledger.execute(
+        RegisterArticle(
+            article_id=article_id, citation=citation(**citation_changes), topics=list(topics)
+        ),
         actor=EDITOR,
     )
 

@@ -14,6 +14,7 @@ from typer.testing import CliRunner, Result
 
 from graph.cli.main import app
 from ledger.audit.export import FORMAT, ExportReport, FileReport, export_ledger, verify_export
+from ledger.domain.commands import EnrolRater, HideComment, PostComment, ReviseRating, SubmitRating
 from ledger.store.canonical import GENESIS_HASH, canonical_json, chain_hash
 from ledger.store.records import Actor
 from ledger.store.sql_store import SQLEventStore
@@ -30,16 +31,18 @@ async def fill_ledger(store: SQLEventStore) -> int:
     """The sample article, a nurse's rating and its revision, comments, one of them hidden."""
     ledger = EvidenceLedger(store)
     await load_sample(ledger)
-    await ledger.enrol_rater(rater_id="nurse-1", discipline="Nurse", actor=EDITOR)
+    await ledger.execute(EnrolRater(rater_id="nurse-1", discipline="Nurse"), actor=EDITOR)
     nurse = Actor("nurse-1", "rater")
-    await ledger.submit_rating(
-        SAMPLE_ARTICLE_ID, "nurse-1", 4, 3, "Café au lait: «ok»", actor=nurse
+    await ledger.execute(
+        SubmitRating(SAMPLE_ARTICLE_ID, "nurse-1", 4, 3, "Café au lait: «ok»"), actor=nurse
     )
-    await ledger.revise_rating(SAMPLE_ARTICLE_ID, "nurse-1", 5, 4, "Second look.", actor=nurse)
-    await ledger.post_comment(SAMPLE_ARTICLE_ID, READER.id, "Useful.", actor=READER)
-    posted = await ledger.post_comment(SAMPLE_ARTICLE_ID, READER.id, "Spam.", actor=READER)
+    await ledger.execute(
+        ReviseRating(SAMPLE_ARTICLE_ID, "nurse-1", 5, 4, "Second look."), actor=nurse
+    )
+    await ledger.execute(PostComment(SAMPLE_ARTICLE_ID, READER.id, "Useful."), actor=READER)
+    posted = await ledger.execute(PostComment(SAMPLE_ARTICLE_ID, READER.id, "Spam."), actor=READER)
     comment_id = posted.events[0].payload["comment_id"]
-    await ledger.hide_comment(SAMPLE_ARTICLE_ID, comment_id, "spam", actor=EDITOR)
+    await ledger.execute(HideComment(SAMPLE_ARTICLE_ID, comment_id, "spam"), actor=EDITOR)
     head = (await store.head()).position
     assert head >= 15
     return head

@@ -22,6 +22,16 @@ from typer.testing import CliRunner
 from graph.app import create_app
 from graph.cli.main import app
 from graph.settings import Settings
+from ledger.domain.commands import (
+    ChangeTopics,
+    CorrectArticle,
+    HideComment,
+    PostComment,
+    RetractArticle,
+    ReviseRating,
+    SubmitRating,
+    WithdrawRating,
+)
 from ledger.domain.errors import UnknownEventTypeStored
 from ledger.domain.events import REGISTRY, DomainEvent, EventRegistry
 from ledger.projections.projector import Projector, checkpoint
@@ -78,21 +88,26 @@ async def populate(store: SQLEventStore) -> EvidenceLedger:
                 continue
             relevance, newsworthiness = 1 + (index + number) % 7, 1 + (index * number) % 7
             comment = f"{rater_id} on {article_id}" if index % 2 == 0 else None
-            await ledger.submit_rating(
-                article_id, rater_id, relevance, newsworthiness, comment, actor=rater(rater_id)
+            await ledger.execute(
+                SubmitRating(article_id, rater_id, relevance, newsworthiness, comment),
+                actor=rater(rater_id),
             )
-        posted = await ledger.post_comment(
-            article_id, "s1", f"Comment on {article_id}", actor=subscriber("s1")
+        posted = await ledger.execute(
+            PostComment(article_id, "s1", f"Comment on {article_id}"), actor=subscriber("s1")
         )
-        await ledger.post_comment(article_id, "s2", "Second thoughts", actor=subscriber("s2"))
+        await ledger.execute(
+            PostComment(article_id, "s2", "Second thoughts"), actor=subscriber("s2")
+        )
         if number % 2:
             comment_id = str(posted.events[0].payload["comment_id"])
-            await ledger.hide_comment(article_id, comment_id, "off topic", actor=EDITOR)
-    await ledger.revise_rating("a1", "p2", 7, 7, "Changed my mind", actor=rater("p2"))
-    await ledger.withdraw_rating("a2", "p1", actor=rater("p1"))
-    await ledger.correct_article("a3", {"title": "A corrected title"}, "erratum", actor=EDITOR)
-    await ledger.change_topics("a4", ["Sciatica"], actor=EDITOR)
-    await ledger.retract_article("a5", "misconduct", actor=EDITOR)
+            await ledger.execute(HideComment(article_id, comment_id, "off topic"), actor=EDITOR)
+    await ledger.execute(ReviseRating("a1", "p2", 7, 7, "Changed my mind"), actor=rater("p2"))
+    await ledger.execute(WithdrawRating("a2", "p1"), actor=rater("p1"))
+    await ledger.execute(
+        CorrectArticle("a3", {"title": "A corrected title"}, "erratum"), actor=EDITOR
+    )
+    await ledger.execute(ChangeTopics("a4", ["Sciatica"]), actor=EDITOR)
+    await ledger.execute(RetractArticle("a5", "misconduct"), actor=EDITOR)
     return ledger
 
 
@@ -173,14 +188,16 @@ class Writer:
         while not self.stop.is_set():
             if number < len(WRITER_RATERS) and number % 2 == 0:
                 rater_id = WRITER_RATERS[number]
-                result = await self.ledger.submit_rating(
-                    "a2", rater_id, 1 + number % 7, 7 - number % 7, actor=rater(rater_id)
+                result = await self.ledger.execute(
+                    SubmitRating("a2", rater_id, 1 + number % 7, 7 - number % 7),
+                    actor=rater(rater_id),
                 )
                 self.ratings.append(result)
             else:
                 author = f"writer-{number}"
-                result = await self.ledger.post_comment(
-                    "a3", author, f"Written during the rebuild, #{number}", actor=subscriber(author)
+                result = await self.ledger.execute(
+                    PostComment("a3", author, f"Written during the rebuild, #{number}"),
+                    actor=subscriber(author),
                 )
                 self.comments.append(result)
             number += 1
@@ -266,9 +283,11 @@ async def test_appends_made_after_the_replay_read_the_log_are_caught_up_before_t
         async def writer() -> None:
             for rater_id in WRITER_RATERS[:3]:
                 written.append(
-                    await other.submit_rating("a2", rater_id, 7, 7, actor=rater(rater_id))
+                    await other.execute(SubmitRating("a2", rater_id, 7, 7), actor=rater(rater_id))
                 )
-            written.append(await other.post_comment("a2", "s9", "Late", actor=subscriber("s9")))
+            written.append(
+                await other.execute(PostComment("a2", "s9", "Late"), actor=subscriber("s9"))
+            )
 
         report = await rebuild(LetsAWriterInAfterReading(engine, writer))
 

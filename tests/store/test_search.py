@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ledger.domain.commands import CorrectArticle, RetractArticle
 from ledger.domain.scores import ScorePolicy
 from ledger.domain.search_text import words
 from ledger.projections.projector import Projector, catch_up
@@ -144,7 +145,9 @@ async def registered(store: SQLEventStore, corpus: list[Entry]) -> EvidenceLedge
             pmid=entry.pmid,
         )
         if entry.retracted:
-            await ledger.retract_article(entry.article_id, "duplicate publication", actor=EDITOR)
+            await ledger.execute(
+                RetractArticle(entry.article_id, "duplicate publication"), actor=EDITOR
+            )
     return ledger
 
 
@@ -259,7 +262,9 @@ async def test_a_correction_changes_what_a_search_finds_at_once(
     await register(ledger, "a1", title="Lumbar fusion outcomes")
     assert await search(engine, "fusion") == ["a1"]
 
-    await ledger.correct_article("a1", {"title": "Cervical décompression"}, "erratum", actor=EDITOR)
+    await ledger.execute(
+        CorrectArticle("a1", {"title": "Cervical décompression"}, "erratum"), actor=EDITOR
+    )
 
     assert await search(engine, "fusion") == []
     assert await search(engine, "DECOMPRESSION cervical") == ["a1"]
@@ -288,7 +293,9 @@ async def test_articles_registered_and_corrected_after_a_rebuild_are_found(
     await rebuild(store)
 
     await register(ledger, "a2", title="Quokka physiotherapy")
-    await ledger.correct_article("a1", {"title": "Wombat rehabilitation"}, "erratum", actor=EDITOR)
+    await ledger.execute(
+        CorrectArticle("a1", {"title": "Wombat rehabilitation"}, "erratum"), actor=EDITOR
+    )
 
     assert await search(engine, "quokka") == ["a2"]
     assert await search(engine, "wombat") == ["a1"]
@@ -310,8 +317,8 @@ async def test_articles_written_while_a_rebuild_catches_up_are_found_after_its_s
 
         async def writer() -> None:
             await register(other, "late", title="Quokka physiotherapy")
-            await other.correct_article(
-                "s001", {"title": "Wombat rehabilitation"}, "erratum", actor=EDITOR
+            await other.execute(
+                CorrectArticle("s001", {"title": "Wombat rehabilitation"}, "erratum"), actor=EDITOR
             )
 
         await rebuild(LetsAWriterInAfterReading(engine, writer))

@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 
 from ledger.domain.articles import stream_id
+from ledger.domain.commands import HideComment, PostComment, RestoreComment
 from ledger.domain.errors import DomainError
 from ledger.domain.scores import ScorePolicy
 from ledger.read.articles import ArticleView, article_views
@@ -137,7 +138,7 @@ async def test_a_version_beyond_the_head_of_the_stream_gives_the_current_view(
 ) -> None:
     ledger = EvidenceLedger(store)
     await load_sample(ledger)
-    await ledger.post_comment(SAMPLE_ARTICLE_ID, READER.id, "Worth a read.", actor=READER)
+    await ledger.execute(PostComment(SAMPLE_ARTICLE_ID, READER.id, "Worth a read."), actor=READER)
     live = await _live_view(store, SAMPLE_ARTICLE_ID, include_hidden=False)
 
     beyond = await article_as_of(store, SAMPLE_ARTICLE_ID, POLICY, at_version=live.version + 5)
@@ -152,11 +153,13 @@ async def test_a_version_beyond_the_head_of_the_stream_gives_the_current_view(
 async def test_a_hidden_comment_is_not_in_the_public_past_view(store: SQLEventStore) -> None:
     ledger = EvidenceLedger(store)
     await load_sample(ledger)
-    kept = await ledger.post_comment(SAMPLE_ARTICLE_ID, READER.id, "Useful.", actor=READER)
-    posted = await ledger.post_comment(SAMPLE_ARTICLE_ID, READER.id, "Spam spam.", actor=READER)
+    kept = await ledger.execute(PostComment(SAMPLE_ARTICLE_ID, READER.id, "Useful."), actor=READER)
+    posted = await ledger.execute(
+        PostComment(SAMPLE_ARTICLE_ID, READER.id, "Spam spam."), actor=READER
+    )
     spam_id = posted.events[0].payload["comment_id"]
-    hidden = await ledger.hide_comment(SAMPLE_ARTICLE_ID, spam_id, "spam", actor=EDITOR)
-    await ledger.restore_comment(SAMPLE_ARTICLE_ID, spam_id, "on appeal", actor=EDITOR)
+    hidden = await ledger.execute(HideComment(SAMPLE_ARTICLE_ID, spam_id, "spam"), actor=EDITOR)
+    await ledger.execute(RestoreComment(SAMPLE_ARTICLE_ID, spam_id, "on appeal"), actor=EDITOR)
 
     def bodies(view: ArticleView | None) -> list[str]:
         assert view is not None

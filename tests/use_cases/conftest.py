@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ledger.domain.commands import EnrolRater, RegisterArticle, RegisterDiscipline, SubmitRating
 from ledger.projections.memory import MemoryViews
 from ledger.store.memory import MemoryEventStore
 from ledger.store.records import Actor, AppendResult
@@ -40,9 +41,13 @@ class World:
     def rater(self) -> Actor:
         return Actor(self.rater_id, "rater")
 
-    async def rate(self, relevance: int = 6, newsworthiness: int = 5, **kw: Any) -> AppendResult:
-        return await self.ledger.submit_rating(
-            self.article_id, self.rater_id, relevance, newsworthiness, actor=self.rater, **kw
+    async def rate(
+        self, relevance: int = 6, newsworthiness: int = 5, idempotency_key: str | None = None
+    ) -> AppendResult:
+        return await self.ledger.execute(
+            SubmitRating(self.article_id, self.rater_id, relevance, newsworthiness),
+            actor=self.rater,
+            idempotency_key=idempotency_key,
         )
 
 
@@ -56,11 +61,12 @@ async def world(event_store: MemoryEventStore) -> World:
     store = event_store
     views = MemoryViews(store)
     ledger = EvidenceLedger(store, views=views)
-    await ledger.register_discipline("Physician", actor=EDITOR)
-    await ledger.enrol_rater(
-        rater_id="physician-1", discipline="Physician", display_name="Dr One", actor=EDITOR
+    await ledger.execute(RegisterDiscipline("Physician"), actor=EDITOR)
+    await ledger.execute(
+        EnrolRater(rater_id="physician-1", discipline="Physician", display_name="Dr One"),
+        actor=EDITOR,
     )
-    await ledger.register_article(
-        article_id="a1", citation=CITATION, topics=["Back Pain"], actor=EDITOR
+    await ledger.execute(
+        RegisterArticle(article_id="a1", citation=CITATION, topics=["Back Pain"]), actor=EDITOR
     )
     return World(ledger, store, views)

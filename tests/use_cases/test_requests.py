@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from ledger.domain.commands import EnrolRater, RegisterDiscipline
 from ledger.domain.errors import DomainError
 from ledger.projections.memory import MemoryViews
 from ledger.store.records import Actor
@@ -48,9 +49,9 @@ async def built(event_store: Any) -> Ledger:
     views = MemoryViews(store)
     ledger = EvidenceLedger(store, views=views)
     for name in DISCIPLINES:
-        await ledger.register_discipline(name, actor=EDITOR)
+        await ledger.execute(RegisterDiscipline(name), actor=EDITOR)
     for rater_id, discipline in {**PHYSICIANS, **NURSES}.items():
-        await ledger.enrol_rater(rater_id=rater_id, discipline=discipline, actor=EDITOR)
+        await ledger.execute(EnrolRater(rater_id=rater_id, discipline=discipline), actor=EDITOR)
     return Ledger(ledger, store, views, await populate(ledger))
 
 

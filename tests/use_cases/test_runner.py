@@ -9,6 +9,16 @@ from typing import Any
 
 import pytest
 
+from ledger.domain.commands import (
+    CorrectArticle,
+    EnrolRater,
+    HideComment,
+    PostComment,
+    RegisterArticle,
+    RetractArticle,
+    SubmitRating,
+    WithdrawRating,
+)
 from ledger.domain.errors import (
     AlreadyExists,
     AlreadyRetracted,
@@ -37,46 +47,51 @@ async def _snapshot(world: World) -> tuple[Any, ...]:
 REFUSALS: dict[str, tuple[Attempt, type[LedgerError]]] = {
     "a score outside 1..7": (lambda w: w.rate(relevance=8), ValidationFailed),
     "an unknown article": (
-        lambda w: w.ledger.submit_rating("nope", w.rater_id, 5, 5, actor=w.rater),
+        lambda w: w.ledger.execute(SubmitRating("nope", w.rater_id, 5, 5), actor=w.rater),
         NotFound,
     ),
     "an unknown rater": (
-        lambda w: w.ledger.submit_rating(w.article_id, "nobody", 5, 5, actor=w.rater),
+        lambda w: w.ledger.execute(SubmitRating(w.article_id, "nobody", 5, 5), actor=w.rater),
         NotFound,
     ),
     "an empty comment": (
-        lambda w: w.ledger.post_comment(w.article_id, SUBSCRIBER.id, "  ", actor=SUBSCRIBER),
+        lambda w: w.ledger.execute(
+            PostComment(w.article_id, SUBSCRIBER.id, "  "), actor=SUBSCRIBER
+        ),
         ValidationFailed,
     ),
     "a stale expected version": (
-        lambda w: w.ledger.retract_article(w.article_id, "why", actor=EDITOR, expected_version=9),
+        lambda w: w.ledger.execute(
+            RetractArticle(w.article_id, "why", expected_version=9), actor=EDITOR
+        ),
         StaleExpectedVersion,
     ),
     "an article registered twice": (
-        lambda w: w.ledger.register_article(
-            article_id=w.article_id, citation=CITATION, topics=["X"], actor=EDITOR
+        lambda w: w.ledger.execute(
+            RegisterArticle(article_id=w.article_id, citation=CITATION, topics=["X"]), actor=EDITOR
         ),
         AlreadyExists,
     ),
     "an unknown study type": (
-        lambda w: w.ledger.correct_article(
-            w.article_id, {"study_type": "Horoscope"}, "typo", actor=EDITOR
+        lambda w: w.ledger.execute(
+            CorrectArticle(w.article_id, {"study_type": "Horoscope"}, "typo"), actor=EDITOR
         ),
         ValidationFailed,
     ),
     "an unknown comment": (
-        lambda w: w.ledger.hide_comment(w.article_id, "a1.c9", "spam", actor=EDITOR),
+        lambda w: w.ledger.execute(HideComment(w.article_id, "a1.c9", "spam"), actor=EDITOR),
         NotFound,
     ),
     "an enrolment in an unknown discipline": (
-        lambda w: w.ledger.enrol_rater(
-            rater_id="r9", discipline="Astrologer", display_name="Someone", actor=EDITOR
+        lambda w: w.ledger.execute(
+            EnrolRater(rater_id="r9", discipline="Astrologer", display_name="Someone"), actor=EDITOR
         ),
         NotFound,
     ),
     "a rater enrolled twice": (
-        lambda w: w.ledger.enrol_rater(
-            rater_id=w.rater_id, discipline="Physician", display_name="Again", actor=EDITOR
+        lambda w: w.ledger.execute(
+            EnrolRater(rater_id=w.rater_id, discipline="Physician", display_name="Again"),
+            actor=EDITOR,
         ),
         AlreadyExists,
     ),
@@ -98,13 +113,15 @@ async def test_refusals_on_a_rated_and_retracted_article_change_nothing(world: W
     await world.rate()
     with pytest.raises(DuplicateRating):
         await world.rate(relevance=3)
-    await world.ledger.retract_article(world.article_id, "fabricated data", actor=EDITOR)
+    await world.ledger.execute(RetractArticle(world.article_id, "fabricated data"), actor=EDITOR)
     before = await _snapshot(world)
 
     with pytest.raises(AlreadyRetracted):
-        await world.ledger.retract_article(world.article_id, "again", actor=EDITOR)
+        await world.ledger.execute(RetractArticle(world.article_id, "again"), actor=EDITOR)
     with pytest.raises(ArticleIsRetracted):
-        await world.ledger.withdraw_rating(world.article_id, world.rater_id, actor=world.rater)
+        await world.ledger.execute(
+            WithdrawRating(world.article_id, world.rater_id), actor=world.rater
+        )
 
     assert await _snapshot(world) == before
 
@@ -162,16 +179,18 @@ async def test_an_attempt_decided_again_leaves_only_the_last_attempts_person(
     await world.store.append("article:a1", None, [NewEvent.of(topics)], actor=EDITOR)
     people = len(world.views.people)
 
-    await world.ledger.enrol_rater(
-        rater_id="nurse-1", discipline="Physician", display_name="Nurse Two", actor=EDITOR
+    await world.ledger.execute(
+        EnrolRater(rater_id="nurse-1", discipline="Physician", display_name="Nurse Two"),
+        actor=EDITOR,
     )
 
     assert len(world.views.people) == people + 1
 
 
 async def test_an_enrolment_keeps_the_person_outside_the_log(world: World) -> None:
-    await world.ledger.enrol_rater(
-        rater_id="nurse-1", discipline="physician", display_name="Nurse Two", actor=EDITOR
+    await world.ledger.execute(
+        EnrolRater(rater_id="nurse-1", discipline="physician", display_name="Nurse Two"),
+        actor=EDITOR,
     )
 
     enrolment = await world.ledger.enrolment("nurse-1")
@@ -183,10 +202,10 @@ async def test_an_enrolment_keeps_the_person_outside_the_log(world: World) -> No
 
 async def test_answers_carry_the_domain_ids_of_what_was_appended(world: World) -> None:
     rated = await world.rate()
-    posted = await world.ledger.post_comment(
-        world.article_id, SUBSCRIBER.id, "Useful.", actor=SUBSCRIBER
+    posted = await world.ledger.execute(
+        PostComment(world.article_id, SUBSCRIBER.id, "Useful."), actor=SUBSCRIBER
     )
-    enrolled = await world.ledger.enrol_rater(discipline="Physician", actor=EDITOR)
+    enrolled = await world.ledger.execute(EnrolRater(discipline="Physician"), actor=EDITOR)
 
     assert (rated.article_id, rated.rater_id) == (world.article_id, world.rater_id)
     assert rated.rating_id == f"{world.article_id}.r{rated.last_version}"
@@ -196,11 +215,15 @@ async def test_answers_carry_the_domain_ids_of_what_was_appended(world: World) -
 
 
 async def test_a_retried_registration_answers_with_the_id_first_made_up(world: World) -> None:
-    first = await world.ledger.register_article(
-        citation=CITATION, topics=["Back Pain"], actor=EDITOR, idempotency_key="reg"
+    first = await world.ledger.execute(
+        RegisterArticle(citation=CITATION, topics=["Back Pain"]),
+        actor=EDITOR,
+        idempotency_key="reg",
     )
-    again = await world.ledger.register_article(
-        citation=CITATION, topics=["Back Pain"], actor=EDITOR, idempotency_key="reg"
+    again = await world.ledger.execute(
+        RegisterArticle(citation=CITATION, topics=["Back Pain"]),
+        actor=EDITOR,
+        idempotency_key="reg",
     )
 
     assert again.replayed
@@ -209,8 +232,8 @@ async def test_a_retried_registration_answers_with_the_id_first_made_up(world: W
 
 
 async def test_a_topic_is_filed_under_the_spelling_the_ledger_already_has(world: World) -> None:
-    result = await world.ledger.register_article(
-        citation=CITATION, topics=["back pain ", "Sciatica"], actor=EDITOR
+    result = await world.ledger.execute(
+        RegisterArticle(citation=CITATION, topics=["back pain ", "Sciatica"]), actor=EDITOR
     )
 
     assert result.article_id is not None
