@@ -16,9 +16,11 @@ from ledger.domain.commands import (
     ChangeTopics,
     CorrectArticle,
     EnrolRater,
+    HideComment,
     PostComment,
     RegisterArticle,
     RegisterDiscipline,
+    RestoreComment,
     RetractArticle,
     ReviseRating,
     SubmitRating,
@@ -116,8 +118,9 @@ async def run(
     elif kind in ("hide", "restore"):
         posted = await _comment_ids(ledger, article_id)
         if posted:
-            moderate = ledger.hide_comment if kind == "hide" else ledger.restore_comment
-            await moderate(article_id, posted[pick % len(posted)], "moderation", actor=EDITOR)
+            moderate = HideComment if kind == "hide" else RestoreComment
+            comment_id = posted[pick % len(posted)]
+            await ledger.execute(moderate(article_id, comment_id, "moderation"), actor=EDITOR)
     elif kind == "retract":
         await ledger.execute(RetractArticle(article_id, "retracted by the journal"), actor=EDITOR)
     elif kind == "correct":

@@ -35,14 +35,14 @@ HISTORIES = Histories(
 )
 
 
-async def _assert_scores_match_active_ratings(ledger: EvidenceLedger, prefix: str) -> None:
+async def _assert_scores_match_active_ratings(store: SQLEventStore, prefix: str) -> None:
     ids = [f"{prefix}-a{n}" for n in range(HISTORIES.articles)]
-    async with ledger.store.engine.connect() as conn:
+    async with store.engine.connect() as conn:
         views = await article_views(conn, ids, ScorePolicy())
     for article_id in ids:
         state = fold(
-            ledger.store.registry.decode(e.type, e.payload)
-            for e in await ledger.store.read_stream(stream_id(article_id))
+            store.registry.decode(e.type, e.payload)
+            for e in await store.read_stream(stream_id(article_id))
         )
         if state is None:
             assert article_id not in views
@@ -88,6 +88,6 @@ async def test_live_views_equal_a_replay_for_any_history(
             event(f"{command[0]} refused: {type(refusal).__name__}")
             assert await store.head() == before, f"a refused {command[0]} wrote something"
 
-    await _assert_scores_match_active_ratings(ledger, prefix)
+    await _assert_scores_match_active_ratings(store, prefix)
     report = await verify_projections(store)
     assert report.ok, report.mismatches[:3]

@@ -13,6 +13,20 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ledger.domain.commands import (
+    ChangeTopics,
+    CorrectArticle,
+    EnrolRater,
+    HideComment,
+    PostComment,
+    RegisterArticle,
+    RegisterStudyType,
+    RestoreComment,
+    RetractArticle,
+    ReviseRating,
+    SubmitRating,
+    WithdrawRating,
+)
 from ledger.domain.errors import (
     ArticleIsRetracted,
     DomainError,
@@ -88,18 +102,18 @@ async def test_submit_revise_and_withdraw_move_the_discipline_score_exactly(
     await rate(ledger, "a1", "p4", 6, 5)
     assert await physician() == expect(4, 22, 18, 6, True)  # 5.5 rounds half up to 6
 
-    await ledger.revise_rating("a1", "p2", 1, 1, actor=rater("p2"))
+    await ledger.execute(ReviseRating("a1", "p2", 1, 1), actor=rater("p2"))
     assert await physician() == expect(4, 19, 16, 5, True)  # newsworthiness exactly 4 meets
-    await ledger.revise_rating("a1", "p3", 5, 3, actor=rater("p3"))
+    await ledger.execute(ReviseRating("a1", "p3", 5, 3), actor=rater("p3"))
     assert await physician() == expect(4, 19, 15, 5, False)  # 3.75 < 4
 
-    await ledger.withdraw_rating("a1", "p1", actor=rater("p1"))
+    await ledger.execute(WithdrawRating("a1", "p1"), actor=rater("p1"))
     assert await physician() == expect(3, 12, 9, 4, False)  # p1's 7 and 6 left the means
-    await ledger.withdraw_rating("a1", "p4", actor=rater("p4"))
+    await ledger.execute(WithdrawRating("a1", "p4"), actor=rater("p4"))
     assert await physician() == expect(2, 6, 4, None, False)  # pending again
-    await ledger.withdraw_rating("a1", "p2", actor=rater("p2"))
+    await ledger.execute(WithdrawRating("a1", "p2"), actor=rater("p2"))
     assert await physician() == expect(1, 5, 3, None, False)
-    await ledger.withdraw_rating("a1", "p3", actor=rater("p3"))
+    await ledger.execute(WithdrawRating("a1", "p3"), actor=rater("p3"))
     assert await scores(engine, "a1") == {}  # the last withdrawal removes the score entirely
 
     await rate(ledger, "a1", "p1", 2, 2)  # a withdrawn rater may rate again
@@ -157,10 +171,10 @@ async def test_meets_threshold_needs_enough_ratings_and_both_means_at_the_thresh
 
     await rate(ledger, "a1", "p3", 1, 1)  # means exactly 5 and 5
     assert (await scores(engine, "a1"))["Physician"].meets_threshold is True
-    await ledger.revise_rating("a1", "p3", 1, 1, "now with a comment", actor=rater("p3"))
-    await ledger.revise_rating("a1", "p1", 4, 4, actor=rater("p1"))  # (4+7+1)/3 = 4: meets
+    await ledger.execute(ReviseRating("a1", "p3", 1, 1, "now with a comment"), actor=rater("p3"))
+    await ledger.execute(ReviseRating("a1", "p1", 4, 4), actor=rater("p1"))  # (4+7+1)/3 = 4: meets
     assert (await scores(engine, "a1"))["Physician"].meets_threshold is True
-    await ledger.revise_rating("a1", "p2", 7, 6, actor=rater("p2"))  # news 11/3 < 4
+    await ledger.execute(ReviseRating("a1", "p2", 7, 6), actor=rater("p2"))  # news 11/3 < 4
     assert (await scores(engine, "a1"))["Physician"].meets_threshold is False
 
     # Both thresholds are the deployment's to set.
@@ -170,7 +184,7 @@ async def test_meets_threshold_needs_enough_ratings_and_both_means_at_the_thresh
         newsworthiness_threshold=Fraction(3),
         min_ratings_for_threshold=2,
     )
-    await ledger.withdraw_rating("a1", "p3", actor=rater("p3"))  # p1 (4, 4), p2 (7, 6)
+    await ledger.execute(WithdrawRating("a1", "p3"), actor=rater("p3"))  # p1 (4, 4), p2 (7, 6)
     found = await view(engine, "a1", policy=lenient)
     assert found is not None
     [score] = found.discipline_scores
@@ -187,7 +201,9 @@ async def test_a_rating_lands_in_the_discipline_of_the_raters_enrolment(
     ledger = await ledger_with_raters(store, {"n1": "Nurse"})
     await register(ledger, "a1")
 
-    result = await ledger.submit_rating("a1", "n1", 6, 5, "From the ward.", actor=rater("n1"))
+    result = await ledger.execute(
+        SubmitRating("a1", "n1", 6, 5, "From the ward."), actor=rater("n1")
+    )
 
     assert result.events[0].payload["discipline"] == "Nurse"
     found = await view(engine, "a1")
@@ -208,7 +224,7 @@ async def test_a_retracted_article_refuses_new_ratings_but_keeps_its_flag_and_sc
     before = await view(engine, "a1")
     assert before is not None
 
-    await ledger.retract_article("a1", "Data fabrication", actor=EDITOR)
+    await ledger.execute(RetractArticle("a1", "Data fabrication"), actor=EDITOR)
     retracted = await view(engine, "a1")
     assert retracted is not None
     assert retracted.retracted is True
@@ -312,10 +328,12 @@ async def test_rater_comments_show_by_discipline_in_submission_order(
         ("Nurse", "Nurse fifth.", "n2"),
     ]
 
-    await ledger.revise_rating("a1", "p1", 6, 5, "Physician first, revised.", actor=rater("p1"))
-    await ledger.withdraw_rating("a1", "n1", actor=rater("n1"))
-    await ledger.revise_rating(
-        "a1", "p3", 4, 4, "Physician fourth, added later.", actor=rater("p3")
+    await ledger.execute(
+        ReviseRating("a1", "p1", 6, 5, "Physician first, revised."), actor=rater("p1")
+    )
+    await ledger.execute(WithdrawRating("a1", "n1"), actor=rater("n1"))
+    await ledger.execute(
+        ReviseRating("a1", "p3", 4, 4, "Physician fourth, added later."), actor=rater("p3")
     )
 
     assert await shown() == [
@@ -325,7 +343,7 @@ async def test_rater_comments_show_by_discipline_in_submission_order(
         ("Nurse", "Nurse fifth.", "n2"),
     ]
 
-    await ledger.revise_rating("a1", "p2", 4, 4, None, actor=rater("p2"))  # comment dropped
+    await ledger.execute(ReviseRating("a1", "p2", 4, 4, None), actor=rater("p2"))  # comment dropped
     assert [body for _, body, _ in await shown()] == [
         "Physician first, revised.",
         "Physician fourth, added later.",
@@ -347,7 +365,7 @@ async def test_subscriber_comments_are_posted_hidden_and_restored_with_bodies_ke
     ids = []
     for number, body in enumerate(bodies, start=1):
         author = f"s{number}"
-        posted = await ledger.post_comment("a1", author, body, actor=subscriber(author))
+        posted = await ledger.execute(PostComment("a1", author, body), actor=subscriber(author))
         ids.append(str(posted.events[0].payload["comment_id"]))
 
     async def public() -> list[tuple[str, str, bool]]:
@@ -365,7 +383,7 @@ async def test_subscriber_comments_are_posted_hidden_and_restored_with_bodies_ke
     assert quiet is not None
     assert quiet.subscriber_comments == ()  # loaded, and empty
 
-    await ledger.hide_comment("a1", ids[2], "advertising", actor=EDITOR)
+    await ledger.execute(HideComment("a1", ids[2], "advertising"), actor=EDITOR)
     assert await public() == [("s1", bodies[0], False), ("s2", bodies[1], False)]
     assert await everything() == [
         ("s1", bodies[0], False),
@@ -373,10 +391,10 @@ async def test_subscriber_comments_are_posted_hidden_and_restored_with_bodies_ke
         ("s3", bodies[2], True),
     ]
 
-    await ledger.hide_comment("a1", ids[0], "checking", actor=EDITOR)
-    await ledger.restore_comment("a1", ids[0], "checked: fine", actor=EDITOR)
+    await ledger.execute(HideComment("a1", ids[0], "checking"), actor=EDITOR)
+    await ledger.execute(RestoreComment("a1", ids[0], "checked: fine"), actor=EDITOR)
     assert await public() == [("s1", bodies[0], False), ("s2", bodies[1], False)]
-    await ledger.restore_comment("a1", ids[2], "appeal upheld", actor=EDITOR)
+    await ledger.execute(RestoreComment("a1", ids[2], "appeal upheld"), actor=EDITOR)
     assert await public() == [(f"s{n}", body, False) for n, body in enumerate(bodies, start=1)]
 
 
@@ -391,10 +409,16 @@ async def test_a_correction_changes_only_the_named_citation_fields(
     before = await view(engine, "a1")
     assert before is not None
 
-    await ledger.correct_article(
-        "a1",
-        {"title": "Corrected title", "pages": "101-111", "authors": ["Roe R", "Doe J", "Poe P"]},
-        "erratum",
+    await ledger.execute(
+        CorrectArticle(
+            "a1",
+            {
+                "title": "Corrected title",
+                "pages": "101-111",
+                "authors": ["Roe R", "Doe J", "Poe P"],
+            },
+            "erratum",
+        ),
         actor=EDITOR,
     )
 
@@ -413,7 +437,7 @@ async def test_a_correction_changes_only_the_named_citation_fields(
     )
     assert after.version == before.version + 1
 
-    await ledger.correct_article("a1", {"study_type": "Cohort"}, "misfiled", actor=EDITOR)
+    await ledger.execute(CorrectArticle("a1", {"study_type": "Cohort"}, "misfiled"), actor=EDITOR)
     again = await view(engine, "a1")
     assert again is not None
     assert again.study_type == "Cohort"
@@ -427,7 +451,7 @@ async def test_a_topic_change_replaces_the_topics(
     await register(ledger, "a1", topics=["Back Pain", "Sciatica"])
     await register(ledger, "a2", topics=["Sciatica"])
 
-    await ledger.change_topics("a1", ["Neck Pain", "Back Pain"], actor=EDITOR)
+    await ledger.execute(ChangeTopics("a1", ["Neck Pain", "Back Pain"]), actor=EDITOR)
 
     found = await view(engine, "a1")
     assert found is not None
@@ -460,8 +484,8 @@ async def test_related_articles_rank_by_shared_topics_then_newest(
         "one-shared-undated",
     ]
 
-    await ledger.change_topics(
-        "one-shared-2023", ["Sciatica", "Back Pain", "Neck Pain"], actor=EDITOR
+    await ledger.execute(
+        ChangeTopics("one-shared-2023", ["Sciatica", "Back Pain", "Neck Pain"]), actor=EDITOR
     )
     assert await related(2) == ["one-shared-2023", "two-shared-old"]
 
@@ -494,20 +518,20 @@ async def test_the_same_request_twice_returns_the_first_result_and_appends_nothi
     [
         (
             "other scores",
-            lambda ledger: ledger.submit_rating(
-                "a1", "p2", 5, 4, "Good.", actor=rater("p2"), idempotency_key="k"
+            lambda ledger: ledger.execute(
+                SubmitRating("a1", "p2", 5, 4, "Good."), actor=rater("p2"), idempotency_key="k"
             ),
         ),
         (
             "another article",
-            lambda ledger: ledger.submit_rating(
-                "gone", "p2", 6, 4, "Good.", actor=rater("p2"), idempotency_key="k"
+            lambda ledger: ledger.execute(
+                SubmitRating("gone", "p2", 6, 4, "Good."), actor=rater("p2"), idempotency_key="k"
             ),
         ),
         (
             "another use case",
-            lambda ledger: ledger.withdraw_rating(
-                "a1", "p2", actor=rater("p2"), idempotency_key="k"
+            lambda ledger: ledger.execute(
+                WithdrawRating("a1", "p2"), actor=rater("p2"), idempotency_key="k"
             ),
         ),
     ],
@@ -516,7 +540,9 @@ async def test_a_key_reused_for_a_different_command_is_refused(
     store: SQLEventStore, engine: AsyncEngine, case: str, retry: Callable[..., Awaitable[Any]]
 ) -> None:
     ledger, _ = await build_world(store)
-    await ledger.submit_rating("a1", "p2", 6, 4, "Good.", actor=rater("p2"), idempotency_key="k")
+    await ledger.execute(
+        SubmitRating("a1", "p2", 6, 4, "Good."), actor=rater("p2"), idempotency_key="k"
+    )
     head = await store.head()
     tables = await view_tables_dump(engine)
 
@@ -533,15 +559,15 @@ async def test_the_same_key_from_another_caller_is_an_unrelated_request(
     """Keys are each caller's own: a key another caller used (or took first, guessing it)
     neither refuses a request nor tells the caller that it was used."""
     ledger, _ = await build_world(store)
-    squatted = await ledger.post_comment(
-        "a1", "s1", "Taken first.", actor=subscriber("s1"), idempotency_key="rating-1"
+    squatted = await ledger.execute(
+        PostComment("a1", "s1", "Taken first."), actor=subscriber("s1"), idempotency_key="rating-1"
     )
 
-    rating = await ledger.submit_rating(
-        "a1", "p2", 6, 4, "Good.", actor=rater("p2"), idempotency_key="rating-1"
+    rating = await ledger.execute(
+        SubmitRating("a1", "p2", 6, 4, "Good."), actor=rater("p2"), idempotency_key="rating-1"
     )
-    other_rating = await ledger.submit_rating(
-        "a1", "p3", 5, 5, actor=rater("p3"), idempotency_key="rating-1"
+    other_rating = await ledger.execute(
+        SubmitRating("a1", "p3", 5, 5), actor=rater("p3"), idempotency_key="rating-1"
     )
 
     assert not rating.replayed
@@ -550,13 +576,15 @@ async def test_the_same_key_from_another_caller_is_an_unrelated_request(
     head = await store.head()
     tables = await view_tables_dump(engine)
     # Each caller's retry is answered with its own first answer.
-    retried = await ledger.submit_rating(
-        "a1", "p2", 6, 4, "Good.", actor=rater("p2"), idempotency_key="rating-1"
+    retried = await ledger.execute(
+        SubmitRating("a1", "p2", 6, 4, "Good."), actor=rater("p2"), idempotency_key="rating-1"
     )
     assert retried.replayed
     assert dataclasses.replace(retried, replayed=False) == rating
     with pytest.raises(IdempotencyKeyReused):
-        await ledger.submit_rating("a1", "p3", 6, 6, actor=rater("p3"), idempotency_key="rating-1")
+        await ledger.execute(
+            SubmitRating("a1", "p3", 6, 6), actor=rater("p3"), idempotency_key="rating-1"
+        )
     assert await store.head() == head
     assert await view_tables_dump(engine) == tables
 
@@ -571,8 +599,10 @@ async def test_callers_racing_with_one_key_each_get_their_own_request_done(
     async with separate_stores(database_url, RACERS) as stores:
         results = await asyncio.gather(
             *(
-                EvidenceLedger(s).submit_rating(
-                    "a1", rater_id, 5, 5, actor=rater(rater_id), idempotency_key="shared"
+                EvidenceLedger(s).execute(
+                    SubmitRating("a1", rater_id, 5, 5),
+                    actor=rater(rater_id),
+                    idempotency_key="shared",
                 )
                 for s, rater_id in zip(stores, raters, strict=True)
             )
@@ -618,11 +648,15 @@ async def test_a_retried_enrolment_creates_one_person(
 ) -> None:
     ledger = await ledger_with_raters(store)
 
-    first = await ledger.enrol_rater(
-        discipline="Nurse", display_name="Ann Other", actor=EDITOR, idempotency_key="enrol-ann"
+    first = await ledger.execute(
+        EnrolRater(discipline="Nurse", display_name="Ann Other"),
+        actor=EDITOR,
+        idempotency_key="enrol-ann",
     )
-    again = await ledger.enrol_rater(
-        discipline="Nurse", display_name="Ann Other", actor=EDITOR, idempotency_key="enrol-ann"
+    again = await ledger.execute(
+        EnrolRater(discipline="Nurse", display_name="Ann Other"),
+        actor=EDITOR,
+        idempotency_key="enrol-ann",
     )
 
     assert again.replayed
@@ -644,8 +678,8 @@ async def test_raters_racing_on_one_article_all_succeed_through_conflict_retries
     async with separate_stores(database_url, RACERS) as stores:
         results = await asyncio.gather(
             *(
-                EvidenceLedger(s).submit_rating(
-                    "a1", rater_id, 1 + n % 7, 7 - n % 7, actor=rater(rater_id)
+                EvidenceLedger(s).execute(
+                    SubmitRating("a1", rater_id, 1 + n % 7, 7 - n % 7), actor=rater(rater_id)
                 )
                 for n, (s, rater_id) in enumerate(zip(stores, raters, strict=True))
             )
@@ -666,11 +700,13 @@ async def test_names_and_emails_live_in_the_people_table_never_in_events(
 ) -> None:
     ledger = await ledger_with_raters(store)
 
-    result = await ledger.enrol_rater(
-        rater_id="jane",
-        discipline="Physician",
-        display_name="Dr Jane Example",
-        email="jane@example.org",
+    result = await ledger.execute(
+        EnrolRater(
+            rater_id="jane",
+            discipline="Physician",
+            display_name="Dr Jane Example",
+            email="jane@example.org",
+        ),
         actor=EDITOR,
     )
 
@@ -742,9 +778,9 @@ async def test_a_study_type_an_editor_adds_is_an_event_the_views_and_their_repla
     ledger = EvidenceLedger(store)
     await register(ledger, "a1")
 
-    await ledger.register_study_type("Clinical prediction guide", actor=EDITOR)
-    await ledger.correct_article(
-        "a1", {"study_type": "clinical prediction guide"}, "misfiled", actor=EDITOR
+    await ledger.execute(RegisterStudyType("Clinical prediction guide"), actor=EDITOR)
+    await ledger.execute(
+        CorrectArticle("a1", {"study_type": "clinical prediction guide"}, "misfiled"), actor=EDITOR
     )
 
     [added] = await store.read_stream("vocabulary:study-types")
@@ -763,12 +799,16 @@ async def test_a_registration_files_its_topics_under_the_spelling_the_ledger_has
     store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     ledger = EvidenceLedger(store)
-    await ledger.register_article(
-        article_id="a1", citation=citation("First"), topics=["Back Pain"], actor=EDITOR
+    await ledger.execute(
+        RegisterArticle(article_id="a1", citation=citation("First"), topics=["Back Pain"]),
+        actor=EDITOR,
     )
 
-    await ledger.register_article(
-        article_id="a2", citation=citation("Second"), topics=["back pain ", "Neck"], actor=EDITOR
+    await ledger.execute(
+        RegisterArticle(
+            article_id="a2", citation=citation("Second"), topics=["back pain ", "Neck"]
+        ),
+        actor=EDITOR,
     )
 
     second = await view(engine, "a2")
