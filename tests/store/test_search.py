@@ -37,8 +37,7 @@ from ledger.store.migrate import downgrade, upgrade
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
 from tests.store.ledgers import EDITOR, ledger_with_raters, register
-from tests.store.test_rebuild import LetsAWriterInAfterReading
-from tests.store.writers import separate_stores
+from tests.store.writers import LetsAWriterInAfterReading, separate_stores
 
 POLICY = ScorePolicy()
 
