@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -21,6 +21,9 @@ from sqlalchemy.engine import make_url
 
 from ledger.store.db import create_engine
 from ledger.store.migrate import upgrade
+
+# Makes a database at head, a new one per call (the ``new_database`` fixture).
+NewDatabase = Callable[[], AbstractAsyncContextManager[str]]
 
 
 def configured_postgres_url() -> str | None:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from ledger.store.db import create_engine
 from ledger.store.migrate import upgrade
 from ledger.store.sql_store import SQLEventStore
 from tests.backends import (
+    NewDatabase,
     create_postgres_database,
     drop_postgres_database,
     migrated_template,
@@ -98,6 +101,24 @@ async def migrated_postgresql_url(
     """A clone of the migrated template: the same database as migrating one, made in less time."""
     async with postgres_clone(postgres_server_url, postgres_template_url) as url:
         yield url
+
+
+@pytest.fixture
+def new_database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> NewDatabase:
+    """Makes a database at head on each backend, a new one per call: for a property test whose
+    examples each need a ledger of their own (a whole-log check then reads one example's log,
+    not every example's before it)."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template_path")
+
+        @asynccontextmanager
+        async def copied() -> AsyncIterator[str]:
+            yield _copied(template, Path(tempfile.mkdtemp(dir=tmp_path)))
+
+        return copied
+    server_url: str = request.getfixturevalue("postgres_server_url")
+    template_url: str = request.getfixturevalue("postgres_template_url")
+    return lambda: postgres_clone(server_url, template_url)
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,10 @@ from ledger.domain.errors import DomainError
 from ledger.domain.scores import ScorePolicy
 from ledger.read.articles import article_views
 from ledger.replay.rebuild import verify_projections
+from ledger.store.db import create_engine
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
+from tests.backends import NewDatabase
 from tests.store.commands import Histories, prepare, run
 
 # Three articles (the last registered by a command, if at all). Weighted towards ratings,
@@ -74,10 +76,19 @@ async def _assert_scores_match_active_ratings(store: SQLEventStore, prefix: str)
 )
 @given(history=HISTORIES.strategy)
 async def test_live_views_equal_a_replay_for_any_history(
-    store: SQLEventStore, history: list[tuple[Any, ...]]
+    new_database: NewDatabase, history: list[tuple[Any, ...]]
 ) -> None:
+    async with new_database() as database_url:
+        engine = create_engine(database_url)
+        try:
+            await _live_views_equal_a_replay(SQLEventStore(engine), history)
+        finally:
+            await engine.dispose()
+
+
+async def _live_views_equal_a_replay(store: SQLEventStore, history: list[tuple[Any, ...]]) -> None:
     ledger = EvidenceLedger(store)
-    prefix = uuid.uuid4().hex[:8]  # each example writes its own articles and raters
+    prefix = uuid.uuid4().hex[:8]
     await prepare(ledger, prefix, HISTORIES)
     for command in history:
         before = await store.head()
