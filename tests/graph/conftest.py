@@ -10,9 +10,11 @@ and ``Api.client``.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,6 +30,7 @@ from graph.http.schema import build_schema
 from graph.schema.context import Context, Services
 from graph.settings import Settings
 from ledger.use_cases.tokens import authenticate, issue_token
+from tests.backends import create_postgres_database, drop_postgres_database, postgres_clone
 
 # The client address httpx's ASGI transport gives: the same for the schema's per-address limits.
 CLIENT = ("127.0.0.1", 123)
@@ -123,9 +126,71 @@ async def running(settings: Settings) -> AsyncIterator[Api]:
             yield Api(app, client)
 
 
+async def _started_once(url: str) -> None:
+    """The service started on the database and stopped: the sample article loaded."""
+    async with running(Settings(database_url=url)):
+        pass
+
+
+@pytest.fixture(scope="session")
+async def sqlite_started_template(
+    sqlite_template_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    path = tmp_path_factory.mktemp("started") / "ledger.db"
+    shutil.copyfile(sqlite_template_path, path)
+    await _started_once(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+async def postgresql_started_template(
+    postgres_server_url: str, postgres_template_url: str
+) -> AsyncIterator[str]:
+    url = await create_postgres_database(postgres_server_url, template=postgres_template_url)
+    try:
+        await _started_once(url)
+        yield url
+    finally:
+        await drop_postgres_database(postgres_server_url, url)
+
+
+@dataclass(frozen=True)
+class StartedTemplate:
+    """A database the service started on once: a SQLite file, or a PostgreSQL template."""
+
+    database: str
+    server_url: str | None = None
+
+
+@pytest.fixture
+def started_template(backend: str, request: pytest.FixtureRequest) -> StartedTemplate:
+    # Looked up by backend, so that a run on SQLite alone starts no PostgreSQL.
+    if backend == "sqlite":
+        return StartedTemplate(str(request.getfixturevalue("sqlite_started_template")))
+    return StartedTemplate(
+        request.getfixturevalue("postgresql_started_template"),
+        request.getfixturevalue("postgres_server_url"),
+    )
+
+
+@pytest.fixture
+async def database_url(started_template: StartedTemplate, tmp_path: Path) -> AsyncIterator[str]:
+    """Here, a database of the test's own as `serve` leaves it after a first start, the sample
+    article loaded: a copy of one the service started on once per worker and backend. A start
+    on it finds the ledger as a first start would leave it."""
+    if started_template.server_url is None:
+        shutil.copyfile(started_template.database, tmp_path / "ledger.db")
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
+    async with postgres_clone(started_template.server_url, started_template.database) as url:
+        yield url
+
+
 @pytest.fixture
 async def api(database_url: str) -> AsyncIterator[Api]:
-    """The service with the sample article loaded, as `serve` starts it."""
+    """The service with the sample article loaded, as `serve` starts it (on a ledger it has
+    started on before: the first start, which loads the sample, is tested in tests/e2e and
+    tests/store/test_sample)."""
     async with running(Settings(database_url=database_url)) as started:
         yield started
 
