@@ -1,5 +1,6 @@
 """The history every rebuild test replays: a few articles with ratings, revisions,
-withdrawals, comments and moderation, written through the use cases."""
+withdrawals, comments and moderation, written through the use cases (once per module and
+backend: each test gets a copy, see ``conftest.py``)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ from ledger.replay.rebuild import rebuild
 from ledger.store.records import NewEvent
 from ledger.store.sql_store import SQLEventStore
 from tests.store.ledgers import EDITOR, view, view_tables_dump
-from tests.store.rebuild.history import populate
 
 
 def registry_with_comments_at_version_2() -> EventRegistry:
@@ -37,7 +36,6 @@ async def test_a_replay_reads_each_event_as_the_store_reads_it(
     """The replay decodes with the store's decoder: an event stored in an older shape is
     folded in its current one, and a type the ledger does not know stops the rebuild,
     naming its position, with the live views left as they were."""
-    await populate(store)
     upcasting = SQLEventStore(engine, registry_with_comments_at_version_2())
     old = {"comment_id": "old-1", "article_id": "a1", "author_id": "s1", "text": "From before"}
     await upcasting.append(

@@ -22,7 +22,7 @@ from ledger.store.db import create_engine
 from ledger.store.sql_store import SQLEventStore
 from tests.e2e.test_serve import CONSOLE_SCRIPT, child_environment
 from tests.store.ledgers import bulk_comments
-from tests.store.rebuild.history import BULK, populate
+from tests.store.rebuild.history import BULK
 
 # How often a killed rebuild is tried again when it ended before the kill landed (a replay
 # of BULK events takes a fraction of a second once the command has started).
@@ -87,15 +87,10 @@ def claim_files(database_url: str) -> list[Path]:
     return sorted(database.parent.glob(f"{database.name}_replay_*.lock"))
 
 
-async def populated_for_a_kill(store: SQLEventStore) -> None:
-    await populate(store)
-    await bulk_comments(store, "a1", BULK)
-
-
 async def test_tables_left_by_a_killed_rebuild_are_dropped_by_the_next_rebuild(
     database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
-    await populated_for_a_kill(store)
+    await bulk_comments(store, "a1", BULK)
     head = await store.head()
     left = await tables_of_a_killed_rebuild(database_url, engine)
     assert {name.split("_replay_")[0] for name in left} == {t.name for t in live_views.all()}
@@ -129,7 +124,7 @@ def tables_seen_from_elsewhere(database_url: str) -> set[str]:
 async def test_the_cleanup_command_drops_a_killed_rebuilds_tables_and_keeps_a_running_replays(
     database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
-    await populated_for_a_kill(store)
+    await bulk_comments(store, "a1", BULK)
     left = await tables_of_a_killed_rebuild(database_url, engine)
     seen: dict[str, set[str]] = {}
     cleanups: list[subprocess.CompletedProcess[str]] = []
@@ -170,7 +165,7 @@ async def test_the_cleanup_command_drops_a_killed_rebuilds_tables_and_keeps_a_ru
 async def test_the_service_drops_at_start_the_tables_a_killed_rebuild_left(
     database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
-    await populated_for_a_kill(store)
+    await bulk_comments(store, "a1", BULK)
     await tables_of_a_killed_rebuild(database_url, engine)
     service = create_app(Settings(database_url=database_url))
 
@@ -185,7 +180,6 @@ class ReplayInterrupted(Exception):
 async def test_a_replay_that_fails_leaves_neither_its_tables_nor_its_claim(
     database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
-    await populate(store)
 
     def interrupted(_events: int) -> None:
         raise ReplayInterrupted

@@ -24,7 +24,6 @@ from ledger.replay.working_set import Replay
 from ledger.store.records import NewEvent
 from ledger.store.sql_store import SQLEventStore
 from tests.store.ledgers import subscriber, view
-from tests.store.rebuild.history import populate
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,6 @@ async def test_an_event_filed_in_another_articles_stream_is_replayed_in_one_proc
     """Appended past the use cases, a comment on a1 (odd) in a stream ending in 2 (even):
     the partition of its stream does not own its article, so the replay is made again in
     one process, and a1 gets its comment."""
-    await populate(store)
     comment = {"comment_id": "misfiled-1", "article_id": "a1", "author_id": "s1", "body": "Here"}
     await store.append(
         "article:elsewhere2", 0, [NewEvent("CommentPosted", comment)], actor=subscriber("s1")
@@ -73,7 +71,6 @@ async def test_partitions_read_span_by_span_replay_the_whole_log_between_them(
     none of a partition's events (the raters' enrolments, all partition 0's, come first),
     and every partition still reads on to the end; between them they fold each event once
     and write views equal to the live ones."""
-    await populate(store)
     head = (await store.head()).position
     monkeypatch.setattr(windows, "WINDOW", 4)
     advanced: list[int] = []

@@ -10,7 +10,7 @@ from ledger.projections.projector import checkpoint
 from ledger.replay.rebuild import rebuild, verify_projections
 from ledger.store.sql_store import SQLEventStore
 from tests.store.ledgers import view_tables_dump
-from tests.store.rebuild.history import PARTITIONS, all_views, populate
+from tests.store.rebuild.history import PARTITIONS, all_views
 from tests.store.test_migrations import compare
 
 
@@ -18,7 +18,6 @@ from tests.store.test_migrations import compare
 async def test_a_rebuild_reproduces_the_views_it_replaces(
     store: SQLEventStore, engine: AsyncEngine, partitions: int
 ) -> None:
-    await populate(store)
     views = await all_views(engine)
     tables = await view_tables_dump(engine)
     head = await store.head()
@@ -43,7 +42,6 @@ async def test_a_rebuild_leaves_the_schema_the_migrations_made(
 ) -> None:
     """The swapped-in tables have every index and constraint of the models, under the live
     names (the fresh tables get their secondary indexes only after the replay)."""
-    await populate(store)
 
     await rebuild(store, partitions=partitions)
 
@@ -54,7 +52,6 @@ async def test_a_rebuild_leaves_the_schema_the_migrations_made(
 async def test_a_rebuild_reports_its_progress_up_to_the_head(
     store: SQLEventStore, partitions: int
 ) -> None:
-    await populate(store)
     head = await store.head()
     advanced: list[int] = []
 

@@ -16,7 +16,6 @@ from ledger.projections.tables import live_views
 from ledger.replay.rebuild import rebuild, verify_projections
 from ledger.store.sql_store import SQLEventStore
 from tests.store.ledgers import view_tables_dump
-from tests.store.rebuild.history import populate
 
 TAMPERING = [
     (
@@ -40,7 +39,6 @@ TAMPERING = [
 async def test_verify_names_the_first_article_whose_view_was_tampered_with(
     store: SQLEventStore, engine: AsyncEngine, table: str, tampering: str, partitions: int
 ) -> None:
-    await populate(store)
     tables = await view_tables_dump(engine)
     async with engine.begin() as conn:
         assert (await conn.execute(text(tampering))).rowcount >= 1
@@ -70,7 +68,6 @@ async def test_verify_names_the_first_article_whose_view_was_tampered_with(
 async def test_the_rebuild_and_verify_commands_report_events_and_positions(
     database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
-    await populate(store)
     head = (await store.head()).position
     runner = CliRunner()
 

@@ -16,7 +16,7 @@ from ledger.store.records import AppendResult
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
 from tests.store.ledgers import bulk_comments, rater, subscriber, view
-from tests.store.rebuild.history import BULK, WRITER_RATERS, populate
+from tests.store.rebuild.history import BULK, WRITER_RATERS
 from tests.store.writers import LetsAWriterInAfterReading, separate_stores
 
 
@@ -60,7 +60,6 @@ class Writer:
 async def test_a_rebuild_while_a_writer_appends_swaps_in_views_at_the_head(
     database_url: str, store: SQLEventStore, engine: AsyncEngine, partitions: int
 ) -> None:
-    await populate(store)
     await bulk_comments(store, "a1", BULK)
     before = await view(engine, "a2")
     assert before is not None
@@ -101,7 +100,6 @@ async def test_a_rebuild_while_a_writer_appends_swaps_in_views_at_the_head(
 async def test_appends_made_after_the_replay_read_the_log_are_caught_up_before_the_swap(
     database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:
-    await populate(store)
     before = await view(engine, "a2")
     assert before is not None
     written: list[AppendResult] = []
@@ -147,7 +145,6 @@ class Observation:
 async def test_a_reader_during_a_rebuild_never_sees_an_article_missing_or_shrunk(
     store: SQLEventStore, engine: AsyncEngine
 ) -> None:
-    await populate(store)
     await bulk_comments(store, "a1", BULK)
     start = await view(engine, "a1")
     assert start is not None
