@@ -55,17 +55,24 @@ def parse_origin(url: str) -> str:
 
 
 def cors_middleware(settings: Settings) -> list[Middleware]:
-    """The CORS middleware for the configured origins, or nothing when there are none."""
+    """The CORS middleware for the configured origins, or nothing when there are none.
+
+    Every origin is checked here, whoever built the settings: ``*`` or a malformed origin is
+    a ValueError, not a middleware that answers any page (or none). Credentials are not
+    allowed: callers authenticate with a bearer header, which CORS lets through without
+    them, and allowing them would only hand other origins' pages any cookie or proxy
+    authentication a deployment puts in front of the API.
+    """
     if not settings.cors_origins:
         return []
     return [
         Middleware(
             CORSMiddleware,
-            allow_origins=list(settings.cors_origins),
+            allow_origins=[parse_origin(origin) for origin in settings.cors_origins],
             allow_methods=["GET", "POST"],
             allow_headers=list(ALLOWED_HEADERS),
             expose_headers=list(EXPOSED_HEADERS),
-            allow_credentials=True,
+            allow_credentials=False,
             max_age=PREFLIGHT_MAX_AGE_SECONDS,
         )
     ]
