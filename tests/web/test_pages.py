@@ -81,7 +81,9 @@ async def test_graphiql_and_its_files_are_off_in_production(
     page = await production.get("/graphql", headers=HTML)
     asset = await production.get("/graphiql/static/graphiql.min.js")
 
-    assert "GraphiQL" not in page.text
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("application/json")
+    assert page.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert asset.status_code == 404
 
 
