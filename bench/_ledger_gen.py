@@ -216,7 +216,8 @@ class _Generator:
     def seal(
         self, stream_id: str, version: int, event: DomainEvent, actor: Actor
     ) -> dict[str, Any]:
-        """One row, sealed as ``ledger._append._seal`` and ``_event_row`` do it."""
+        """One row, sealed as ``ledger.store.sealing.seal`` and ``ledger.store.sqlite``'s
+        ``_event_row`` do it."""
         self.position += 1
         self.clock_us += self.rng.randint(1_000, 2_000_000)
         recorded_at = START + timedelta(microseconds=self.clock_us)

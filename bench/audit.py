@@ -8,21 +8,21 @@ For each backend, a fresh database (a new SQLite file; a new PostgreSQL database
 ``TEST_DATABASE_URL``/``DATABASE_URL``, or on a throwaway embedded server) is migrated and
 filled with a valid ledger (``bench._audit_gen``: ``bench._ledger_gen``'s log with one hot
 article stream of many raters' ratings, revisions, withdrawals and subscribers' comments),
-then ``ledger.rebuild.rebuild`` brings the views to the head, as ``serve`` expects. Then, in
+then ``ledger.replay.rebuild.rebuild`` brings the views to the head, as ``serve`` expects. Then, in
 the same run:
 
 * raw: the events table in position order, keyset pages of 5000, SQLAlchemy Core on the
   benchmark's engine, rows fetched and nothing decoded (best of two runs, one before and one
   after the export);
 * history (HTTP): ``evidence-ledger serve`` in its own process; an auditor (a token from
-  ``ledger.tokens.issue_token``) pages through the hot article's whole history with
+  ``ledger.use_cases.tokens.issue_token``) pages through the hot article's whole history with
   ``articleHistory(id, first: 100, after)``, every LedgerEvent field of the brief selected,
   one keep-alive connection, each page asked for when the last one is in (best of
   ``--rounds`` walks, after one untimed page);
-* history (in-process): the same pages through ``ledger.history.stream_page`` and
+* history (in-process): the same pages through ``ledger.audit.history.stream_page`` and
   ``actor_details`` in a snapshot each, i.e. the API's reads without GraphQL and HTTP;
-* export: ``ledger.export.export_ledger(store, file)`` of the whole ledger to a file;
-* verify: ``ledger.export.verify_export(lines)`` of that file, no database.
+* export: ``ledger.audit.export.export_ledger(store, file)`` of the whole ledger to a file;
+* verify: ``ledger.audit.export.verify_export(lines)`` of that file, no database.
 
 Every rate is events/s and is shown as a ratio to raw. ``--profile`` walks the history once
 more against a server run under cProfile and prints where its time goes. ``--quick`` (CI):
@@ -591,10 +591,10 @@ LEGEND = [
     "history over HTTP: evidence-ledger serve; an auditor pages through the article's whole",
     "  history with articleHistory(id, first: 100, after), every LedgerEvent field of the",
     "  brief selected, one keep-alive connection, one page at a time (best walk; one untimed",
-    "  page first). history in-process: the same pages read with ledger.history.stream_page",
+    "  page first). history in-process: the same pages read with ledger.audit.history.stream_page",
     "  + actor_details in a snapshot each: the API's database work without GraphQL or HTTP.",
-    "export: ledger.export.export_ledger(store, file); verify: verify_export(lines) of that",
-    "  file, no database. vs raw: events/s as a share of the raw read's.",
+    "export: ledger.audit.export.export_ledger(store, file); verify: verify_export(lines) of",
+    "  that file, no database. vs raw: events/s as a share of the raw read's.",
 ]
 
 

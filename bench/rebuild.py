@@ -1,4 +1,4 @@
-"""Rebuild speed: ``ledger.rebuild.rebuild`` against a raw read of the same log.
+"""Rebuild speed: ``ledger.replay.rebuild.rebuild`` against a raw read of the same log.
 
     python -m bench.rebuild [--quick] [--backend sqlite|postgresql|both] [--events N [N ...]]
                             [--verify] [--profile]
@@ -9,9 +9,9 @@ peak RSS (``ru_maxrss``) belongs to that measurement alone:
 
 * raw: the events table read in position order, keyset pages of 5000 through SQLAlchemy Core
   on the same kind of engine, ``json.loads`` of each payload (best of two runs);
-* decode: the log read as a rebuild reads it (``ledger.rebuild.read_window``: windows of
+* decode: the log read as a rebuild reads it (``ledger.replay.windows.read_window``: windows of
   ``WINDOW`` events, each decoded to a fact with its domain event), without projecting;
-* rebuild: ``ledger.rebuild.rebuild(SQLEventStore(engine))``; afterwards the live views are
+* rebuild: ``ledger.replay.rebuild.rebuild(SQLEventStore(engine))``; afterwards the live views are
   checked against the generator's running totals.
 
 Targets the project set: rebuild at least 30% of the raw read rate, and a peak memory that
@@ -379,8 +379,8 @@ LEGEND = [
     "gen: generating and bulk-inserting the ledger (domain-decided events, sealed and chained).",
     "raw: keyset pages of 5000 via SQLAlchemy Core + json.loads of each payload (best of 2).",
     f"decode: the rebuild's own read, windows of {WINDOW} events decoded to domain events.",
-    "rebuild: ledger.rebuild.rebuild(store) into fresh tables, then the swap; swap s: the",
-    "  time from the last replayed window to the end (last writes, catch-up, swap, drop).",
+    "rebuild: ledger.replay.rebuild.rebuild(store) into fresh tables, then the swap; swap s:",
+    "  the time from the last replayed window to the end (last writes, catch-up, swap, drop).",
     "procs: processes sharing the rebuild's replay (partitions of the articles, one per core).",
     "RSS+: peak RSS growth of the measuring process (ru_maxrss - VmRSS before the work), MiB;",
     "  RSS other: peak RSS of the largest other replay process, whole (interpreter included).",

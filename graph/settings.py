@@ -60,5 +60,6 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     # Origins whose pages may open a WebSocket to the API (same-origin is always allowed).
     allowed_origins: tuple[str, ...] = ()
-    # Origins whose pages may call the API from a browser (CORS); none by default.
+    # Origins whose pages may call the API from a browser (CORS); none by default. Each is
+    # checked when the app is made (``graph.web.cors``): ``*`` or a malformed one is refused.
     cors_origins: tuple[str, ...] = ()

@@ -1,1 +1,2 @@
-"""Alembic migrations of the ledger's schema (``target_metadata`` is ``ledger.tables``)."""
+"""Alembic migrations of the ledger's schema (``target_metadata`` is
+``ledger.projections.tables.metadata``)."""

@@ -37,7 +37,7 @@ __all__ = [
     "whole_number",
 ]
 
-# The largest value of the columns numbers are compared with (ledger/tables.py): stream
+# The largest value of the columns numbers are compared with (ledger/store/tables.py): stream
 # versions are INTEGER (32 bits on PostgreSQL), positions BIGINT (64 bits on both backends).
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1

@@ -26,34 +26,53 @@ ALLOWED_HEADERS = (
 EXPOSED_HEADERS = ("ETag", "X-Request-ID")
 # Browsers cache a preflight at most this long (Chromium caps it at two hours).
 PREFLIGHT_MAX_AGE_SECONDS = 600
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def parse_origin(url: str) -> str:
     """``scheme://host[:port]`` as a browser sends it in ``Origin``; ValueError otherwise.
 
-    A trailing slash is dropped, since no browser sends one; a path, query or credentials
-    would never match any ``Origin`` header, so they are refused rather than kept silently.
+    Written the way a browser writes it, since the middleware compares the text: host in
+    lower case, the scheme's default port left out, no trailing slash. What could never be
+    in an ``Origin`` header (a path, query, user name or password, a port that is not one)
+    is refused rather than kept as an origin no page would ever match.
     """
     parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
         raise ValueError(f"{url!r} is not an origin: write it as https://host or http://host:port")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
         raise ValueError(f"{url!r} is not an origin: leave out the path, query and credentials")
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValueError(f"{url!r} is not an origin: its port must be a number from 1 to 65535")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    if port is None or port == _DEFAULT_PORTS[parts.scheme]:
+        return f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}:{port}"
 
 
 def cors_middleware(settings: Settings) -> list[Middleware]:
-    """The CORS middleware for the configured origins, or nothing when there are none."""
+    """The CORS middleware for the configured origins, or nothing when there are none.
+
+    Every origin is checked here, whoever built the settings: ``*`` or a malformed origin is
+    a ValueError, not a middleware that answers any page (or none). Credentials are not
+    allowed: callers authenticate with a bearer header, which CORS lets through without
+    them, and allowing them would only hand other origins' pages any cookie or proxy
+    authentication a deployment puts in front of the API.
+    """
     if not settings.cors_origins:
         return []
     return [
         Middleware(
             CORSMiddleware,
-            allow_origins=list(settings.cors_origins),
+            allow_origins=[parse_origin(origin) for origin in settings.cors_origins],
             allow_methods=["GET", "POST"],
             allow_headers=list(ALLOWED_HEADERS),
             expose_headers=list(EXPOSED_HEADERS),
-            allow_credentials=True,
+            allow_credentials=False,
             max_age=PREFLIGHT_MAX_AGE_SECONDS,
         )
     ]

@@ -13,9 +13,9 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount
-from starlette.staticfiles import StaticFiles
 
 from graph.http.view import EvidenceGraphQL
+from graph.web.assets import PageAssets
 
 __all__ = ["GRAPHIQL_POLICY", "GraphQLWithGraphiQL", "graphiql_routes"]
 
@@ -58,4 +58,4 @@ class GraphQLWithGraphiQL(EvidenceGraphQL):
 
 
 def graphiql_routes() -> list[BaseRoute]:
-    return [Mount(STATIC_PATH, app=StaticFiles(directory=ASSETS), name="graphiql-static")]
+    return [Mount(STATIC_PATH, app=PageAssets(directory=ASSETS), name="graphiql-static")]

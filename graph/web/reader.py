@@ -12,7 +12,8 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+
+from graph.web.assets import PageAssets
 
 __all__ = ["READER_POLICY", "reader_routes"]
 
@@ -53,5 +54,5 @@ def reader_routes() -> list[BaseRoute]:
     return [
         Route("/", reader_page, methods=["GET"]),
         Route("/articles/{article_id}", reader_page, methods=["GET"]),
-        Mount(STATIC_PATH, app=StaticFiles(directory=ASSETS), name="reader-static"),
+        Mount(STATIC_PATH, app=PageAssets(directory=ASSETS), name="reader-static"),
     ]

@@ -22,7 +22,9 @@ from ledger.domain.validation import (
 
 __all__ = [
     "CITATION_FIELDS",
+    "DOI_PATTERN",
     "FIELDS",
+    "PMID_PATTERN",
     "CitationField",
     "camel_case",
     "check_citation",
@@ -62,8 +64,11 @@ FIELDS = (
 )
 CITATION_FIELDS = tuple(f.name for f in FIELDS)
 
-_DOI = re.compile(r"10\.\d{4,9}/\S{1,200}")
-_PMID = re.compile(r"[1-9]\d{0,9}")
+# A DOI and a PMID as their registries issue them: ASCII digits only (``\d`` would take any
+# script's, "1٢٣", which no registry issues and search never matches). Registration and
+# search (``ledger.domain.search_text``) both read these.
+DOI_PATTERN = re.compile(r"10\.[0-9]{4,9}/\S{1,200}")
+PMID_PATTERN = re.compile(r"[1-9][0-9]{0,9}")
 _LISTED_AUTHORS = 3
 # MEDLINE's month abbreviations, whatever the process locale says.
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -77,10 +82,10 @@ def camel_case(name: str) -> str:
 def check_citation(citation: Mapping[str, Any]) -> dict[str, Any]:
     """Every field of a whole citation, checked and as stored (trimmed; blank is none)."""
     doi = check_optional_text("doi", citation["doi"], limit=220)
-    if doi is not None and not _DOI.fullmatch(doi):
+    if doi is not None and not DOI_PATTERN.fullmatch(doi):
         raise ValidationFailed("doi", "must look like 10.NNNN/suffix")
     pmid = check_optional_text("pmid", citation["pmid"], limit=10)
-    if pmid is not None and not _PMID.fullmatch(pmid):
+    if pmid is not None and not PMID_PATTERN.fullmatch(pmid):
         raise ValidationFailed("pmid", "must be a PubMed id: digits only")
     # Authors are an ordered list, not a set: two people may share a name.
     authors = check_texts(

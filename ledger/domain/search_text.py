@@ -14,16 +14,15 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["DOI_QUERY", "MAX_WORD", "PMID_QUERY", "can_find", "fold", "search_text", "words"]
+from ledger.domain.citation import DOI_PATTERN, PMID_PATTERN
+
+__all__ = ["MAX_WORD", "can_find", "fold", "search_text", "words"]
 
 # PostgreSQL refuses to index a word of more than 2,047 bytes; longer words are left out on
 # both backends alike. No real word comes near.
 MAX_WORD = 200
 _WORD = re.compile(r"[^\W_]+")
 _NOT_ASCII = re.compile(r"[^\x00-\x7f]+")  # where a mark can be: ASCII has none
-# A query that is a whole DOI or PMID (ASCII digits, as those registries issue them).
-DOI_QUERY = re.compile(r"10\.[0-9]{4,9}/\S{1,200}")
-PMID_QUERY = re.compile(r"[1-9][0-9]{0,9}")
 # The article view's text columns a search reads (its authors too, a JSON list).
 _SEARCHED = ("title", "abstract", "journal", "journal_abbreviation")
 
@@ -58,8 +57,9 @@ def search_text(row: Mapping[str, Any]) -> str:
 
 
 def can_find(query: str) -> bool:
-    """Whether ``query`` has anything to look for: a word, or a DOI or PMID as a whole."""
+    """Whether ``query`` has anything to look for: a word, or a DOI or PMID as a whole (as
+    registration accepts them)."""
     identifier = query.strip()
     return bool(words(query)) or bool(
-        DOI_QUERY.fullmatch(identifier) or PMID_QUERY.fullmatch(identifier)
+        DOI_PATTERN.fullmatch(identifier) or PMID_PATTERN.fullmatch(identifier)
     )

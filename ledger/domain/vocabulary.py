@@ -20,6 +20,7 @@ __all__ = [
     "STUDY_TYPES_STREAM",
     "Vocabulary",
     "decide_register_study_type",
+    "known_spellings",
     "study_types",
     "topic_key",
 ]
@@ -47,6 +48,19 @@ def topic_key(name: str) -> str:
     """What makes two topics the same: the text, trimmed, with ASCII letters in lower case.
     (Only ASCII: SQLite's lower() and the PostgreSQL expression of it agree on exactly that.)"""
     return name.strip().translate(_ASCII_LOWER)
+
+
+def known_spellings(names: Iterable[str], held: Iterable[str]) -> dict[str, str]:
+    """By ``topic_key``: how the ledger spells each of ``names``' topics, among the spellings
+    it ``held``. Where it holds several spellings of one topic, the first by code point is
+    the one, so every store and backend chooses the same."""
+    wanted = {topic_key(name) for name in names}
+    spellings: dict[str, str] = {}
+    for topic in sorted(set(held)):
+        key = topic_key(topic)
+        if key in wanted:
+            spellings.setdefault(key, topic)
+    return spellings
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ledger.domain.events import EventRegistry
-from ledger.domain.vocabulary import topic_key
+from ledger.domain.vocabulary import known_spellings
 from ledger.projections.fold import Fact, WorkingSet, apply
 from ledger.projections.projector import ProjectionBehind
 from ledger.store.records import AppendResult, RecordedEvent
@@ -51,14 +51,9 @@ class MemoryViews:
         self._pending = []
 
     async def topic_spellings(self, tx: Any, names: Sequence[str]) -> Mapping[str, str]:
-        """By ``topic_key``: the first spelling by code point of each topic the views hold."""
-        wanted = {topic_key(name) for name in names}
-        held = {t for row in self.rows.topics.rows.values() if row for t in row["topics"]}
-        spellings: dict[str, str] = {}
-        for topic in sorted(held):
-            if topic_key(topic) in wanted:
-                spellings.setdefault(topic_key(topic), topic)
-        return spellings
+        """By ``topic_key``: how the views spell each of these topics, if they do."""
+        held = (t for row in self.rows.topics.rows.values() if row for t in row["topics"])
+        return known_spellings(names, held)
 
     async def record_person(
         self, tx: Any, person_id: str, display_name: str | None, email: str | None

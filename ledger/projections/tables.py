@@ -94,8 +94,8 @@ def view_tables(target: MetaData, suffix: str = "") -> ViewTables:
             Column("registered_position", BigInteger, nullable=False, unique=True),
             Column("registered_at", UTCDateTime, nullable=False),
             Column("updated_at", UTCDateTime, nullable=False),
-            # The folded words a full-text search finds the article by (``ledger.search``),
-            # which each backend's search index is built over.
+            # The folded words a full-text search finds the article by
+            # (``ledger.domain.search_text``), which each backend's search index is built over.
             Column("search_text", Text, nullable=False),
             Index(None, "doi"),
             Index(None, "pmid"),

@@ -1,6 +1,7 @@
-"""The read side's backends, by dialect name: the one place that tells SQLite from
-PostgreSQL (what each does its own way is in ``ledger.read.sqlite`` and
-``ledger.read.postgres``)."""
+"""The read side's backends, by dialect name: what a read asks each database its own way, a
+search's hits and the topic key in SQL (in ``ledger.read.sqlite`` and
+``ledger.read.postgres``). The store, the projections and replay choose theirs in their own
+``backends`` modules."""
 
 from __future__ import annotations
 

@@ -28,6 +28,6 @@ def text_hits(terms: list[str], articles: Any) -> Select[Any, Any]:
 
 
 def topic_key(column: Any) -> ColumnElement[Any]:
-    """``ledger.domain.articles.topic_key`` in SQL: this translate() folds ASCII letters only,
+    """``ledger.domain.vocabulary.topic_key`` in SQL: this translate() folds ASCII letters only,
     as that function does (PostgreSQL's lower() would fold others too)."""
     return func.translate(func.trim(column), _UPPER, _LOWER)

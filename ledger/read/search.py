@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import BigInteger, func, literal, select
 from sqlalchemy.sql import Subquery
 
-from ledger.domain.search_text import DOI_QUERY, PMID_QUERY, words
+from ledger.domain.citation import DOI_PATTERN, PMID_PATTERN
+from ledger.domain.search_text import words
 from ledger.read.backends import ReadBackend
 from ledger.read.rank import EXACT_RANK
 
@@ -31,9 +32,9 @@ def ranked_hits(backend: ReadBackend, query: str, articles: Any) -> Subquery | N
     if terms:
         parts.append(backend.text_hits(terms, articles))
     exact = []
-    if DOI_QUERY.fullmatch(identifier):
+    if DOI_PATTERN.fullmatch(identifier):
         exact.append(articles.c.doi == identifier)
-    if PMID_QUERY.fullmatch(identifier):
+    if PMID_PATTERN.fullmatch(identifier):
         exact.append(articles.c.pmid == identifier)
     for condition in exact:
         parts.append(

@@ -38,6 +38,6 @@ def text_hits(terms: list[str], articles: Any) -> Select[Any, Any]:
 
 
 def topic_key(column: Any) -> ColumnElement[Any]:
-    """``ledger.domain.articles.topic_key`` in SQL: SQLite's lower() folds ASCII letters
+    """``ledger.domain.vocabulary.topic_key`` in SQL: SQLite's lower() folds ASCII letters
     only, as that function does."""
     return func.lower(func.trim(column))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.domain import search_text
 from ledger.domain.raters import discipline_key
-from ledger.domain.vocabulary import topic_key
+from ledger.domain.vocabulary import known_spellings, topic_key
 from ledger.projections.tables import ViewTables, live_views
 from ledger.read.backends import backend_of
 
@@ -52,11 +52,11 @@ async def load_topic_counts(
 async def topic_spellings(
     conn: AsyncConnection, names: Sequence[str], *, views: ViewTables = live_views
 ) -> dict[str, str]:
-    """By ``topic_key``: how the ledger already spells each of these topics, if it does.
+    """By ``topic_key``: how the ledger already spells each of these topics, if it does
+    (``known_spellings`` chooses among the spellings this reads).
 
-    Where the ledger holds several spellings of one topic, the first by code point is used,
-    so both backends choose the same. (It reads the topic index through: a registration is
-    an editor's step, and the index holds a few entries per article.)
+    (It reads the topic index through: a registration is an editor's step, and the index
+    holds a few entries per article.)
     """
     wanted = sorted({topic_key(name) for name in names})
     if not wanted:
@@ -64,10 +64,7 @@ async def topic_spellings(
     table = views.article_topics
     key_of = backend_of(conn).topic_key
     query = select(table.c.topic).where(key_of(table.c.topic).in_(wanted)).distinct()
-    spellings: dict[str, str] = {}
-    for topic in sorted((await conn.scalars(query)).all()):
-        spellings.setdefault(topic_key(topic), topic)
-    return spellings
+    return known_spellings(names, (await conn.scalars(query)).all())
 
 
 async def discipline_named(

@@ -1,9 +1,13 @@
-"""The write path of an append, run inside a write transaction, on either backend.
+"""Taking the ledger head, and the append in a write transaction, on either backend.
 
-Order matters: the caller's work and all validation come first; the ledger head is locked
-last, and only then are the stream version and idempotency key checked, because only
-under the lock is "nobody else can append now" true. Positions are taken from the head,
-so they are dense, and the lock is held to commit, so they become visible in order.
+``lock_head`` holds the one-row head to commit, so that nobody else appends meanwhile (a
+pessimistic attempt of the runner, the projector filling a gap, a rebuild's swap).
+``write_append`` hands an append, already checked and serialised (``ledger.store.prepare``),
+to its backend's way of writing it (``ledger.store.backends``): SQLite's one writer reads the
+head, checks the stream version and idempotency key and writes (``ledger.store.sqlite``);
+PostgreSQL's ``ledger_append`` function locks the head last and does the same in one round
+trip (``ledger.store.postgres``). Either way positions come from the head, so they are dense,
+and the head is held to commit, so they become visible in order.
 """
 
 from __future__ import annotations

@@ -1,7 +1,11 @@
-"""The backends by dialect name: the one place that tells SQLite from PostgreSQL.
+"""The store's backends by dialect name: how each database makes engines, begins write and
+snapshot transactions, serialises migrations and appends.
 
-Everything a backend does its own way lives in its module (``ledger.store.sqlite``,
-``ledger.store.postgres``); the rest of the store asks this table for it.
+Everything the store does its own way lives in its modules (``ledger.store.sqlite``,
+``ledger.store.postgres``); the rest of the store asks this table for it. The layers above
+keep tables of their own for what they do differently: ``ledger.projections.backends``
+(bulk writers, the search index), ``ledger.replay.backends`` (windows, claims, the swap) and
+``ledger.read.backends`` (search hits, the topic key in SQL).
 """
 
 from __future__ import annotations

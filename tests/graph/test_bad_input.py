@@ -293,6 +293,31 @@ async def test_register_article_refuses_a_malformed_article_id(api: Api, bad_id:
     assert_validation_error(result, "articleId")
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("pmid", "1\u0662\u0663"), ("doi", "10.\u0662\u0661\u0664\u0667/JPR.S373345")],
+    ids=["pmid", "doi"],
+)
+async def test_register_article_refuses_an_identifier_in_digits_of_another_script(
+    api: Api, field: str, value: str
+) -> None:
+    # No registry issues such ids, and a search for one would never find the article.
+    editor = await api.token("editor")
+    fields = {
+        "articleId": "other-digits",
+        "title": "T",
+        "journal": "J",
+        "studyType": "Cohort",
+        "abstract": "A.",
+        "topics": ["Falls"],
+        field: value,
+    }
+
+    result = await refused(api, REGISTER, fields, editor)
+
+    assert_validation_error(result, field)
+
+
 async def test_an_unknown_article_or_comment_is_not_found(api: Api) -> None:
     await enrol(api, "nurse-1", "Nurse")
     rater = await api.token("rater", "nurse-1")

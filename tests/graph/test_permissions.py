@@ -170,6 +170,28 @@ async def test_a_valid_token_says_who_is_calling(api: Api) -> None:
     }
 
 
+async def test_a_rater_the_views_do_not_hold_is_told_their_role_without_a_discipline(
+    api: Api,
+) -> None:
+    await enrol(api, RATED, "Nurse")
+    issued = await issue_token(api.services.engine, "rater", rater_id=RATED)
+    # A token whose rater the views do not hold: one enrolled on the primary that a replica
+    # has not seen, or a token table kept while the views were rebuilt from another log.
+    async with api.services.engine.begin() as conn:
+        await conn.execute(
+            update(api_tokens)
+            .where(api_tokens.c.token_id == issued.principal.token_id)
+            .values(principal_id="nurse-unknown", rater_id="nurse-unknown")
+        )
+
+    answer = await api.post(ME, token=issued.token)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "data": {"me": {"id": "nurse-unknown", "role": "rater", "rater": None}}
+    }
+
+
 def assert_unauthenticated(response: httpx.Response) -> None:
     assert response.status_code == 401, response.text
     body = response.json()

@@ -1,4 +1,5 @@
-"""The migrations create exactly the schema of ``ledger.tables``, and undo it completely."""
+"""The migrations create exactly the schema of ``ledger.projections.tables.metadata``, and undo
+it completely."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ async def bare_engine(empty_database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 def _modelled(name: str | None, kind: str, _parents: Any) -> bool:
-    """The search engine's own index (``ledger.search``) is made outside the models."""
+    """The search engine's own index (``ledger.projections.search_index``) is made outside
+    the models."""
     return name is None or kind not in {"table", "index"} or not is_index_table(name)
 
 

@@ -90,7 +90,7 @@ class Entry:
 
 
 def expected_words(value: str) -> list[str]:
-    """The spec of a word, independently of ``ledger.search``: letters and digits, after
+    """The spec of a word, independently of ``ledger.domain.search_text``: letters and digits, after
     compatibility decomposition, without marks (accents, vowel signs), case folded."""
     decomposed = unicodedata.normalize("NFKD", value)
     bare = "".join(c for c in decomposed if unicodedata.category(c)[0] != "M").casefold()

@@ -151,6 +151,10 @@ def test_a_malformed_article_id_is_refused_before_looking_for_a_duplicate() -> N
         ("pmid", "12a", "pmid"),
         ("pmid", "-12", "pmid"),
         ("pmid", "12345678901", "pmid"),
+        # Digits of other scripts: no registry issues them, and search would never match them.
+        ("pmid", "1\u0662\u0663", "pmid"),
+        ("pmid", "\uff11\uff12\uff13", "pmid"),
+        ("doi", "10.\u0662\u0661\u0664\u0667/JPR.S373345", "doi"),
         ("published_on", "2022-13-01", "published_on"),
         ("published_on", "2022-02-30", "published_on"),
         ("published_on", "20 Oct 2022", "published_on"),

@@ -41,6 +41,21 @@ def test_a_topic_the_ledger_already_has_is_registered_as_the_ledger_spells_it() 
     assert event.topics == ("Back Pain", "Sciatica")
 
 
+def test_the_known_spelling_of_a_topic_is_the_first_the_ledger_holds_by_code_point() -> None:
+    held = ["back pain", "Sciatica", "Back Pain", "BACK PAIN", "Neck Pain"]
+
+    spellings = vocabulary.known_spellings([" back PAIN ", "sciatica", "Knee"], held)
+
+    assert spellings == {"back pain": "BACK PAIN", "sciatica": "Sciatica"}
+
+
+def test_topics_differing_beyond_ascii_case_have_spellings_of_their_own() -> None:
+    # topic_key folds ASCII letters only, as both databases' SQL for it does.
+    spellings = vocabulary.known_spellings(["épaule"], ["Épaule", "épaule"])
+
+    assert spellings == {"épaule": "épaule"}
+
+
 def test_a_study_type_is_taken_from_the_vocabulary_in_its_spelling() -> None:
     [event] = articles.decide_register(
         None, ARTICLE_ID, {**CITATION, "study_type": "randomized CONTROLLED trial"}, TOPICS

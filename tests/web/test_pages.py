@@ -81,7 +81,9 @@ async def test_graphiql_and_its_files_are_off_in_production(
     page = await production.get("/graphql", headers=HTML)
     asset = await production.get("/graphiql/static/graphiql.min.js")
 
-    assert "GraphiQL" not in page.text
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("application/json")
+    assert page.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert asset.status_code == 404
 
 
@@ -96,3 +98,41 @@ async def test_the_reader_page_is_served_with_its_policy_in_production_too(
     assert page.headers["content-security-policy"] == READER_POLICY
     assert '<script src="/reader/static/reader.js" defer></script>' in page.text
     assert script.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/reader/static/index.html",
+        "/graphiql/static/graphiql.html",
+        "/graphiql/static/README.md",
+        "/graphiql/static/LICENSE.graphiql",
+    ],
+)
+async def test_the_asset_folders_serve_no_page_nor_notes_as_a_plain_file(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    # The pages are served by their routes only, where their policies go with them.
+    answer = await client.get(path)
+
+    assert answer.status_code == 404
+    assert "<html" not in answer.text.lower()
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/reader/static/reader.js", "javascript"),
+        ("/reader/static/reader.css", "text/css"),
+        ("/graphiql/static/graphiql-start.js", "javascript"),
+        ("/graphiql/static/graphiql.min.css", "text/css"),
+    ],
+)
+async def test_the_scripts_and_styles_are_served_as_what_they_are(
+    client: httpx.AsyncClient, path: str, kind: str
+) -> None:
+    answer = await client.get(path)
+
+    assert answer.status_code == 200
+    assert kind in answer.headers["content-type"]
+    assert answer.headers["x-content-type-options"] == "nosniff"
