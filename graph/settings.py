@@ -62,3 +62,6 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     # Origins whose pages may call the API from a browser (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
+    # A PostgreSQL streaming replica of ``database_url`` that queries read from once it has
+    # replayed the position the client sent (``Ledger-Position``); None: all on the primary.
+    replica_url: str | None = None
