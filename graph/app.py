@@ -39,7 +39,7 @@ from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import load_sample
 from ledger.use_cases.service import EvidenceLedger
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "prepare_database"]
 
 log = logging.getLogger("evidence_ledger")
 
@@ -56,10 +56,9 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "revision": health.revision, "position": head.position})
 
 
-async def _started(settings: Settings, engine: Database) -> Services:
-    """The services of a starting app: the database brought up to date and caught up."""
-    if settings.migrate_on_start:
-        await upgrade(engine)
+async def _prepared(settings: Settings, engine: Database, store: SQLEventStore) -> EvidenceLedger:
+    """After the migrations: the views caught up, the sample article loaded into an empty
+    ledger."""
     leftovers = await drop_abandoned_replays(engine)
     if leftovers.dropped:
         log.info(
@@ -67,15 +66,35 @@ async def _started(settings: Settings, engine: Database) -> Services:
             len(leftovers.dropped),
             ", ".join(leftovers.dropped),
         )
+    ledger = EvidenceLedger(store)
+    await catch_up(store, ledger.projector)
+    if settings.load_sample_when_empty and (await store.head()).position == 0:
+        await load_sample(ledger)
+    return ledger
+
+
+async def prepare_database(settings: Settings) -> None:
+    """What a starting app does to its database, done once before several worker processes
+    start (each of them then skips it: they would otherwise race to load the sample)."""
+    engine = create_engine(settings.database_url)
+    try:
+        if settings.migrate_on_start:
+            await upgrade(engine)
+        await _prepared(settings, engine, SQLEventStore(engine))
+    finally:
+        await engine.dispose()
+
+
+async def _started(settings: Settings, engine: Database) -> Services:
+    """The services of a starting app: the database brought up to date and caught up."""
+    if settings.migrate_on_start:
+        await upgrade(engine)
     store = SQLEventStore(engine)
     # Learning before the first write of this process, so every one of them is learnt as
     # it commits.
     changes = await start_learning(engine)
     store.on_commit(changes.committed)
-    ledger = EvidenceLedger(store)
-    await catch_up(store, ledger.projector)
-    if settings.load_sample_when_empty and (await store.head()).position == 0:
-        await load_sample(ledger)
+    ledger = await _prepared(settings, engine, store)
     limits = settings.limits
     rates = MutationRates.per_minute(
         limits.mutations_per_minute_per_token, limits.mutations_per_minute_per_address

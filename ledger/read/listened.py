@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Awaitable, Callable
 
 import asyncpg  # type: ignore[import-untyped]  # (no stubs; used at its edges only)
@@ -26,9 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.read.changes import HISTORY, LearningChanges, appended_changes
 
-__all__ = ["CHANNEL", "ListenedChanges", "asyncpg_dsn"]
+__all__ = ["APPLICATION_NAME", "CHANNEL", "ListenedChanges", "asyncpg_dsn"]
 
 CHANNEL = "ledger_appended"
+APPLICATION_NAME = "evidence-ledger changes"
 
 log = logging.getLogger("evidence_ledger.changes")
 
@@ -51,7 +53,9 @@ class ListenedChanges(LearningChanges):
     ) -> None:
         super().__init__(engine, history)
         dsn = asyncpg_dsn(engine)
-        self._connect: Connect = lambda: asyncpg.connect(dsn)
+        # Named, so an operator (or a test) can tell this process's listener among sessions.
+        named = {"application_name": f"{APPLICATION_NAME} {os.getpid()}"}
+        self._connect: Connect = lambda: asyncpg.connect(dsn, server_settings=named)
         self._check_seconds = check_seconds
         self._retry_seconds = retry_seconds
         # Each (re)connection is an epoch; the notifications of one are trusted only after a
