@@ -88,11 +88,13 @@ class ChangeLog:
         self._changes: deque[Change] = deque(maxlen=history)
         self._forgotten_up_to = -1  # changes at or below this are no longer remembered
         self._held: dict[int, Change] = {}  # learnt ahead of a position still unknown
+        self._held_limit = history
+        self._dropped_held = False  # more were held than remembered: some were let go
 
     @property
     def has_gap(self) -> bool:
         """Whether changes were learnt past one still unknown: only a read can fill it."""
-        return bool(self._held)
+        return bool(self._held) or self._dropped_held
 
     def learn(self, changes: Iterable[Change], head: int) -> None:
         """What a read of the log found: every change after ``position`` up to ``head``."""
@@ -101,6 +103,7 @@ class ChangeLog:
         if self.position < 0:
             self._forgotten_up_to = head  # nothing before the first look is known
         self.position = max(self.position, head)
+        self._dropped_held = False  # whatever was let go, the read found
         self._release_held()
 
     def offer(self, changes: Iterable[Change]) -> None:
@@ -108,6 +111,9 @@ class ChangeLog:
         learnt once every position before it is; until then it is held."""
         for change in changes:
             if change.position > self.position:
+                if len(self._held) >= self._held_limit:
+                    self._dropped_held = True  # bounded: the read that fills the gap finds it
+                    continue
                 self._held[change.position] = change
         self._release_held()
 

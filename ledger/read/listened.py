@@ -114,8 +114,8 @@ class ListenedChanges(LearningChanges):
         while True:
             try:
                 await self._listen_once()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as e:
-                log.warning("change notifications interrupted (%s): reading the log", e)
+            except Exception as error:  # whatever it was, reading the log stays right
+                log.warning("change notifications interrupted (%r): reading the log", error)
             finally:
                 self._listening = False
                 self._connected.set()

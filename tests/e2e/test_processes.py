@@ -4,6 +4,7 @@ connection is killed; `serve --workers 2` answers the same way."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,14 @@ from ledger.read.listened import APPLICATION_NAME
 from ledger.store.db import create_engine
 from ledger.use_cases.tokens import issue_token
 from tests.backends import create_postgres_database, drop_postgres_database
-from tests.e2e.test_serve import Server, kill_if_running, start_serve, wait_until_healthy
+from tests.e2e.test_serve import (
+    CONSOLE_SCRIPT,
+    Server,
+    child_environment,
+    kill_if_running,
+    start_serve,
+    wait_until_healthy,
+)
 
 NO_RATE_LIMITS = ("--mutations-per-minute", "0", "--address-mutations-per-minute", "0")
 ROUNDS = 50
@@ -147,14 +155,33 @@ async def test_a_rating_through_one_process_is_read_through_the_other_on_the_nex
 
 
 async def test_serve_with_two_workers_answers_and_reads_its_writes(
-    database: str, engine: AsyncEngine, started: list[Server], tmp_path: Path
+    empty_database_url: str, started: list[Server], tmp_path: Path
 ) -> None:
-    workers = serve(started, database, tmp_path / "workers.log", "--workers", "2")
-    async with httpx.AsyncClient(base_url=workers.base_url, timeout=30) as client:
-        article, rater = await rated_article(client, engine)
-        # Each request may reach either worker (new connections each time: no keep-alive).
-        for n in range(20):
-            async with httpx.AsyncClient(base_url=workers.base_url, timeout=30) as fresh:
-                await revised_and_read(client, fresh, article, rater, n)
+    """On both backends: several processes on one SQLite file are allowed (WAL)."""
+    workers = serve(started, empty_database_url, tmp_path / "workers.log", "--workers", "2")
+    engine = create_engine(empty_database_url)
+    try:
+        async with httpx.AsyncClient(base_url=workers.base_url, timeout=30) as client:
+            article, rater = await rated_article(client, engine)
+            # Each request may reach either worker (a new connection each time).
+            for n in range(20):
+                async with httpx.AsyncClient(base_url=workers.base_url, timeout=30) as fresh:
+                    await revised_and_read(client, fresh, article, rater, n)
+    finally:
+        await engine.dispose()
     output = workers.output()
     assert output.count("Application startup complete") == 2, output
+
+
+def test_serve_refuses_a_replica_of_a_sqlite_database(tmp_path: Path) -> None:
+    sqlite = f"sqlite:///{tmp_path / 'l.db'}"
+    refused = subprocess.run(
+        [str(CONSOLE_SCRIPT), "serve", "--database", sqlite, "--replica-url", "postgresql://r/db"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=child_environment(),
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "a replica is a PostgreSQL streaming replica" in refused.stderr

@@ -224,3 +224,16 @@ async def test_a_killed_listener_reconnects_and_learns_what_it_missed(
         return changes.position >= later.last_position
 
     await eventually(notified)  # without ``current``: the new connection listens
+
+
+def test_what_is_held_is_bounded_and_a_read_still_fills_the_gap() -> None:
+    log = ChangeLog(history=2)
+    log.learn((), head=1)
+
+    log.offer([Change(3, "a"), Change(4, "b"), Change(5, "a")])  # one more than it keeps
+    log.offer([])
+    assert (log.position, log.has_gap) == (1, True)
+
+    log.learn([Change(p, "a" if p % 2 else "b") for p in (2, 3, 4, 5)], head=5)
+    assert (log.position, log.has_gap) == (5, False)
+    assert log.changed_since(4, A)
