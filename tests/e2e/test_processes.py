@@ -4,11 +4,13 @@ connection is killed; `serve --workers 2` answers the same way."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import text
@@ -26,6 +28,7 @@ from tests.e2e.test_serve import (
     start_serve,
     wait_until_healthy,
 )
+from tests.streaming_replica import Replication, dsn, new_replicated_database, streaming_replica
 
 NO_RATE_LIMITS = ("--mutations-per-minute", "0", "--address-mutations-per-minute", "0")
 ROUNDS = 50
@@ -185,3 +188,49 @@ def test_serve_refuses_a_replica_of_a_sqlite_database(tmp_path: Path) -> None:
     )
     assert refused.returncode == 2
     assert "a replica is a PostgreSQL streaming replica" in refused.stderr
+
+
+@pytest.fixture(scope="module")
+def replication() -> Iterator[Replication]:
+    with streaming_replica() as replication:
+        yield replication
+
+
+async def test_serve_with_a_replica_reads_the_primary_while_the_replica_lags(
+    replication: Replication, started: list[Server], tmp_path: Path
+) -> None:
+    name = await new_replicated_database(replication)
+    primary, replica = replication.primary(name), replication.replica(name)
+    server = serve(started, primary, tmp_path / "serve.log", "--replica-url", replica)
+    engine = create_engine(primary)
+    on_replica = await asyncpg.connect(dsn(replica))
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
+            article, rater = await rated_article(client, engine)
+            await replayed(on_replica, await primary_head(engine))
+            await on_replica.execute("SELECT pg_wal_replay_pause()")
+            try:
+                for n in range(5):  # the replica has none of these
+                    await revised_and_read(client, client, article, rater, n)
+                stale = await call(client, SCORE, {"id": article})  # no position: the replica
+                [score] = stale.json()["data"]["article"]["disciplineScores"]
+                assert score["relevance"] == 1
+            finally:
+                await on_replica.execute("SELECT pg_wal_replay_resume()")
+    finally:
+        await on_replica.close()
+        await engine.dispose()
+
+
+async def primary_head(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        head = await conn.scalar(text("SELECT position FROM ledger_head"))
+    return int(head)
+
+
+async def replayed(replica: asyncpg.Connection, position: int) -> None:
+    for _ in range(1000):
+        if await replica.fetchval("SELECT position FROM ledger_head") >= position:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the replica never caught up")

@@ -5,20 +5,16 @@ primary; one without, or whose position the replica has, is read from the replic
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from graph.settings import Settings
-from ledger.store.db import create_engine
-from ledger.store.migrate import upgrade
 from tests.graph.conftest import Api, running
-from tests.graph.feed.streaming import Replication, streaming_replica
 from tests.graph.test_ratings_over_http import REVISE, SUBMIT, enrolled_rater, new_article
+from tests.streaming_replica import Replication, dsn, new_replicated_database, streaming_replica
 
 SCORE = "query($id: ID!) { article(id: $id) { disciplineScores { relevance } } }"
 
@@ -27,10 +23,6 @@ SCORE = "query($id: ID!) { article(id: $id) { disciplineScores { relevance } } }
 def replication() -> Iterator[Replication]:
     with streaming_replica() as replication:
         yield replication
-
-
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def _until(check: Any) -> None:
@@ -44,31 +36,15 @@ async def _until(check: Any) -> None:
 @pytest.fixture
 async def replica_of(replication: Replication) -> AsyncIterator[asyncpg.Connection]:
     """A superuser session on the replica (to pause and resume its replay)."""
-    connection = await asyncpg.connect(_dsn(replication.replica_url))
+    connection = await asyncpg.connect(dsn(replication.replica_url))
     yield connection
     await connection.execute("SELECT pg_wal_replay_resume()")
     await connection.close()
 
 
 @pytest.fixture
-async def api(replication: Replication, replica_of: asyncpg.Connection) -> AsyncIterator[Api]:
-    name = f"test_{uuid.uuid4().hex[:16]}"
-    primary = await asyncpg.connect(_dsn(replication.primary_url))
-    try:
-        await primary.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await primary.close()
-    engine = create_engine(replication.primary(name))
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
-
-    async def replicated() -> bool:
-        found = await replica_of.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-        return found is not None
-
-    await _until(replicated)
+async def api(replication: Replication) -> AsyncIterator[Api]:
+    name = await new_replicated_database(replication)
     settings = Settings(
         database_url=replication.primary(name), replica_url=replication.replica(name)
     )

@@ -10,17 +10,20 @@ when the tests run as root, as PostgreSQL refuses to run as root.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 from sqlalchemy.engine import make_url
 
-__all__ = ["Replication", "streaming_replica"]
+__all__ = ["Replication", "new_replicated_database", "streaming_replica"]
 
 
 @dataclass(frozen=True)
@@ -70,3 +73,27 @@ def streaming_replica() -> Iterator[Replication]:
     finally:
         primary.cleanup()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def dsn(url: str) -> str:
+    """A URL as asyncpg takes it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def new_replicated_database(replication: Replication) -> str:
+    """A new, empty database on the primary, once the replica has it too; returns its name."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    primary = await asyncpg.connect(dsn(replication.primary_url))
+    try:
+        await primary.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await primary.close()
+    replica = await asyncpg.connect(dsn(replication.replica_url))
+    try:
+        for _ in range(1000):
+            if await replica.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                return name
+            await asyncio.sleep(0.02)
+    finally:
+        await replica.close()
+    raise AssertionError("the replica never had the new database")
