@@ -17,6 +17,7 @@ from starlette.routing import Route
 from graph.http.auth import TokenAuthentication, refuse_credentials
 from graph.http.body_limit import BodyLimit
 from graph.http.logging import RequestLogging
+from graph.http.read_your_writes import ReadYourWrites
 from graph.http.schema import build_schema
 from graph.schema.context import Services
 from graph.schema.rate_limit import MutationRates
@@ -25,8 +26,11 @@ from graph.settings import Settings
 from graph.web import GraphQLWithGraphiQL, cors_middleware, web_routes
 from ledger.audit.chain import verify_chain
 from ledger.projections.projector import catch_up
+from ledger.read.changes import LearningChanges
 from ledger.read.health import database_health
+from ledger.read.learn import start_learning
 from ledger.read.reader import Database
+from ledger.read.replica import Replica
 from ledger.replay.rebuild import ProjectionReport, drop_abandoned_replays, verify_projections
 from ledger.store.db import create_engine
 from ledger.store.migrate import upgrade
@@ -35,7 +39,7 @@ from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import load_sample
 from ledger.use_cases.service import EvidenceLedger
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "prepare_database"]
 
 log = logging.getLogger("evidence_ledger")
 
@@ -52,10 +56,9 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "revision": health.revision, "position": head.position})
 
 
-async def _started(settings: Settings, engine: Database) -> Services:
-    """The services of a starting app: the database brought up to date and caught up."""
-    if settings.migrate_on_start:
-        await upgrade(engine)
+async def _prepared(settings: Settings, engine: Database, store: SQLEventStore) -> EvidenceLedger:
+    """After the migrations: the views caught up, the sample article loaded into an empty
+    ledger."""
     leftovers = await drop_abandoned_replays(engine)
     if leftovers.dropped:
         log.info(
@@ -63,11 +66,35 @@ async def _started(settings: Settings, engine: Database) -> Services:
             len(leftovers.dropped),
             ", ".join(leftovers.dropped),
         )
-    store = SQLEventStore(engine)
     ledger = EvidenceLedger(store)
     await catch_up(store, ledger.projector)
     if settings.load_sample_when_empty and (await store.head()).position == 0:
         await load_sample(ledger)
+    return ledger
+
+
+async def prepare_database(settings: Settings) -> None:
+    """What a starting app does to its database, done once before several worker processes
+    start (each of them then skips it: they would otherwise race to load the sample)."""
+    engine = create_engine(settings.database_url)
+    try:
+        if settings.migrate_on_start:
+            await upgrade(engine)
+        await _prepared(settings, engine, SQLEventStore(engine))
+    finally:
+        await engine.dispose()
+
+
+async def _started(settings: Settings, engine: Database) -> Services:
+    """The services of a starting app: the database brought up to date and caught up."""
+    if settings.migrate_on_start:
+        await upgrade(engine)
+    store = SQLEventStore(engine)
+    # Learning before the first write of this process, so every one of them is learnt as
+    # it commits.
+    changes = await start_learning(engine)
+    store.on_commit(changes.committed)
+    ledger = await _prepared(settings, engine, store)
     limits = settings.limits
     rates = MutationRates.per_minute(
         limits.mutations_per_minute_per_token, limits.mutations_per_minute_per_address
@@ -76,7 +103,17 @@ async def _started(settings: Settings, engine: Database) -> Services:
     async def verification() -> tuple[ChainReport, ProjectionReport]:
         return await verify_chain(engine), await verify_projections(store)
 
-    return Services(settings, engine, store, ledger, rates, SingleFlight(verification))
+    replica = Replica(create_engine(settings.replica_url)) if settings.replica_url else None
+    return Services(
+        settings, engine, store, ledger, rates, SingleFlight(verification), changes, replica
+    )
+
+
+async def _stopped(services: Services) -> None:
+    if isinstance(services.changes, LearningChanges):  # its connection, on PostgreSQL
+        await services.changes.close()
+    if services.replica is not None:
+        await services.replica.close()
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -84,12 +121,15 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         try:
-            app.state.services = await _started(settings, engine)
+            app.state.services = services = await _started(settings, engine)
             # The schema, SQLAlchemy and Strawberry are long-lived: keep them out of every
             # later full collection, whose pauses otherwise make the latency tail.
             gc.collect()
             gc.freeze()
-            yield
+            try:
+                yield
+            finally:
+                await _stopped(services)
         finally:
             await engine.dispose()
 
@@ -101,10 +141,15 @@ def create_app(settings: Settings) -> Starlette:
         # No subscriptions yet: /graphql is an HTTP route only, so every WebSocket handshake
         # is refused. When they come, only these foreign origins may connect.
         subscription_protocols=(),
-        allowed_origins=settings.allowed_origins,
+        # The origins allowed to call the API from a browser may open a WebSocket too.
+        allowed_origins=(*settings.allowed_origins, *settings.cors_origins),
     )
     return Starlette(
-        routes=[Route("/healthz", healthz), Route("/graphql", graphql), *web_routes(settings)],
+        routes=[
+            Route("/healthz", healthz),
+            Route("/graphql", ReadYourWrites(graphql)),
+            *web_routes(settings),
+        ],
         middleware=[
             Middleware(RequestLogging),
             # Inside the logging (preflights are logged, answers carry X-Request-ID) and

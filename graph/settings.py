@@ -63,3 +63,6 @@ class Settings:
     # Origins whose pages may call the API from a browser (CORS); none by default. Each is
     # checked when the app is made (``graph.web.cors``): ``*`` or a malformed one is refused.
     cors_origins: tuple[str, ...] = ()
+    # A PostgreSQL streaming replica of ``database_url`` that queries read from once it has
+    # replayed the position the client sent (``Ledger-Position``); None: all on the primary.
+    replica_url: str | None = None

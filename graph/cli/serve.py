@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
-from typing import Annotated
+from dataclasses import replace
+from typing import Annotated, Any
 
 import typer
 
@@ -13,6 +15,8 @@ from graph.cli.database_access import DEFAULT_DATABASE_URL, DatabaseOption
 from graph.settings import Limits, Settings
 
 __all__ = ["serve"]
+
+WORKER_PING_SECONDS = 30
 
 # The options, named here so that the command's signature reads as a list of them.
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
@@ -97,6 +101,25 @@ CorsOrigins = Annotated[
 ]
 
 
+Workers = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Processes serving the API on one port (any number on PostgreSQL; on SQLite "
+        "they share one writer, which several processes wait for in turn).",
+    ),
+]
+ReplicaUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--replica-url",
+        help="A PostgreSQL streaming replica of --database to read queries from once it has "
+        "replayed the client's Ledger-Position (mutations stay on the primary).",
+    ),
+]
+
+
 def serve(
     database: DatabaseOption = DEFAULT_DATABASE_URL,
     host: Host = "127.0.0.1",
@@ -109,12 +132,15 @@ def serve(
     timeout_keep_alive: KeepAliveSeconds = Limits.keep_alive_seconds,
     limit_concurrency: Concurrency = Limits.max_concurrency,
     cors_origin: CorsOrigins = None,
+    workers: Workers = 1,
+    replica_url: ReplicaUrl = None,
 ) -> None:
     """Migrate, load the sample article into an empty ledger, and serve GraphQL at /graphql
     and the reader's page at /."""
     import uvicorn
 
-    from graph.app import create_app
+    from graph.app import create_app, prepare_database
+    from graph.cli.workers import APP_FACTORY, PROTOCOL, SETTINGS_VARIABLE, settings_to_json
     from graph.http.server import with_head_deadline
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -132,18 +158,49 @@ def serve(
         production=production,
         limits=limits,
         cors_origins=tuple(cors_origin or ()),
+        replica_url=_replica(replica_url, database),
     )
     # Uvicorn shuts down gracefully on SIGTERM, then re-raises it; a clean stop exits 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
+    serving: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "timeout_keep_alive": limits.keep_alive_seconds,
+        "limit_concurrency": limits.max_concurrency,
+    }
+    if workers == 1:
+        uvicorn.run(
+            create_app(settings), http=with_head_deadline(limits.request_head_seconds), **serving
+        )
+        return
+    # The database made ready once, here; the workers (spawned afresh) build their apps from
+    # the settings in their environment and skip it.
+    asyncio.run(prepare_database(settings))
+    ready = replace(settings, migrate_on_start=False, load_sample_when_empty=False)
+    os.environ[SETTINGS_VARIABLE] = settings_to_json(ready)
     uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level="info",
-        http=with_head_deadline(limits.request_head_seconds),
-        timeout_keep_alive=limits.keep_alive_seconds,
-        limit_concurrency=limits.max_concurrency,
+        APP_FACTORY,
+        factory=True,
+        workers=workers,
+        http=PROTOCOL,
+        # A worker that does not answer the supervisor's ping in time is killed and replaced;
+        # a fresh one imports the whole app first, which takes more than uvicorn's 5 s on a
+        # busy machine.
+        timeout_worker_healthcheck=WORKER_PING_SECONDS,
+        **serving,
     )
+
+
+def _replica(url: str | None, database: str) -> str | None:
+    if url is None:
+        return None
+    if not (url.startswith("postgres") and database.startswith("postgres")):
+        raise typer.BadParameter(
+            "a replica is a PostgreSQL streaming replica of a PostgreSQL --database",
+            param_hint="--replica-url",
+        )
+    return url
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

@@ -17,10 +17,10 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["with_head_deadline"]
+__all__ = ["HeadDeadlineProtocol", "with_head_deadline"]
 
 
-class _HeadDeadlineProtocol(H11Protocol):
+class HeadDeadlineProtocol(H11Protocol):
     head_seconds: float = 10.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -61,7 +61,7 @@ class _HeadDeadlineProtocol(H11Protocol):
 def with_head_deadline(head_seconds: float) -> type[H11Protocol]:
     """The protocol class to give uvicorn (``http=``), with this deadline for each head.
 
-    Made in the serving process and used there: ``serve`` hands uvicorn the application
-    itself, never an import string, so uvicorn starts no worker process it would pass to.
+    Made in the serving process and used there (a class made here cannot be imported by
+    name: worker processes use ``graph.cli.workers.HeadDeadlineFromEnvironment``).
     """
-    return type("HeadDeadlineProtocol", (_HeadDeadlineProtocol,), {"head_seconds": head_seconds})
+    return type("HeadDeadlineProtocol", (HeadDeadlineProtocol,), {"head_seconds": head_seconds})

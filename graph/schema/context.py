@@ -15,6 +15,7 @@ from graph.settings import Settings
 from ledger.domain.scores import DisciplineScore
 from ledger.read import moderation, raters, vocabulary
 from ledger.read.articles import ArticleSummary, load_articles, load_topics
+from ledger.read.changes import LedgerChanges
 from ledger.read.comments import (
     RaterComment,
     SubscriberComment,
@@ -23,6 +24,7 @@ from ledger.read.comments import (
 )
 from ledger.read.reader import BatchRead, Database, Read, Reader
 from ledger.read.related import load_related
+from ledger.read.replica import Replica
 from ledger.read.scores import load_scores
 from ledger.replay.rebuild import ProjectionReport
 from ledger.store.records import ChainReport
@@ -46,6 +48,11 @@ class Services:
     mutation_rates: MutationRates
     # The chain and the views checked; concurrent callers share one run (a full replay).
     verification: SingleFlight[tuple[ChainReport, ProjectionReport]]
+    # What this process knows of the ledger's positions (ledger.read.changes).
+    changes: LedgerChanges
+    # A streaming replica that queries read from once it has replayed what the client wrote
+    # (graph.http.read_your_writes); None: every read on the primary.
+    replica: Replica | None = None
 
 
 @dataclass
@@ -112,10 +119,14 @@ class Context:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.reader = Reader(self.services.engine)
+        # A replica when graph.http.read_your_writes found it far enough along, else the primary.
+        database = getattr(self.request.state, "read_database", None) or self.services.engine
+        self.reader = Reader(database)
         self.loaders = _loaders(self.reader, self.services)
 
     async def after_write(self) -> None:
-        """Forget what this request read: the next reads must see the write just made."""
+        """Forget what this request read: the next reads must see the write just made (on the
+        primary: a replica may not have it yet)."""
+        self.reader.read_from(self.services.engine)
         await self.reader.close()
         self.loaders = _loaders(self.reader, self.services)

@@ -32,6 +32,7 @@ from graph.schema.inputs import (
     command_of,
 )
 from graph.schema.permissions import Editors, Raters, Subscribers, only
+from graph.schema.position_header import answered_at
 from graph.schema.types import Article, Discipline, Rater
 from ledger.domain.commands import (
     Command,
@@ -115,6 +116,7 @@ async def _execute(
         )
     except LedgerError as refusal:
         return refusal
+    answered_at(info.context.response, result.last_position)
     await info.context.after_write()
     return result
 
@@ -209,6 +211,7 @@ class Mutation:
             enrolment = await ledger.enrolment(result.rater_id)
         except LedgerError as refusal:
             return error_of(refusal)
+        answered_at(info.context.response, result.last_position)
         await info.context.after_write()
         return RaterPayload(
             rater=Rater(

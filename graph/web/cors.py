@@ -22,8 +22,9 @@ ALLOWED_HEADERS = (
     "Content-Type",
     "GraphQL-Require-Preflight",
     "If-None-Match",
+    "Ledger-Position",
 )
-EXPOSED_HEADERS = ("ETag", "X-Request-ID")
+EXPOSED_HEADERS = ("ETag", "Ledger-Position", "X-Request-ID")
 # Browsers cache a preflight at most this long (Chromium caps it at two hours).
 PREFLIGHT_MAX_AGE_SECONDS = 600
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -92,6 +92,11 @@ class Reader:
                 self._connection = await self._stack.enter_async_context(snapshot(self._engine))
             return await work(self._connection)
 
+    def read_from(self, database: Database) -> None:
+        """Read from ``database`` from the next snapshot on (the one open, if any, is ended by
+        ``close``): a request that wrote reads the primary, which a replica may lag."""
+        self._engine = database
+
     async def finish(self) -> None:
         """End the request's reading for good: close, and open nothing that outlives it."""
         self._finished = True

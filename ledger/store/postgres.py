@@ -3,16 +3,17 @@ the append, which is one call of the server's ``ledger_append`` function.
 
 ``LEDGER_APPEND_FUNCTION`` is the function the database runs. Under the head's row lock it
 checks the idempotency key (per actor) and the stream version, stamps the time, seals the
-events into the hash chain, and writes the events, the idempotent append and the head: one
-round trip instead of one per step. Called alone (autocommit), the head is held only while the
-server works, never across the network; inside a use case's transaction it is held to that
+events into the hash chain, writes the events, the idempotent append and the head, and notifies
+``ledger_appended`` (delivered on commit to every process listening: ``ledger.read.listened``):
+one round trip instead of one per step. Called alone (autocommit), the head is held only while
+the server works, never across the network; inside a use case's transaction it is held to that
 transaction's commit. The canonical bytes come from Python as a template (the text around the
 time, the position and the stream version, from ``ledger.store.canonical``); the function only
 fills in those three and hashes, so the bytes have one definition. Under READ COMMITTED (the
 engine pins it), every statement in a PL/pgSQL function takes a fresh snapshot, so what it
 reads after the lock is what the previous holder committed.
 
-Migrations keep frozen copies of the function as they created it (0005, then 0006); a test
+Migrations keep frozen copies of the function as they created it (0005, 0006, then 0008); a test
 proves this text is the newest migration's, so a change here needs a migration that installs it.
 """
 
@@ -48,7 +49,7 @@ LEDGER_APPEND_SIGNATURE = (
     " text, varchar[], integer[], text[], text[], text[], text[])"
 )
 
-# The function as the newest migration installs it (0006: keys looked up per actor).
+# The function as the newest migration installs it (0008: notifies ``ledger_appended``).
 LEDGER_APPEND_FUNCTION = r"""
 CREATE FUNCTION ledger_append(
     p_stream varchar, p_expected integer, p_key varchar, p_fingerprint varchar,
@@ -123,6 +124,10 @@ BEGIN
     END IF;
     UPDATE ledger_head AS h SET position = head_position + n, hash = previous,
                                 recorded_at = stamp WHERE h.id = 1;
+    -- Delivered to every listener when (and only if) the transaction commits: the
+    -- positions appended and their stream, so a process learns them without a read.
+    PERFORM pg_notify('ledger_appended', (head_position + 1)::text || ' '
+        || (head_position + n)::text || ' ' || p_stream);
     RETURN QUERY SELECT 'appended', current_version, head_position + 1, head_position + n,
         current_version + 1, current_version + n, stamp, chain, p_stream;
 END

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime
 from typing import Any
@@ -26,7 +26,10 @@ from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
 from ledger.store.sealing import replayed_answer
 from ledger.store.tables import HEAD_ID, appends, events, ledger_head
 
-__all__ = ["SQLEventStore", "SQLTransaction", "log_query", "stream_query"]
+__all__ = ["CommitListener", "SQLEventStore", "SQLTransaction", "log_query", "stream_query"]
+
+CommitListener = Callable[[Sequence[AppendResult]], None]
+"""Told of the appends of each transaction this store committed, right after the commit."""
 
 
 def stream_query(
@@ -50,6 +53,7 @@ class SQLTransaction:
     def __init__(self, store: SQLEventStore, connection: AsyncConnection) -> None:
         self._store = store
         self.connection = connection
+        self.appended: list[AppendResult] = []
 
     async def append(
         self,
@@ -74,7 +78,9 @@ class SQLTransaction:
             causation_id=causation_id,
             fingerprint=fingerprint,
         )
-        return await write_append(self.connection, prepared)
+        result = await write_append(self.connection, prepared)
+        self.appended.append(result)
+        return result
 
     async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
         """The stream as this transaction sees it (consistent with what it will append)."""
@@ -99,6 +105,16 @@ class SQLEventStore:
         # write lock, where the busy handler decides.
         self._writer_queue = asyncio.Lock() if self._backend.one_writer else None
         self._append_alone = self._backend.appender(engine, self._append_in_transaction)
+        self._commit_listeners: list[CommitListener] = []
+
+    def on_commit(self, listener: CommitListener) -> None:
+        """Tell ``listener`` of every append this store commits, as soon as it is committed
+        (so this process knows its own writes before any notification or read)."""
+        self._commit_listeners.append(listener)
+
+    def _committed(self, results: Sequence[AppendResult]) -> None:
+        for listener in self._commit_listeners:
+            listener(results)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SQLTransaction]:
@@ -106,7 +122,10 @@ class SQLEventStore:
         async with self._writer_queue or nullcontext(), self.engine.connect() as conn:
             await self._backend.before_write(conn)
             async with conn.begin():
-                yield SQLTransaction(self, conn)
+                tx = SQLTransaction(self, conn)
+                yield tx
+            if tx.appended:
+                self._committed(tx.appended)
 
     async def append(
         self,
@@ -133,7 +152,9 @@ class SQLEventStore:
             correlation_id=correlation_id,
             causation_id=causation_id,
         )
-        return await self._append_alone(prepared)
+        result = await self._append_alone(prepared)
+        self._committed((result,))
+        return result
 
     async def _append_in_transaction(self, prepared: PreparedAppend) -> AppendResult:
         async with self.transaction() as tx:

@@ -34,7 +34,7 @@ def _migrations_creating_the_function() -> list[ModuleType]:
 
 def test_the_store_calls_the_function_the_newest_migration_creates() -> None:
     creating = _migrations_creating_the_function()
-    assert [m.revision for m in creating] == ["0005", "0006"]
+    assert [m.revision for m in creating] == ["0005", "0006", "0008"]
     newest = creating[-1]
     assert postgres.LEDGER_APPEND_FUNCTION == newest.CREATE
     assert postgres.LEDGER_APPEND_SIGNATURE == newest.SIGNATURE
