@@ -14,6 +14,7 @@ from ledger.domain import raters as rater_rules
 from ledger.domain.commands import (
     UNCHANGED,
     ChangeTopics,
+    ClearAlertProfile,
     Command,
     CorrectArticle,
     EnrolRater,
@@ -25,6 +26,7 @@ from ledger.domain.commands import (
     RestoreComment,
     RetractArticle,
     ReviseRating,
+    SetAlertProfile,
     SubmitRating,
     Unchanged,
     WithdrawRating,
@@ -32,7 +34,7 @@ from ledger.domain.commands import (
 from ledger.projections.projector import Projector
 from ledger.store.records import Actor, AppendResult
 from ledger.store.sql_store import SQLEventStore
-from ledger.use_cases import articles, comments, raters, ratings, vocabulary
+from ledger.use_cases import alerts, articles, comments, raters, ratings, vocabulary
 from ledger.use_cases.runner import Runner, Store, Views
 from ledger.use_cases.sql_views import SqlViews
 
@@ -55,6 +57,8 @@ USE_CASES: Mapping[type[Command], UseCase] = {
     PostComment: comments.post_comment,
     HideComment: comments.hide_comment,
     RestoreComment: comments.restore_comment,
+    SetAlertProfile: alerts.set_alert_profile,
+    ClearAlertProfile: alerts.clear_alert_profile,
 }
 
 
