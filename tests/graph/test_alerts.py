@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from ledger.store.tables import alert_contacts
 from tests.graph.conftest import Api
 from tests.graph.helpers import EDITOR, enrol, ledger_position, rate, register
+from tests.graph.test_readme import readme_blocks
 
 SET = """
 mutation($input: SetAlertProfileInput!) {
@@ -206,3 +207,13 @@ async def test_a_rater_has_no_alerts_and_a_forged_cursor_is_refused(api: Api) ->
 
     body = await api.result(MINE, {"after": "bm90IGEgY3Vyc29y"}, token)
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_the_readmes_alert_profile_example_works_as_written(api: Api) -> None:
+    [block] = [b for b in readme_blocks("graphql") if "setAlertProfile" in b]
+    token = await api.token("subscriber")
+
+    answer = (await api.data(block, token=token))["setAlertProfile"]
+
+    assert answer["__typename"] == "AlertProfilePayload"
+    assert answer["alertProfile"]["disciplines"] == [{"name": "Physician"}]
