@@ -139,7 +139,7 @@ def _meets(profile: dict[str, Any], article: _Article | None, minimum: int) -> s
             relevance >= profile["relevance_cutoff"]
             and newsworthiness >= profile["newsworthiness_cutoff"]
         ):
-            return discipline
+            return str(discipline)
     return None
 
 
