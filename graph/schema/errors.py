@@ -54,8 +54,12 @@ _CONFLICT_CODES: dict[type[ledger_errors.LedgerError], str] = {
 }
 
 
-def error_of(error: ledger_errors.LedgerError) -> ValidationError | NotFound | Conflict:
+def error_of(
+    error: ledger_errors.LedgerError,
+) -> ValidationError | NotFound | NotAllowed | Conflict:
     """The typed GraphQL error for a refusal of the ledger."""
+    if isinstance(error, ledger_errors.NotASubscriber):
+        return NotAllowed(message=str(error), code="NOT_ALLOWED")
     if isinstance(error, ledger_errors.ValidationFailed):
         return ValidationError(
             message=str(error), code="VALIDATION_FAILED", field=camel(error.field)

@@ -12,6 +12,13 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from graph.schema.alerts import (
+    AlertProfileResult,
+    ClearAlertProfileInput,
+    SetAlertProfileInput,
+    clear_profile,
+    set_profile,
+)
 from graph.schema.context import Context
 from graph.schema.errors import Conflict, NotAllowed, NotFound, ValidationError, error_of
 from graph.schema.ids import article_key
@@ -277,3 +284,21 @@ class Mutation:
         return await _change_article(
             info, lambda: command_of(RestoreComment, input), input.idempotency_key
         )
+
+    @strawberry.mutation(
+        extensions=only(Subscribers),
+        description="Set or replace the caller's alert profile, whole (subscribers).",
+    )
+    async def set_alert_profile(
+        self, info: Info[Context, None], input: SetAlertProfileInput
+    ) -> AlertProfileResult:
+        return await set_profile(info, input)
+
+    @strawberry.mutation(
+        extensions=only(Subscribers),
+        description="Clear the caller's alert profile: no alert is due from then on.",
+    )
+    async def clear_alert_profile(
+        self, info: Info[Context, None], input: ClearAlertProfileInput
+    ) -> AlertProfileResult:
+        return await clear_profile(info, input)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -27,6 +27,9 @@ from ledger.domain.scores import counted
 from ledger.read.articles import ArticleSummary, ArticleView
 from ledger.read.articles import Citation as CitationRecord
 from ledger.read.raters import rater_ratings
+
+if TYPE_CHECKING:
+    from graph.schema.alerts import AlertConnection, AlertProfile
 
 __all__ = [
     "MAX_RELATED",
@@ -111,11 +114,32 @@ class MyRating:
     history: list[RatingVersion]
 
 
+_ALERTS = strawberry.lazy("graph.schema.alerts")
+
+
 @strawberry.type(description="The caller, as their token says.")
 class Me:
     id: str
     role: str
     rater: Rater | None
+
+    @strawberry.field(description="A subscriber's own alert profile (none: no alerts).")
+    async def alert_profile(
+        self, info: Info[Context, None]
+    ) -> Annotated[AlertProfile, _ALERTS] | None:
+        from graph.schema.alerts import my_alert_profile
+
+        return await my_alert_profile(info, self.id) if self.role == "subscriber" else None
+
+    @strawberry.field(description="A subscriber's own due alerts, newest first.")
+    async def alerts(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Annotated[AlertConnection, _ALERTS]:
+        from graph.schema.alerts import my_alerts
+
+        # Keyed on the caller alone: nobody can ask for another's alerts.
+        subscriber_id = self.id if self.role == "subscriber" else ""
+        return await my_alerts(info, subscriber_id, first, after)
 
     @strawberry.field(description="A rater's own ratings, newest first, withdrawn ones too.")
     async def ratings(self, info: Info[Context, None]) -> list[MyRating]:

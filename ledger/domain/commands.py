@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 __all__ = [
     "UNCHANGED",
     "ChangeTopics",
+    "ClearAlertProfile",
     "Command",
     "CorrectArticle",
     "EnrolRater",
@@ -27,6 +28,7 @@ __all__ = [
     "RestoreComment",
     "RetractArticle",
     "ReviseRating",
+    "SetAlertProfile",
     "SubmitRating",
     "Unchanged",
     "WithdrawRating",
@@ -164,6 +166,29 @@ class RestoreComment(Command):
     comment_id: str
     reason: str
     expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class SetAlertProfile(Command):
+    """Set or replace the subscriber's alert profile whole; the email address and webhook
+    URL are kept outside the chain."""
+
+    kind = "set_alert_profile"
+    subscriber_id: str  # the caller
+    disciplines: Sequence[str]
+    relevance_cutoff: int
+    newsworthiness_cutoff: int
+    topics: Sequence[str] = ()
+    study_types: Sequence[str] = ()
+    delivery: str = "immediate"
+    email: str | None = None
+    webhook_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ClearAlertProfile(Command):
+    kind = "clear_alert_profile"
+    subscriber_id: str  # the caller
 
 
 def fingerprint_parts(command: Command) -> list[Any]:

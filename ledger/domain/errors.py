@@ -16,6 +16,7 @@
         ├── ValidationFailed          a field is malformed (names the field)
         ├── NotFound                  the article, rater, rating, comment or discipline
         ├── AlreadyExists             registering or enrolling twice
+        ├── NotASubscriber            only a subscriber has an alert profile
         └── RuleBroken                a rule of the domain forbids it now
             ├── DuplicateRating       the rater already has an active rating here
             ├── ArticleIsRetracted    a retracted article's ratings and comments are final
@@ -27,6 +28,8 @@ Callers switch on the class; the message is for people.
 """
 
 from __future__ import annotations
+
+from ledger.domain.wording import with_article
 
 __all__ = [
     "AlreadyExists",
@@ -42,6 +45,7 @@ __all__ = [
     "InvalidStreamId",
     "LedgerError",
     "NoActiveRating",
+    "NotASubscriber",
     "NotFound",
     "RuleBroken",
     "StaleExpectedVersion",
@@ -162,6 +166,14 @@ class AlreadyExists(DomainError):
         super().__init__(f"{kind} {identifier!r} already exists")
         self.kind = kind
         self.identifier = identifier
+
+
+class NotASubscriber(DomainError):
+    """Alert profiles belong to subscribers: another role's principal has none to set."""
+
+    def __init__(self, role: str) -> None:
+        super().__init__(f"only a subscriber has an alert profile, not {with_article(role)}")
+        self.role = role
 
 
 class RuleBroken(DomainError):

@@ -15,6 +15,8 @@ from typing import Any, ClassVar, TypeAlias
 
 __all__ = [
     "REGISTRY",
+    "AlertProfileCleared",
+    "AlertProfileSet",
     "ArticleCorrected",
     "ArticleRegistered",
     "ArticleRetracted",
@@ -321,3 +323,30 @@ class StudyTypeRegistered(DomainEvent):
 
     type_name: ClassVar[str] = "StudyTypeRegistered"
     name: str
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class AlertProfileSet(DomainEvent):
+    """A subscriber's alert profile, set or replaced whole. The email address and webhook
+    URL live in the ``alert_contacts`` table (erasable); the event carries only the id of
+    that row (None: no contact given)."""
+
+    type_name: ClassVar[str] = "AlertProfileSet"
+    subscriber_id: str
+    disciplines: tuple[str, ...]
+    relevance_cutoff: int
+    newsworthiness_cutoff: int
+    topics: tuple[str, ...]
+    study_types: tuple[str, ...]
+    delivery: str
+    contact_id: str | None
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class AlertProfileCleared(DomainEvent):
+    """The subscriber wants no more alerts; alerts already due stay due."""
+
+    type_name: ClassVar[str] = "AlertProfileCleared"
+    subscriber_id: str

@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 
 from ledger.domain.citation import CITATION_FIELDS
 from ledger.domain.events import (
+    AlertProfileCleared,
+    AlertProfileSet,
     ArticleCorrected,
     ArticleRegistered,
     ArticleRetracted,
@@ -175,6 +177,8 @@ def apply(ws: WorkingSet, fact: Fact) -> None:
         return
     if isinstance(event, StudyTypeRegistered):
         return  # the vocabulary is read from its own stream: no view holds it
+    if isinstance(event, AlertProfileSet | AlertProfileCleared):
+        return  # the alerts projection's own (``ledger.projections.alerts``)
     article_id: str = getattr(event, "article_id")  # noqa: B009 - every other event has one
     if isinstance(event, ArticleRegistered):
         _register(ws, fact, event)

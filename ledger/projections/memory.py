@@ -11,13 +11,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ledger.domain.alert_rule import AlertBook, DueAlert
 from ledger.domain.events import EventRegistry
+from ledger.domain.scores import ScorePolicy
 from ledger.domain.vocabulary import known_spellings
 from ledger.projections.fold import Fact, WorkingSet, apply
 from ledger.projections.projector import ProjectionBehind
 from ledger.store.records import AppendResult, RecordedEvent
 
-__all__ = ["MemoryViews", "Person"]
+__all__ = ["Contact", "MemoryViews", "Person"]
 
 
 class _Log(Protocol):
@@ -34,21 +36,35 @@ class Person:
     email: str | None
 
 
-class MemoryViews:
-    """Every view's rows (``rows``), the position they are at, and the people table."""
+@dataclass(frozen=True)
+class Contact:
+    contact_id: str
+    subscriber_id: str
+    email: str | None
+    webhook_url: str | None
 
-    def __init__(self, store: _Log) -> None:
+
+class MemoryViews:
+    """Every view's rows (``rows``), the position they are at, the people table, and the
+    alerts projection (``alerts``: every alert made due, in ledger order)."""
+
+    def __init__(self, store: _Log, policy: ScorePolicy | None = None) -> None:
         self.store = store
         self.rows = WorkingSet()
         self.checkpoint = 0
         self.people: dict[str, Person] = {}
-        # People recorded by the attempt under way: kept only once its append is projected,
-        # as the SQL people table commits only with the append.
+        self.contacts: dict[str, Contact] = {}
+        self.book = AlertBook((policy or ScorePolicy()).min_ratings_for_threshold)
+        self.alerts: list[DueAlert] = []
+        # People and contacts recorded by the attempt under way: kept only once its append
+        # is projected, as the SQL tables commit only with the append.
         self._pending: list[Person] = []
+        self._pending_contacts: list[Contact] = []
 
     async def begin(self, tx: Any, *, pessimistic: bool) -> None:
         # The in-memory store runs one transaction at a time: no head to take.
         self._pending = []
+        self._pending_contacts = []
 
     async def topic_spellings(self, tx: Any, names: Sequence[str]) -> Mapping[str, str]:
         """By ``topic_key``: how the views spell each of these topics, if they do."""
@@ -60,13 +76,25 @@ class MemoryViews:
     ) -> None:
         self._pending.append(Person(person_id, display_name, email))
 
+    async def record_contact(
+        self,
+        tx: Any,
+        contact_id: str,
+        subscriber_id: str,
+        email: str | None,
+        webhook_url: str | None,
+    ) -> None:
+        self._pending_contacts.append(Contact(contact_id, subscriber_id, email, webhook_url))
+
     async def project(self, tx: Any, result: AppendResult) -> None:
         # The checkpoint guard first: never project over a gap in the views.
         if self.checkpoint != result.first_position - 1:
             raise ProjectionBehind(f"the views are not at position {result.first_position - 1}")
         self._apply(result.events)
         self.people.update((p.person_id, p) for p in self._pending)
+        self.contacts.update((c.contact_id, c) for c in self._pending_contacts)
         self._pending = []
+        self._pending_contacts = []
 
     async def catch_up(self) -> None:
         while page := await self.store.read_all(self.checkpoint):
@@ -82,4 +110,5 @@ class MemoryViews:
                 e.metadata.recorded_at,
             )
             apply(self.rows, fact)
+            self.alerts += self.book.apply(fact.event, e.position)
             self.checkpoint = e.position

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.domain.events import REGISTRY, EventRegistry
 from ledger.domain.search_text import fold
+from ledger.projections.alerts import AlertProjector, catch_up_alerts
 from ledger.projections.backends import ViewWriter, view_backend
 from ledger.projections.fold import Fact, Keys, Row, Rows, WorkingSet, apply, keys_of
 from ledger.projections.tables import PROJECTIONS, ViewTables, live_views, projection_checkpoints
@@ -40,6 +41,8 @@ class Projector:
     def __init__(self, views: ViewTables = live_views, registry: EventRegistry = REGISTRY) -> None:
         self.views = views
         self.registry = registry
+        # The alerts projection over the same set of tables, with a checkpoint of its own.
+        self.alerts = AlertProjector(views, registry)
         self._writers: dict[tuple[str, str], ViewWriter] = {}
 
     def facts(self, events: Iterable[RecordedEvent]) -> list[Fact]:
@@ -221,7 +224,9 @@ async def advance_checkpoints(
 
 
 async def catch_up(store: SQLEventStore, projector: Projector) -> int:
-    """Project every event after the live checkpoint; returns how many were applied."""
+    """Project every event after the live checkpoint, and after the alerts' own (a ledger
+    migrated to the alerts projection has none yet); returns how many views' events were
+    applied."""
     applied = 0
     async with store.transaction() as tx:
         await lock_head(tx.connection)  # no append may project while we fill the gap
@@ -231,4 +236,5 @@ async def catch_up(store: SQLEventStore, projector: Projector) -> int:
             position = page[-1].position
             applied += len(page)
         await advance_checkpoints(tx.connection, position)
+        await catch_up_alerts(tx.connection, tx, projector.alerts)
     return applied

@@ -21,9 +21,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from ledger.projections.alert_tables import alert_tables
 from ledger.store.tables import UTCDateTime, metadata
 
 __all__ = [
+    "ALERTS",
     "PROJECTIONS",
     "ViewTables",
     "live_views",
@@ -33,6 +35,8 @@ __all__ = [
 ]
 
 PROJECTIONS = ("article_view", "rater_directory")
+# The alerts projection keeps a checkpoint of its own (``ledger.projections.alerts``).
+ALERTS = "alerts"
 
 projection_checkpoints = Table(
     "projection_checkpoints",
@@ -54,8 +58,18 @@ class ViewTables:
     raters: Table
     disciplines: Table
     rating_versions: Table
+    alert_profiles: Table
+    alert_interests: Table
+    alert_articles: Table
+    due_alerts: Table
 
     def all(self) -> tuple[Table, ...]:
+        """Every view table: what a replay creates, swaps in, compares and drops."""
+        return (*self.folded(), *self.alerts())
+
+    def folded(self) -> tuple[Table, ...]:
+        """The tables the projector's fold writes (``ledger.projections.fold``), in
+        partitions when a replay is large: all but the alerts projection's."""
         return (
             self.article_views,
             self.article_topics,
@@ -66,6 +80,10 @@ class ViewTables:
             self.disciplines,
             self.rating_versions,
         )
+
+    def alerts(self) -> tuple[Table, ...]:
+        """The alerts projection's tables (``ledger.projections.alerts``)."""
+        return (self.alert_profiles, self.alert_interests, self.alert_articles, self.due_alerts)
 
 
 # A table of tables (one column a line), not logic: its length is the views' width.
@@ -178,6 +196,7 @@ def view_tables(target: MetaData, suffix: str = "") -> ViewTables:
             Column("recorded_at", UTCDateTime, nullable=False),
             Index(None, "rater_id", "position"),
         ),
+        **alert_tables(target, suffix),
     )
 
 

@@ -17,9 +17,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from ledger.projections.alerts import advance_alerts
 from ledger.projections.projector import Projector, advance_checkpoints
 from ledger.projections.tables import ViewTables
 from ledger.replay import windows
+from ledger.replay.alerts import catch_up_fresh_alerts, replay_alerts
 from ledger.replay.fresh import (
     LeftoverReport,
     analyze,
@@ -93,6 +95,7 @@ async def _rebuild(
         # built meanwhile waits for the rows' transaction, or they for the index: either way
         # it holds them all.
         await together(flush(store, replay), index(store, fresh), analyze(store, fresh))
+        alerts_at = await replay_alerts(store, fresh, upto=position)
         async with store.transaction() as tx:
             conn = tx.connection
             await lock_head(conn)  # writers wait from here: catch up, then swap
@@ -101,8 +104,11 @@ async def _rebuild(
                 position = page[-1].position
                 progress(len(page))
             await replay.flush(conn)
+            alerts_at = await catch_up_fresh_alerts(store, tx, fresh, alerts_at)
+            assert alerts_at == position, "the alerts are replayed to the same head"
             await swap(conn, fresh)
             await advance_checkpoints(conn, position)
+            await advance_alerts(conn, position)
     return RebuildReport(position, position, time.perf_counter() - started, count)
 
 

@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ledger.projections.alerts import alerts_checkpoint
 from ledger.projections.projector import Projector, checkpoint
 from ledger.projections.search_index import INDEX_NAME, index_problem
 from ledger.projections.tables import ViewTables, live_views
+from ledger.replay.alerts import replay_alerts
 from ledger.replay.fresh import fresh_views
 from ledger.replay.partitions import replay_partitioned
 from ledger.replay.pipeline import (
@@ -73,8 +75,14 @@ async def _verify_projections(
         # The first read fixes the snapshot; the views in it are exactly at this position.
         position = await checkpoint(live_conn)
         head = await live_conn.scalar(select(ledger_head.c.position))
+        alerts_at = await alerts_checkpoint(live_conn)
         await _replay_upto(store, fresh, position, partitions, progress)
+        await replay_alerts(store, fresh, upto=position)
         mismatches = await _mismatches(store, live_conn, fresh)
+        if alerts_at != position:
+            # The alerts move with the other views, in the append's transaction.
+            live, replayed = {"position": alerts_at}, {"position": position}
+            mismatches.insert(0, Mismatch("projection_checkpoints", "alerts", None, live, replayed))
     return ProjectionReport(
         ok=not mismatches and position == head,
         position=position,

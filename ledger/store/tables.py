@@ -29,6 +29,7 @@ __all__ = [
     "ROLES",
     "Position",
     "UTCDateTime",
+    "alert_contacts",
     "api_tokens",
     "appends",
     "events",
@@ -135,6 +136,18 @@ people = Table(
     Column("person_id", String(64), primary_key=True),
     Column("display_name", String(300), nullable=True),
     Column("email", String(320), nullable=True),
+    Column("erased_at", UTCDateTime, nullable=True),
+)
+
+# Where a subscriber's alerts go: contact details, kept out of the hashed events as names
+# are (``AlertProfileSet`` carries the id of a row here), so that they can be erased.
+alert_contacts = Table(
+    "alert_contacts",
+    metadata,
+    Column("contact_id", String(64), primary_key=True),
+    Column("subscriber_id", String(200), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("webhook_url", String(2000), nullable=True),
     Column("erased_at", UTCDateTime, nullable=True),
 )
 

@@ -47,6 +47,15 @@ class Views(Protocol):
         self, tx: Any, person_id: str, display_name: str | None, email: str | None
     ) -> None: ...
 
+    async def record_contact(
+        self,
+        tx: Any,
+        contact_id: str,
+        subscriber_id: str,
+        email: str | None,
+        webhook_url: str | None,
+    ) -> None: ...
+
     async def project(self, tx: Any, result: AppendResult) -> None:
         """Project the append's events; ``ProjectionBehind`` when the views missed some."""
 

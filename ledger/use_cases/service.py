@@ -12,6 +12,7 @@ from typing import Any
 from ledger.domain import raters as rater_rules
 from ledger.domain.commands import (
     ChangeTopics,
+    ClearAlertProfile,
     Command,
     CorrectArticle,
     EnrolRater,
@@ -23,6 +24,7 @@ from ledger.domain.commands import (
     RestoreComment,
     RetractArticle,
     ReviseRating,
+    SetAlertProfile,
     SubmitRating,
     WithdrawRating,
 )
@@ -30,7 +32,7 @@ from ledger.projections.projector import Projector
 from ledger.store.event_store import EventStore
 from ledger.store.records import Actor, AppendResult
 from ledger.store.sql_store import SQLEventStore
-from ledger.use_cases import articles, comments, raters, ratings, vocabulary
+from ledger.use_cases import alerts, articles, comments, raters, ratings, vocabulary
 from ledger.use_cases.runner import Runner, Views
 from ledger.use_cases.sql_views import SqlViews
 
@@ -53,6 +55,8 @@ USE_CASES: Mapping[type[Command], UseCase] = {
     PostComment: comments.post_comment,
     HideComment: comments.hide_comment,
     RestoreComment: comments.restore_comment,
+    SetAlertProfile: alerts.set_alert_profile,
+    ClearAlertProfile: alerts.clear_alert_profile,
 }
 
 

@@ -7,13 +7,19 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import insert
 
-from ledger.projections.projector import Projector, advance_checkpoints, catch_up
+from ledger.projections.alerts import advance_alerts
+from ledger.projections.projector import (
+    ProjectionBehind,
+    Projector,
+    advance_checkpoints,
+    catch_up,
+)
 from ledger.read import vocabulary
 from ledger.store.append import lock_head
 from ledger.store.records import AppendResult
 from ledger.store.sql_store import SQLEventStore
 from ledger.store.sql_store import SQLTransaction as LedgerTransaction
-from ledger.store.tables import people
+from ledger.store.tables import alert_contacts, people
 
 __all__ = ["SqlViews"]
 
@@ -39,12 +45,31 @@ class SqlViews:
             insert(people).values(person_id=person_id, display_name=display_name, email=email)
         )
 
-    async def project(self, tx: LedgerTransaction, result: AppendResult) -> None:
-        # The checkpoint guard first: never project over a gap in the views.
-        await advance_checkpoints(
-            tx.connection, result.last_position, after=result.first_position - 1
+    async def record_contact(
+        self,
+        tx: LedgerTransaction,
+        contact_id: str,
+        subscriber_id: str,
+        email: str | None,
+        webhook_url: str | None,
+    ) -> None:
+        await tx.connection.execute(
+            insert(alert_contacts).values(
+                contact_id=contact_id,
+                subscriber_id=subscriber_id,
+                email=email,
+                webhook_url=webhook_url,
+            )
         )
-        await self.projector.project(tx.connection, result.events)
+
+    async def project(self, tx: LedgerTransaction, result: AppendResult) -> None:
+        # The checkpoint guards first: never project over a gap in the views.
+        conn, first, last = tx.connection, result.first_position, result.last_position
+        await advance_checkpoints(conn, last, after=first - 1)
+        await self.projector.project(conn, result.events)
+        if not await advance_alerts(conn, last, after=first - 1):
+            raise ProjectionBehind(f"the alerts are not at position {first - 1}")
+        await self.projector.alerts.project(conn, result.events)
 
     async def catch_up(self) -> None:
         await catch_up(self.store, self.projector)

@@ -84,7 +84,7 @@ async def test_partitions_read_span_by_span_replay_the_whole_log_between_them(
         async with engine.connect() as live, engine.connect() as replayed:
             mismatches = [
                 mismatch
-                for table, new in zip(live_views.all(), fresh.all(), strict=True)
+                for table, new in zip(live_views.folded(), fresh.folded(), strict=True)
                 for mismatch in await compare_tables(live, table, replayed, new)
             ]
 

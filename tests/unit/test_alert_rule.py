@@ -1,0 +1,67 @@
+"""The alert rule on its own: which discipline meets a profile, and the alerts' ids."""
+
+from __future__ import annotations
+
+from ledger.domain.alert_rule import (
+    ARTICLE,
+    RETRACTION,
+    AlertBook,
+    ArticleFacts,
+    alert_id,
+    meeting_discipline,
+)
+from ledger.domain.alerts import AlertProfile
+from ledger.domain.events import ArticleRegistered, ArticleRetracted, RatingSubmitted
+
+PROFILE = AlertProfile("s1", ("Nurse", "Physician"), 6, 5)
+
+
+def article(*ratings: tuple[str, int, int], **facts: object) -> ArticleFacts:
+    found = ArticleFacts("Cohort", ("Back Pain",))
+    found.ratings = {f"r{n}": rating for n, rating in enumerate(ratings)}
+    for name, value in facts.items():
+        setattr(found, name, value)
+    return found
+
+
+def test_means_exactly_at_the_cut_offs_meet_them() -> None:
+    facts = article(("Physician", 6, 5), ("Physician", 7, 4), ("Physician", 5, 6))
+    assert meeting_discipline(PROFILE, facts, 3) == "Physician"
+
+
+def test_a_mean_just_under_a_cut_off_does_not() -> None:
+    facts = article(("Physician", 6, 5), ("Physician", 6, 5), ("Physician", 5, 5))
+    assert meeting_discipline(PROFILE, facts, 3) is None
+
+
+def test_the_profiles_first_discipline_that_meets_it_is_named() -> None:
+    both = [("Physician", 7, 7)] * 3 + [("Nurse", 7, 7)] * 3
+    assert meeting_discipline(PROFILE, article(*both), 3) == "Nurse"
+
+
+def test_too_few_ratings_a_retraction_or_another_study_type_meet_nothing() -> None:
+    high = [("Physician", 7, 7)] * 3
+    assert meeting_discipline(PROFILE, article(*high[:2]), 3) is None
+    assert meeting_discipline(PROFILE, article(*high, retracted=True), 3) is None
+    reviews = AlertProfile("s1", ("Physician",), 1, 1, study_types=("systematic review",))
+    assert meeting_discipline(reviews, article(*high), 3) is None
+    assert meeting_discipline(reviews, article(*high, study_type="Systematic Review"), 3)
+
+
+def test_an_alerts_id_is_stable_and_differs_by_kind_subscriber_and_article() -> None:
+    ids = {
+        alert_id(s, a, k) for s in ("s1", "s2") for a in ("a1", "a2") for k in (ARTICLE, RETRACTION)
+    }
+    assert len(ids) == 8
+    assert alert_id("s1", "a1", ARTICLE) == alert_id("s1", "a1", ARTICLE)
+
+
+def test_a_retraction_of_an_article_never_sent_makes_nothing_due() -> None:
+    book = AlertBook(minimum=3)
+    book.set_profile(PROFILE)
+    registered = ArticleRegistered(
+        "a1", "T", (), "J", None, None, None, None, None, None, None, None, "Cohort", "A", ()
+    )
+    book.apply(registered, 1)
+    assert book.apply(RatingSubmitted("a1", "r1", "p1", "Physician", 7, 7, None), 2) == []
+    assert book.apply(ArticleRetracted("a1", "fabricated"), 3) == []
