@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from ledger.domain.commands import RetractArticle
 from ledger.store.tables import alert_contacts
 from tests.graph.conftest import Api
 from tests.graph.helpers import EDITOR, enrol, ledger_position, rate, register
@@ -182,7 +183,9 @@ async def test_a_subscriber_sees_only_their_own_alerts_newest_first(api: Api) ->
     article_id = await register(api, "Exercise for chronic low back pain", ["Back Pain"])
     for number in (1, 2, 3):
         await rate(api, article_id, f"sample-physician-{number}", 6, 6)
-    await api.services.ledger.retract_article(article_id, "Data fabricated", actor=EDITOR)
+    await api.services.ledger.execute(
+        RetractArticle(article_id=article_id, reason="Data fabricated"), actor=EDITOR
+    )
 
     mine = (await api.data(MINE, token=physicians))["me"]["alerts"]
     theirs = (await api.data(MINE, token=nurses))["me"]["alerts"]

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.domain.alert_rule import ARTICLE, alert_id
-from ledger.domain.commands import SetAlertProfile
+from ledger.domain.commands import RegisterArticle, RetractArticle, SetAlertProfile, SubmitRating
 from ledger.projections.alerts import alerts_checkpoint
 from ledger.projections.tables import ALERTS, live_views, projection_checkpoints
 from ledger.replay.rebuild import rebuild, verify_projections
@@ -43,14 +43,26 @@ async def a_ledger_with_alerts(store: SQLEventStore) -> EvidenceLedger:
     await profile(ledger, "s-physician", "Physician")
     await profile(ledger, "s-both", "Nurse", "Physician")
     for article_id in ("a1", "a2", "a3"):
-        await ledger.register_article(
-            article_id=article_id, citation=citation(article_id), topics=["T"], actor=EDITOR
+        await ledger.execute(
+            RegisterArticle(article_id=article_id, citation=citation(article_id), topics=["T"]),
+            actor=EDITOR,
         )
     for rater_id in ("p1", "p2", "p3"):
-        await ledger.submit_rating("a1", rater_id, 6, 5, actor=rater(rater_id))
-        await ledger.submit_rating("a2", rater_id, 5, 4, actor=rater(rater_id))
-        await ledger.submit_rating("a3", rater_id, 4, 7, actor=rater(rater_id))
-    await ledger.retract_article("a2", "retracted by the journal", actor=EDITOR)
+        await ledger.execute(
+            SubmitRating(article_id="a1", rater_id=rater_id, relevance=6, newsworthiness=5),
+            actor=rater(rater_id),
+        )
+        await ledger.execute(
+            SubmitRating(article_id="a2", rater_id=rater_id, relevance=5, newsworthiness=4),
+            actor=rater(rater_id),
+        )
+        await ledger.execute(
+            SubmitRating(article_id="a3", rater_id=rater_id, relevance=4, newsworthiness=7),
+            actor=rater(rater_id),
+        )
+    await ledger.execute(
+        RetractArticle(article_id="a2", reason="retracted by the journal"), actor=EDITOR
+    )
     return ledger
 
 
@@ -97,9 +109,14 @@ async def test_an_alert_commits_with_the_event_that_made_it_due_or_neither_does(
 ) -> None:
     ledger = await ledger_with_raters(store, RATERS)
     await profile(ledger, "s1", "Physician")
-    await ledger.register_article(article_id="a1", citation=citation(), topics=[], actor=EDITOR)
+    await ledger.execute(
+        RegisterArticle(article_id="a1", citation=citation(), topics=[]), actor=EDITOR
+    )
     for rater_id in ("p1", "p2"):
-        await ledger.submit_rating("a1", rater_id, 7, 7, actor=rater(rater_id))
+        await ledger.execute(
+            SubmitRating(article_id="a1", rater_id=rater_id, relevance=7, newsworthiness=7),
+            actor=rater(rater_id),
+        )
     # A row already under the id the next rating's alert will have: its insert must fail.
     taken = {"alert_id": alert_id("s1", "a1", ARTICLE), "subscriber_id": "other"}
     async with engine.begin() as conn:
@@ -111,7 +128,10 @@ async def test_an_alert_commits_with_the_event_that_made_it_due_or_neither_does(
     head = await store.head()
 
     with pytest.raises(IntegrityError):
-        await ledger.submit_rating("a1", "p3", 7, 7, actor=rater("p3"))
+        await ledger.execute(
+            SubmitRating(article_id="a1", rater_id="p3", relevance=7, newsworthiness=7),
+            actor=rater("p3"),
+        )
 
     assert await store.head() == head  # the rating was not committed without its alert
 
@@ -130,7 +150,10 @@ async def test_alerts_behind_the_log_catch_up_on_the_next_append_without_repeati
             .values(position=0)
         )
 
-    await ledger.submit_rating("a3", "p4", 4, 7, actor=rater("p4"))
+    await ledger.execute(
+        SubmitRating(article_id="a3", rater_id="p4", relevance=4, newsworthiness=7),
+        actor=rater("p4"),
+    )
 
     assert await due_alerts(engine) == before
     report = await verify_projections(store)

@@ -6,7 +6,16 @@ from typing import Any
 
 import pytest
 
-from ledger.domain.commands import ClearAlertProfile, SetAlertProfile
+from ledger.domain.commands import (
+    ChangeTopics,
+    ClearAlertProfile,
+    EnrolRater,
+    RegisterArticle,
+    RetractArticle,
+    ReviseRating,
+    SetAlertProfile,
+    SubmitRating,
+)
 from ledger.domain.errors import NotASubscriber, NotFound, ValidationFailed
 from ledger.store.records import Actor
 from tests.use_cases.conftest import CITATION, EDITOR, World
@@ -27,14 +36,22 @@ async def set_profile(world: World, **changes: Any) -> None:
 async def physicians(world: World, count: int) -> list[str]:
     ids = [f"physician-{n}" for n in range(2, count + 2)]
     for rater_id in ids:
-        await world.ledger.enrol_rater(rater_id=rater_id, discipline="Physician", actor=EDITOR)
+        await world.ledger.execute(
+            EnrolRater(rater_id=rater_id, discipline="Physician"), actor=EDITOR
+        )
     return [world.rater_id, *ids]
 
 
 async def rate_all(world: World, raters: list[str], relevance: int, news: int) -> None:
     for rater_id in raters:
-        await world.ledger.submit_rating(
-            world.article_id, rater_id, relevance, news, actor=Actor(rater_id, "rater")
+        await world.ledger.execute(
+            SubmitRating(
+                article_id=world.article_id,
+                rater_id=rater_id,
+                relevance=relevance,
+                newsworthiness=news,
+            ),
+            actor=Actor(rater_id, "rater"),
         )
 
 
@@ -73,11 +90,14 @@ async def test_a_profile_set_later_applies_from_then_on_not_to_the_past(world: W
     await rate_all(world, raters[3:], 7, 7)  # still meets it: nothing new to send
     assert due(world) == []
 
-    await world.ledger.register_article(
-        article_id="a2", citation=CITATION, topics=["Back Pain"], actor=EDITOR
+    await world.ledger.execute(
+        RegisterArticle(article_id="a2", citation=CITATION, topics=["Back Pain"]), actor=EDITOR
     )
     for rater_id in raters[:3]:
-        await world.ledger.submit_rating("a2", rater_id, 7, 7, actor=Actor(rater_id, "rater"))
+        await world.ledger.execute(
+            SubmitRating(article_id="a2", rater_id=rater_id, relevance=7, newsworthiness=7),
+            actor=Actor(rater_id, "rater"),
+        )
     assert due(world) == [("a2", "article", "Physician")]
 
 
@@ -87,8 +107,14 @@ async def test_an_alert_is_due_once_whatever_happens_after(world: World) -> None
     await rate_all(world, raters, 7, 7)
     rater = Actor(raters[0], "rater")
 
-    await world.ledger.revise_rating("a1", raters[0], 1, 1, actor=rater)  # below the cut-offs
-    await world.ledger.revise_rating("a1", raters[0], 7, 7, actor=rater)  # and above again
+    await world.ledger.execute(
+        ReviseRating(article_id="a1", rater_id=raters[0], relevance=1, newsworthiness=1),
+        actor=rater,
+    )  # below the cut-offs
+    await world.ledger.execute(
+        ReviseRating(article_id="a1", rater_id=raters[0], relevance=7, newsworthiness=7),
+        actor=rater,
+    )  # and above again
     await set_profile(world, relevance_cutoff=7)  # a changed profile, met as well
 
     assert due(world) == [("a1", "article", "Physician")]
@@ -103,7 +129,9 @@ async def test_a_retraction_notice_goes_to_those_alerted_once(world: World) -> N
     raters = await physicians(world, 3)
     await rate_all(world, raters, 6, 6)  # meets the first profile, not the other's
 
-    await world.ledger.retract_article("a1", "fabricated data", actor=EDITOR)
+    await world.ledger.execute(
+        RetractArticle(article_id="a1", reason="fabricated data"), actor=EDITOR
+    )
 
     assert [(a.subscriber_id, a.kind) for a in world.views.alerts] == [
         (READER.id, "article"),
@@ -119,7 +147,9 @@ async def test_topics_and_study_types_narrow_what_is_due(world: World) -> None:
     await rate_all(world, raters, 7, 7)
     assert due(world) == []  # the article is about "Back Pain"
 
-    await world.ledger.change_topics("a1", ["Back Pain", "Chronic Pain"], actor=EDITOR)
+    await world.ledger.execute(
+        ChangeTopics(article_id="a1", topics=["Back Pain", "Chronic Pain"]), actor=EDITOR
+    )
 
     assert due(world) == [("a1", "article", "Physician")]
 
