@@ -25,6 +25,7 @@ from graph.settings import Settings
 from graph.web import GraphQLWithGraphiQL, cors_middleware, web_routes
 from ledger.audit.chain import verify_chain
 from ledger.projections.projector import catch_up
+from ledger.read.changes import PolledChanges
 from ledger.read.health import database_health
 from ledger.read.reader import Database
 from ledger.replay.rebuild import ProjectionReport, drop_abandoned_replays, verify_projections
@@ -49,7 +50,15 @@ async def healthz(request: Request) -> Response:
     head = await services.store.head()
     if not health.up_to_date:
         return JSONResponse({"status": "unavailable", "migrations": "behind"}, 503)
-    return JSONResponse({"status": "ok", "revision": health.revision, "position": head.position})
+    answer: dict[str, object] = {
+        "status": "ok",
+        "revision": health.revision,
+        "position": head.position,
+    }
+    cache = getattr(request.app.state, "response_cache", None)
+    if cache is not None:
+        answer["responseCache"] = cache.as_json()
+    return JSONResponse(answer)
 
 
 async def _started(settings: Settings, engine: Database) -> Services:
@@ -76,7 +85,9 @@ async def _started(settings: Settings, engine: Database) -> Services:
     async def verification() -> tuple[ChainReport, ProjectionReport]:
         return await verify_chain(engine), await verify_projections(store)
 
-    return Services(settings, engine, store, ledger, rates, SingleFlight(verification))
+    changes = PolledChanges(engine)
+    await changes.current()  # from here on, every later event is learnt
+    return Services(settings, engine, store, ledger, rates, SingleFlight(verification), changes)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -103,7 +114,7 @@ def create_app(settings: Settings) -> Starlette:
         subscription_protocols=(),
         allowed_origins=settings.allowed_origins,
     )
-    return Starlette(
+    app = Starlette(
         routes=[Route("/healthz", healthz), Route("/graphql", graphql), *web_routes(settings)],
         middleware=[
             Middleware(RequestLogging),
@@ -121,3 +132,5 @@ def create_app(settings: Settings) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    app.state.response_cache = graphql.response_cache  # its counters, shown by /healthz
+    return app

@@ -62,3 +62,5 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     # Origins whose pages may call the API from a browser (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
+    # The response cache's bound: answers kept, least recently used out; 0 keeps none.
+    response_cache_bytes: int = 64 * 1024 * 1024

@@ -8,6 +8,10 @@
   as the specification's compatibility rules ask.
 - CSRF prevention as ``csrf`` does it; GET is only for queries.
 - Every refusal is a GraphQL error body with a stable ``extensions.code`` (``refusals``).
+- A query's answer is kept with the facts it read and served again, without parsing or
+  executing, while they hold (``response_cache``); cacheable answers carry an ETag and
+  ``Cache-Control`` and a matching ``If-None-Match`` gets a 304 (``conditional``).
+- Apollo's automatic persisted queries (``persisted_queries``), by GET or POST.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -29,13 +33,17 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from graph.http.auth import PrincipalUser
+from graph.http.conditional import conditional_answer
 from graph.http.csrf import refuse_forgery
 from graph.http.guards import is_unexpected
 from graph.http.limits import MAX_NUMBER_DIGITS, count_tokens
 from graph.http.media_types import GRAPHQL_RESPONSE, JSON, negotiate
+from graph.http.persisted_queries import PersistedQueries, document_hash
 from graph.http.refusals import Refusal, as_refusal, error_body
+from graph.http.response_cache import CacheEntry, ResponseCache, entity_tag, request_key
 from graph.schema.context import Context
 from graph.settings import Settings
+from ledger.use_cases.tokens import Principal
 
 __all__ = ["EvidenceGraphQL"]
 
@@ -66,6 +74,7 @@ class SubResponse(Response):
         del self.headers["content-length"]
         self.answer_type = media_type
         self.request_error = False
+        self.errors = True  # until an answer without errors is made
 
 
 def _is_request_error(result: ExecutionResult) -> bool:
@@ -79,10 +88,27 @@ def _is_request_error(result: ExecutionResult) -> bool:
     )
 
 
+class _Adapter(StarletteRequestAdapter):
+    """Strawberry's view of the request, through which the operation read ahead is found."""
+
+    @property
+    def starlette_request(self) -> Request:
+        return self._request
+
+
+def _principal(request: Request) -> Principal | None:
+    user = request.user
+    return user.principal if isinstance(user, PrincipalUser) else None
+
+
 class EvidenceGraphQL(GraphQL[Context, None]):
+    request_adapter_class = _Adapter
+
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings
+        self.response_cache = ResponseCache(settings.response_cache_bytes)
+        self.persisted_queries = PersistedQueries()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,10 +126,75 @@ class EvidenceGraphQL(GraphQL[Context, None]):
             if request.method in ("GET", "POST") and not self._renders_ide(request):
                 refuse_forgery(request)
             request.state.media_type = media_type or JSON
-            response = await self.run(request)
+            response = await self._answer(request)
         except HTTPException as error:
             response = self._refusal_response(as_refusal(error), media_type or JSON)
         await response(scope, receive, send)
+
+    # -- the response cache ------------------------------------------------------------------
+
+    async def _answer(self, request: Request) -> Response:
+        operation = await self._single_operation(request)
+        if operation is None:
+            return await self.run(request)
+        assert operation.query is not None  # a request without one was refused
+        principal = _principal(request)
+        media_type: str = request.state.media_type
+        role_key = request_key(
+            document_hash(operation.query),
+            operation.variables,
+            operation.operation_name,
+            media_type,
+            principal.role if principal is not None else "public",
+        )
+        cache = self.response_cache
+        key = cache.key_for(role_key, principal.id if principal is not None else None)
+        entry = cache.get(key)
+        if entry is not None:
+            changes = request.app.state.services.changes
+            # Learnt before executing: kept as the position of a fresh answer if this one
+            # no longer holds (``RecordFacts`` learns it otherwise).
+            request.state.ledger_position = await changes.current()
+            if not changes.changed_since(entry.position, entry.articles):
+                cache.stats.hits += 1
+                return conditional_answer(
+                    request, entry.body, entry.media_type, entry.etag, principal is not None
+                )
+        cache.stats.misses += 1
+        response = await self.run(request)
+        context: Context | None = getattr(request.state, "graphql_context", None)
+        sub_response: SubResponse = request.state.sub_response
+        if (
+            context is None
+            or not context.facts.cacheable
+            or sub_response.errors
+            or response.status_code != 200
+            or sub_response.status_code
+            or len(sub_response.headers.raw) > 1  # more than its content type
+        ):
+            return response
+        facts = context.facts
+        assert facts.position is not None  # learnt by RecordFacts for every cacheable answer
+        body = bytes(response.body)
+        etag = entity_tag(body, media_type)
+        fresh = CacheEntry(body, media_type, etag, facts.position, facts.articles)
+        cache.put(role_key, principal.id if principal else None, facts.personal, fresh)
+        return conditional_answer(request, body, media_type, etag, principal is not None)
+
+    async def _single_operation(self, request: Request) -> GraphQLRequestData | None:
+        """The request's one operation, read ahead of the executor (which reads it from
+        here again); None for what is not one query to look up (a batch, the IDE)."""
+        if request.method == "GET":
+            params = request.query_params
+            if "query" not in params and "extensions" not in params:
+                return None
+        elif request.method != "POST":
+            return None
+        if self._renders_ide(request):
+            return None
+        data = await self.parse_http_body(self.request_adapter_class(request))
+        request.state.operation = data
+        return data if isinstance(data, GraphQLRequestData) else None
 
     def _renders_ide(self, request: Request) -> bool:
         return self.should_render_graphql_ide(self.request_adapter_class(request))
@@ -124,9 +215,12 @@ class EvidenceGraphQL(GraphQL[Context, None]):
     ) -> Context:
         assert isinstance(request, Request)
         assert isinstance(response, Response)
-        user = request.user
-        principal = user.principal if isinstance(user, PrincipalUser) else None
-        return Context(request, response, request.app.state.services, principal)
+        context = Context(request, response, request.app.state.services, _principal(request))
+        # Not a batch, nor a request the cache did not read: the answer may be kept, at the
+        # position learnt when a kept one was checked, if one was.
+        if isinstance(getattr(request.state, "operation", None), GraphQLRequestData):
+            context.facts.want(getattr(request.state, "ledger_position", None))
+        return context
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         media_type = getattr(request.state, "media_type", JSON)
@@ -157,6 +251,10 @@ class EvidenceGraphQL(GraphQL[Context, None]):
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if isinstance(request, _Adapter):
+            read_ahead = getattr(request.starlette_request.state, "operation", None)
+            if read_ahead is not None:
+                return read_ahead  # type: ignore[no-any-return]
         if request.method == "GET":
             data: Any = self.parse_query_params(request.query_params)
         else:
@@ -197,8 +295,6 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         query, variables, name, extensions = (
             data.get(key) for key in ("query", "variables", "operationName", "extensions")
         )
-        if query is None:
-            raise Refusal(400, "BAD_REQUEST", "The request has no `query`.")
         for value, kind, label in (
             (query, str, "`query` must be a string"),
             (variables, dict, "`variables` must be an object"),
@@ -207,6 +303,9 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         ):
             if value is not None and not isinstance(value, kind):
                 raise Refusal(400, "BAD_REQUEST", f"{label}.")
+        query = self.persisted_queries.document(query, extensions)
+        if query is None:
+            raise Refusal(400, "BAD_REQUEST", "The request has no `query`.")
         limit = self.settings.limits.max_document_chars
         if len(query) > limit:
             raise Refusal(
@@ -223,6 +322,7 @@ class EvidenceGraphQL(GraphQL[Context, None]):
                 "TOKEN_LIMIT_EXCEEDED",
                 f"The document has more than {self.settings.limits.max_tokens} tokens.",
             )
+        self.persisted_queries.keep(query, extensions)
         return GraphQLRequestData(
             query=query, variables=variables, operation_name=name, extensions=extensions
         )
@@ -236,6 +336,8 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        request.state.graphql_context = context
+        self.response_cache.stats.executions += 1
         try:
             return await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
@@ -261,6 +363,7 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         response = process_result(result)
+        request.state.sub_response.errors = bool(result.errors)
         if _is_request_error(result):
             # Nothing was executed, so there is no `data` to give, not even null.
             response.pop("data", None)
