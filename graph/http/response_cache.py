@@ -135,6 +135,12 @@ class ResponseCache:
         if entry is not None:
             self._bytes -= entry.size
 
+    def clear(self) -> None:
+        """Forgets every kept answer (the counters stay)."""
+        self._entries.clear()
+        self._personal.clear()
+        self._bytes = 0
+
     def as_json(self) -> dict[str, int]:
         return {
             **self.stats.as_json(),

@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.types import QueryParams
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -198,6 +199,13 @@ class EvidenceGraphQL(GraphQL[Context, None]):
 
     def _renders_ide(self, request: Request) -> bool:
         return self.should_render_graphql_ide(self.request_adapter_class(request))
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming its document by a persisted query's hash has no `query`: it is an
+        # operation, not a browser's visit.
+        if request.method == "GET" and "extensions" in request.query_params:
+            return False
+        return super().should_render_graphql_ide(request)
 
     def _refusal_response(self, refusal: Refusal, media_type: str) -> Response:
         status = refusal.status
