@@ -34,14 +34,14 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from graph.http.auth import PrincipalUser
-from graph.http.conditional import conditional_answer
+from graph.http.caching import CachedRequest
 from graph.http.csrf import refuse_forgery
 from graph.http.guards import is_unexpected
 from graph.http.limits import MAX_NUMBER_DIGITS, count_tokens
 from graph.http.media_types import GRAPHQL_RESPONSE, JSON, negotiate
-from graph.http.persisted_queries import PersistedQueries, document_hash
+from graph.http.persisted_queries import PersistedQueries
 from graph.http.refusals import Refusal, as_refusal, error_body
-from graph.http.response_cache import CacheEntry, ResponseCache, entity_tag, request_key
+from graph.http.response_cache import ResponseCache
 from graph.schema.context import Context
 from graph.settings import Settings
 from ledger.use_cases.tokens import Principal
@@ -138,49 +138,23 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         operation = await self._single_operation(request)
         if operation is None:
             return await self.run(request)
-        assert operation.query is not None  # a request without one was refused
-        principal = _principal(request)
-        media_type: str = request.state.media_type
-        role_key = request_key(
-            document_hash(operation.query),
-            operation.variables,
-            operation.operation_name,
-            media_type,
-            principal.role if principal is not None else "public",
+        cached = CachedRequest.of(
+            self.response_cache, operation, _principal(request), request.state.media_type
         )
-        cache = self.response_cache
-        key = cache.key_for(role_key, principal.id if principal is not None else None)
-        entry = cache.get(key)
-        if entry is not None:
-            changes = request.app.state.services.changes
-            # Learnt before executing: kept as the position of a fresh answer if this one
-            # no longer holds (``RecordFacts`` learns it otherwise).
-            request.state.ledger_position = await changes.current()
-            if not changes.changed_since(entry.position, entry.articles):
-                cache.stats.hits += 1
-                return conditional_answer(
-                    request, entry.body, entry.media_type, entry.etag, principal is not None
-                )
-        cache.stats.misses += 1
+        kept = await cached.kept_answer(request)
+        if kept is not None:
+            return kept
         response = await self.run(request)
-        context: Context | None = getattr(request.state, "graphql_context", None)
         sub_response: SubResponse = request.state.sub_response
-        if (
-            context is None
-            or not context.facts.cacheable
-            or sub_response.errors
+        # An answer with errors, or one the operation gave a status or headers of its
+        # own, is not kept.
+        plain = not (
+            sub_response.errors
             or response.status_code != 200
             or sub_response.status_code
-            or len(sub_response.headers.raw) > 1  # more than its content type
-        ):
-            return response
-        facts = context.facts
-        assert facts.position is not None  # learnt by RecordFacts for every cacheable answer
-        body = bytes(response.body)
-        etag = entity_tag(body, media_type)
-        fresh = CacheEntry(body, media_type, etag, facts.position, facts.articles)
-        cache.put(role_key, principal.id if principal else None, facts.personal, fresh)
-        return conditional_answer(request, body, media_type, etag, principal is not None)
+            or sub_response.headers.raw
+        )
+        return cached.keep(request, response, plain)
 
     async def _single_operation(self, request: Request) -> GraphQLRequestData | None:
         """The request's one operation, read ahead of the executor (which reads it from
@@ -227,7 +201,7 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         # Not a batch, nor a request the cache did not read: the answer may be kept, at the
         # position learnt when a kept one was checked, if one was.
         if isinstance(getattr(request.state, "operation", None), GraphQLRequestData):
-            context.facts.want(getattr(request.state, "ledger_position", None))
+            context.facts.want(getattr(request.state, "cache_position", None))
         return context
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
