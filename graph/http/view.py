@@ -199,8 +199,11 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         assert isinstance(response, Response)
         context = Context(request, response, request.app.state.services, _principal(request))
         # Not a batch, nor a request the cache did not read: the answer may be kept, at the
-        # position learnt when a kept one was checked, if one was.
-        if isinstance(getattr(request.state, "operation", None), GraphQLRequestData):
+        # position learnt when a kept one was checked, if one was. Not one read from a
+        # replica (``request.state.read_database``): its snapshot may be older than any
+        # position this process learnt, so no position could be told for it.
+        single = isinstance(getattr(request.state, "operation", None), GraphQLRequestData)
+        if single and getattr(request.state, "read_database", None) is None:
             context.facts.want(getattr(request.state, "cache_position", None))
         return context
 
