@@ -10,7 +10,7 @@ import httpx
 from graph.http.response_cache import ResponseCache
 from graph.settings import Settings
 from tests.graph.conftest import Api, running
-from tests.graph.helpers import SAMPLE_ID, enrol, rate, register
+from tests.graph.helpers import EDITOR, SAMPLE_ID, enrol, rate, register
 
 ARTICLE = """query Article($id: ID!) {
   article(id: $id) { articleId version disciplineScores { discipline { name } ratingCount } }
@@ -135,3 +135,20 @@ async def test_the_cache_is_bounded_in_bytes(database_url: str) -> None:
         cache = cache_of(api)
         assert cache.size_bytes <= 3000
         assert cache.stats.evictions > 0
+
+
+async def test_an_answer_executed_again_with_the_same_bytes_keeps_its_etag(api: Api) -> None:
+    first = await api.post("{ topics { name articleCount } }")
+    etag = first.headers["etag"]
+    executions = cache_of(api).stats.executions
+    # An event outside every article counts as touching every answer: this one runs again.
+    await api.services.ledger.register_discipline("Orthoptist", actor=EDITOR)
+
+    again = await api.client.post(
+        "/graphql",
+        json={"query": "{ topics { name articleCount } }"},
+        headers={"if-none-match": etag},
+    )
+
+    assert cache_of(api).stats.executions == executions + 1
+    assert again.status_code == 304
