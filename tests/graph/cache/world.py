@@ -66,7 +66,7 @@ QUERIES: dict[str, tuple[str, bool]] = {
     ),
 }
 
-LIST_VARIABLES = {
+LIST_VARIABLES: dict[str, dict[str, Any]] = {
     "list": {"first": 5},
     "list-filtered": {"first": 5, "topic": "Exercise", "discipline": "Physician", "minScore": 1},
     "search": {"first": 5, "search": "trial", "includeRetracted": True},
