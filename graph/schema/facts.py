@@ -62,8 +62,9 @@ class ReadFacts:
         self.personal = False  # the answer depends on who asks, not only on their role
         self._admitted = False  # a query of known root fields was executed
         self._wanted = False  # the view will keep the answer if it may
-        # Where the ledger stood before the query ran (learnt before executing, so an event
-        # landing while it runs makes the answer count as changed); None: not learnt.
+        # Where the ledger stood before the answer's first read (so an event landing while
+        # it runs makes the answer count as changed); None: nothing was read, and an answer
+        # without a position is not kept.
         self.position: int | None = None
         self._refused = False
 
