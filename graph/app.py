@@ -53,7 +53,15 @@ async def healthz(request: Request) -> Response:
     head = await services.store.head()
     if not health.up_to_date:
         return JSONResponse({"status": "unavailable", "migrations": "behind"}, 503)
-    return JSONResponse({"status": "ok", "revision": health.revision, "position": head.position})
+    answer: dict[str, object] = {
+        "status": "ok",
+        "revision": health.revision,
+        "position": head.position,
+    }
+    cache = getattr(request.app.state, "response_cache", None)
+    if cache is not None:
+        answer["responseCache"] = cache.as_json()
+    return JSONResponse(answer)
 
 
 async def _prepared(settings: Settings, engine: Database, store: SQLEventStore) -> EvidenceLedger:
@@ -144,7 +152,7 @@ def create_app(settings: Settings) -> Starlette:
         # The origins allowed to call the API from a browser may open a WebSocket too.
         allowed_origins=(*settings.allowed_origins, *settings.cors_origins),
     )
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/graphql", ReadYourWrites(graphql)),
@@ -166,3 +174,5 @@ def create_app(settings: Settings) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    app.state.response_cache = graphql.response_cache  # its counters, shown by /healthz
+    return app

@@ -66,3 +66,5 @@ class Settings:
     # A PostgreSQL streaming replica of ``database_url`` that queries read from once it has
     # replayed the position the client sent (``Ledger-Position``); None: all on the primary.
     replica_url: str | None = None
+    # The response cache's bound: answers kept, least recently used out; 0 keeps none.
+    response_cache_bytes: int = 64 * 1024 * 1024

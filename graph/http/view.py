@@ -8,6 +8,10 @@
   as the specification's compatibility rules ask.
 - CSRF prevention as ``csrf`` does it; GET is only for queries.
 - Every refusal is a GraphQL error body with a stable ``extensions.code`` (``refusals``).
+- A query's answer is kept with the facts it read and served again, without parsing or
+  executing, while they hold (``response_cache``); cacheable answers carry an ETag and
+  ``Cache-Control`` and a matching ``If-None-Match`` gets a 304 (``conditional``).
+- Apollo's automatic persisted queries (``persisted_queries``), by GET or POST.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.types import QueryParams
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -29,13 +34,17 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from graph.http.auth import PrincipalUser
+from graph.http.caching import CachedRequest
 from graph.http.csrf import refuse_forgery
 from graph.http.guards import is_unexpected
 from graph.http.limits import MAX_NUMBER_DIGITS, count_tokens
 from graph.http.media_types import GRAPHQL_RESPONSE, JSON, negotiate
+from graph.http.persisted_queries import PersistedQueries
 from graph.http.refusals import Refusal, as_refusal, error_body
+from graph.http.response_cache import ResponseCache
 from graph.schema.context import Context
 from graph.settings import Settings
+from ledger.use_cases.tokens import Principal
 
 __all__ = ["EvidenceGraphQL"]
 
@@ -66,6 +75,7 @@ class SubResponse(Response):
         del self.headers["content-length"]
         self.answer_type = media_type
         self.request_error = False
+        self.errors = True  # until an answer without errors is made
 
 
 def _is_request_error(result: ExecutionResult) -> bool:
@@ -79,10 +89,27 @@ def _is_request_error(result: ExecutionResult) -> bool:
     )
 
 
+class _Adapter(StarletteRequestAdapter):
+    """Strawberry's view of the request, through which the operation read ahead is found."""
+
+    @property
+    def starlette_request(self) -> Request:
+        return self._request
+
+
+def _principal(request: Request) -> Principal | None:
+    user = request.user
+    return user.principal if isinstance(user, PrincipalUser) else None
+
+
 class EvidenceGraphQL(GraphQL[Context, None]):
+    request_adapter_class = _Adapter
+
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings
+        self.response_cache = ResponseCache(settings.response_cache_bytes)
+        self.persisted_queries = PersistedQueries()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,13 +127,59 @@ class EvidenceGraphQL(GraphQL[Context, None]):
             if request.method in ("GET", "POST") and not self._renders_ide(request):
                 refuse_forgery(request)
             request.state.media_type = media_type or JSON
-            response = await self.run(request)
+            response = await self._answer(request)
         except HTTPException as error:
             response = self._refusal_response(as_refusal(error), media_type or JSON)
         await response(scope, receive, send)
 
+    # -- the response cache ------------------------------------------------------------------
+
+    async def _answer(self, request: Request) -> Response:
+        operation = await self._single_operation(request)
+        if operation is None:
+            return await self.run(request)
+        cached = CachedRequest.of(
+            self.response_cache, operation, _principal(request), request.state.media_type
+        )
+        kept = await cached.kept_answer(request)
+        if kept is not None:
+            return kept
+        response = await self.run(request)
+        sub_response: SubResponse = request.state.sub_response
+        # An answer with errors, or one the operation gave a status or headers of its
+        # own, is not kept.
+        plain = not (
+            sub_response.errors
+            or response.status_code != 200
+            or sub_response.status_code
+            or sub_response.headers.raw
+        )
+        return cached.keep(request, response, plain)
+
+    async def _single_operation(self, request: Request) -> GraphQLRequestData | None:
+        """The request's one operation, read ahead of the executor (which reads it from
+        here again); None for what is not one query to look up (a batch, the IDE)."""
+        if request.method == "GET":
+            params = request.query_params
+            if "query" not in params and "extensions" not in params:
+                return None
+        elif request.method != "POST":
+            return None
+        if self._renders_ide(request):
+            return None
+        data = await self.parse_http_body(self.request_adapter_class(request))
+        request.state.operation = data
+        return data if isinstance(data, GraphQLRequestData) else None
+
     def _renders_ide(self, request: Request) -> bool:
         return self.should_render_graphql_ide(self.request_adapter_class(request))
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming its document by a persisted query's hash has no `query`: it is an
+        # operation, not a browser's visit.
+        if request.method == "GET" and "extensions" in request.query_params:
+            return False
+        return super().should_render_graphql_ide(request)
 
     def _refusal_response(self, refusal: Refusal, media_type: str) -> Response:
         status = refusal.status
@@ -124,9 +197,15 @@ class EvidenceGraphQL(GraphQL[Context, None]):
     ) -> Context:
         assert isinstance(request, Request)
         assert isinstance(response, Response)
-        user = request.user
-        principal = user.principal if isinstance(user, PrincipalUser) else None
-        return Context(request, response, request.app.state.services, principal)
+        context = Context(request, response, request.app.state.services, _principal(request))
+        # Not a batch, nor a request the cache did not read: the answer may be kept, at the
+        # position learnt when a kept one was checked, if one was. Not one read from a
+        # replica (``request.state.read_database``): its snapshot may be older than any
+        # position this process learnt, so no position could be told for it.
+        single = isinstance(getattr(request.state, "operation", None), GraphQLRequestData)
+        if single and getattr(request.state, "read_database", None) is None:
+            context.facts.want(getattr(request.state, "cache_position", None))
+        return context
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         media_type = getattr(request.state, "media_type", JSON)
@@ -157,6 +236,10 @@ class EvidenceGraphQL(GraphQL[Context, None]):
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if isinstance(request, _Adapter):
+            read_ahead = getattr(request.starlette_request.state, "operation", None)
+            if read_ahead is not None:
+                return read_ahead  # type: ignore[no-any-return]
         if request.method == "GET":
             data: Any = self.parse_query_params(request.query_params)
         else:
@@ -197,8 +280,6 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         query, variables, name, extensions = (
             data.get(key) for key in ("query", "variables", "operationName", "extensions")
         )
-        if query is None:
-            raise Refusal(400, "BAD_REQUEST", "The request has no `query`.")
         for value, kind, label in (
             (query, str, "`query` must be a string"),
             (variables, dict, "`variables` must be an object"),
@@ -207,6 +288,9 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         ):
             if value is not None and not isinstance(value, kind):
                 raise Refusal(400, "BAD_REQUEST", f"{label}.")
+        query = self.persisted_queries.document(query, extensions)
+        if query is None:
+            raise Refusal(400, "BAD_REQUEST", "The request has no `query`.")
         limit = self.settings.limits.max_document_chars
         if len(query) > limit:
             raise Refusal(
@@ -223,6 +307,7 @@ class EvidenceGraphQL(GraphQL[Context, None]):
                 "TOKEN_LIMIT_EXCEEDED",
                 f"The document has more than {self.settings.limits.max_tokens} tokens.",
             )
+        self.persisted_queries.keep(query, extensions)
         return GraphQLRequestData(
             query=query, variables=variables, operation_name=name, extensions=extensions
         )
@@ -236,6 +321,8 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        request.state.graphql_context = context
+        self.response_cache.stats.executions += 1
         try:
             return await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
@@ -261,6 +348,7 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         response = process_result(result)
+        request.state.sub_response.errors = bool(result.errors)
         if _is_request_error(result):
             # Nothing was executed, so there is no `data` to give, not even null.
             response.pop("data", None)

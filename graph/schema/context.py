@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
+from graph.schema.facts import ReadFacts, RecordingReader
 from graph.schema.rate_limit import MutationRates
 from graph.schema.single_flight import SingleFlight
 from graph.settings import Settings
@@ -48,7 +49,8 @@ class Services:
     mutation_rates: MutationRates
     # The chain and the views checked; concurrent callers share one run (a full replay).
     verification: SingleFlight[tuple[ChainReport, ProjectionReport]]
-    # What this process knows of the ledger's positions (ledger.read.changes).
+    # What this process knows of the ledger's positions (ledger.read.changes): whether a kept
+    # answer may still be served, and whether a client's Ledger-Position has been reached.
     changes: LedgerChanges
     # A streaming replica that queries read from once it has replayed what the client wrote
     # (graph.http.read_your_writes); None: every read on the primary.
@@ -71,15 +73,34 @@ class Loaders:
     hidden_comments: DataLoader[str, tuple[moderation.HiddenComment, ...]]
 
 
-def _loaders(reader: Reader, services: Services) -> Loaders:
+def _loaders(reader: RecordingReader, services: Services) -> Loaders:
     policy, store = services.settings.score_policy, services.store
 
     def by_id(load: BatchRead[str, T], default: T) -> DataLoader[str, T]:
+        """Keys that are not articles: reading them counts as reading the whole ledger."""
+
         async def batch(ids: list[str]) -> list[T]:
             found = await reader.run(lambda conn: load(conn, ids))
             return [found.get(i, default) for i in ids]
 
         return DataLoader(load_fn=batch)
+
+    def by_article(load: BatchRead[str, T], default: T) -> DataLoader[str, T]:
+        """An article's own data, which only its stream's events change."""
+
+        async def batch(ids: list[str]) -> list[T]:
+            found = await reader.run_for(ids, lambda conn: load(conn, ids))
+            return [found.get(i, default) for i in ids]
+
+        return DataLoader(load_fn=batch)
+
+    async def display_names(ids: list[str]) -> list[str | None]:
+        # No fact recorded: these are the authors of comments already read (recorded with
+        # their article), and a person's name is written once, before they can post, and
+        # never changed (no event and no command updates it). Erasure, when it comes, must
+        # append an event, or this must record the whole ledger.
+        found = await Reader.run(reader, lambda conn: raters.display_names(conn, ids))
+        return [found.get(i) for i in ids]
 
     async def related(keys: list[tuple[str, int]]) -> list[list[str]]:
         found: dict[tuple[str, int], list[str]] = {}
@@ -90,16 +111,20 @@ def _loaders(reader: Reader, services: Services) -> Loaders:
         return [found[key] for key in keys]
 
     return Loaders(
-        articles=by_id(load_articles, None),
-        topics=by_id(load_topics, ()),
-        scores=by_id(lambda conn, ids: load_scores(conn, ids, policy), ()),
-        rater_comments=by_id(load_rater_comments, ()),
-        subscriber_comments=by_id(load_subscriber_comments, ()),
+        articles=by_article(load_articles, None),
+        topics=by_article(load_topics, ()),
+        scores=by_article(lambda conn, ids: load_scores(conn, ids, policy), ()),
+        rater_comments=by_article(load_rater_comments, ()),
+        subscriber_comments=by_article(load_subscriber_comments, ()),
+        # Other articles' topics, dates and retractions: the whole ledger (the protocol of
+        # changes names articles, not kinds of event, so nothing narrower can be exact).
         related=DataLoader(load_fn=related),
-        display_names=by_id(raters.display_names, None),
+        display_names=DataLoader(load_fn=display_names),
         topic_counts=by_id(vocabulary.load_topic_counts, 0),
-        retractions=by_id(lambda conn, ids: moderation.load_retractions(conn, store, ids), None),
-        hidden_comments=by_id(
+        retractions=by_article(
+            lambda conn, ids: moderation.load_retractions(conn, store, ids), None
+        ),
+        hidden_comments=by_article(
             lambda conn, ids: moderation.load_hidden_comments(conn, store, ids), ()
         ),
     )
@@ -115,13 +140,14 @@ class Context:
     response: Response
     services: Services
     principal: Principal | None
-    reader: Reader = field(init=False)
+    reader: RecordingReader = field(init=False)
     loaders: Loaders = field(init=False)
+    facts: ReadFacts = field(init=False, default_factory=ReadFacts)
 
     def __post_init__(self) -> None:
         # A replica when graph.http.read_your_writes found it far enough along, else the primary.
         database = getattr(self.request.state, "read_database", None) or self.services.engine
-        self.reader = Reader(database)
+        self.reader = RecordingReader(database, self.facts, self.services.changes)
         self.loaders = _loaders(self.reader, self.services)
 
     async def after_write(self) -> None:

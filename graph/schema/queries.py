@@ -102,6 +102,8 @@ async def _registered_study_type(info: Info[Context, None], name: str) -> str:
     it: neither backend's own lower() is trusted with letters beyond ASCII. An unknown name
     is kept as given: it selects no article."""
     wanted = name.casefold()
+    info.context.facts.read_everything()  # the vocabulary, read outside the request's reader
+    await info.context.reader.before_reading()
     registered: tuple[str, ...] = await info.context.services.ledger.study_types()
     for known in registered:
         if known.casefold() == wanted:
@@ -167,8 +169,12 @@ class Query(AuditQuery):
             raise BadInput("`id` is not an id this API gave out", "id") from None
         if global_id.type_name == "Article":
             _article_id(id)
-        elif global_id.type_name == "LedgerEvent":
-            ledger_position(global_id.node_id)
+        else:
+            # A ledger event is read outside the request's reader: its fact is the ledger.
+            info.context.facts.read_everything()
+            await info.context.reader.before_reading()
+            if global_id.type_name == "LedgerEvent":
+                ledger_position(global_id.node_id)
         return await global_id.resolve_node(info, required=False)
 
     @strawberry.field(
@@ -193,6 +199,9 @@ class Query(AuditQuery):
             _check_version(at_version, summary)
         if summary is None or (as_of is None and at_version is None):
             return Article.of(summary) if summary is not None else None
+        # A view of the past is read from the store, outside what the cache records, and
+        # `asOf` may be ahead of now: answered afresh every time.
+        info.context.facts.refuse_caching()
         services = info.context.services
         past = await article_as_of(
             services.store,
@@ -283,7 +292,7 @@ class Query(AuditQuery):
     @strawberry.field(description="Every topic, with how many articles carry it.")
     async def topics(self, info: Info[Context, None]) -> list[Topic]:
         found = await info.context.reader.run(vocabulary.topics)
-        return [Topic(name=name, article_count=count) for name, count in found]
+        return [Topic(name=name, count=count) for name, count in found]
 
     @strawberry.field(
         description="The rating form's two scales, in the reference service's own words."
@@ -296,6 +305,8 @@ class Query(AuditQuery):
         "editors added."
     )
     async def study_types(self, info: Info[Context, None]) -> list[str]:
+        info.context.facts.read_everything()  # the vocabulary, read outside the reader
+        await info.context.reader.before_reading()
         return list(await info.context.services.ledger.study_types())
 
     @strawberry.field(description="The registered disciplines.")
@@ -308,6 +319,7 @@ class Query(AuditQuery):
         principal = info.context.principal
         if principal is None:
             return None
+        info.context.facts.read_identity()  # an answer for this caller only
         rater = None
         rater_id = principal.rater_id
         if rater_id is not None:

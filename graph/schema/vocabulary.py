@@ -20,12 +20,17 @@ class Discipline:
 @strawberry.type
 class Topic:
     name: str
-    article_count: int = strawberry.field(description="How many articles carry the topic.")
+    # Known when the topic was listed with its count; an article's topics load it only when
+    # asked (a count over the catalogue is a read of the whole ledger, not of the article).
+    count: strawberry.Private[int | None] = None
+
+    @strawberry.field(description="How many articles carry the topic.")
+    async def article_count(self, info: Info[Context, None]) -> int:
+        if self.count is not None:
+            return self.count
+        count: int = await info.context.loaders.topic_counts.load(self.name)
+        return count
 
     @classmethod
     async def many(cls, info: Info[Context, None], names: Iterable[str]) -> list[Topic]:
-        names = list(names)
-        counts = await info.context.loaders.topic_counts.load_many(names)
-        return [
-            cls(name=name, article_count=count) for name, count in zip(names, counts, strict=True)
-        ]
+        return [cls(name=name) for name in names]

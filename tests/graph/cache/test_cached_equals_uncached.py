@@ -1,0 +1,127 @@
+"""After any interleaving of every kind of change and query, by any caller, the answer
+served through the cache is the one the schema gives when run afresh."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graph.settings import Settings
+from ledger.domain.errors import DomainError
+from ledger.store.records import Actor
+from tests.graph.cache.world import CALLERS, EDITOR, QUERIES, World, build_world
+from tests.graph.conftest import running
+from tests.graph.helpers import register
+
+MUTATIONS = (
+    "register",
+    "correct",
+    "retract",
+    "topics",
+    "rate",
+    "revise",
+    "withdraw",
+    "comment",
+    "hide",
+    "restore",
+    "enrol",
+    "discipline",
+    "study-type",
+)
+TOPICS = (["Exercise"], ["Back Pain"], ["Sleep", "Exercise"], ["Back Pain", "Sleep"])
+NAMES = ("Dietitian", "Midwife", "Optometrist", "Paramedic", "Podiatrist", "Dentist")
+
+QUERY = st.tuples(
+    st.just("query"), st.sampled_from(sorted(QUERIES)), st.integers(0, 9), st.sampled_from(CALLERS)
+)
+MUTATION = st.tuples(
+    st.just("change"), st.sampled_from(MUTATIONS), st.integers(0, 9), st.integers(0, 99)
+)
+STEPS = st.lists(st.one_of(QUERY, QUERY, MUTATION), min_size=1, max_size=14)
+
+
+@pytest.fixture(scope="module")
+async def world(module_database_url: str) -> AsyncIterator[World]:
+    async with running(Settings(database_url=module_database_url)) as api:
+        yield await build_world(api)
+
+
+async def change(world: World, kind: str, pick: int, value: int) -> None:
+    ledger = world.api.services.ledger
+    article = world.articles[pick % len(world.articles)]
+    rater = world.raters[value % len(world.raters)]
+    as_rater = Actor(rater, "rater")
+    relevance, newsworthiness = 1 + value % 7, 1 + (value // 7) % 7
+    world.made += 1
+    made = world.made
+    if kind == "register":
+        world.articles.append(await register(world.api, f"A trial {made}", ["Exercise"]))
+    elif kind == "correct":
+        await ledger.correct_article(article, {"title": f"Corrected {made}"}, "typo", actor=EDITOR)
+    elif kind == "retract":
+        await ledger.retract_article(article, "Data fabricated", actor=EDITOR)
+    elif kind == "topics":
+        await ledger.change_topics(article, TOPICS[value % len(TOPICS)], actor=EDITOR)
+    elif kind == "rate":
+        await ledger.submit_rating(
+            article, rater, relevance, newsworthiness, f"Rated {made}", actor=as_rater
+        )
+    elif kind == "revise":
+        await ledger.revise_rating(article, rater, relevance, newsworthiness, actor=as_rater)
+    elif kind == "withdraw":
+        await ledger.withdraw_rating(article, rater, actor=as_rater)
+    elif kind == "comment":
+        author = world.subscribers[value % len(world.subscribers)]
+        result = await ledger.post_comment(
+            article, author, f"Comment {made}", actor=Actor(author, "subscriber")
+        )
+        world.comments.append((article, str(result.events[0].payload["comment_id"])))
+    elif kind in ("hide", "restore"):
+        on, comment = world.comments[value % len(world.comments)]
+        moderate = ledger.hide_comment if kind == "hide" else ledger.restore_comment
+        await moderate(on, comment, "Moderated", actor=EDITOR)
+    elif kind == "enrol":
+        rater_id = f"nurse-{made}"
+        await ledger.enrol_rater(discipline="Nurse", rater_id=rater_id, actor=EDITOR)
+        world.raters.append(rater_id)
+    elif kind == "discipline":
+        await ledger.register_discipline(NAMES[value % len(NAMES)], actor=EDITOR)
+    else:
+        await ledger.register_study_type(f"Case series {value % 3}", actor=EDITOR)
+
+
+@settings(
+    max_examples=25,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    # One app and ledger for every example on purpose: the cache and the ledger carry over.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=STEPS)
+async def test_the_cached_answer_is_always_the_fresh_one(
+    world: World, steps: list[tuple[str, str, int, Any]]
+) -> None:
+    for step in steps:
+        if step[0] == "change":
+            # A refused change (a duplicate rating, a retracted article...) changes nothing.
+            with contextlib.suppress(DomainError):
+                await change(world, step[1], step[2], step[3])
+            continue
+        _, name, pick, caller = step
+        article = world.articles[pick % len(world.articles)]
+        for _ in range(2):  # the second is answered from the cache when nothing changed
+            cached = await world.cached(name, article, caller)
+            assert cached == await world.uncached(name, article, caller), (name, caller)
+
+
+async def test_the_run_served_answers_from_the_cache(world: World) -> None:
+    """The property above held with the cache in play, not beside it."""
+    stats = world.cache.stats
+    assert stats.hits > 20, stats
+    assert stats.misses > 20, stats
