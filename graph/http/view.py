@@ -33,6 +33,7 @@ from graph.http.csrf import refuse_forgery
 from graph.http.guards import is_unexpected
 from graph.http.limits import MAX_NUMBER_DIGITS, count_tokens
 from graph.http.media_types import GRAPHQL_RESPONSE, JSON, negotiate
+from graph.http.pages import answer_known_page, encode_answer
 from graph.http.refusals import Refusal, as_refusal, error_body
 from graph.schema.context import Context
 from graph.settings import Settings
@@ -100,10 +101,14 @@ class EvidenceGraphQL(GraphQL[Context, None]):
             if request.method in ("GET", "POST") and not self._renders_ide(request):
                 refuse_forgery(request)
             request.state.media_type = media_type or JSON
-            response = await self.run(request)
+            # A known page is answered from one read; anything else by the executor.
+            response = await answer_known_page(request, media_type) or await self.run(request)
         except HTTPException as error:
             response = self._refusal_response(as_refusal(error), media_type or JSON)
         await response(scope, receive, send)
+
+    def encode_json(self, data: object) -> bytes:
+        return encode_answer(data)
 
     def _renders_ide(self, request: Request) -> bool:
         return self.should_render_graphql_ide(self.request_adapter_class(request))
