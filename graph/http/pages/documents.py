@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 
-__all__ = ["ARTICLE_PAGE", "document_key"]
+__all__ = ["ARTICLE_LIST", "ARTICLE_PAGE", "document_key"]
 
 # The README's article page, as the reader's page (graph/web/reader/reader.js) sends it.
 ARTICLE_PAGE = """
@@ -33,6 +33,29 @@ query ArticlePage($id: ID!) {
   }
   ratingScales { name question labels { value label } }
 }"""  # noqa: E501
+
+
+# The reader's list page, as graph/web/reader/reader.js sends it.
+ARTICLE_LIST = """
+query ArticleList($first: Int!, $after: String, $search: String, $topic: String,
+                  $discipline: String, $studyType: String, $minScore: Int,
+                  $includeRetracted: Boolean) {
+  articles(first: $first, after: $after, search: $search, topic: $topic,
+           discipline: $discipline, studyType: $studyType, minScore: $minScore,
+           includeRetracted: $includeRetracted) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node {
+      articleId retracted studyType
+      citation { line title }
+      topics { name }
+      disciplineScores { discipline { name } score outOf missingRatings }
+    } }
+  }
+  topics { name articleCount }
+  disciplines { name }
+  studyTypes
+}"""
 
 
 def document_key(query: str) -> str:
