@@ -4,10 +4,12 @@ or None for the executor to answer."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,22 +18,77 @@ from graph.http.logging import log_operation
 from graph.http.media_types import JSON
 from graph.http.pages.admission import admitted
 from graph.http.pages.article import article_answer
-from graph.http.pages.documents import ARTICLE_PAGE, document_key
+from graph.http.pages.documents import ARTICLE_LIST, ARTICLE_PAGE, document_key
 from graph.http.pages.encoding import encode_answer
+from graph.http.pages.list import list_answer
 from graph.schema.context import Services
-from graph.schema.ids import article_key
+from graph.schema.ids import article_key, decode_cursor
 from ledger.domain.errors import ValidationFailed
-from ledger.read.pages import read_article_page
+from ledger.read.pages import read_article_page, read_list_page
 
 __all__ = ["KnownPages", "answer_known_page", "known_pages_of"]
 
-_ARTICLE_PAGE = document_key(ARTICLE_PAGE)
 _PARAMETERS = frozenset({"query", "variables", "operationName", "extensions"})
+# The list's filters: the fast path reads the unfiltered list only.
+_FILTERS = ("search", "topic", "discipline", "studyType", "minScore")
+
+Answer = dict[str, Any] | None
+PageReader = Callable[[Services, dict[str, Any]], Awaitable[Answer]]
+
+
+async def _article_page(services: Services, variables: dict[str, Any]) -> Answer:
+    if variables.keys() != {"id"}:
+        return None
+    try:
+        article_id = article_key(variables["id"], "id")
+    except ValidationFailed:
+        return None
+    page = await read_article_page(services.engine, article_id, services.settings.score_policy)
+    # Unknown: the executor's null. Retracted: the retraction's reason is read from the log.
+    return None if page is None or page.view.retracted else article_answer(page)
+
+
+async def _article_list(services: Services, variables: dict[str, Any]) -> Answer:
+    first, after = variables.get("first"), variables.get("after")
+    settings = services.settings
+    if (
+        not isinstance(first, int)
+        or isinstance(first, bool)
+        or not 0 <= first <= settings.max_page_size
+        or any(variables.get(name) is not None for name in _FILTERS)
+        or not isinstance(variables.get("includeRetracted", False), bool | None)
+        or not (after is None or isinstance(after, str))
+    ):
+        return None
+    try:
+        position = decode_cursor(after) if after is not None else None
+    except GraphQLError:
+        return None
+    page = await read_list_page(
+        services.engine,
+        first,
+        position,
+        settings.score_policy,
+        services.store.registry,
+        include_retracted=bool(variables.get("includeRetracted")),
+    )
+    return list_answer(page)
+
+
+_VARIABLES = {
+    "ArticlePage": {"id"},
+    "ArticleList": {"first", "after", "includeRetracted", *_FILTERS},
+}
+_DOCUMENTS: dict[str, tuple[str, str, PageReader]] = {
+    document_key(ARTICLE_PAGE): (ARTICLE_PAGE, "ArticlePage", _article_page),
+    document_key(ARTICLE_LIST): (ARTICLE_LIST, "ArticleList", _article_list),
+}
 
 
 @dataclass
 class KnownPages:
-    """The documents this app answers without the executor, and how often it did."""
+    """The documents this app answers without the executor (by their key), and how often
+    it did (by operation name)."""
 
     keys: frozenset[str]
     answered: Counter[str] = field(default_factory=Counter)
@@ -41,8 +98,8 @@ def known_pages_of(app: Starlette) -> KnownPages:
     """The app's known pages: those its limits admit, decided on first use."""
     pages: KnownPages | None = getattr(app.state, "known_pages", None)
     if pages is None:
-        services: Services = app.state.services
-        known = {_ARTICLE_PAGE} if admitted(ARTICLE_PAGE, services.settings) else set()
+        settings = app.state.services.settings
+        known = {key for key, (text, _, _) in _DOCUMENTS.items() if admitted(text, settings)}
         pages = app.state.known_pages = KnownPages(frozenset(known))
     return pages
 
@@ -71,8 +128,8 @@ async def _operation(request: Request) -> dict[str, Any] | None:
 
 async def answer_known_page(request: Request, media_type: str | None) -> Response | None:
     """The answer of a known page, or None: for another document, for an odd request, and
-    whenever the page's answer would not be plain data (an unknown article, a malformed id,
-    a retracted article), so that the general executor answers it in its own words."""
+    whenever the page's answer would not be plain data (an unknown, malformed or retracted
+    article, a bad cursor), so that the general executor answers it in its own words."""
     if media_type is None:  # GraphiQL's page, or a refusal of what the client accepts
         return None
     try:
@@ -81,26 +138,23 @@ async def answer_known_page(request: Request, media_type: str | None) -> Respons
         return None
     if operation is None or not isinstance(query := operation.get("query"), str):
         return None
+    key = document_key(query)
     pages = known_pages_of(request.app)
-    if document_key(query) not in pages.keys:
+    if key not in pages.keys:
         return None
-    if operation.get("operationName") not in (None, "ArticlePage"):
-        return None
+    _, name, read = _DOCUMENTS[key]
     variables = operation.get("variables")
-    if not isinstance(variables, dict) or variables.keys() != {"id"}:
+    if (
+        operation.get("operationName") not in (None, name)
+        or not isinstance(variables, dict)
+        or not variables.keys() <= _VARIABLES[name]
+    ):
         return None
-    try:
-        article_id = article_key(variables["id"], "id")
-    except ValidationFailed:
+    answer = await read(request.app.state.services, variables)
+    if answer is None:
         return None
-    services: Services = request.app.state.services
-    page = await read_article_page(services.engine, article_id, services.settings.score_policy)
-    if page is None or page.view.retracted:
-        return None
-    pages.answered["ArticlePage"] += 1
-    log_operation(request.state, "ArticlePage")
+    pages.answered[name] += 1
+    log_operation(request.state, name)
     return Response(
-        encode_answer(article_answer(page)),
-        status_code=200,
-        media_type=f"{media_type}; charset=utf-8",
+        encode_answer(answer), status_code=200, media_type=f"{media_type}; charset=utf-8"
     )

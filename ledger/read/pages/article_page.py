@@ -18,12 +18,12 @@ from ledger.read.pages.driver import fetch_row
 from ledger.read.reader import Database
 from ledger.store.tables import people
 
-__all__ = ["RELATED_ON_PAGE", "ArticlePageRead", "read_article_page"]
+__all__ = ["RELATED_ON_PAGE", "SUMMARY_COLUMNS", "ArticlePageRead", "read_article_page"]
 
 # The article page asks for `relatedArticles(first: 5)`.
 RELATED_ON_PAGE = 5
 
-_SUMMARY = (
+SUMMARY_COLUMNS = (
     "article_id", "title", "authors", "journal", "journal_abbreviation", "published_on",
     "volume", "issue", "pages", "doi", "pmid", "publication_note", "study_type", "abstract",
     "retracted", "version", "registered_position",
@@ -67,7 +67,7 @@ def _statement(d: PageDialect) -> str:
                 AND NOT o.retracted
               GROUP BY o.article_id, o.title, o.published_on, o.registered_position) x
         ORDER BY rank LIMIT {RELATED_ON_PAGE}"""
-    columns = ", ".join(f"a.{name}" for name in _SUMMARY)
+    columns = ", ".join(f"a.{name}" for name in SUMMARY_COLUMNS)
     return f"""
 SELECT {columns}, {d.instant("a.registered_at")},
   (SELECT {d.array(d.obj("topic=t.topic", "ordinal=t.ordinal"))}
@@ -92,8 +92,8 @@ def _instant(text: str) -> datetime:
 
 
 def _page(row: Sequence[Any], policy: ScorePolicy) -> ArticlePageRead:
-    width = len(_SUMMARY)
-    article: dict[str, Any] = dict(zip(_SUMMARY, row[:width], strict=True))
+    width = len(SUMMARY_COLUMNS)
+    article: dict[str, Any] = dict(zip(SUMMARY_COLUMNS, row[:width], strict=True))
     article["registered_at"] = _instant(row[width])
     topics, scores, ratings, comments, related = (json.loads(text) for text in row[width + 1 :])
     for rating in ratings:

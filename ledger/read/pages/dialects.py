@@ -12,7 +12,22 @@ __all__ = ["POSTGRES", "SQLITE", "PageDialect"]
 class PageDialect:
     name: str
     object_function: str  # builds a JSON object from name, value pairs
-    parameter: str  # the driver's marker of the first parameter
+    marker: str  # the driver's marker of a numbered parameter: "$" or "?"
+
+    @property
+    def parameter(self) -> str:
+        """The marker of the first parameter."""
+        return self.numbered(1)
+
+    def numbered(self, number: int) -> str:
+        return f"{self.marker}{number}"
+
+    def nested_array(self, element: str, rest: str) -> str:
+        """A JSON array of ``element`` over ``SELECT ... rest``, as a value inside another
+        JSON object (SQLite keeps a value's JSON-ness only through ``json()``)."""
+        if self.name == "postgresql":
+            return f"(SELECT coalesce(json_agg({element}), '[]'::json) {rest})"
+        return f"json((SELECT json_group_array({element}) {rest}))"
 
     def array(self, element: str) -> str:
         """The JSON array (as text) of ``element`` over a subquery's rows; [] when none."""
@@ -35,5 +50,5 @@ class PageDialect:
         return f"{self.object_function}({', '.join(items)})"
 
 
-POSTGRES = PageDialect("postgresql", "json_build_object", "$1")
+POSTGRES = PageDialect("postgresql", "json_build_object", "$")
 SQLITE = PageDialect("sqlite", "json_object", "?")

@@ -17,13 +17,13 @@ from ledger.read.reader import Database
 __all__ = ["fetch_row"]
 
 
-async def fetch_row(database: Database, statement: str, argument: str) -> Sequence[Any] | None:
-    """The first row ``statement`` finds with its one parameter, or None."""
+async def fetch_row(database: Database, statement: str, *arguments: Any) -> Sequence[Any] | None:
+    """The first row ``statement`` finds with these parameters, or None."""
     async with database.connect() as connection:
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
         if database.dialect.name == "postgresql":
-            row: Sequence[Any] | None = await driver.fetchrow(statement, argument)
+            row: Sequence[Any] | None = await driver.fetchrow(statement, *arguments)
             return row
-        rows = await driver.execute_fetchall(statement, (argument,))
+        rows = await driver.execute_fetchall(statement, arguments)
         return rows[0] if rows else None

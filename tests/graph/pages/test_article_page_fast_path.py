@@ -4,47 +4,17 @@ malformed or retracted article, another document) the executor answers."""
 
 from __future__ import annotations
 
-import uuid
-from contextlib import suppress
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
-from sqlalchemy import insert
 
 from graph.http.pages.documents import ARTICLE_PAGE
-from ledger.domain.errors import DomainError
-from ledger.store.tables import people
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from tests.graph.conftest import Api
 from tests.graph.helpers import article_global_id
 from tests.graph.pages.helpers import answered_fast, both_ways
-from tests.store.commands import DISCIPLINES, EDITOR, READER, Histories, run
-from tests.store.commands import _register as register_article
-
-HISTORIES = Histories(
-    articles=3,
-    raters=6,
-    kinds=["submit"] * 5
-    + ["revise"] * 2
-    + ["withdraw", "comment", "comment", "hide", "restore", "topics", "correct"]
-    + ["correct_with_topics", "register", "retract"],
-    article_weights=[0, 1, 0, 1, 2],
-    min_size=5,
-    max_size=30,
-)
-ROLES = ("subscriber", "rater", "editor", "auditor")
-
-
-async def _tokens(api: Api, rater_id: str) -> list[str | None]:
-    """No token, and one of each role (the rater's rated these articles, maybe)."""
-    return [None, *[await api.token(role, rater_id if role == "rater" else None) for role in ROLES]]
-
-
-async def _name_the_reader(api: Api) -> None:
-    async with api.services.engine.begin() as conn:
-        await conn.execute(
-            insert(people), [{"person_id": READER.id, "display_name": "Sam Subscriber"}]
-        )
+from tests.graph.pages.histories import HISTORIES, tokens, written
+from tests.store.commands import EDITOR
 
 
 async def test_the_sample_article_is_answered_by_the_fast_path_as_the_executor_answers(
@@ -66,42 +36,12 @@ async def test_the_sample_article_is_answered_by_the_fast_path_as_the_executor_a
 async def test_any_article_page_equals_the_executors_for_every_caller(
     api: Api, history: list[tuple[Any, ...]]
 ) -> None:
-    prefix = uuid.uuid4().hex[:8]  # each example writes its own articles and raters
-    ledger = api.services.ledger
-    await _prepare(api, prefix)
-    for command in history:
-        with suppress(DomainError):  # a refused command changes nothing
-            await run(ledger, prefix, HISTORIES, command)
-    if not await _reader_named(api):
-        await _name_the_reader(api)
-    ids = [f"{prefix}-a{n}" for n in range(HISTORIES.articles)]
-    for token in await _tokens(api, f"{prefix}-r0"):
+    ids = await written(api, history)
+    for token in await tokens(api, ids[0].replace("-a0", "-r0")):
         for article_id in ids:
             for asked in (article_id, article_global_id(article_id)):
                 fast, general = await both_ways(api, ARTICLE_PAGE, {"id": asked}, token)
                 assert fast == general, (asked, token)
-
-
-async def _prepare(api: Api, prefix: str) -> None:
-    """As ``tests.store.commands.prepare``, beside the sample article's disciplines."""
-    ledger = api.services.ledger
-    for name in DISCIPLINES:
-        with suppress(DomainError):  # registered before
-            await ledger.register_discipline(name, actor=EDITOR)
-    for number in range(HISTORIES.raters):
-        await ledger.enrol_rater(
-            rater_id=f"{prefix}-r{number}",
-            discipline=DISCIPLINES[number % len(DISCIPLINES)],
-            actor=EDITOR,
-        )
-    for number in range(HISTORIES.articles - 1):
-        await register_article(ledger, f"{prefix}-a{number}", number, ["A", "B"])
-
-
-async def _reader_named(api: Api) -> bool:
-    async with api.services.engine.connect() as conn:
-        found = await conn.scalar(people.select().where(people.c.person_id == READER.id))
-    return found is not None
 
 
 async def test_unknown_and_malformed_ids_are_answered_as_the_executor_answers(

@@ -1,4 +1,4 @@
-"""The fast path sends one statement per article page: no BEGIN/COMMIT pair around it, and
+"""The fast path sends one statement per known page: no BEGIN/COMMIT pair around it, and
 nothing through SQLAlchemy's execution (the statement text is built once, at import)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from graph.http.pages.documents import ARTICLE_PAGE
+from graph.http.pages.documents import ARTICLE_LIST, ARTICLE_PAGE
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from tests.graph.conftest import Api
 from tests.graph.helpers import counting_statements
@@ -43,21 +43,26 @@ def driver_queries(api: Api) -> Iterator[list[str]]:
             driver.remove_query_logger(log)
 
 
-async def test_the_article_page_is_one_statement_on_the_driver(api: Api, backend: str) -> None:
-    await api.post(ARTICLE_PAGE, {"id": SAMPLE_ARTICLE_ID})  # the pool's connections exist
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [(ARTICLE_PAGE, {"id": SAMPLE_ARTICLE_ID}), (ARTICLE_LIST, {"first": 20})],
+    ids=["article", "list"],
+)
+async def test_a_known_page_is_one_statement_on_the_driver(
+    api: Api, backend: str, query: str, variables: dict[str, Any]
+) -> None:
+    await api.post(query, variables)  # the pool's connections exist
     before = answered_fast(api)
     with counting_statements(api) as through_sqlalchemy:
         if backend == "postgresql":
             with driver_queries(api) as sent:
                 for _ in range(3):
-                    response = await api.post(ARTICLE_PAGE, {"id": SAMPLE_ARTICLE_ID})
-                    assert response.status_code == 200
+                    assert (await api.post(query, variables)).status_code == 200
             assert len(sent) == 3, sent
             assert all(query.lstrip().startswith("SELECT") for query in sent), sent
         else:
             for _ in range(3):
-                response = await api.post(ARTICLE_PAGE, {"id": SAMPLE_ARTICLE_ID})
-                assert response.status_code == 200
+                assert (await api.post(query, variables)).status_code == 200
     assert through_sqlalchemy == []
     assert answered_fast(api) == before + 3
 
