@@ -86,8 +86,8 @@ def _statement(d: PageDialect, include_retracted: bool) -> str:
                row_number() OVER (ORDER BY spelled.topic) AS rank
         FROM (SELECT DISTINCT topic, topic_key FROM {topics}) spelled
         JOIN {topics} carrying ON carrying.topic_key = spelled.topic_key
-        JOIN {articles} a ON a.article_id = carrying.article_id
-        WHERE NOT a.retracted
+        JOIN {articles} carrier ON carrier.article_id = carrying.article_id
+        WHERE NOT carrier.retracted
         GROUP BY spelled.topic"""
     return f"""
 SELECT
