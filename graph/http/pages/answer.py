@@ -26,17 +26,28 @@ from graph.schema.ids import article_key, decode_cursor
 from ledger.domain.errors import ValidationFailed
 from ledger.read.pages import read_article_page, read_list_page
 
-__all__ = ["KnownPages", "answer_known_page", "known_pages_of"]
+__all__ = ["ARTICLES_READ", "FastAnswer", "KnownPages", "answer_known_page", "known_pages_of"]
 
 _PARAMETERS = frozenset({"query", "variables", "operationName", "extensions"})
 # The list's filters: the fast path reads the unfiltered list only.
 _FILTERS = ("search", "topic", "discipline", "studyType", "minScore")
 
-Answer = dict[str, Any] | None
-PageReader = Callable[[Services, dict[str, Any]], Awaitable[Answer]]
+# Where a fast answer leaves, on the request's state, what it read (for a response cache to
+# key its entry by): the articles whose streams the answer depends on, or None for every
+# event (the list page counts every article and reads the vocabulary).
+ARTICLES_READ = "articles_read"
 
 
-async def _article_page(services: Services, variables: dict[str, Any]) -> Answer:
+@dataclass(frozen=True)
+class FastAnswer:
+    body: dict[str, Any]  # {"data": ...}
+    articles_read: frozenset[str] | None
+
+
+PageReader = Callable[[Services, dict[str, Any]], Awaitable[FastAnswer | None]]
+
+
+async def _article_page(services: Services, variables: dict[str, Any]) -> FastAnswer | None:
     if variables.keys() != {"id"}:
         return None
     try:
@@ -45,10 +56,13 @@ async def _article_page(services: Services, variables: dict[str, Any]) -> Answer
         return None
     page = await read_article_page(services.engine, article_id, services.settings.score_policy)
     # Unknown: the executor's null. Retracted: the retraction's reason is read from the log.
-    return None if page is None or page.view.retracted else article_answer(page)
+    if page is None or page.view.retracted:
+        return None
+    read = frozenset({article_id, *(related for related, _ in page.related)})
+    return FastAnswer(article_answer(page), read)
 
 
-async def _article_list(services: Services, variables: dict[str, Any]) -> Answer:
+async def _article_list(services: Services, variables: dict[str, Any]) -> FastAnswer | None:
     first, after = variables.get("first"), variables.get("after")
     settings = services.settings
     if (
@@ -72,7 +86,7 @@ async def _article_list(services: Services, variables: dict[str, Any]) -> Answer
         services.store.registry,
         include_retracted=bool(variables.get("includeRetracted")),
     )
-    return list_answer(page)
+    return FastAnswer(list_answer(page), None)
 
 
 _VARIABLES = {
@@ -155,6 +169,7 @@ async def answer_known_page(request: Request, media_type: str | None) -> Respons
         return None
     pages.answered[name] += 1
     log_operation(request.state, name)
+    setattr(request.state, ARTICLES_READ, answer.articles_read)
     return Response(
-        encode_answer(answer), status_code=200, media_type=f"{media_type}; charset=utf-8"
+        encode_answer(answer.body), status_code=200, media_type=f"{media_type}; charset=utf-8"
     )
