@@ -7,7 +7,9 @@ It reads a ``LoadSpec`` (JSON) on stdin, sends ``warmup`` untimed requests, then
 ``requests`` timed ones from ``concurrency`` asyncio workers over as many keep-alive
 connections (httpx), stopping early at ``time_limit`` seconds, and writes a ``LoadResult``
 (JSON) on stdout. Each worker sends its next request as soon as its last one is answered
-(a closed loop), cycling over the given GraphQL variables.
+(a closed loop), cycling over the given GraphQL variables. With ``writes``, each request
+is preceded by a write through the ledger's use cases (``bench._http_writes``), awaited and
+not timed: every answer is then a cache miss.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from typing import Any
 
 import httpx
 
+from bench._http_writes import Writer, WriteSpec
+
 __all__ = ["LoadResult", "LoadSpec", "main", "run"]
 
 
@@ -36,6 +40,7 @@ class LoadSpec:
     warmup: int
     time_limit: float  # seconds, of the timed phase
     server_pid: int | None = None  # whose CPU time to read over the timed phase (Linux)
+    writes: dict[str, Any] | None = None  # a WriteSpec: a write before every request
 
     @classmethod
     def from_json(cls, text: str) -> LoadSpec:
@@ -101,7 +106,15 @@ def process_cpu(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _send(client: httpx.AsyncClient, spec: LoadSpec, number: int, phase: _Phase) -> None:
+async def _send(
+    client: httpx.AsyncClient, spec: LoadSpec, number: int, phase: _Phase, writer: Writer | None
+) -> None:
+    if writer is not None:
+        try:
+            await writer.write(number)
+        except Exception as error:  # a failed write makes no miss: counted as an error
+            phase.failed(f"write: {type(error).__name__}: {error}")
+            return
     body = {"query": spec.query, "variables": spec.variables[number % len(spec.variables)]}
     started = time.perf_counter()
     try:
@@ -120,13 +133,17 @@ async def _send(client: httpx.AsyncClient, spec: LoadSpec, number: int, phase: _
 
 
 async def _phase(
-    client: httpx.AsyncClient, spec: LoadSpec, requests: int, seconds: float
+    client: httpx.AsyncClient,
+    spec: LoadSpec,
+    requests: int,
+    seconds: float,
+    writer: Writer | None = None,
 ) -> _Phase:
     phase = _Phase(requests, seconds)
 
     async def worker() -> None:
         while (number := phase.next()) is not None:
-            await _send(client, spec, number, phase)
+            await _send(client, spec, number, phase, writer)
 
     async with asyncio.TaskGroup() as group:
         for _ in range(spec.concurrency):
@@ -139,14 +156,17 @@ async def run(spec: LoadSpec) -> LoadResult:
         max_connections=spec.concurrency, max_keepalive_connections=spec.concurrency
     )
     timeout = httpx.Timeout(max(spec.time_limit, 30.0))
+    writer = Writer(WriteSpec(**spec.writes)) if spec.writes is not None else None
     async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
         # Untimed: opens the connections and warms the server's caches and pools.
-        await _phase(client, spec, max(spec.warmup, spec.concurrency), spec.time_limit)
+        await _phase(client, spec, max(spec.warmup, spec.concurrency), spec.time_limit, writer)
         server = process_cpu(spec.server_pid)
         cpu, wall = time.process_time(), time.perf_counter()
-        phase = await _phase(client, spec, spec.requests, spec.time_limit)
+        phase = await _phase(client, spec, spec.requests, spec.time_limit, writer)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         server_after = process_cpu(spec.server_pid)
+    if writer is not None:
+        await writer.close()
     server_cpu = None if server is None or server_after is None else server_after - server
     return LoadResult(phase.latencies, phase.errors, phase.first_error, wall, cpu, server_cpu)
 

@@ -166,6 +166,8 @@ def serve(
         "host": host,
         "port": port,
         "log_level": "info",
+        # One line per request is written by the app (graph.http.logging), not two.
+        "access_log": False,
         "timeout_keep_alive": limits.keep_alive_seconds,
         "limit_concurrency": limits.max_concurrency,
     }

@@ -68,9 +68,14 @@ def app_from_environment() -> Starlette:
     return create_app(_settings())
 
 
-class HeadDeadlineFromEnvironment(HeadDeadlineProtocol):
-    """The request-head deadline of ``serve``'s settings, for uvicorn to import by name."""
-
+class _HeadSecondsFromEnvironment:
     @property
-    def head_seconds(self) -> float:  # type: ignore[override]
+    def head_seconds(self) -> float:
         return _settings().limits.request_head_seconds
+
+
+# The request-head deadline of ``serve``'s settings, for uvicorn to import by name (on
+# whichever parser ``serve`` runs: the mixin's property comes first).
+HeadDeadlineFromEnvironment = type(
+    "HeadDeadlineFromEnvironment", (_HeadSecondsFromEnvironment, HeadDeadlineProtocol), {}
+)

@@ -77,8 +77,29 @@ class CachedRequest:
             return response
         facts = context.facts
         assert facts.position is not None  # a cacheable answer's position is known
+        return self._kept(request, response, facts.position, facts.articles, facts.personal)
+
+    def keep_read(
+        self,
+        request: Request,
+        response: Response,
+        position: int,
+        articles: frozenset[str] | None,
+    ) -> Response:
+        """Keeps a known page's answer, read without the executor (``graph.http.pages``) on
+        the primary after ``position`` was learnt: the same for everyone of the role."""
+        return self._kept(request, response, position, articles, personal=False)
+
+    def _kept(
+        self,
+        request: Request,
+        response: Response,
+        position: int,
+        articles: frozenset[str] | None,
+        personal: bool,
+    ) -> Response:
         body = bytes(response.body)
         etag = entity_tag(body, self.media_type)
-        entry = CacheEntry(body, self.media_type, etag, facts.position, facts.articles)
-        self.cache.put(self.role_key, self._principal_id, facts.personal, entry)
+        entry = CacheEntry(body, self.media_type, etag, position, articles)
+        self.cache.put(self.role_key, self._principal_id, personal, entry)
         return conditional_answer(request, body, self.media_type, etag, self.principal is not None)

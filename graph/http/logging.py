@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator
 
+import orjson
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
 
-__all__ = ["CLIENT_CLOSED_REQUEST", "RequestLogging"]
+__all__ = ["CLIENT_CLOSED_REQUEST", "OperationNameLogged", "RequestLogging", "log_operation"]
 
 log = logging.getLogger("evidence_ledger.requests")
 
@@ -18,10 +20,32 @@ log = logging.getLogger("evidence_ledger.requests")
 # closed request"): nothing is answered, and nothing went wrong here.
 CLIENT_CLOSED_REQUEST = 499
 
+# Where a request's state keeps the operation's name for its log line (Starlette's
+# ``request.state`` is this dict of the scope).
+_OPERATION = "operation_name"
+
+
+def log_operation(state: object, name: str | None) -> None:
+    """Name the operation in the request's log line (``state``: the request's state)."""
+    if name is not None:
+        setattr(state, _OPERATION, name)
+
+
+class OperationNameLogged(SchemaExtension):
+    """Hands the executed operation's name to the request's log line."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        request = getattr(context, "request", None)
+        if request is not None:
+            log_operation(request.state, self.execution_context.operation_name)
+
 
 class RequestLogging:
-    """Logs method, path, status and duration, and gives each request an id (X-Request-ID).
-    A client that disconnects while sending its request is logged as status 499."""
+    """Logs method, path, status, duration and the operation's name, in one line per request
+    (uvicorn's own access log is off), and gives each request an id (X-Request-ID). A client
+    that disconnects while sending its request is logged as status 499."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -31,7 +55,8 @@ class RequestLogging:
             await self.app(scope, receive, send)
             return
         request_id = uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         started = time.perf_counter()
         status = 500
 
@@ -48,14 +73,14 @@ class RequestLogging:
             # Not raised further: no one is left to answer, and it is no server error.
             status = CLIENT_CLOSED_REQUEST
         finally:
-            log.info(
-                json.dumps(
-                    {
-                        "request_id": request_id,
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
-                    }
-                )
-            )
+            line = {
+                "request_id": request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+            }
+            operation = state.get(_OPERATION)
+            if operation is not None:
+                line["operation"] = operation
+            log.info(orjson.dumps(line).decode())

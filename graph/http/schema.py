@@ -17,6 +17,7 @@ from strawberry.types.execution import ExecutionContext
 
 from graph.http.guards import Admission, ErrorCodes, MaskUnexpected, code_errors, log_unexpected
 from graph.http.limits import LimitsFirst, validation_rules
+from graph.http.logging import OperationNameLogged
 from graph.schema.facts import RecordFacts
 from graph.schema.mutations import Mutation
 from graph.schema.queries import Query
@@ -60,6 +61,7 @@ def _schema(production: bool, limits: Limits) -> strawberry.Schema:
         CloseReader,
         # What the answer read, for the response cache.
         RecordFacts,
+        OperationNameLogged,
         # A document seen before is neither parsed nor validated again. The limit rules are
         # built once: the validation cache is keyed by the rules, and new rule classes per
         # request would never hit it.

@@ -39,6 +39,7 @@ from graph.http.csrf import refuse_forgery
 from graph.http.guards import is_unexpected
 from graph.http.limits import MAX_NUMBER_DIGITS, count_tokens
 from graph.http.media_types import GRAPHQL_RESPONSE, JSON, negotiate
+from graph.http.pages import answer_known_operation, encode_answer
 from graph.http.persisted_queries import PersistedQueries
 from graph.http.refusals import Refusal, as_refusal, error_body
 from graph.http.response_cache import ResponseCache
@@ -144,6 +145,10 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         kept = await cached.kept_answer(request)
         if kept is not None:
             return kept
+        # A known page is answered from one read; anything else by the executor.
+        known = await self._known_page(request, operation, cached)
+        if known is not None:
+            return known
         response = await self.run(request)
         sub_response: SubResponse = request.state.sub_response
         # An answer with errors, or one the operation gave a status or headers of its
@@ -170,6 +175,30 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         data = await self.parse_http_body(self.request_adapter_class(request))
         request.state.operation = data
         return data if isinstance(data, GraphQLRequestData) else None
+
+    async def _known_page(
+        self, request: Request, operation: GraphQLRequestData, cached: CachedRequest
+    ) -> Response | None:
+        """A known page's answer read without the executor (``graph.http.pages``), kept with
+        the position learnt before its read and the articles it read."""
+        assert operation.query is not None  # a request without one was refused
+        position: int | None = getattr(request.state, "cache_position", None)
+        if position is None:
+            changes = request.app.state.services.changes
+            position = await changes.current(at_least=getattr(request.state, "ledger_position", 0))
+        response = await answer_known_operation(
+            request,
+            request.state.media_type,
+            operation.query,
+            operation.variables,
+            operation.operation_name,
+        )
+        if response is None:
+            return None
+        return cached.keep_read(request, response, position, request.state.articles_read)
+
+    def encode_json(self, data: object) -> bytes:
+        return encode_answer(data)
 
     def _renders_ide(self, request: Request) -> bool:
         return self.should_render_graphql_ide(self.request_adapter_class(request))

@@ -1,0 +1,112 @@
+"""What ``bench.http`` prints: the table of runs, and the ratios against the targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bench._http_load import LoadResult
+
+__all__ = ["LEGEND", "TARGETS", "Row", "ratios", "table"]
+
+# The targets of issue 14, as ratios in one run.
+TARGETS = {"hits_vs_bare": 0.8, "miss_cpu_ms": {"article": 1.2, "list": 4.0}, "workers": 1.6}
+
+
+@dataclass(frozen=True)
+class Row:
+    backend: str
+    page: str  # article or list
+    mode: str  # hit, miss or bare
+    concurrency: int
+    result: LoadResult
+
+    @property
+    def per_second(self) -> float:
+        return len(self.result.latencies) / self.result.seconds if self.result.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        """Nearest rank, in milliseconds."""
+        ordered = sorted(self.result.latencies)
+        if not ordered:
+            return float("nan")
+        return 1000 * ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+    @property
+    def server_cpu_ms(self) -> float | None:
+        """The server process's CPU time per answered request."""
+        used, answered = self.result.server_cpu_seconds, len(self.result.latencies)
+        return None if used is None or not answered else 1000 * used / answered
+
+
+def _optional(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+HEADER = (
+    f"{'backend':<11} {'page':<8} {'mode':<5} {'conc':>4} {'requests':>8} {'req/s':>8}"
+    f" {'p50 ms':>8} {'p99 ms':>8} {'srv cpu ms':>10} {'errors':>6}"
+)
+
+
+def table(rows: list[Row]) -> list[str]:
+    lines = [HEADER, "-" * len(HEADER)]
+    for row in rows:
+        lines.append(
+            f"{row.backend:<11} {row.page:<8} {row.mode:<5} {row.concurrency:>4}"
+            f" {row.result.requests:>8,} {row.per_second:>8,.1f} {row.percentile(50):>8.2f}"
+            f" {row.percentile(99):>8.2f} {_optional(row.server_cpu_ms):>10}"
+            f" {row.result.errors:>6}"
+        )
+    return lines
+
+
+def _verdict(ok: bool) -> str:
+    return "meets" if ok else "MISSES"
+
+
+def ratios(rows: list[Row], workers: tuple[float, float] | None) -> list[str]:
+    """Hits against the bare route, miss CPU against its targets, and two workers against
+    one (req/s), side by side."""
+    by_key = {(r.backend, r.page, r.mode, r.concurrency): r for r in rows}
+    lines = ["", "ratios (targets of issue 14):"]
+    for backend, page, mode, concurrency in sorted(by_key):
+        if mode != "hit" or (bare := by_key.get((backend, page, "bare", concurrency))) is None:
+            continue
+        hit = by_key[backend, page, mode, concurrency]
+        ratio = hit.per_second / bare.per_second if bare.per_second else 0.0
+        target = TARGETS["hits_vs_bare"]
+        lines.append(
+            f"  {backend:<11} {page:<8} x{concurrency:<3} hits / bare route: {ratio:5.2f}"
+            f" (target >= {target}: {_verdict(ratio >= target)})"
+        )
+    for (backend, page, mode, concurrency), row in sorted(by_key.items()):
+        if mode != "miss" or row.server_cpu_ms is None:
+            continue
+        limit = TARGETS["miss_cpu_ms"][page]  # type: ignore[index]
+        lines.append(
+            f"  {backend:<11} {page:<8} x{concurrency:<3} miss server CPU:"
+            f" {row.server_cpu_ms:5.2f} ms (target <= {limit}: "
+            f"{_verdict(row.server_cpu_ms <= limit)})"
+        )
+    if workers is None:
+        lines.append("  --workers 2 vs 1: not measured: no --workers")
+    else:
+        one, two = workers
+        ratio = two / one if one else 0.0
+        lines.append(
+            f"  --workers 2 vs 1 (article hits x16): {two:,.1f} / {one:,.1f} req/s = {ratio:.2f}x"
+            f" (target >= {TARGETS['workers']}: {_verdict(ratio >= TARGETS['workers'])})"  # type: ignore[operator]
+        )
+    return lines
+
+
+LEGEND = [
+    "article: the README's article page (graph.http.pages.documents.ARTICLE_PAGE).",
+    "list: the reader's list page (ARTICLE_LIST) with first: 20, its first page.",
+    "mode hit: the same request repeated. miss: a write before every request, by the load",
+    "  generator through the use cases on its own connection, awaited and not timed (article:",
+    "  a rating of that article revised; list: a comment on an article of another page).",
+    "  bare: the same answer's bytes from a bare Starlette route under the same uvicorn.",
+    "conc: keep-alive connections, each sending its next request when answered.",
+    "srv cpu ms: CPU time of the server process per request (PostgreSQL's own not in it).",
+]

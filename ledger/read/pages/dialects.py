@@ -1,0 +1,54 @@
+"""What the page statements write differently on SQLite and PostgreSQL: JSON built in the
+database, timestamps as text, and the driver's parameter markers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["POSTGRES", "SQLITE", "PageDialect"]
+
+
+@dataclass(frozen=True)
+class PageDialect:
+    name: str
+    object_function: str  # builds a JSON object from name, value pairs
+    marker: str  # the driver's marker of a numbered parameter: "$" or "?"
+
+    @property
+    def parameter(self) -> str:
+        """The marker of the first parameter."""
+        return self.numbered(1)
+
+    def numbered(self, number: int) -> str:
+        return f"{self.marker}{number}"
+
+    def nested_array(self, element: str, rest: str) -> str:
+        """A JSON array of ``element`` over ``SELECT ... rest``, as a value inside another
+        JSON object (SQLite keeps a value's JSON-ness only through ``json()``)."""
+        if self.name == "postgresql":
+            return f"(SELECT coalesce(json_agg({element}), '[]'::json) {rest})"
+        return f"json((SELECT json_group_array({element}) {rest}))"
+
+    def array(self, element: str) -> str:
+        """The JSON array (as text) of ``element`` over a subquery's rows; [] when none."""
+        if self.name == "postgresql":
+            return f"coalesce(json_agg({element}), '[]')::text"
+        return f"json_group_array({element})"
+
+    def instant(self, column: str) -> str:
+        """A UTC timestamp column as ISO text without an offset ('2024-05-01 12:00:00.5')."""
+        if self.name == "postgresql":
+            return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
+        return column  # SQLite keeps the UTC wall time as such text already
+
+    def obj(self, *pairs: str) -> str:
+        """``json_build_object('a', x, ...)`` / ``json_object('a', x, ...)`` of name=value."""
+        items = []
+        for pair in pairs:
+            name, _, value = pair.partition("=")
+            items.append(f"'{name}', {value}")
+        return f"{self.object_function}({', '.join(items)})"
+
+
+POSTGRES = PageDialect("postgresql", "json_build_object", "$")
+SQLITE = PageDialect("sqlite", "json_object", "?")
