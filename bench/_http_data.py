@@ -13,6 +13,13 @@ from typing import Any
 from sqlalchemy import insert
 
 from bench._ledger_gen import JOURNALS, STUDY_TYPES
+from ledger.domain.commands import (
+    EnrolRater,
+    PostComment,
+    RegisterArticle,
+    RegisterDiscipline,
+    SubmitRating,
+)
 from ledger.domain.raters import REFERENCE_DISCIPLINES
 from ledger.store.db import create_engine
 from ledger.store.migrate import upgrade
@@ -214,12 +221,12 @@ async def load(url: str, data: DataSet, writers: int) -> int:
         store = SQLEventStore(engine)
         ledger = EvidenceLedger(store)
         for name in REFERENCE_DISCIPLINES:
-            await ledger.register_discipline(name, actor=EDITOR)
+            await ledger.execute(RegisterDiscipline(name=name), actor=EDITOR)
         for rater_id, discipline in data.raters.items():
-            await ledger.enrol_rater(
-                rater_id=rater_id,
-                discipline=discipline,
-                display_name=f"Rater {rater_id}",
+            await ledger.execute(
+                EnrolRater(
+                    rater_id=rater_id, discipline=discipline, display_name=f"Rater {rater_id}"
+                ),
                 actor=EDITOR,
             )
         async with engine.begin() as conn:  # display names live outside the chain
@@ -233,24 +240,27 @@ async def load(url: str, data: DataSet, writers: int) -> int:
             )
 
         async def write(article: PlannedArticle) -> None:
-            await ledger.register_article(
-                article_id=article.article_id,
-                citation=article.citation,
-                topics=article.topics,
+            await ledger.execute(
+                RegisterArticle(
+                    article_id=article.article_id, citation=article.citation, topics=article.topics
+                ),
                 actor=EDITOR,
             )
             for r in article.ratings:
-                await ledger.submit_rating(
-                    article.article_id,
-                    r.rater_id,
-                    r.relevance,
-                    r.newsworthiness,
-                    r.comment,
+                await ledger.execute(
+                    SubmitRating(
+                        article_id=article.article_id,
+                        rater_id=r.rater_id,
+                        relevance=r.relevance,
+                        newsworthiness=r.newsworthiness,
+                        comment=r.comment,
+                    ),
                     actor=Actor(r.rater_id, "rater"),
                 )
             for author, body in article.comments:
-                await ledger.post_comment(
-                    article.article_id, author, body, actor=Actor(author, "subscriber")
+                await ledger.execute(
+                    PostComment(article_id=article.article_id, author_id=author, body=body),
+                    actor=Actor(author, "subscriber"),
                 )
 
         async def writer(share: Sequence[PlannedArticle]) -> None:

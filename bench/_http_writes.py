@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from ledger.domain.commands import PostComment, ReviseRating
 from ledger.domain.errors import ValidationFailed
 from ledger.store.db import create_engine
 from ledger.store.records import Actor
@@ -57,10 +58,12 @@ class Writer:
                     await self._revise(article_id, actor_id, changed, newsworthiness)
                 self._relevance[article_id, actor_id] = changed
         else:
-            await self.ledger.post_comment(
-                article_id,
-                actor_id,
-                f"Comment {number} of the benchmark.",
+            await self.ledger.execute(
+                PostComment(
+                    article_id=article_id,
+                    author_id=actor_id,
+                    body=f"Comment {number} of the benchmark.",
+                ),
                 actor=Actor(actor_id, "subscriber"),
             )
         self.writes += 1
@@ -68,8 +71,14 @@ class Writer:
     async def _revise(
         self, article_id: str, rater_id: str, relevance: int, newsworthiness: int
     ) -> None:
-        await self.ledger.revise_rating(
-            article_id, rater_id, relevance, newsworthiness, actor=Actor(rater_id, "rater")
+        await self.ledger.execute(
+            ReviseRating(
+                article_id=article_id,
+                rater_id=rater_id,
+                relevance=relevance,
+                newsworthiness=newsworthiness,
+            ),
+            actor=Actor(rater_id, "rater"),
         )
 
     async def close(self) -> None:

@@ -36,9 +36,10 @@ from typing import Any
 
 import httpx
 
-from bench import http as http_bench
+from bench import _http_data as http_data
 from bench._report import machine
 from graph.app import create_app
+from graph.http.pages.documents import ARTICLE_PAGE
 from graph.settings import Settings
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -121,7 +122,7 @@ async def measure(url: str, article_ids: list[str], sizes: Sizes) -> dict[str, l
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             for n in range(sizes.warmup + sizes.rounds):
                 article_id = article_ids[n % len(article_ids)]
-                page = {"query": http_bench.ARTICLE_QUERY, "variables": {"id": article_id}}
+                page = {"query": ARTICLE_PAGE, "variables": {"id": article_id}}
                 elapsed, response = await _timed(client, page)
                 answer = response.json()
                 if response.status_code != 200 or "errors" in answer:
@@ -145,7 +146,7 @@ def report(timings: dict[str, list[float]]) -> list[str]:
     for name, samples in timings.items():
         median = statistics.median(samples)
         p90 = statistics.quantiles(samples, n=10)[-1] if len(samples) >= 10 else max(samples)
-        size = len(http_bench.ARTICLE_QUERY) if name == "article page" else len(ABUSIVE[name][0](0))
+        size = len(ARTICLE_PAGE) if name == "article page" else len(ABUSIVE[name][0](0))
         ratio = median / page
         mark = "" if name == "article page" or ratio < 1 else " !"
         lines.append(
@@ -160,11 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    data_sizes = http_bench.QUICK if args.quick else http_bench.FULL
+    data_sizes = http_data.QUICK if args.quick else http_data.FULL
     with tempfile.TemporaryDirectory(prefix="bench-refusals-") as workdir:
         url = f"sqlite:///{Path(workdir) / 'ledger.db'}"
-        data = http_bench.plan(data_sizes)
-        asyncio.run(http_bench.load(url, data, data_sizes.load_writers))
+        data = http_data.plan(data_sizes)
+        asyncio.run(http_data.load(url, data, data_sizes.load_writers))
         article_ids = [article.article_id for article in data.articles]
         timings = asyncio.run(measure(url, article_ids, sizes))
     for line in [*machine(None), f"{sizes.rounds} rounds, in-process ASGI, SQLite", ""]:

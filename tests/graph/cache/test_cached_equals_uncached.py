@@ -12,6 +12,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graph.settings import Settings
+from ledger.domain.commands import (
+    ChangeTopics,
+    CorrectArticle,
+    EnrolRater,
+    PostComment,
+    RegisterDiscipline,
+    RegisterStudyType,
+    RetractArticle,
+    ReviseRating,
+    SubmitRating,
+    WithdrawRating,
+)
 from ledger.domain.errors import DomainError
 from ledger.store.records import Actor
 from tests.graph.cache.world import CALLERS, EDITOR, QUERIES, World, build_world
@@ -62,23 +74,48 @@ async def change(world: World, kind: str, pick: int, value: int) -> None:
     if kind == "register":
         world.articles.append(await register(world.api, f"A trial {made}", ["Exercise"]))
     elif kind == "correct":
-        await ledger.correct_article(article, {"title": f"Corrected {made}"}, "typo", actor=EDITOR)
+        await ledger.execute(
+            CorrectArticle(
+                article_id=article, changes={"title": f"Corrected {made}"}, reason="typo"
+            ),
+            actor=EDITOR,
+        )
     elif kind == "retract":
-        await ledger.retract_article(article, "Data fabricated", actor=EDITOR)
+        await ledger.execute(
+            RetractArticle(article_id=article, reason="Data fabricated"), actor=EDITOR
+        )
     elif kind == "topics":
-        await ledger.change_topics(article, TOPICS[value % len(TOPICS)], actor=EDITOR)
+        await ledger.execute(
+            ChangeTopics(article_id=article, topics=TOPICS[value % len(TOPICS)]), actor=EDITOR
+        )
     elif kind == "rate":
-        await ledger.submit_rating(
-            article, rater, relevance, newsworthiness, f"Rated {made}", actor=as_rater
+        await ledger.execute(
+            SubmitRating(
+                article_id=article,
+                rater_id=rater,
+                relevance=relevance,
+                newsworthiness=newsworthiness,
+                comment=f"Rated {made}",
+            ),
+            actor=as_rater,
         )
     elif kind == "revise":
-        await ledger.revise_rating(article, rater, relevance, newsworthiness, actor=as_rater)
+        await ledger.execute(
+            ReviseRating(
+                article_id=article,
+                rater_id=rater,
+                relevance=relevance,
+                newsworthiness=newsworthiness,
+            ),
+            actor=as_rater,
+        )
     elif kind == "withdraw":
-        await ledger.withdraw_rating(article, rater, actor=as_rater)
+        await ledger.execute(WithdrawRating(article_id=article, rater_id=rater), actor=as_rater)
     elif kind == "comment":
         author = world.subscribers[value % len(world.subscribers)]
-        result = await ledger.post_comment(
-            article, author, f"Comment {made}", actor=Actor(author, "subscriber")
+        result = await ledger.execute(
+            PostComment(article_id=article, author_id=author, body=f"Comment {made}"),
+            actor=Actor(author, "subscriber"),
         )
         world.comments.append((article, str(result.events[0].payload["comment_id"])))
     elif kind in ("hide", "restore"):
@@ -87,12 +124,12 @@ async def change(world: World, kind: str, pick: int, value: int) -> None:
         await moderate(on, comment, "Moderated", actor=EDITOR)
     elif kind == "enrol":
         rater_id = f"nurse-{made}"
-        await ledger.enrol_rater(discipline="Nurse", rater_id=rater_id, actor=EDITOR)
+        await ledger.execute(EnrolRater(discipline="Nurse", rater_id=rater_id), actor=EDITOR)
         world.raters.append(rater_id)
     elif kind == "discipline":
-        await ledger.register_discipline(NAMES[value % len(NAMES)], actor=EDITOR)
+        await ledger.execute(RegisterDiscipline(name=NAMES[value % len(NAMES)]), actor=EDITOR)
     else:
-        await ledger.register_study_type(f"Case series {value % 3}", actor=EDITOR)
+        await ledger.execute(RegisterStudyType(name=f"Case series {value % 3}"), actor=EDITOR)
 
 
 @settings(

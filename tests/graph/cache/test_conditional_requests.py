@@ -9,6 +9,7 @@ import httpx
 
 from graph.http.response_cache import ResponseCache
 from graph.settings import Settings
+from ledger.domain.commands import RegisterDiscipline
 from tests.graph.conftest import Api, running
 from tests.graph.helpers import EDITOR, SAMPLE_ID, enrol, rate, register
 
@@ -142,7 +143,7 @@ async def test_an_answer_executed_again_with_the_same_bytes_keeps_its_etag(api: 
     etag = first.headers["etag"]
     executions = cache_of(api).stats.executions
     # An event outside every article counts as touching every answer: this one runs again.
-    await api.services.ledger.register_discipline("Orthoptist", actor=EDITOR)
+    await api.services.ledger.execute(RegisterDiscipline(name="Orthoptist"), actor=EDITOR)
 
     again = await api.client.post(
         "/graphql",

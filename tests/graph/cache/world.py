@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.http.response_cache import ResponseCache
+from ledger.domain.commands import HideComment
 from ledger.store.records import Actor
 from ledger.use_cases.tokens import issue_token
 from tests.graph.conftest import Api
@@ -135,6 +136,9 @@ async def build_world(api: Api) -> World:
     ]
     comment = await post_comment(api, world.articles[1], subscribers[0], "Shown comment")
     hidden = await post_comment(api, world.articles[1], subscribers[1], "Hidden comment")
-    await api.services.ledger.hide_comment(world.articles[1], hidden, "Off topic", actor=EDITOR)
+    await api.services.ledger.execute(
+        HideComment(article_id=world.articles[1], comment_id=hidden, reason="Off topic"),
+        actor=EDITOR,
+    )
     world.comments += [(world.articles[1], comment), (world.articles[1], hidden)]
     return world

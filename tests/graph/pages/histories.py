@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from ledger.domain.commands import EnrolRater, RegisterDiscipline
 from ledger.domain.errors import DomainError
 from ledger.store.tables import people
 from tests.graph.conftest import Api
@@ -48,11 +49,12 @@ async def _prepare(api: Api, prefix: str) -> None:
     ledger = api.services.ledger
     for name in DISCIPLINES:
         with suppress(DomainError):  # registered before
-            await ledger.register_discipline(name, actor=EDITOR)
+            await ledger.execute(RegisterDiscipline(name=name), actor=EDITOR)
     for number in range(HISTORIES.raters):
-        await ledger.enrol_rater(
-            rater_id=f"{prefix}-r{number}",
-            discipline=DISCIPLINES[number % len(DISCIPLINES)],
+        await ledger.execute(
+            EnrolRater(
+                rater_id=f"{prefix}-r{number}", discipline=DISCIPLINES[number % len(DISCIPLINES)]
+            ),
             actor=EDITOR,
         )
     for number in range(HISTORIES.articles - 1):

@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 
 from graph.http.pages.documents import ARTICLE_PAGE
+from ledger.domain.commands import RetractArticle
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from tests.graph.conftest import Api
 from tests.graph.helpers import article_global_id
@@ -62,8 +63,9 @@ async def test_unknown_and_malformed_ids_are_answered_as_the_executor_answers(
 
 
 async def test_a_retracted_article_is_answered_by_the_executor(api: Api) -> None:
-    await api.services.ledger.retract_article(
-        SAMPLE_ARTICLE_ID, "retracted by the journal", actor=EDITOR
+    await api.services.ledger.execute(
+        RetractArticle(article_id=SAMPLE_ARTICLE_ID, reason="retracted by the journal"),
+        actor=EDITOR,
     )
     before = answered_fast(api)
     fast, general = await both_ways(api, ARTICLE_PAGE, {"id": SAMPLE_ARTICLE_ID})
