@@ -16,9 +16,11 @@ from ledger.domain.commands import (
     ChangeTopics,
     CorrectArticle,
     EnrolRater,
+    HideComment,
     PostComment,
     RegisterDiscipline,
     RegisterStudyType,
+    RestoreComment,
     RetractArticle,
     ReviseRating,
     SubmitRating,
@@ -120,8 +122,10 @@ async def change(world: World, kind: str, pick: int, value: int) -> None:
         world.comments.append((article, str(result.events[0].payload["comment_id"])))
     elif kind in ("hide", "restore"):
         on, comment = world.comments[value % len(world.comments)]
-        moderate = ledger.hide_comment if kind == "hide" else ledger.restore_comment
-        await moderate(on, comment, "Moderated", actor=EDITOR)
+        moderation = HideComment if kind == "hide" else RestoreComment
+        await ledger.execute(
+            moderation(article_id=on, comment_id=comment, reason="Moderated"), actor=EDITOR
+        )
     elif kind == "enrol":
         rater_id = f"nurse-{made}"
         await ledger.execute(EnrolRater(discipline="Nurse", rater_id=rater_id), actor=EDITOR)

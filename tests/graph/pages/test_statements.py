@@ -53,16 +53,22 @@ async def test_a_known_page_is_one_statement_on_the_driver(
 ) -> None:
     await api.post(query, variables)  # the pool's connections exist
     before = answered_fast(api)
+    cache = api.app.state.response_cache
+
+    async def ask() -> None:
+        cache.clear()  # each request a miss: the fast path's own statement, not a kept answer
+        assert (await api.post(query, variables)).status_code == 200
+
     with counting_statements(api) as through_sqlalchemy:
         if backend == "postgresql":
             with driver_queries(api) as sent:
                 for _ in range(3):
-                    assert (await api.post(query, variables)).status_code == 200
+                    await ask()
             assert len(sent) == 3, sent
             assert all(query.lstrip().startswith("SELECT") for query in sent), sent
         else:
             for _ in range(3):
-                assert (await api.post(query, variables)).status_code == 200
+                await ask()
     assert through_sqlalchemy == []
     assert answered_fast(api) == before + 3
 
