@@ -141,6 +141,9 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await engine.dispose()
 
+    # Built first: it refuses a malformed origin in its own words, before Strawberry's check
+    # of the WebSocket origins below sees the same list.
+    cors = cors_middleware(settings)
     graphql = GraphQLWithGraphiQL(
         settings,
         schema=build_schema(production=settings.production, limits=settings.limits),
@@ -162,7 +165,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(RequestLogging),
             # Inside the logging (preflights are logged, answers carry X-Request-ID) and
             # outside every refusal (413, 401), so a page that is allowed can read them.
-            *cors_middleware(settings),
+            *cors,
             Middleware(
                 BodyLimit,
                 max_bytes=settings.limits.max_body_bytes,

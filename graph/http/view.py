@@ -39,7 +39,7 @@ from graph.http.csrf import refuse_forgery
 from graph.http.guards import is_unexpected
 from graph.http.limits import MAX_NUMBER_DIGITS, count_tokens
 from graph.http.media_types import GRAPHQL_RESPONSE, JSON, negotiate
-from graph.http.pages import answer_known_operation, encode_answer
+from graph.http.pages import answer_known_operation, encode_answer, is_known_page
 from graph.http.persisted_queries import PersistedQueries
 from graph.http.refusals import Refusal, as_refusal, error_body
 from graph.http.response_cache import ResponseCache
@@ -182,6 +182,8 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         """A known page's answer read without the executor (``graph.http.pages``), kept with
         the position learnt before its read and the articles it read."""
         assert operation.query is not None  # a request without one was refused
+        if not is_known_page(request.app, operation.query):
+            return None  # nothing learnt: a document yet to be refused reaches no database
         position: int | None = getattr(request.state, "cache_position", None)
         if position is None:
             changes = request.app.state.services.changes

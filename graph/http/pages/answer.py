@@ -32,6 +32,7 @@ __all__ = [
     "KnownPages",
     "answer_known_operation",
     "answer_known_page",
+    "is_known_page",
     "known_pages_of",
 ]
 
@@ -162,6 +163,11 @@ async def answer_known_page(request: Request, media_type: str | None) -> Respons
     return await answer_known_operation(
         request, media_type, query, operation.get("variables"), operation.get("operationName")
     )
+
+
+def is_known_page(app: Starlette, query: str) -> bool:
+    """Whether ``query`` is one of the documents this app answers without the executor."""
+    return document_key(query) in known_pages_of(app).keys
 
 
 async def answer_known_operation(
