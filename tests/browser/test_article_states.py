@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import SEED_ARTICLE, Reader
@@ -40,3 +41,19 @@ def test_a_retracted_article_is_marked_on_its_page_and_in_the_list(
 
     page.goto(reader.url("/?includeRetracted=1"))
     expect(page.locator(".article-item")).to_contain_text("Retracted")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/articles/%E0",  # percent-encoding that is not UTF-8: the browser cannot decode it
+        "/articles/no-such-article",  # well formed, but no article has it
+        "/articles/not%20an%20id",  # an id the API refuses to read
+    ],
+)
+def test_an_address_naming_no_article_says_so(page: Page, shared_reader: Reader, path: str) -> None:
+    page.goto(shared_reader.url(path))
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Article not found")
+    expect(page.get_by_role("link", name="Browse the articles")).to_be_visible()
+    expect(page.get_by_text("Loading…")).to_have_count(0)
