@@ -24,6 +24,7 @@ from graph.schema.rate_limit import MutationRates
 from graph.schema.single_flight import SingleFlight
 from graph.settings import Settings
 from graph.web import GraphQLWithGraphiQL, cors_middleware, web_routes
+from graph.web.feeds import feed_routes
 from ledger.audit.chain import verify_chain
 from ledger.projections.projector import catch_up
 from ledger.read.changes import LearningChanges
@@ -160,6 +161,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", healthz),
             Route("/graphql", ReadYourWrites(graphql)),
             *web_routes(settings),
+            *feed_routes(),
         ],
         middleware=[
             Middleware(RequestLogging),

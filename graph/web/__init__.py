@@ -1,4 +1,4 @@
-"""The browser side: the reader's page, GraphiQL from the package, and CORS."""
+"""The browser side: the reader's page, GraphiQL from the package, CORS, the public feeds."""
 
 from __future__ import annotations
 

@@ -97,6 +97,42 @@ function pager(params, pageInfo) {
   return links.length ? h("nav", { class: "pager", "aria-label": "Pages" }, links) : null;
 }
 
+// A discipline's feeds (/feeds/physician.atom): its name in lower case, words joined by
+// dashes, as the feeds' own addresses spell it; the server reads any spelling of a name.
+function feedAddress(discipline, suffix) {
+  const lower = discipline.toLowerCase();
+  const slug = /^[\x20-\x7e]*$/.test(lower)
+    ? lower.replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "")
+    : lower;
+  return `/feeds/${encodeURIComponent(slug)}.${suffix}`;
+}
+
+const FEED_KINDS = [
+  ["atom", "application/atom+xml", "Atom feed"],
+  ["json", "application/feed+json", "JSON Feed"],
+];
+
+// A list filtered by discipline offers that discipline's feeds: to feed readers, as the
+// page's alternate versions, and to people, as links.
+function feedLinks(discipline) {
+  for (const link of document.head.querySelectorAll('link[rel="alternate"]')) link.remove();
+  if (!discipline) return null;
+  const title = `Articles newly scored by ${discipline} raters`;
+  for (const [suffix, type, name] of FEED_KINDS) {
+    const href = feedAddress(discipline, suffix);
+    document.head.append(h("link", { rel: "alternate", type, href, title: `${title} (${name})` }));
+  }
+  return h(
+    "p",
+    { class: "feeds" },
+    `${title}, as they reach their score: `,
+    FEED_KINDS.map(([suffix, type, name], index) => [
+      index ? " · " : "",
+      h("a", { href: feedAddress(discipline, suffix), type }, name),
+    ])
+  );
+}
+
 async function renderList() {
   const params = new URLSearchParams(window.location.search);
   let data;
@@ -112,6 +148,7 @@ async function renderList() {
     topic ? `Articles about ${topic}` : "Articles",
     h("h1", {}, topic ? `Articles about ${topic}` : "Articles"),
     filterForm(params, data),
+    feedLinks((params.get("discipline") || "").trim()),
     h("p", { class: "count", role: "status" }, plural(connection.totalCount, "article")),
     connection.edges.length
       ? h("ol", { class: "article-list" }, connection.edges.map((edge) => articleItem(edge.node)))
