@@ -4,11 +4,17 @@ Anyone may read them (they hold only public article data). Conditional like the 
 answers: a strong ETag of the answer's bytes (a feed redrawn from a replay is byte for byte
 the same, so it keeps its tag), ``If-None-Match`` answered ``304``, and ``public, no-cache``
 so that any cache keeps a feed but revalidates it first.
+
+A feed written is kept with the ledger head it was read at (both from one snapshot): while
+the head has not moved, nothing the feed shows can have changed, so a request costs one
+read of the head instead of the feed's query.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -24,28 +30,67 @@ from graph.web.feed_documents import (
     atom,
     json_feed,
 )
-from ledger.read.feeds import DisciplineFeed, discipline_feed
-from ledger.read.reader import read_now
+from ledger.read.feeds import DisciplineFeed, discipline_feed, head_position
+from ledger.read.reader import Reader
 
 __all__ = ["feed_routes"]
 
 Writer = Callable[[DisciplineFeed, FeedAddresses], bytes]
 
 
+@dataclass(frozen=True)
+class _Written:
+    position: int  # the ledger head the feed was read at
+    body: bytes
+    etag: str
+
+
+class WrittenFeeds:
+    """The feeds last written, by how they were asked for, each with the head it was read at;
+    bounded (the key holds the name as spelt and the host the client named)."""
+
+    def __init__(self, most: int = 64) -> None:
+        self._most = most
+        self._written: OrderedDict[tuple[str, ...], _Written] = OrderedDict()
+
+    def at(self, key: tuple[str, ...], position: int) -> _Written | None:
+        written = self._written.get(key)
+        if written is None or written.position != position:
+            return None
+        self._written.move_to_end(key)
+        return written
+
+    def keep(self, key: tuple[str, ...], written: _Written) -> None:
+        self._written[key] = written
+        self._written.move_to_end(key)
+        while len(self._written) > self._most:
+            self._written.popitem(last=False)
+
+
 def _feed_view(suffix: str, media_type: str, write: Writer) -> Callable[[Request], object]:
+    written = WrittenFeeds()
+
     async def feed(request: Request) -> Response:
         services: Services = request.app.state.services
         name = request.path_params["discipline"]
-        policy = services.settings.score_policy
-        found = await read_now(services.engine, lambda conn: discipline_feed(conn, name, policy))
-        if found is None:
-            return PlainTextResponse(f"No discipline is named {name!r}.", status_code=404)
         base = str(request.base_url)
-        where = FeedAddresses(base=base, feed=f"{base}feeds/{found.key}.{suffix}")
-        body = write(found, where)
-        return conditional_answer(
-            request, body, media_type, entity_tag(body, media_type), private=False
-        )
+        key = (name, base)
+        reader = Reader(services.engine)  # one snapshot: the head and the feed agree
+        try:
+            position = await reader.run(head_position)
+            answer = written.at(key, position)
+            if answer is None:
+                policy = services.settings.score_policy
+                found = await reader.run(lambda conn: discipline_feed(conn, name, policy))
+                if found is None:
+                    return PlainTextResponse(f"No discipline is named {name!r}.", status_code=404)
+                where = FeedAddresses(base=base, feed=f"{base}feeds/{found.key}.{suffix}")
+                body = write(found, where)
+                answer = _Written(position, body, entity_tag(body, media_type))
+                written.keep(key, answer)
+        finally:
+            await reader.finish()
+        return conditional_answer(request, answer.body, media_type, answer.etag, private=False)
 
     return feed
 

@@ -29,8 +29,9 @@ from ledger.projections.tables import ViewTables, live_views
 from ledger.read.articles import ArticleSummary, load_articles
 from ledger.read.scores import load_scores
 from ledger.read.vocabulary import discipline_named
+from ledger.store.tables import HEAD_ID, ledger_head
 
-__all__ = ["FEED_SIZE", "DisciplineFeed", "FeedEntry", "discipline_feed"]
+__all__ = ["FEED_SIZE", "DisciplineFeed", "FeedEntry", "discipline_feed", "head_position"]
 
 # The feed is bounded: its newest entries only, as feed readers expect.
 FEED_SIZE = 50
@@ -51,6 +52,13 @@ class DisciplineFeed:
     discipline: str  # the registered name ("Physician")
     key: str  # its key, as the feed's address spells it ("physician")
     entries: tuple[FeedEntry, ...]  # newest first
+
+
+async def head_position(conn: AsyncConnection) -> int:
+    """The ledger's head: every change moves it, so a feed read at one position holds until
+    it moves."""
+    position = await conn.scalar(select(ledger_head.c.position).where(ledger_head.c.id == HEAD_ID))
+    return int(position or 0)
 
 
 async def discipline_feed(

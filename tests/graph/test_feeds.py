@@ -13,7 +13,7 @@ from ledger.domain.commands import RetractArticle, WithdrawRating
 from ledger.replay.rebuild import rebuild
 from ledger.store.records import Actor
 from tests.graph.conftest import Api
-from tests.graph.helpers import EDITOR, SAMPLE_ID, enrol, rate, register
+from tests.graph.helpers import EDITOR, SAMPLE_ID, counting_statements, enrol, rate, register
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RATERS = ("feed-physician-1", "feed-physician-2", "feed-physician-3")
@@ -183,3 +183,19 @@ async def test_a_feed_is_found_by_any_spelling_of_the_discipline(api: Api) -> No
     assert response.status_code == 200
     assert isinstance(response, httpx.Response)
     assert response.json()["feed_url"] == "http://test/feeds/physician.json"
+
+
+async def test_a_feed_is_read_again_only_once_the_ledger_moved(api: Api) -> None:
+    first = await api.client.get("/feeds/physician.json")
+    with counting_statements(api) as unchanged:
+        again = await api.client.get("/feeds/physician.json")
+    assert again.content == first.content
+    # Only the head is read (SQLite's snapshot may add its BEGIN): not the feed's query.
+    assert not any("rating_versions" in statement for statement in unchanged)
+
+    await enrol_raters(api)
+    await rated_article(api, "What moved the head")
+    with counting_statements(api) as moved:
+        changed = await api.client.get("/feeds/physician.json")
+    assert any("rating_versions" in statement for statement in moved)
+    assert len(changed.json()["items"]) == 2
