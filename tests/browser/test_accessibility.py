@@ -60,3 +60,22 @@ def test_the_article_page_with_the_comment_form_has_no_serious_violations(
     expect(page.get_by_role("button", name="Post comment")).to_be_visible()
 
     assert serious_violations(page) == []
+
+
+def test_the_list_filtered_by_discipline_with_its_feed_links_has_no_serious_violations(
+    page: Page, shared_reader: Reader
+) -> None:
+    page.goto(shared_reader.url("/?discipline=Physician"))
+    expect(page.get_by_role("link", name="Atom feed")).to_be_visible()
+
+    assert serious_violations(page) == []
+
+
+def test_the_article_page_with_a_raters_own_rating_has_no_serious_violations(
+    page: Page, shared_reader: Reader
+) -> None:
+    page.goto(shared_reader.url(f"/articles/{SEED_ARTICLE}"))
+    sign_in(page, shared_reader.token("rater", "--rater", "sample-physician-1"))
+    expect(page.get_by_role("button", name="Withdraw rating")).to_be_visible()
+
+    assert serious_violations(page) == []
