@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ledger.domain.errors import IdempotencyKeyReused
 from ledger.domain.events import REGISTRY, EventRegistry
 from ledger.store.append import write_append
 from ledger.store.backends import backend_of
@@ -23,7 +22,7 @@ from ledger.store.codec import decode_row
 from ledger.store.event_store import READ_PAGE, Head
 from ledger.store.prepare import PreparedAppend, prepare_append
 from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
-from ledger.store.sealing import replayed_answer
+from ledger.store.sealing import replay_of
 from ledger.store.tables import HEAD_ID, appends, events, ledger_head
 
 __all__ = ["CommitListener", "SQLEventStore", "SQLTransaction", "log_query", "stream_query"]
@@ -202,11 +201,7 @@ class SQLEventStore:
                     )
                 )
             ).one_or_none()
-        if row is None:
-            return None
-        if fingerprint is not None and row.fingerprint != fingerprint:
-            raise IdempotencyKeyReused(idempotency_key)
-        return replayed_answer(row)
+        return None if row is None else replay_of(row, idempotency_key, fingerprint)
 
     async def head(self) -> Head:
         async with self.engine.connect() as conn:
