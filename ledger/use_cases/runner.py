@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
 
 from ledger.domain.commands import Command, fingerprint_parts
 from ledger.domain.errors import DomainError, StaleExpectedVersion, WrongExpectedVersion
 from ledger.domain.events import DomainEvent
-from ledger.projections.projector import ProjectionBehind
+from ledger.projections.views import ProjectionBehind, Views
 from ledger.store.event_store import EventStore, LedgerTransaction
 from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
 
@@ -29,37 +28,6 @@ __all__ = [
     "check_expected",
     "command_fingerprint",
 ]
-
-
-class Views(Protocol):
-    """What the runner keeps in step beside the log, in the append's transaction: the
-    read views, the vocabulary of topics they hold, and the people table. ``tx`` is the
-    store's own transaction (the SQL views write on its connection), so views come with the
-    store they were made for."""
-
-    async def begin(self, tx: Any, *, pessimistic: bool) -> None:
-        """Before deciding; ``pessimistic``: take the ledger head first (the last attempt
-        cannot then lose a race)."""
-
-    async def topic_spellings(self, tx: Any, names: Sequence[str]) -> Mapping[str, str]: ...
-
-    async def record_person(
-        self, tx: Any, person_id: str, display_name: str | None, email: str | None
-    ) -> None: ...
-
-    async def record_contact(
-        self,
-        tx: Any,
-        contact_id: str,
-        subscriber_id: str,
-        email: str | None,
-        webhook_url: str | None,
-    ) -> None: ...
-
-    async def project(self, tx: Any, result: AppendResult) -> None:
-        """Project the append's events; ``ProjectionBehind`` when the views missed some."""
-
-    async def catch_up(self) -> None: ...
 
 
 @dataclass(frozen=True)

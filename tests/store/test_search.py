@@ -36,6 +36,7 @@ from ledger.replay.rebuild import rebuild, verify_projections
 from ledger.store.migrate import downgrade, upgrade
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 from tests.store.ledgers import EDITOR, ledger_with_raters, register
 from tests.store.writers import LetsAWriterInAfterReading, separate_stores
 
@@ -312,7 +313,7 @@ async def test_articles_written_while_a_rebuild_catches_up_are_found_after_its_s
     await registered(store, corpus)
 
     async with separate_stores(database_url, 1) as [own_store]:
-        other = EvidenceLedger(own_store)
+        other = sql_ledger(own_store)
 
         async def writer() -> None:
             await register(other, "late", title="Quokka physiotherapy")
