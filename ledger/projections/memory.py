@@ -9,25 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from ledger.domain.alert_rule import AlertBook, DueAlert
-from ledger.domain.events import EventRegistry
 from ledger.domain.scores import ScorePolicy
 from ledger.domain.vocabulary import known_spellings
 from ledger.projections.fold import Fact, WorkingSet, apply
 from ledger.projections.views import ProjectionBehind
-from ledger.store.event_store import LedgerTransaction
+from ledger.store.event_store import EventStore, LedgerTransaction
 from ledger.store.records import AppendResult, RecordedEvent
 
 __all__ = ["Contact", "MemoryViews", "Person"]
-
-
-class _Log(Protocol):
-    @property
-    def registry(self) -> EventRegistry: ...
-
-    async def read_all(self, after: int = 0, limit: int = ...) -> list[RecordedEvent]: ...
 
 
 @dataclass(frozen=True)
@@ -49,7 +40,7 @@ class MemoryViews:
     """Every view's rows (``rows``), the position they are at, the people table, and the
     alerts projection (``alerts``: every alert made due, in ledger order)."""
 
-    def __init__(self, store: _Log, policy: ScorePolicy | None = None) -> None:
+    def __init__(self, store: EventStore, policy: ScorePolicy | None = None) -> None:
         self.store = store
         self.rows = WorkingSet()
         self.checkpoint = 0
