@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ledger.domain.errors import IdempotencyKeyReused, WrongExpectedVersion
-from ledger.store.canonical import canonical_bytes, canonical_json, chain_hash, format_time
+from ledger.store.canonical import canonical_bytes, chain_hash, format_time
 from ledger.store.event_store import Head
 from ledger.store.prepare import PreparedAppend
 from ledger.store.records import AppendResult, EventMetadata, RecordedEvent
@@ -24,7 +24,6 @@ __all__ = [
     "appended",
     "decide_append",
     "metadata_document",
-    "record_bytes",
     "replay_of",
     "replayed_answer",
     "seal",
@@ -143,20 +142,6 @@ def seal(
         )
         previous = digest
     return sealed
-
-
-def record_bytes(event: RecordedEvent) -> bytes:
-    """The canonical bytes of a recorded event, as it was hashed (for an event read in the
-    shape it was stored in: an upcast payload is not what was hashed)."""
-    return canonical_bytes(
-        position=event.position,
-        stream_id=event.stream_id,
-        stream_version=event.stream_version,
-        event_type=event.type,
-        schema_version=event.schema_version,
-        payload_json=canonical_json(event.payload),
-        metadata=metadata_document(event.metadata),
-    )
 
 
 def appended(stream_id: str, recorded: Sequence[RecordedEvent]) -> AppendResult:

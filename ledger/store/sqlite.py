@@ -31,7 +31,6 @@ __all__ = [
     "begin_immediate",
     "create_sqlite_engine",
     "database_file",
-    "is_sqlite",
     "sqlite_pragmas",
     "write_append_sync",
 ]
@@ -41,10 +40,6 @@ __all__ = [
 # write lock is taken at BEGIN (a deferred reader upgrading to writer can fail at once with
 # SQLITE_BUSY instead of waiting), readers keep DEFERRED and never block under WAL.
 SQLITE_BEGIN = "ledger_sqlite_begin"
-
-
-def is_sqlite(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "sqlite"
 
 
 def database_file(engine: AsyncEngine) -> str | None:

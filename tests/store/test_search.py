@@ -30,8 +30,9 @@ from ledger.read.article_list import (
     PagePlace,
     article_count,
     article_page,
-    count_statement,
+    count_query,
 )
+from ledger.read.backends import backend_named
 from ledger.replay.rebuild import rebuild, verify_projections
 from ledger.store.migrate import downgrade, upgrade
 from ledger.store.sql_store import SQLEventStore
@@ -413,7 +414,7 @@ async def test_a_search_and_its_total_are_answered_from_the_search_index_not_a_s
 ) -> None:
     await registered(store, generated_corpus())
     where = ArticleFilter(search="spine marrow")
-    statement = count_statement(engine.dialect.name, POLICY, where=where)
+    statement = count_query(backend_named(engine.dialect.name), POLICY, where, live_views)
     sql = str(statement.compile(engine.sync_engine, compile_kwargs={"literal_binds": True}))
 
     async with engine.connect() as conn:
