@@ -26,7 +26,7 @@ from ledger.store.migrate import upgrade
 from ledger.store.records import Actor
 from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import people
-from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 
 __all__ = ["FULL", "QUICK", "SEED", "DataSet", "PlannedArticle", "Rating", "Sizes", "load", "plan"]
 
@@ -219,7 +219,7 @@ async def load(url: str, data: DataSet, writers: int) -> int:
     try:
         await upgrade(engine)
         store = SQLEventStore(engine)
-        ledger = EvidenceLedger(store)
+        ledger = sql_ledger(store)
         for name in REFERENCE_DISCIPLINES:
             await ledger.execute(RegisterDiscipline(name=name), actor=EDITOR)
         for rater_id, discipline in data.raters.items():

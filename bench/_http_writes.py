@@ -18,7 +18,7 @@ from ledger.domain.errors import ValidationFailed
 from ledger.store.db import create_engine
 from ledger.store.records import Actor
 from ledger.store.sql_store import SQLEventStore
-from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 
 __all__ = ["WriteSpec", "Writer"]
 
@@ -36,7 +36,7 @@ class Writer:
     def __init__(self, spec: WriteSpec) -> None:
         self.spec = spec
         self.engine = create_engine(spec.database_url)
-        self.ledger = EvidenceLedger(SQLEventStore(self.engine))
+        self.ledger = sql_ledger(SQLEventStore(self.engine))
         self.writes = 0
         # Each rating's relevance as this writer left it: the next write changes it. One
         # write at a time per rating (two connections may ask for one article at once).

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bench._workload import EVENT_TYPE, Batch, Result, Scenario, check_count, measure_async
 from ledger.store.db import create_engine
-from ledger.store.sqlite import SQLITE_BEGIN, is_sqlite
+from ledger.store.sqlite import SQLITE_BEGIN
 from ledger.store.tables import events
 
 _metadata = MetaData()
@@ -100,7 +100,7 @@ async def _create_tables(engine: AsyncEngine) -> None:
 
 async def run_raw(url: str, scenario: Scenario, *, serialised: bool) -> Result:
     engine = create_engine(url)
-    sqlite = is_sqlite(engine)
+    sqlite = engine.dialect.name == "sqlite"
     positions = Positions()
     try:
         await _create_tables(engine)

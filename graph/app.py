@@ -26,7 +26,6 @@ from graph.settings import Settings
 from graph.web import GraphQLWithGraphiQL, cors_middleware, web_routes
 from graph.web.feeds import feed_routes
 from ledger.audit.chain import verify_chain
-from ledger.projections.projector import catch_up
 from ledger.read.changes import LearningChanges
 from ledger.read.health import database_health
 from ledger.read.learn import start_learning
@@ -39,6 +38,7 @@ from ledger.store.records import ChainReport
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import load_sample
 from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 
 __all__ = ["create_app", "prepare_database"]
 
@@ -75,8 +75,8 @@ async def _prepared(settings: Settings, engine: Database, store: SQLEventStore) 
             len(leftovers.dropped),
             ", ".join(leftovers.dropped),
         )
-    ledger = EvidenceLedger(store)
-    await catch_up(store, ledger.projector)
+    ledger = sql_ledger(store)
+    await ledger.catch_up()
     if settings.load_sample_when_empty and (await store.head()).position == 0:
         await load_sample(ledger)
     return ledger

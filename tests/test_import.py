@@ -15,7 +15,7 @@ from ledger.store.db import create_engine
 from ledger.store.records import Actor
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.importing import MAX_LINE_BYTES, import_articles, read_lines
-from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 
 
 def article_line(title: str, **fields: Any) -> bytes:
@@ -144,7 +144,7 @@ async def test_a_file_imported_again_by_another_operator_registers_no_article_tw
     store: SQLEventStore,
 ) -> None:
     lines = [article_line("Spinal manipulation"), article_line("Exercise therapy")]
-    ledger = EvidenceLedger(store)
+    ledger = sql_ledger(store)
     first = [
         line async for line in import_articles(ledger, lines, actor=Actor("cli:ana", "editor"))
     ]

@@ -26,7 +26,7 @@ from ledger.store.records import Actor
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.importing import import_articles, read_lines
 from ledger.use_cases.sample import load_sample
-from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 
 __all__ = ["export_events", "import_file", "load_sample_article"]
 
@@ -80,7 +80,7 @@ def load_sample_article(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None
     async def work(engine: AsyncEngine) -> int:
         await require_schema(engine)
         store = SQLEventStore(engine)
-        await load_sample(EvidenceLedger(store))
+        await load_sample(sql_ledger(store))
         return (await store.head()).position
 
     position = with_engine(database, work)
@@ -99,7 +99,7 @@ def import_file(
 
         async def work(engine: AsyncEngine) -> Counter[str]:
             await require_schema(engine)
-            ledger = EvidenceLedger(SQLEventStore(engine))
+            ledger = sql_ledger(SQLEventStore(engine))
             counts: Counter[str] = Counter()
             done = 0
             with progress("importing", size, in_bytes=size is not None) as advance:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,6 +32,7 @@ from ledger.domain.events import (
 from ledger.domain.scores import ScorePolicy
 from ledger.projections.fold import Fact
 from ledger.projections.tables import ALERTS, ViewTables, live_views, projection_checkpoints
+from ledger.store.event_store import EventLog
 from ledger.store.records import RecordedEvent
 
 __all__ = ["AlertProjector", "advance_alerts", "alerts_checkpoint", "catch_up_alerts"]
@@ -39,10 +40,6 @@ __all__ = ["AlertProjector", "advance_alerts", "alerts_checkpoint", "catch_up_al
 CATCH_UP_PAGE = 2000
 # Keys per IN list (both backends allow some 32,000 parameters per statement).
 _IN_CHUNK = 5000
-
-
-class _Log(Protocol):
-    async def read_all(self, after: int = 0, limit: int = ...) -> list[RecordedEvent]: ...
 
 
 def _json(value: Any) -> str:
@@ -248,7 +245,7 @@ async def advance_alerts(conn: AsyncConnection, position: int, *, after: int | N
     return bool((await conn.execute(statement)).rowcount == 1)
 
 
-async def catch_up_alerts(conn: AsyncConnection, log: _Log, projector: AlertProjector) -> int:
+async def catch_up_alerts(conn: AsyncConnection, log: EventLog, projector: AlertProjector) -> int:
     """Project every event after the alerts checkpoint (the caller holds the ledger head);
     returns how many were applied."""
     position = start = await alerts_checkpoint(conn)

@@ -9,24 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from ledger.domain.alert_rule import AlertBook, DueAlert
-from ledger.domain.events import EventRegistry
 from ledger.domain.scores import ScorePolicy
 from ledger.domain.vocabulary import known_spellings
 from ledger.projections.fold import Fact, WorkingSet, apply
-from ledger.projections.projector import ProjectionBehind
+from ledger.projections.views import ProjectionBehind
+from ledger.store.event_store import EventStore, LedgerTransaction
 from ledger.store.records import AppendResult, RecordedEvent
 
 __all__ = ["Contact", "MemoryViews", "Person"]
-
-
-class _Log(Protocol):
-    @property
-    def registry(self) -> EventRegistry: ...
-
-    async def read_all(self, after: int = 0, limit: int = ...) -> list[RecordedEvent]: ...
 
 
 @dataclass(frozen=True)
@@ -48,7 +40,7 @@ class MemoryViews:
     """Every view's rows (``rows``), the position they are at, the people table, and the
     alerts projection (``alerts``: every alert made due, in ledger order)."""
 
-    def __init__(self, store: _Log, policy: ScorePolicy | None = None) -> None:
+    def __init__(self, store: EventStore, policy: ScorePolicy | None = None) -> None:
         self.store = store
         self.rows = WorkingSet()
         self.checkpoint = 0
@@ -61,24 +53,26 @@ class MemoryViews:
         self._pending: list[Person] = []
         self._pending_contacts: list[Contact] = []
 
-    async def begin(self, tx: Any, *, pessimistic: bool) -> None:
+    async def begin(self, tx: LedgerTransaction, *, pessimistic: bool) -> None:
         # The in-memory store runs one transaction at a time: no head to take.
         self._pending = []
         self._pending_contacts = []
 
-    async def topic_spellings(self, tx: Any, names: Sequence[str]) -> Mapping[str, str]:
+    async def topic_spellings(
+        self, tx: LedgerTransaction, names: Sequence[str]
+    ) -> Mapping[str, str]:
         """By ``topic_key``: how the views spell each of these topics, if they do."""
         held = (t for row in self.rows.topics.rows.values() if row for t in row["topics"])
         return known_spellings(names, held)
 
     async def record_person(
-        self, tx: Any, person_id: str, display_name: str | None, email: str | None
+        self, tx: LedgerTransaction, person_id: str, display_name: str | None, email: str | None
     ) -> None:
         self._pending.append(Person(person_id, display_name, email))
 
     async def record_contact(
         self,
-        tx: Any,
+        tx: LedgerTransaction,
         contact_id: str,
         subscriber_id: str,
         email: str | None,
@@ -86,7 +80,7 @@ class MemoryViews:
     ) -> None:
         self._pending_contacts.append(Contact(contact_id, subscriber_id, email, webhook_url))
 
-    async def project(self, tx: Any, result: AppendResult) -> None:
+    async def project(self, tx: LedgerTransaction, result: AppendResult) -> None:
         # The checkpoint guard first: never project over a gap in the views.
         if self.checkpoint != result.first_position - 1:
             raise ProjectionBehind(f"the views are not at position {result.first_position - 1}")

@@ -21,6 +21,7 @@ from ledger.projections.alerts import AlertProjector, catch_up_alerts
 from ledger.projections.backends import ViewWriter, view_backend
 from ledger.projections.fold import Fact, Keys, Row, Rows, WorkingSet, apply, keys_of
 from ledger.projections.tables import PROJECTIONS, ViewTables, live_views, projection_checkpoints
+from ledger.projections.views import ProjectionBehind
 from ledger.store.append import lock_head
 from ledger.store.records import RecordedEvent
 from ledger.store.sql_store import SQLEventStore
@@ -30,11 +31,6 @@ __all__ = ["ProjectionBehind", "Projector", "advance_checkpoints", "catch_up", "
 CATCH_UP_PAGE = 2000
 # Keys per IN list: SQLite allows 32,766 parameters per statement and PostgreSQL 32,767.
 IN_CHUNK = 5000
-
-
-class ProjectionBehind(Exception):
-    """The live views have not seen every event before this append (e.g. after a migration
-    on an existing ledger): they must catch up before anything is projected on top."""
 
 
 class Projector:

@@ -13,7 +13,7 @@ from ledger.domain.scores import ScorePolicy
 from ledger.projections.tables import ViewTables, live_views
 from ledger.read import search
 from ledger.read.articles import ArticleSummary, summary_columns, summary_of
-from ledger.read.backends import ReadBackend, backend_named, backend_of
+from ledger.read.backends import ReadBackend, backend_of
 from ledger.read.scores import score_at_least
 
 __all__ = [
@@ -22,7 +22,7 @@ __all__ = [
     "PagePlace",
     "article_count",
     "article_page",
-    "count_statement",
+    "count_query",
 ]
 
 
@@ -115,25 +115,15 @@ async def article_count(
 ) -> int:
     """How many articles ``where`` selects (every page of them). One statement, over the
     indexes the filters have."""
-    query = _count_statement(backend_of(conn), policy, where, views)
+    query = count_query(backend_of(conn), policy, where, views)
     return 0 if query is None else int(await conn.scalar(query) or 0)
 
 
-def count_statement(
-    dialect: str,
-    policy: ScorePolicy,
-    *,
-    where: ArticleFilter = ArticleFilter(),
-    views: ViewTables = live_views,
-) -> Any:
-    """The statement counting what ``where`` selects on ``dialect``; None when nothing can
-    match."""
-    return _count_statement(backend_named(dialect), policy, where, views)
-
-
-def _count_statement(
+def count_query(
     backend: ReadBackend, policy: ScorePolicy, where: ArticleFilter, views: ViewTables
 ) -> Any:
+    """The statement counting what ``where`` selects, as ``backend`` asks it; None when
+    nothing can match. (Public so that its plan can be checked: it must use the indexes.)"""
     articles = views.article_views
     query = _selected(select(func.count()).select_from(articles), where, policy, views)
     if query is None:

@@ -12,25 +12,16 @@ and the head is held to commit, so they become visible in order.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import NamedTuple
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.store.backends import backend_of
+from ledger.store.event_store import Head
 from ledger.store.prepare import PreparedAppend
 from ledger.store.records import AppendResult
 from ledger.store.tables import HEAD_ID, ledger_head
 
-__all__ = ["HEAD_ID", "LockedHead", "lock_head", "write_append"]
-
-
-class LockedHead(NamedTuple):
-    position: int
-    hash: str
-    recorded_at: datetime | None
-
+__all__ = ["HEAD_ID", "lock_head", "write_append"]
 
 _LOCK_HEAD = (
     select(ledger_head.c.position, ledger_head.c.hash, ledger_head.c.recorded_at)
@@ -39,10 +30,10 @@ _LOCK_HEAD = (
 )
 
 
-async def lock_head(conn: AsyncConnection) -> LockedHead:
+async def lock_head(conn: AsyncConnection) -> Head:
     """Take the ledger head for this transaction: from here to commit, nobody else appends."""
     row = (await conn.execute(_LOCK_HEAD)).one()
-    return LockedHead(row.position, row.hash, row.recorded_at)
+    return Head(row.position, row.hash, row.recorded_at)
 
 
 async def write_append(conn: AsyncConnection, prepared: PreparedAppend) -> AppendResult:

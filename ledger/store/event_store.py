@@ -16,7 +16,7 @@ from typing import Protocol
 from ledger.domain.events import EventRegistry
 from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
 
-__all__ = ["READ_PAGE", "EventStore", "Head", "LedgerTransaction"]
+__all__ = ["READ_PAGE", "EventLog", "EventStore", "Head", "LedgerTransaction"]
 
 READ_PAGE = 1000
 
@@ -30,7 +30,16 @@ class Head:
     recorded_at: datetime | None
 
 
-class LedgerTransaction(Protocol):
+class EventLog(Protocol):
+    """The global log read a page at a time: all a projection catching up needs, from a
+    store or from inside a transaction."""
+
+    async def read_all(self, after: int = 0, limit: int = READ_PAGE) -> list[RecordedEvent]:
+        """One page of the log: the events after position ``after``, in order."""
+        ...
+
+
+class LedgerTransaction(EventLog, Protocol):
     """A write transaction: its appends are stored together at its end, or none of them."""
 
     async def append(
@@ -60,12 +69,8 @@ class LedgerTransaction(Protocol):
         """The stream as this transaction sees it (consistent with what it will append)."""
         ...
 
-    async def read_all(self, after: int = 0, limit: int = READ_PAGE) -> list[RecordedEvent]:
-        """One page of the log after ``after``, as this transaction sees it."""
-        ...
 
-
-class EventStore(Protocol):
+class EventStore(EventLog, Protocol):
     """Streams of events in one global log: dense commit-ordered positions, optimistic
     concurrency per stream, idempotency keys per actor, and a hash chain."""
 
@@ -115,10 +120,6 @@ class EventStore(Protocol):
         as_of: datetime | None = None,
     ) -> list[RecordedEvent]:
         """A stream in version order; all of it, up to a version, or as it stood at a time."""
-        ...
-
-    async def read_all(self, after: int = 0, limit: int = READ_PAGE) -> list[RecordedEvent]:
-        """One page of the global log: the events after position ``after``, in order."""
         ...
 
     def iter_all(self, after: int = 0, page: int = READ_PAGE) -> AsyncIterator[RecordedEvent]:

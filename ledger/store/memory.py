@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from ledger.domain.errors import IdempotencyKeyReused, WrongExpectedVersion
 from ledger.domain.events import REGISTRY, EventRegistry
 from ledger.store.canonical import GENESIS_HASH
 from ledger.store.codec import decode_row
 from ledger.store.event_store import READ_PAGE, Head
 from ledger.store.prepare import PreparedAppend, prepare_append
 from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
-from ledger.store.sealing import appended, replayed_answer, seal
+from ledger.store.sealing import decide_append, replay_of
 
 __all__ = ["MemoryEventStore", "MemoryTransaction"]
 
@@ -103,22 +102,16 @@ class MemoryTransaction:
 
     def _write(self, prepared: PreparedAppend) -> AppendResult:
         key = prepared.idempotency_key
-        if key is not None:
-            done = self._keyed(prepared.actor.id, key)
-            if done is not None:
-                if done.fingerprint != prepared.fingerprint:
-                    raise IdempotencyKeyReused(key)
-                return replayed_answer(done)
-        version = self._version(prepared.stream_id)
-        if prepared.expected_version is not None and version != prepared.expected_version:
-            raise WrongExpectedVersion(prepared.stream_id, prepared.expected_version, version)
-        head = self.pending.head
-        # Never earlier than the event before: "as of" a time then agrees with positions.
-        now = datetime.now(UTC)
-        recorded_at = max(now, head.recorded_at) if head.recorded_at is not None else now
-        recorded = seal(prepared, head.position, head.hash, version, recorded_at)
-        self._keep(prepared, recorded)
-        return appended(prepared.stream_id, recorded)
+        result = decide_append(
+            prepared,
+            head=self.pending.head,
+            stream_version=self._version(prepared.stream_id),
+            keyed=None if key is None else self._keyed(prepared.actor.id, key),
+            now=datetime.now(UTC),
+        )
+        if not result.replayed:
+            self._keep(prepared, result.events)
+        return result
 
     def _keep(self, prepared: PreparedAppend, recorded: Sequence[RecordedEvent]) -> None:
         pending = self.pending
@@ -212,11 +205,7 @@ class MemoryEventStore:
         self, idempotency_key: str, fingerprint: str | None = None, *, actor: Actor
     ) -> AppendResult | None:
         done = self._ledger.keys.get((actor.id, idempotency_key))
-        if done is None:
-            return None
-        if fingerprint is not None and done.fingerprint != fingerprint:
-            raise IdempotencyKeyReused(idempotency_key)
-        return replayed_answer(done)
+        return None if done is None else replay_of(done, idempotency_key, fingerprint)
 
     async def head(self) -> Head:
         return self._ledger.head

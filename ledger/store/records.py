@@ -68,8 +68,9 @@ class AppendResult:
     recorded_at: datetime
     replayed: bool = False
     events: tuple[RecordedEvent, ...] = field(default=(), compare=False)
-    # The domain ids of what was appended, set by the use case that appended it (a store
-    # knows streams, not articles): so no caller has to take a stream id apart.
+    # The domain ids of what was appended: a store knows streams, not articles, and leaves
+    # them None; the runner sets them as the command names them (``DomainIds`` in
+    # ``ledger.use_cases.runner``), so no caller takes a stream id or a payload apart.
     article_id: str | None = None
     rating_id: str | None = None
     comment_id: str | None = None

@@ -15,18 +15,24 @@ from typing import Any
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ledger.domain.errors import IdempotencyKeyReused
 from ledger.domain.events import REGISTRY, EventRegistry
 from ledger.store.append import write_append
 from ledger.store.backends import backend_of
 from ledger.store.codec import decode_row
-from ledger.store.event_store import READ_PAGE, Head
+from ledger.store.event_store import READ_PAGE, Head, LedgerTransaction
 from ledger.store.prepare import PreparedAppend, prepare_append
 from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
-from ledger.store.sealing import replayed_answer
+from ledger.store.sealing import replay_of
 from ledger.store.tables import HEAD_ID, appends, events, ledger_head
 
-__all__ = ["CommitListener", "SQLEventStore", "SQLTransaction", "log_query", "stream_query"]
+__all__ = [
+    "CommitListener",
+    "SQLEventStore",
+    "SQLTransaction",
+    "connection_of",
+    "log_query",
+    "stream_query",
+]
 
 CommitListener = Callable[[Sequence[AppendResult]], None]
 """Told of the appends of each transaction this store committed, right after the commit."""
@@ -90,6 +96,15 @@ class SQLTransaction:
     async def read_all(self, after: int = 0, limit: int = READ_PAGE) -> list[RecordedEvent]:
         rows = (await self.connection.execute(log_query(after, limit))).all()
         return [self._store.decode(row) for row in rows]
+
+
+def connection_of(tx: LedgerTransaction) -> AsyncConnection:
+    """The connection of a SQL store's transaction, for views that write beside its appends.
+    Views are made for one store (``ledger.use_cases.sql_views.sql_ledger`` pairs them), so
+    another store's transaction here is a wiring mistake, said at once."""
+    if not isinstance(tx, SQLTransaction):
+        raise TypeError(f"a SQL store's transaction was expected, not {type(tx).__name__}")
+    return tx.connection
 
 
 class SQLEventStore:
@@ -202,11 +217,7 @@ class SQLEventStore:
                     )
                 )
             ).one_or_none()
-        if row is None:
-            return None
-        if fingerprint is not None and row.fingerprint != fingerprint:
-            raise IdempotencyKeyReused(idempotency_key)
-        return replayed_answer(row)
+        return None if row is None else replay_of(row, idempotency_key, fingerprint)
 
     async def head(self) -> Head:
         async with self.engine.connect() as conn:

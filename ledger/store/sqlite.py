@@ -9,6 +9,7 @@ the head, so they are dense, and the lock is held to commit, so they become visi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,10 +17,10 @@ from sqlalchemy import Connection, and_, bindparam, event, func, insert, select,
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from ledger.domain.errors import IdempotencyKeyReused, WrongExpectedVersion
+from ledger.store.event_store import Head
 from ledger.store.prepare import PreparedAppend
 from ledger.store.records import AppendResult, RecordedEvent
-from ledger.store.sealing import appended, replayed_answer, seal
+from ledger.store.sealing import decide_append
 from ledger.store.tables import HEAD_ID, appends, events, ledger_head
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ __all__ = [
     "begin_immediate",
     "create_sqlite_engine",
     "database_file",
-    "is_sqlite",
     "sqlite_pragmas",
     "write_append_sync",
 ]
@@ -40,10 +40,6 @@ __all__ = [
 # write lock is taken at BEGIN (a deferred reader upgrading to writer can fail at once with
 # SQLITE_BUSY instead of waiting), readers keep DEFERRED and never block under WAL.
 SQLITE_BEGIN = "ledger_sqlite_begin"
-
-
-def is_sqlite(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "sqlite"
 
 
 def database_file(engine: AsyncEngine) -> str | None:
@@ -158,24 +154,20 @@ def write_append_sync(conn: Connection | RawSQLite, prepared: PreparedAppend) ->
         "key": prepared.idempotency_key,
     }
     state = conn.execute(_HEAD_AND_STATE, params).one()
-    if state.idempotency_key is not None:
-        if state.fingerprint != prepared.fingerprint:
-            raise IdempotencyKeyReused(state.idempotency_key)
-        return replayed_answer(state)
-    if prepared.expected_version is not None and state.version != prepared.expected_version:
-        raise WrongExpectedVersion(prepared.stream_id, prepared.expected_version, state.version)
-
-    # Never earlier than the event before: "as of" a time then agrees with positions.
-    now = datetime.now(UTC)
-    head_recorded_at = state.head_recorded_at
-    recorded_at = max(now, head_recorded_at) if head_recorded_at is not None else now
-    recorded = seal(prepared, state.head_position, state.head_hash, state.version, recorded_at)
-    _write(conn, prepared, recorded)
-    return appended(prepared.stream_id, recorded)
+    result = decide_append(
+        prepared,
+        head=Head(state.head_position, state.head_hash, state.head_recorded_at),
+        stream_version=state.version,
+        keyed=state if state.idempotency_key is not None else None,
+        now=datetime.now(UTC),
+    )
+    if not result.replayed:
+        _write(conn, prepared, result.events)
+    return result
 
 
 def _write(
-    conn: Connection | RawSQLite, prepared: PreparedAppend, recorded: list[RecordedEvent]
+    conn: Connection | RawSQLite, prepared: PreparedAppend, recorded: Sequence[RecordedEvent]
 ) -> None:
     conn.execute(
         _INSERT_EVENTS,

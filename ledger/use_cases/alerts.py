@@ -13,7 +13,7 @@ from ledger.domain.commands import ClearAlertProfile, SetAlertProfile
 from ledger.domain.events import DisciplineRegistered
 from ledger.store.event_store import LedgerTransaction
 from ledger.store.records import Actor, AppendResult
-from ledger.use_cases.runner import Decision, Runner
+from ledger.use_cases.runner import Decision, Runner, no_ids
 from ledger.use_cases.vocabulary import read_vocabulary
 
 __all__ = ["clear_alert_profile", "set_alert_profile"]
@@ -49,7 +49,7 @@ async def set_alert_profile(
             )
         return Decision(stream, len(history), decided)
 
-    return await runner.run(command, plan, actor, idempotency_key)
+    return await runner.run(command, plan, actor, idempotency_key, ids=no_ids)
 
 
 async def clear_alert_profile(
@@ -62,7 +62,7 @@ async def clear_alert_profile(
         decided = alerts.decide_clear_profile(actor.role, command.subscriber_id, profile)
         return Decision(stream, len(history), decided)
 
-    return await runner.run(command, plan, actor, idempotency_key)
+    return await runner.run(command, plan, actor, idempotency_key, ids=no_ids)
 
 
 async def _registered(runner: Runner, tx: LedgerTransaction, names: object) -> dict[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ledger.domain import articles
 from ledger.domain.commands import (
@@ -13,11 +13,18 @@ from ledger.domain.commands import (
     RegisterArticle,
     RetractArticle,
 )
-from ledger.domain.events import DomainEvent
+from ledger.domain.events import ArticleRegistered, DomainEvent
 from ledger.domain.vocabulary import REFERENCE_VOCABULARY, Vocabulary
 from ledger.store.event_store import LedgerTransaction
 from ledger.store.records import Actor, AppendResult
-from ledger.use_cases.runner import Decision, Runner, check_expected
+from ledger.use_cases.runner import (
+    Decision,
+    DomainIds,
+    IdsOf,
+    Runner,
+    check_expected,
+    named_by,
+)
 from ledger.use_cases.vocabulary import read_vocabulary
 
 __all__ = [
@@ -39,8 +46,17 @@ async def register_article(
     def decide(state: articles.Article | None, known: Vocabulary) -> list[DomainEvent]:
         return articles.decide_register(state, article_id, command.citation, command.topics, known)
 
+    # Named from the event: a retry without an article id made a new one, not the first's.
+    registered = named_by(ArticleRegistered, lambda e: DomainIds(article_id=e.article_id))
     return await on_article(
-        runner, command, article_id, decide, actor, idempotency_key, topics=command.topics
+        runner,
+        command,
+        article_id,
+        decide,
+        actor,
+        idempotency_key,
+        topics=command.topics,
+        ids=registered,
     )
 
 
@@ -92,10 +108,12 @@ async def on_article(
     idempotency_key: str | None,
     *,
     topics: object = None,
+    ids: IdsOf | None = None,
 ) -> AppendResult:
     """Decide on the article's state, read with the command's expected version checked;
     given ``topics``, also on the vocabulary (the study types, and how the ledger spells
-    those topics), read in the same transaction."""
+    those topics), read in the same transaction. The answer names the article (a command
+    that makes another id names it by ``ids``)."""
     expected = getattr(command, "expected_version", None)
 
     async def plan(tx: LedgerTransaction) -> Decision:
@@ -108,4 +126,7 @@ async def on_article(
         )
         return Decision(stream, len(history), decide(state, known))
 
-    return await runner.run(command, plan, actor, idempotency_key)
+    def the_article(_: Sequence[DomainEvent]) -> DomainIds:
+        return DomainIds(article_id=article_id)
+
+    return await runner.run(command, plan, actor, idempotency_key, ids=ids or the_article)

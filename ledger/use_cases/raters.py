@@ -11,10 +11,10 @@ import uuid
 from ledger.domain import raters
 from ledger.domain.commands import EnrolRater, RegisterDiscipline
 from ledger.domain.errors import NotFound
-from ledger.domain.events import DisciplineRegistered
+from ledger.domain.events import DisciplineRegistered, RaterEnrolled
 from ledger.store.event_store import LedgerTransaction
 from ledger.store.records import Actor, AppendResult
-from ledger.use_cases.runner import Decision, Runner
+from ledger.use_cases.runner import Decision, DomainIds, Runner, named_by, no_ids
 
 __all__ = ["enrol_rater", "enrolment", "register_discipline"]
 
@@ -28,7 +28,7 @@ async def register_discipline(
         decided = raters.decide_register_discipline(bool(history), command.name)
         return Decision(stream, len(history), decided)
 
-    return await runner.run(command, plan, actor, idempotency_key)
+    return await runner.run(command, plan, actor, idempotency_key, ids=no_ids)
 
 
 async def enrol_rater(
@@ -50,7 +50,9 @@ async def enrol_rater(
         await runner.views.record_person(tx, person_id, display_name, email)
         return Decision(stream, len(history), decided)
 
-    return await runner.run(command, plan, actor, idempotency_key)
+    # Named from the event: a retry without a rater id made a new one, not the first's.
+    enrolled = named_by(RaterEnrolled, lambda e: DomainIds(rater_id=e.rater_id))
+    return await runner.run(command, plan, actor, idempotency_key, ids=enrolled)
 
 
 async def enrolment(runner: Runner, rater_id: str) -> raters.Enrolment:

@@ -6,15 +6,15 @@ the request.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ledger.domain import articles, raters, ratings
 from ledger.domain.commands import ReviseRating, SubmitRating, WithdrawRating
 from ledger.domain.errors import NotFound
-from ledger.domain.events import DomainEvent
+from ledger.domain.events import DomainEvent, RatingRevised, RatingSubmitted, RatingWithdrawn
 from ledger.store.event_store import LedgerTransaction
 from ledger.store.records import Actor, AppendResult
-from ledger.use_cases.runner import Decision, Runner, check_expected
+from ledger.use_cases.runner import Decision, DomainIds, Runner, check_expected
 
 __all__ = ["revise_rating", "submit_rating", "withdraw_rating"]
 
@@ -87,4 +87,13 @@ async def _rate(
         state = articles.fold(runner.decode(history))
         return Decision(stream, len(history), decide(state, rater))
 
-    return await runner.run(command, plan, actor, idempotency_key)
+    return await runner.run(command, plan, actor, idempotency_key, ids=_rating_named)
+
+
+def _rating_named(events: Sequence[DomainEvent]) -> DomainIds:
+    """The rating submitted, revised or withdrawn (its id is made while deciding a
+    submission), its article and its rater."""
+    for e in events:
+        if isinstance(e, RatingSubmitted | RatingRevised | RatingWithdrawn):
+            return DomainIds(article_id=e.article_id, rating_id=e.rating_id, rater_id=e.rater_id)
+    raise AssertionError("a rating command appends a rating event")

@@ -10,56 +10,31 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import TypeVar
 
 from ledger.domain.commands import Command, fingerprint_parts
 from ledger.domain.errors import DomainError, StaleExpectedVersion, WrongExpectedVersion
 from ledger.domain.events import DomainEvent
-from ledger.projections.projector import ProjectionBehind
+from ledger.projections.views import ProjectionBehind, Views
 from ledger.store.event_store import EventStore, LedgerTransaction
 from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
 
 __all__ = [
     "Decision",
+    "DomainIds",
+    "IdsOf",
     "Plan",
     "Runner",
     "Views",
     "check_expected",
     "command_fingerprint",
+    "named_by",
+    "no_ids",
 ]
 
-
-class Views(Protocol):
-    """What the runner keeps in step beside the log, in the append's transaction: the
-    read views, the vocabulary of topics they hold, and the people table. ``tx`` is the
-    store's own transaction (the SQL views write on its connection), so views come with the
-    store they were made for."""
-
-    async def begin(self, tx: Any, *, pessimistic: bool) -> None:
-        """Before deciding; ``pessimistic``: take the ledger head first (the last attempt
-        cannot then lose a race)."""
-
-    async def topic_spellings(self, tx: Any, names: Sequence[str]) -> Mapping[str, str]: ...
-
-    async def record_person(
-        self, tx: Any, person_id: str, display_name: str | None, email: str | None
-    ) -> None: ...
-
-    async def record_contact(
-        self,
-        tx: Any,
-        contact_id: str,
-        subscriber_id: str,
-        email: str | None,
-        webhook_url: str | None,
-    ) -> None: ...
-
-    async def project(self, tx: Any, result: AppendResult) -> None:
-        """Project the append's events; ``ProjectionBehind`` when the views missed some."""
-
-    async def catch_up(self) -> None: ...
+E = TypeVar("E", bound=DomainEvent)
 
 
 @dataclass(frozen=True)
@@ -72,6 +47,39 @@ class Decision:
 
 
 Plan = Callable[[LedgerTransaction], Awaitable[Decision]]
+
+
+@dataclass(frozen=True)
+class DomainIds:
+    """The domain ids of what a command appended, as the command names them: the answer
+    carries them, so no caller takes a stream id or a payload apart."""
+
+    article_id: str | None = None
+    rating_id: str | None = None
+    comment_id: str | None = None
+    rater_id: str | None = None
+
+
+# How a command names its ids from the events it appended: the events it decided, or, for a
+# retry answered with the first append, those the first attempt stored (an id made while
+# deciding, such as a rating's, exists only there).
+IdsOf = Callable[[Sequence[DomainEvent]], DomainIds]
+
+
+def no_ids(events: Sequence[DomainEvent]) -> DomainIds:
+    """For a command that makes no article, rating, comment or rater."""
+    return DomainIds()
+
+
+def named_by(kind: type[E], ids: Callable[[E], DomainIds]) -> IdsOf:
+    """The ids ``ids`` reads from the first event of ``kind`` the command appended."""
+
+    def of(events: Sequence[DomainEvent]) -> DomainIds:
+        found = next((e for e in events if isinstance(e, kind)), None)
+        assert found is not None, f"the command appended no {kind.__name__}"
+        return ids(found)
+
+    return of
 
 
 class _Replayed(Exception):
@@ -89,36 +97,46 @@ class Runner:
         return [self.store.registry.decode(e.type, e.payload) for e in history]
 
     async def run(
-        self, command: Command, plan: Plan, actor: Actor, idempotency_key: str | None
+        self,
+        command: Command,
+        plan: Plan,
+        actor: Actor,
+        idempotency_key: str | None,
+        *,
+        ids: IdsOf,
     ) -> AppendResult:
-        """Decide ``plan`` and append it, once, whatever the retries and races."""
+        """Decide ``plan`` and append it, once, whatever the retries and races; the answer
+        carries the domain ids ``ids`` names from the appended events."""
         fingerprint = command_fingerprint(command, actor)
         if idempotency_key is not None:
             # A retry is answered before deciding: the state it would decide on has moved.
             found = await self.store.find_append(idempotency_key, fingerprint, actor=actor)
             if found is not None:
-                return await self._with_ids(found)
-        return await self._with_ids(
-            await self._decide_and_append(plan, actor, idempotency_key, fingerprint)
-        )
+                return await self._first_answer(found, ids)
+        return await self._decide_and_append(plan, actor, idempotency_key, fingerprint, ids)
 
     async def _decide_and_append(
-        self, plan: Plan, actor: Actor, idempotency_key: str | None, fingerprint: str
+        self,
+        plan: Plan,
+        actor: Actor,
+        idempotency_key: str | None,
+        fingerprint: str,
+        ids: IdsOf,
     ) -> AppendResult:
         for attempt in range(self.conflict_retries + 1):
             last = attempt == self.conflict_retries
             try:
                 # The last attempt takes the head before deciding: it cannot lose a race.
-                return await self._attempt(plan, actor, idempotency_key, fingerprint, last)
+                return await self._attempt(plan, actor, idempotency_key, fingerprint, last, ids)
             except _Replayed as replayed:
-                return replayed.result
+                return await self._first_answer(replayed.result, ids)
             except DomainError:
                 # A racing twin with the same key may have committed while we decided: the
                 # refusal is then an answer to a request already done. Give the first answer.
                 if idempotency_key is not None:
                     found = await self.store.find_append(idempotency_key, fingerprint, actor=actor)
                     if found is not None:
-                        return found
+                        return await self._first_answer(found, ids)
                 raise
             except WrongExpectedVersion as conflict:
                 if last or isinstance(conflict, StaleExpectedVersion):
@@ -136,6 +154,7 @@ class Runner:
         idempotency_key: str | None,
         fingerprint: str,
         pessimistic: bool,
+        ids: IdsOf,
     ) -> AppendResult:
         async with self.store.transaction() as tx:
             await self.views.begin(tx, pessimistic=pessimistic)
@@ -151,27 +170,25 @@ class Runner:
             if result.replayed:
                 raise _Replayed(result)  # rolls back anything the plan wrote
             await self.views.project(tx, result)
-        return result
+        return _carrying(result, ids(decision.events))
 
-    async def _with_ids(self, result: AppendResult) -> AppendResult:
-        """The answer with the domain ids of its events (a replayed answer carries no
-        events: they are read back from the log, where the first answer put them)."""
-        events = result.events
-        if not events:
-            count = result.last_position - result.first_position + 1
-            events = tuple(await self.store.read_all(result.first_position - 1, count))
+    async def _first_answer(self, replayed: AppendResult, ids: IdsOf) -> AppendResult:
+        """The first answer again, with its ids named from the events it stored (a replayed
+        answer carries none: they are read back from the log, where the first answer put
+        them)."""
+        count = replayed.last_position - replayed.first_position + 1
+        stored = await self.store.read_all(replayed.first_position - 1, count)
+        return _carrying(replayed, ids(self.decode(stored)))
 
-        def first(name: str) -> str | None:
-            values = (e.payload.get(name) for e in events)
-            return next((v for v in values if isinstance(v, str)), None)
 
-        return replace(
-            result,
-            article_id=first("article_id"),
-            rating_id=first("rating_id"),
-            comment_id=first("comment_id"),
-            rater_id=first("rater_id"),
-        )
+def _carrying(result: AppendResult, ids: DomainIds) -> AppendResult:
+    return replace(
+        result,
+        article_id=ids.article_id,
+        rating_id=ids.rating_id,
+        comment_id=ids.comment_id,
+        rater_id=ids.rater_id,
+    )
 
 
 def check_expected(stream: str, expected: int | None, history: Sequence[object]) -> None:

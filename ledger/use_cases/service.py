@@ -28,13 +28,11 @@ from ledger.domain.commands import (
     SubmitRating,
     WithdrawRating,
 )
-from ledger.projections.projector import Projector
+from ledger.projections.views import Views
 from ledger.store.event_store import EventStore
 from ledger.store.records import Actor, AppendResult
-from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases import alerts, articles, comments, raters, ratings, vocabulary
-from ledger.use_cases.runner import Runner, Views
-from ledger.use_cases.sql_views import SqlViews
+from ledger.use_cases.runner import Runner
 
 __all__ = ["USE_CASES", "EvidenceLedger"]
 
@@ -61,22 +59,12 @@ USE_CASES: Mapping[type[Command], UseCase] = {
 
 
 class EvidenceLedger:
-    """The commands of one ledger. On a SQL store the views are its tables (``projector``);
-    any other store (the in-memory one) comes with its own ``views``."""
+    """The commands of one ledger: a store and the views made for it (on a SQL store, built
+    by ``ledger.use_cases.sql_views.sql_ledger``; in memory, ``MemoryViews``)."""
 
-    def __init__(
-        self,
-        store: EventStore,
-        projector: Projector | None = None,
-        *,
-        views: Views | None = None,
-        conflict_retries: int = 5,
-    ) -> None:
+    def __init__(self, store: EventStore, views: Views, *, conflict_retries: int = 5) -> None:
         self.store = store
-        self.projector = projector or Projector(registry=store.registry)
-        if views is None:
-            assert isinstance(store, SQLEventStore), "a store of another kind brings its views"
-            views = SqlViews(store, self.projector)
+        self.views = views
         self.runner = Runner(store, views, conflict_retries=conflict_retries)
 
     async def execute(
@@ -84,6 +72,10 @@ class EvidenceLedger:
     ) -> AppendResult:
         """Decide, append and project ``command``; the answer carries its domain ids."""
         return await USE_CASES[type(command)](self.runner, command, actor, idempotency_key)
+
+    async def catch_up(self) -> None:
+        """Bring the views up to the log (at start-up, after a migration on an old ledger)."""
+        await self.views.catch_up()
 
     async def enrolment(self, rater_id: str) -> rater_rules.Enrolment:
         """A rater's enrolment, folded from their stream."""

@@ -1,5 +1,7 @@
-"""The runner's views on a SQL store: the view tables, the topic index and the people table,
-written on the append's own connection so they commit or roll back with it."""
+"""The ledger on a SQL store: its views are the view tables, the topic index and the people
+and contacts tables, written on the append's own connection so they commit or roll back with
+it. ``sql_ledger`` is where these pieces are chosen: the runner and the commands know only the
+store's and the views' protocols."""
 
 from __future__ import annotations
 
@@ -8,20 +10,26 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import insert
 
 from ledger.projections.alerts import advance_alerts
-from ledger.projections.projector import (
-    ProjectionBehind,
-    Projector,
-    advance_checkpoints,
-    catch_up,
-)
+from ledger.projections.projector import Projector, advance_checkpoints, catch_up
+from ledger.projections.views import ProjectionBehind
 from ledger.read import vocabulary
 from ledger.store.append import lock_head
+from ledger.store.event_store import LedgerTransaction
 from ledger.store.records import AppendResult
-from ledger.store.sql_store import SQLEventStore
-from ledger.store.sql_store import SQLTransaction as LedgerTransaction
+from ledger.store.sql_store import SQLEventStore, connection_of
 from ledger.store.tables import alert_contacts, people
+from ledger.use_cases.service import EvidenceLedger
 
-__all__ = ["SqlViews"]
+__all__ = ["SqlViews", "sql_ledger"]
+
+
+def sql_ledger(
+    store: SQLEventStore, projector: Projector | None = None, *, conflict_retries: int = 5
+) -> EvidenceLedger:
+    """The commands of a ledger kept in SQLite or PostgreSQL, its views the live tables
+    (``projector``, by default over the store's event types)."""
+    views = SqlViews(store, projector or Projector(registry=store.registry))
+    return EvidenceLedger(store, views, conflict_retries=conflict_retries)
 
 
 class SqlViews:
@@ -31,17 +39,17 @@ class SqlViews:
 
     async def begin(self, tx: LedgerTransaction, *, pessimistic: bool) -> None:
         if pessimistic:
-            await lock_head(tx.connection)
+            await lock_head(connection_of(tx))
 
     async def topic_spellings(
         self, tx: LedgerTransaction, names: Sequence[str]
     ) -> Mapping[str, str]:
-        return await vocabulary.topic_spellings(tx.connection, names)
+        return await vocabulary.topic_spellings(connection_of(tx), names)
 
     async def record_person(
         self, tx: LedgerTransaction, person_id: str, display_name: str | None, email: str | None
     ) -> None:
-        await tx.connection.execute(
+        await connection_of(tx).execute(
             insert(people).values(person_id=person_id, display_name=display_name, email=email)
         )
 
@@ -53,7 +61,7 @@ class SqlViews:
         email: str | None,
         webhook_url: str | None,
     ) -> None:
-        await tx.connection.execute(
+        await connection_of(tx).execute(
             insert(alert_contacts).values(
                 contact_id=contact_id,
                 subscriber_id=subscriber_id,
@@ -64,7 +72,7 @@ class SqlViews:
 
     async def project(self, tx: LedgerTransaction, result: AppendResult) -> None:
         # The checkpoint guards first: never project over a gap in the views.
-        conn, first, last = tx.connection, result.first_position, result.last_position
+        conn, first, last = connection_of(tx), result.first_position, result.last_position
         await advance_checkpoints(conn, last, after=first - 1)
         await self.projector.project(conn, result.events)
         if not await advance_alerts(conn, last, after=first - 1):

@@ -7,7 +7,7 @@ from ledger.domain import vocabulary
 from ledger.domain.commands import RegisterStudyType
 from ledger.store.event_store import LedgerTransaction
 from ledger.store.records import Actor, AppendResult
-from ledger.use_cases.runner import Decision, Runner
+from ledger.use_cases.runner import Decision, Runner, no_ids
 
 __all__ = ["read_vocabulary", "register_study_type", "study_types"]
 
@@ -23,7 +23,7 @@ async def register_study_type(
         decided = vocabulary.decide_register_study_type(known, command.name)
         return Decision(vocabulary.STUDY_TYPES_STREAM, len(history), decided)
 
-    return await runner.run(command, plan, actor, idempotency_key)
+    return await runner.run(command, plan, actor, idempotency_key, ids=no_ids)
 
 
 async def study_types(runner: Runner) -> tuple[str, ...]:

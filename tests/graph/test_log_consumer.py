@@ -17,6 +17,7 @@ from ledger.domain.commands import (
 from ledger.store.records import Actor
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 from tests.graph.conftest import Api
 from tests.store.writers import separate_stores
 
@@ -105,7 +106,7 @@ async def test_a_log_consumer_sees_every_position_once_and_in_order_while_writer
     pages_while_writing = 0
 
     async with separate_stores(database_url, WRITERS) as stores:
-        ledgers = [EvidenceLedger(store, conflict_retries=50) for store in stores]
+        ledgers = [sql_ledger(store, conflict_retries=50) for store in stores]
         writers = asyncio.gather(*(_write(ledger, w) for w, ledger in enumerate(ledgers)))
         after = 0
         try:

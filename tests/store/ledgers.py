@@ -17,6 +17,7 @@ from ledger.store.records import Actor, NewEvent
 from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import people
 from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 
 EDITOR = Actor("editor-1", "editor")
 DISCIPLINES = ("Physician", "Nurse")
@@ -57,7 +58,7 @@ async def ledger_with_raters(
     disciplines: Iterable[str] = DISCIPLINES,
 ) -> EvidenceLedger:
     """An EvidenceLedger whose disciplines are registered and raters (id -> discipline) enrolled."""
-    ledger = EvidenceLedger(store)
+    ledger = sql_ledger(store)
     for name in disciplines:
         await ledger.execute(RegisterDiscipline(name), actor=EDITOR)
     pairs = raters.items() if isinstance(raters, Mapping) else raters

@@ -18,6 +18,7 @@ from ledger.replay.rebuild import verify_projections
 from ledger.store.memory import MemoryEventStore
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 from tests.store.alert_histories import (
     ALERT_HISTORIES,
     expected_alerts,
@@ -66,7 +67,7 @@ async def test_the_alerts_in_memory_are_those_of_the_whole_event_list(
 async def test_the_alerts_projected_in_sql_are_those_of_the_whole_event_list(
     store: SQLEventStore, history: list[tuple[Any, ...]]
 ) -> None:
-    ledger = EvidenceLedger(store)
+    ledger = sql_ledger(store)
     prefix = uuid.uuid4().hex[:8]  # each example writes its own articles and subscribers
     await _play(ledger, prefix, history)
 

@@ -19,7 +19,7 @@ from ledger.store.canonical import GENESIS_HASH, canonical_json, chain_hash
 from ledger.store.records import Actor
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID, load_sample
-from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 
 EDITOR = Actor("editor-1", "editor")
 READER = Actor("subscriber-1", "subscriber")
@@ -29,7 +29,7 @@ Lines = list[str]
 
 async def fill_ledger(store: SQLEventStore) -> int:
     """The sample article, a nurse's rating and its revision, comments, one of them hidden."""
-    ledger = EvidenceLedger(store)
+    ledger = sql_ledger(store)
     await load_sample(ledger)
     await ledger.execute(EnrolRater(rater_id="nurse-1", discipline="Nurse"), actor=EDITOR)
     nurse = Actor("nurse-1", "rater")

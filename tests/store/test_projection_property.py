@@ -17,7 +17,7 @@ from ledger.read.articles import article_views
 from ledger.replay.rebuild import verify_projections
 from ledger.store.db import create_engine
 from ledger.store.sql_store import SQLEventStore
-from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 from tests.backends import NewDatabase
 from tests.store.commands import Histories, prepare, run
 
@@ -87,7 +87,7 @@ async def test_live_views_equal_a_replay_for_any_history(
 
 
 async def _live_views_equal_a_replay(store: SQLEventStore, history: list[tuple[Any, ...]]) -> None:
-    ledger = EvidenceLedger(store)
+    ledger = sql_ledger(store)
     prefix = uuid.uuid4().hex[:8]
     await prepare(ledger, prefix, HISTORIES)
     for command in history:

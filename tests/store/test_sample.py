@@ -8,7 +8,7 @@ from ledger.domain.scores import ScorePolicy
 from ledger.read.articles import ArticleView, article_views
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID, load_sample
-from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 
 SEED_RECORD = Path(__file__).parent.parent / "fixtures" / "seed_e7d05feceeac5a68.txt"
 NBSP = "\u00a0"
@@ -42,7 +42,7 @@ async def sample_view(store: SQLEventStore) -> ArticleView:
 
 
 async def test_the_sample_article_draws_the_seed_record(store: SQLEventStore) -> None:
-    await load_sample(EvidenceLedger(store))
+    await load_sample(sql_ledger(store))
     view = await sample_view(store)
 
     assert render_like_the_reference_page(view) == SEED_RECORD.read_text(encoding="utf-8")
@@ -57,7 +57,7 @@ async def test_the_sample_article_draws_the_seed_record(store: SQLEventStore) ->
 
 
 async def test_loading_the_sample_twice_changes_nothing(store: SQLEventStore) -> None:
-    ledger = EvidenceLedger(store)
+    ledger = sql_ledger(store)
     await load_sample(ledger)
     head = await store.head()
     before = await sample_view(store)

@@ -30,12 +30,14 @@ from ledger.read.article_list import (
     PagePlace,
     article_count,
     article_page,
-    count_statement,
+    count_query,
 )
+from ledger.read.backends import backend_named
 from ledger.replay.rebuild import rebuild, verify_projections
 from ledger.store.migrate import downgrade, upgrade
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 from tests.store.ledgers import EDITOR, ledger_with_raters, register
 from tests.store.writers import LetsAWriterInAfterReading, separate_stores
 
@@ -312,7 +314,7 @@ async def test_articles_written_while_a_rebuild_catches_up_are_found_after_its_s
     await registered(store, corpus)
 
     async with separate_stores(database_url, 1) as [own_store]:
-        other = EvidenceLedger(own_store)
+        other = sql_ledger(own_store)
 
         async def writer() -> None:
             await register(other, "late", title="Quokka physiotherapy")
@@ -412,7 +414,7 @@ async def test_a_search_and_its_total_are_answered_from_the_search_index_not_a_s
 ) -> None:
     await registered(store, generated_corpus())
     where = ArticleFilter(search="spine marrow")
-    statement = count_statement(engine.dialect.name, POLICY, where=where)
+    statement = count_query(backend_named(engine.dialect.name), POLICY, where, live_views)
     sql = str(statement.compile(engine.sync_engine, compile_kwargs={"literal_binds": True}))
 
     async with engine.connect() as conn:

@@ -41,6 +41,7 @@ from ledger.replay.rebuild import verify_projections
 from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import appends, events, people
 from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 from tests.store.ledgers import (
     EDITOR,
     citation,
@@ -599,7 +600,7 @@ async def test_callers_racing_with_one_key_each_get_their_own_request_done(
     async with separate_stores(database_url, RACERS) as stores:
         results = await asyncio.gather(
             *(
-                EvidenceLedger(s).execute(
+                sql_ledger(s).execute(
                     SubmitRating("a1", rater_id, 5, 5),
                     actor=rater(rater_id),
                     idempotency_key="shared",
@@ -630,7 +631,7 @@ async def test_the_same_request_raced_from_separate_stores_is_stored_once(
 
     async with separate_stores(database_url, RACERS) as stores:
         results = await asyncio.gather(
-            *(call(EvidenceLedger(s), world, "raced-request") for s in stores)
+            *(call(sql_ledger(s), world, "raced-request") for s in stores)
         )
 
     positions = {(r.stream_id, r.first_position, r.last_position, r.last_version) for r in results}
@@ -678,7 +679,7 @@ async def test_raters_racing_on_one_article_all_succeed_through_conflict_retries
     async with separate_stores(database_url, RACERS) as stores:
         results = await asyncio.gather(
             *(
-                EvidenceLedger(s).execute(
+                sql_ledger(s).execute(
                     SubmitRating("a1", rater_id, 1 + n % 7, 7 - n % 7), actor=rater(rater_id)
                 )
                 for n, (s, rater_id) in enumerate(zip(stores, raters, strict=True))
@@ -775,7 +776,7 @@ def _table(name: str) -> Any:
 async def test_a_study_type_an_editor_adds_is_an_event_the_views_and_their_replay_agree_on(
     store: SQLEventStore, engine: AsyncEngine
 ) -> None:
-    ledger = EvidenceLedger(store)
+    ledger = sql_ledger(store)
     await register(ledger, "a1")
 
     await ledger.execute(RegisterStudyType("Clinical prediction guide"), actor=EDITOR)
@@ -798,7 +799,7 @@ async def test_a_study_type_an_editor_adds_is_an_event_the_views_and_their_repla
 async def test_a_registration_files_its_topics_under_the_spelling_the_ledger_has(
     store: SQLEventStore, engine: AsyncEngine
 ) -> None:
-    ledger = EvidenceLedger(store)
+    ledger = sql_ledger(store)
     await ledger.execute(
         RegisterArticle(article_id="a1", citation=citation("First"), topics=["Back Pain"]),
         actor=EDITOR,

@@ -24,7 +24,7 @@ from ledger.store.records import Actor, ChainReport, NewEvent
 from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import events
 from ledger.use_cases.sample import load_sample
-from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 
 EDITOR = Actor("editor-1", "editor")
 EVENT_COUNT = 10
@@ -384,7 +384,7 @@ async def run_verify(database_url: str) -> Result:
 async def test_the_verify_command_prints_the_event_count_of_an_intact_ledger(
     store: SQLEventStore, database_url: str
 ) -> None:
-    await load_sample(EvidenceLedger(store))
+    await load_sample(sql_ledger(store))
     events_in_sample = (await store.head()).position
     result = await run_verify(database_url)
     assert result.exit_code == 0, result.output

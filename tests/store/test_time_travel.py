@@ -17,7 +17,7 @@ from ledger.read.articles import ArticleView, article_views
 from ledger.read.time_travel import article_as_of
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID, load_sample
-from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 from tests.store.commands import EDITOR, READER, Histories, prepare, run
 
 POLICY = ScorePolicy()
@@ -68,7 +68,7 @@ async def _recorded_at_by_version(store: SQLEventStore, article_id: str) -> dict
 async def test_the_past_view_at_every_version_equals_the_live_view_at_that_moment(
     store: SQLEventStore, history: list[tuple[Any, ...]]
 ) -> None:
-    ledger = EvidenceLedger(store)
+    ledger = sql_ledger(store)
     prefix = uuid.uuid4().hex[:8]  # each example writes its own articles and raters
     ids = [f"{prefix}-a0", f"{prefix}-a1"]
     await prepare(ledger, prefix, HISTORIES)  # the second article is left for a command
@@ -110,7 +110,7 @@ async def _live_view(store: SQLEventStore, article_id: str, *, include_hidden: b
 
 
 async def test_an_article_as_of_before_its_registration_did_not_exist(store: SQLEventStore) -> None:
-    await load_sample(EvidenceLedger(store))
+    await load_sample(sql_ledger(store))
     registered = (await store.read_stream(stream_id(SAMPLE_ARTICLE_ID)))[0]
     moment = registered.metadata.recorded_at
 
@@ -127,7 +127,7 @@ async def test_an_article_as_of_before_its_registration_did_not_exist(store: SQL
 
 
 async def test_an_article_that_never_existed_has_no_past(store: SQLEventStore) -> None:
-    await load_sample(EvidenceLedger(store))
+    await load_sample(sql_ledger(store))
 
     assert await article_as_of(store, "no-such-article", POLICY) is None
     assert await article_as_of(store, "no-such-article", POLICY, at_version=3) is None
@@ -136,7 +136,7 @@ async def test_an_article_that_never_existed_has_no_past(store: SQLEventStore) -
 async def test_a_version_beyond_the_head_of_the_stream_gives_the_current_view(
     store: SQLEventStore,
 ) -> None:
-    ledger = EvidenceLedger(store)
+    ledger = sql_ledger(store)
     await load_sample(ledger)
     await ledger.execute(PostComment(SAMPLE_ARTICLE_ID, READER.id, "Worth a read."), actor=READER)
     live = await _live_view(store, SAMPLE_ARTICLE_ID, include_hidden=False)
@@ -151,7 +151,7 @@ async def test_a_version_beyond_the_head_of_the_stream_gives_the_current_view(
 
 
 async def test_a_hidden_comment_is_not_in_the_public_past_view(store: SQLEventStore) -> None:
-    ledger = EvidenceLedger(store)
+    ledger = sql_ledger(store)
     await load_sample(ledger)
     kept = await ledger.execute(PostComment(SAMPLE_ARTICLE_ID, READER.id, "Useful."), actor=READER)
     posted = await ledger.execute(

@@ -10,12 +10,20 @@ from typing import Any
 import pytest
 
 from ledger.domain.commands import (
+    ChangeTopics,
+    ClearAlertProfile,
+    Command,
     CorrectArticle,
     EnrolRater,
     HideComment,
     PostComment,
     RegisterArticle,
+    RegisterDiscipline,
+    RegisterStudyType,
+    RestoreComment,
     RetractArticle,
+    ReviseRating,
+    SetAlertProfile,
     SubmitRating,
     WithdrawRating,
 )
@@ -31,7 +39,7 @@ from ledger.domain.errors import (
     ValidationFailed,
 )
 from ledger.domain.events import ArticleTopicsChanged
-from ledger.store.records import NewEvent
+from ledger.store.records import Actor, AppendResult, NewEvent
 from tests.use_cases.conftest import CITATION, EDITOR, SUBSCRIBER, World
 
 Attempt = Callable[[World], Awaitable[Any]]
@@ -239,3 +247,46 @@ async def test_a_topic_is_filed_under_the_spelling_the_ledger_already_has(world:
     assert result.article_id is not None
     row = world.views.rows.topics.get(result.article_id)
     assert row == {"topics": ("Back Pain", "Sciatica")}
+
+
+def _ids(result: AppendResult) -> tuple[str | None, ...]:
+    return (result.article_id, result.rating_id, result.comment_id, result.rater_id)
+
+
+async def test_every_command_names_its_ids_and_a_retry_names_the_same(world: World) -> None:
+    """Each command says which ids it made or touched; the first answer, given again to a
+    retry, says the same, though the retry decided nothing."""
+    a, rater, reader = world.article_id, world.rater, Actor("subscriber-9", "subscriber")
+    steps: list[tuple[Command, Actor, tuple[str | None, ...] | None]] = [
+        (RegisterDiscipline("Nurse"), EDITOR, (None, None, None, None)),
+        (EnrolRater(discipline="Nurse"), EDITOR, None),  # a rater id made up
+        (RegisterStudyType("N-of-1 trial"), EDITOR, (None, None, None, None)),
+        (RegisterArticle(citation=CITATION, topics=["Back Pain"]), EDITOR, None),
+        (CorrectArticle(a, {"title": "Corrected"}, "typo"), EDITOR, (a, None, None, None)),
+        (ChangeTopics(a, ["Neck Pain"]), EDITOR, (a, None, None, None)),
+        (SubmitRating(a, world.rater_id, 6, 5), rater, (a, f"{a}.r4", None, world.rater_id)),
+        (ReviseRating(a, world.rater_id, 5, 5), rater, (a, f"{a}.r4", None, world.rater_id)),
+        (WithdrawRating(a, world.rater_id), rater, (a, f"{a}.r4", None, world.rater_id)),
+        (PostComment(a, SUBSCRIBER.id, "Useful."), SUBSCRIBER, (a, None, f"{a}.c7", None)),
+        (HideComment(a, f"{a}.c7", "spam"), EDITOR, (a, None, f"{a}.c7", None)),
+        (RestoreComment(a, f"{a}.c7", "not spam"), EDITOR, (a, None, f"{a}.c7", None)),
+        (
+            SetAlertProfile(reader.id, ["Physician"], 6, 6, delivery="none"),
+            reader,
+            (None, None, None, None),
+        ),
+        (ClearAlertProfile(reader.id), reader, (None, None, None, None)),
+        (RetractArticle(a, "fabricated data"), EDITOR, (a, None, None, None)),
+    ]
+    for number, (command, actor, expected) in enumerate(steps):
+        key = f"ids-{number}"
+        first = await world.ledger.execute(command, actor=actor, idempotency_key=key)
+        again = await world.ledger.execute(command, actor=actor, idempotency_key=key)
+
+        assert again.replayed, command
+        assert _ids(again) == _ids(first), command
+        if expected is not None:
+            assert _ids(first) == expected, command
+    made_up = [_ids(await world.ledger.execute(c, actor=EDITOR)) for c, _, e in steps[1:4:2]]
+    assert made_up[0][3] is not None  # the rater's id, made up
+    assert made_up[1][0] is not None  # the article's id, made up

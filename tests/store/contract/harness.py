@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.audit.chain import row_bytes, verify_chain
 from ledger.domain.events import EventRegistry
-from ledger.store.canonical import GENESIS_HASH, chain_hash
+from ledger.store.canonical import GENESIS_HASH, canonical_bytes, canonical_json, chain_hash
 from ledger.store.event_store import EventStore
 from ledger.store.memory import MemoryEventStore
 from ledger.store.records import RecordedEvent
-from ledger.store.sealing import record_bytes
+from ledger.store.sealing import metadata_document
 from ledger.store.sql_store import SQLEventStore
 from tests.store.writers import separate_stores
 
@@ -83,6 +83,20 @@ class MemoryHarness:
                 return False
             previous = row.hash
         return (ledger.head.position, ledger.head.hash) == (len(ledger.rows), previous)
+
+
+def record_bytes(event: RecordedEvent) -> bytes:
+    """The canonical bytes of a recorded event, as it was hashed (for an event read in the
+    shape it was stored in: an upcast payload is not what was hashed)."""
+    return canonical_bytes(
+        position=event.position,
+        stream_id=event.stream_id,
+        stream_version=event.stream_version,
+        event_type=event.type,
+        schema_version=event.schema_version,
+        payload_json=canonical_json(event.payload),
+        metadata=metadata_document(event.metadata),
+    )
 
 
 def first_broken(records: list[RecordedEvent]) -> int | None:

@@ -15,6 +15,7 @@ from ledger.replay.rebuild import rebuild, verify_projections
 from ledger.store.records import AppendResult
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 from tests.store.ledgers import bulk_comments, rater, subscriber, view
 from tests.store.rebuild.history import BULK, WRITER_RATERS
 from tests.store.writers import LetsAWriterInAfterReading, separate_stores
@@ -66,7 +67,7 @@ async def test_a_rebuild_while_a_writer_appends_swaps_in_views_at_the_head(
     [physician_before] = [s for s in before.discipline_scores if s.discipline == "Physician"]
 
     async with separate_stores(database_url, 1) as [own_store]:
-        writer = Writer(EvidenceLedger(own_store))
+        writer = Writer(sql_ledger(own_store))
         task = asyncio.create_task(writer.run())
         try:
             await writer.started.wait()
@@ -105,7 +106,7 @@ async def test_appends_made_after_the_replay_read_the_log_are_caught_up_before_t
     written: list[AppendResult] = []
 
     async with separate_stores(database_url, 1) as [own_store]:
-        other = EvidenceLedger(own_store)
+        other = sql_ledger(own_store)
 
         async def writer() -> None:
             for rater_id in WRITER_RATERS[:3]:
