@@ -33,6 +33,8 @@ deliveries = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime, nullable=True),
+    # The idempotency key of the editor's last retry, so that a repeat answers the same.
+    Column("retry_key", String(200), nullable=True),
     Index(None, "state", "next_attempt_at"),
     Index(None, "subscriber_id", "cadence", "period_start"),
 )
@@ -55,6 +57,8 @@ webhook_secrets = Table(
     Column("subscriber_id", String(200), primary_key=True),
     Column("secret", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The idempotency key of the rotation that made it, so that a repeat shows it again.
+    Column("rotation_key", String(200), nullable=True),
 )
 
 delivery_checkpoints = Table(

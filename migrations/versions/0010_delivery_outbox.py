@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("retry_key", sa.String(length=200), nullable=True),
         sa.PrimaryKeyConstraint("delivery_id", name=op.f("pk_deliveries")),
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
@@ -62,6 +63,7 @@ def upgrade() -> None:
         sa.Column("subscriber_id", sa.String(length=200), nullable=False),
         sa.Column("secret", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("rotation_key", sa.String(length=200), nullable=True),
         sa.PrimaryKeyConstraint("subscriber_id", name=op.f("pk_webhook_secrets")),
     )
     op.create_table(
