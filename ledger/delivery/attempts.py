@@ -56,18 +56,21 @@ async def claim_due(
     """Up to ``limit`` pending deliveries due by ``now`` on ``channels``, claimed."""
     if not channels:
         return []
-    async with write_transaction(engine) as conn:
-        query = (
-            select(deliveries)
-            .where(
-                deliveries.c.state == PENDING,
-                deliveries.c.next_attempt_at <= now,
-                deliveries.c.channel.in_(list(channels)),
-            )
-            .order_by(deliveries.c.next_attempt_at, deliveries.c.delivery_id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+    due = (
+        select(deliveries)
+        .where(
+            deliveries.c.state == PENDING,
+            deliveries.c.next_attempt_at <= now,
+            deliveries.c.channel.in_(list(channels)),
         )
+        .order_by(deliveries.c.next_attempt_at, deliveries.c.delivery_id)
+    )
+    # Looked at first without the write lock: an idle pass takes none.
+    async with engine.connect() as conn:
+        if (await conn.execute(due.limit(1))).first() is None:
+            return []
+    async with write_transaction(engine) as conn:
+        query = due.limit(limit).with_for_update(skip_locked=True)
         rows = (await conn.execute(query)).mappings().all()
         claimed: list[RowMapping] = []
         for row in rows:

@@ -4,10 +4,11 @@ off), the unsubscribe secret, and how failures are retried."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ledger.delivery.backoff import Backoff
 
-__all__ = ["DeliverySettings", "SmtpSettings"]
+__all__ = ["DeliverySettings", "SmtpSettings", "delivery_settings_of"]
 
 SECURITIES = ("starttls", "tls", "none")
 
@@ -52,3 +53,17 @@ class DeliverySettings:
 
     def channels(self) -> tuple[str, ...]:
         return ("email", "webhook") if self.email_on else ("webhook",)
+
+
+def delivery_settings_of(given: dict[str, Any]) -> DeliverySettings:
+    """The settings back from ``dataclasses.asdict`` (as worker processes receive them)."""
+    smtp = given.get("smtp")
+    return DeliverySettings(
+        **(
+            given
+            | {
+                "smtp": SmtpSettings(**smtp) if smtp is not None else None,
+                "backoff": Backoff(**given["backoff"]),
+            }
+        )
+    )
