@@ -24,7 +24,7 @@ from ledger.delivery.tables import deliveries, delivery_items, webhook_secrets
 from ledger.store.db import write_transaction
 from ledger.store.tables import alert_contacts
 
-__all__ = ["Claimed", "claim_due", "record_failure", "record_success"]
+__all__ = ["Claimed", "Outcome", "claim_due", "record_outcomes"]
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 
@@ -134,26 +134,42 @@ def _claimed(
     )
 
 
-async def record_success(engine: AsyncEngine, claimed: Claimed, now: datetime) -> bool:
-    """Delivered; False when another deliverer has claimed it since (its lease ran out)."""
-    async with write_transaction(engine) as conn:
-        return await _settle(conn, claimed, state=DELIVERED, delivered_at=now, last_error=None)
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt went: ``error`` None when it was delivered."""
+
+    claimed: Claimed
+    error: str | None
+
+    def dies(self, backoff: Backoff) -> bool:
+        return self.error is not None and backoff.gives_up(self.claimed.attempts)
 
 
-async def record_failure(
+async def record_outcomes(
     engine: AsyncEngine,
-    claimed: Claimed,
+    outcomes: Sequence[Outcome],
     now: datetime,
-    error: str,
     backoff: Backoff,
     random: Random,
-) -> bool:
-    """Failed: tried again after a backoff, or dead once the attempts are spent."""
+) -> None:
+    """Each delivered, tried again after a backoff, or dead once its attempts are spent; a
+    batch's outcomes in one transaction (on SQLite, one turn of the write lock). One that
+    another deliverer claimed since (its lease ran out) is left to that one."""
+    if not outcomes:
+        return
     async with write_transaction(engine) as conn:
-        if backoff.gives_up(claimed.attempts):
-            return await _settle(conn, claimed, state=DEAD, last_error=error[:2000])
-        later = now + backoff.delay(claimed.attempts, random)
-        return await _settle(conn, claimed, next_attempt_at=later, last_error=error[:2000])
+        for outcome in outcomes:
+            await _settle(conn, outcome.claimed, **_result(outcome, now, backoff, random))
+
+
+def _result(outcome: Outcome, now: datetime, backoff: Backoff, random: Random) -> dict[str, object]:
+    if outcome.error is None:
+        return {"state": DELIVERED, "delivered_at": now, "last_error": None}
+    error = outcome.error[:2000]
+    if outcome.dies(backoff):
+        return {"state": DEAD, "last_error": error}
+    later = now + backoff.delay(outcome.claimed.attempts, random)
+    return {"next_attempt_at": later, "last_error": error}
 
 
 async def _settle(conn: AsyncConnection, claimed: Claimed, **values: object) -> bool:

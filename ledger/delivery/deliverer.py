@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.delivery.attempts import Claimed, claim_due, record_failure, record_success
+from ledger.delivery.attempts import Claimed, Outcome, claim_due, record_outcomes
 from ledger.delivery.backoff import Random
 from ledger.delivery.outbox import fill_outbox
 from ledger.delivery.settings import DeliverySettings
@@ -59,7 +59,12 @@ class Deliverer:
         while claimed := await claim_due(
             self.engine, self.clock(), channels, lease=lease, limit=self.settings.batch
         ):
-            await asyncio.gather(*(self._attempt(one, report) for one in claimed))
+            outcomes = await asyncio.gather(*(self._attempt(one) for one in claimed))
+            backoff = self.settings.backoff
+            await record_outcomes(self.engine, outcomes, self.clock(), backoff, self.random)
+            report.delivered += sum(o.error is None for o in outcomes)
+            report.failed += sum(o.error is not None for o in outcomes)
+            report.dead += sum(o.dies(backoff) for o in outcomes)
         return report
 
     async def watch(self, stop: asyncio.Event) -> None:
@@ -73,21 +78,9 @@ class Deliverer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.settings.interval_seconds)
 
-    async def _attempt(self, claimed: Claimed, report: PassReport) -> None:
+    async def _attempt(self, claimed: Claimed) -> Outcome:
         try:
             await self.senders[claimed.channel](claimed)
         except DeliveryFailed as failure:
-            await record_failure(
-                self.engine,
-                claimed,
-                self.clock(),
-                str(failure),
-                self.settings.backoff,
-                self.random,
-            )
-            report.failed += 1
-            if self.settings.backoff.gives_up(claimed.attempts):
-                report.dead += 1
-            return
-        await record_success(self.engine, claimed, self.clock())
-        report.delivered += 1
+            return Outcome(claimed, str(failure))
+        return Outcome(claimed, None)

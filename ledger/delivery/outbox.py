@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -104,11 +105,28 @@ async def take_in_page(
     return len(rows), end < upto
 
 
+@dataclass
+class _Page:
+    """What one page of due alerts adds, written in a few statements at its end."""
+
+    now: datetime
+    deliveries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    items: list[dict[str, Any]] = field(default_factory=list)
+    webhook_subscribers: set[str] = field(default_factory=set)
+
+    async def write(self, conn: AsyncConnection) -> None:
+        for subscriber_id in sorted(self.webhook_subscribers):
+            await issue_secret(conn, subscriber_id, self.now)
+        await insert_new(conn, deliveries, list(self.deliveries.values()))
+        await insert_new(conn, delivery_items, self.items)
+
+
 async def _take_in(
     conn: AsyncConnection, rows: Sequence[Any], now: datetime, policy: ScorePolicy
 ) -> None:
     profiles = await _profiles(conn, sorted({r["subscriber_id"] for r in rows}))
     views = await article_views(conn, sorted({r["article_id"] for r in rows}), policy)
+    page = _Page(now)
     for row in rows:
         profile = profiles.get(row["subscriber_id"])
         # No profile in force (cleared since), or one that sends nothing: the alert stays
@@ -118,15 +136,17 @@ async def _take_in(
         content = json.dumps(content_of(row, views.get(row["article_id"])).as_json())
         for channel in _channels(profile):
             if channel == "webhook":
-                await issue_secret(conn, row["subscriber_id"], now)
-            target = await _delivery_for(conn, row, profile, channel, now)
-            item = {
-                "delivery_id": target,
-                "alert_id": row["alert_id"],
-                "position": row["position"],
-                "content": content,
-            }
-            await insert_new(conn, delivery_items, [item])
+                page.webhook_subscribers.add(row["subscriber_id"])
+            target = await _delivery_for(conn, page, row, profile, channel)
+            page.items.append(
+                {
+                    "delivery_id": target,
+                    "alert_id": row["alert_id"],
+                    "position": row["position"],
+                    "content": content,
+                }
+            )
+    await page.write(conn)
 
 
 def _channels(profile: Any) -> list[str]:
@@ -151,7 +171,7 @@ async def _profiles(conn: AsyncConnection, subscribers: list[str]) -> dict[str, 
 
 
 async def _delivery_for(
-    conn: AsyncConnection, due: Any, profile: Any, channel: str, now: datetime
+    conn: AsyncConnection, page: _Page, due: Any, profile: Any, channel: str
 ) -> str:
     """The delivery ``due`` joins on ``channel``: its own (immediate), or its period's
     digest, made if new."""
@@ -163,19 +183,18 @@ async def _delivery_for(
         "cadence": cadence,
         "state": "pending",
         "attempts": 0,
-        "created_at": now,
+        "created_at": page.now,
     }
     if cadence not in DIGESTS:
         target = delivery_id("alert", due["alert_id"], channel)
-        await insert_new(
-            conn,
-            deliveries,
-            [row | {"delivery_id": target, "period_start": None, "next_attempt_at": now}],
-        )
+        new = {"delivery_id": target, "period_start": None, "next_attempt_at": page.now}
+        page.deliveries[target] = row | new
         return target
     start, end = period_of(cadence, due["due_at"])
     while True:
         target = delivery_id("digest", due["subscriber_id"], cadence, start.isoformat(), channel)
+        if target in page.deliveries:
+            return target
         found = (
             await conn.execute(
                 select(deliveries.c.state, deliveries.c.attempts)
@@ -185,7 +204,7 @@ async def _delivery_for(
         ).one_or_none()
         if found is None:
             new = {"delivery_id": target, "period_start": start, "next_attempt_at": end}
-            await insert_new(conn, deliveries, [row | new])
+            page.deliveries[target] = row | new
             return target
         if found.state == "pending" and found.attempts == 0:
             return target

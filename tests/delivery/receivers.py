@@ -52,6 +52,8 @@ def webhook_receiver(failures: int | None = 0) -> Iterator[WebhookReceiver]:
     receiver: WebhookReceiver
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # connections kept alive, as a real receiver's
+
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             status = receiver.answer(Received(body, dict(self.headers.items())))
@@ -62,7 +64,9 @@ def webhook_receiver(failures: int | None = 0) -> Iterator[WebhookReceiver]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    # A backlog for a deliverer's whole batch at once (the default, 5, refuses connections).
+    Server = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 256})
+    server = Server(("127.0.0.1", 0), Handler)
     receiver = WebhookReceiver(f"http://127.0.0.1:{server.server_address[1]}/hook", failures)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
