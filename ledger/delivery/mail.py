@@ -1,5 +1,5 @@
 """Alert email over SMTP (``aiosmtplib``): one message per delivery, a digest's alerts all in
-one, with a plain-text and an HTML part and a link to unsubscribe without logging in."""
+one, with a plain-text part, its HTML twin and a link to unsubscribe without logging in."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Unsubscribe tokens: the subscriber's id and an HMAC of it with the server's secret, so a
+"""Unsubscribe tokens: the subscriber's id signed (HMAC-SHA256) with the server's secret, so a
 link in an email works without logging in and cannot be made for someone else."""
 
 from __future__ import annotations
