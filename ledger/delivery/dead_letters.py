@@ -65,10 +65,16 @@ async def _with_articles(
     )
     for item in await conn.execute(query):
         articles[item.delivery_id].append(json.loads(item.content)["article_id"])
-    fields = DeadDelivery.__dataclass_fields__
     return [
         DeadDelivery(
-            **{k: v for k, v in r.items() if k in fields},  # type: ignore[arg-type]
+            delivery_id=str(r["delivery_id"]),
+            subscriber_id=str(r["subscriber_id"]),
+            channel=str(r["channel"]),
+            cadence=str(r["cadence"]),
+            state=str(r["state"]),
+            attempts=int(r["attempts"]),  # type: ignore[call-overload]
+            last_error=None if r["last_error"] is None else str(r["last_error"]),
+            created_at=r["created_at"],  # type: ignore[arg-type]
             article_ids=tuple(articles[str(r["delivery_id"])]),
         )
         for r in rows

@@ -13,6 +13,7 @@ import os
 import signal
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -23,12 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ledger.delivery.outbox import delivery_id
 from ledger.delivery.tables import deliveries
 from ledger.projections.tables import live_views
+from ledger.store.db import create_engine
 from ledger.use_cases.tokens import issue_token
 from tests.delivery.receivers import WebhookReceiver, webhook_receiver
-from tests.e2e.test_crash import REQUEST_TIMEOUT, Mutation, Servers, crash_engine, send
+from tests.e2e.test_crash import REQUEST_TIMEOUT, Mutation, Servers, send
 from tests.e2e.test_serve import wait_until_healthy
-
-__all__ = ["crash_engine"]  # the fixture, used here as test_crash uses it
 
 ARTICLES = 8
 RATERS = ("dc-rater-1", "dc-rater-2", "dc-rater-3")
@@ -38,6 +38,14 @@ DELIVERED_TIMEOUT = 90.0
 SET_PROFILE = (
     "mutation($input: SetAlertProfileInput!) { setAlertProfile(input: $input) { __typename } }"
 )
+
+
+@pytest.fixture
+async def watcher(empty_database_url: str) -> AsyncIterator[AsyncEngine]:
+    """The test's own connection to the database the servers use."""
+    engine = create_engine(empty_database_url)
+    yield engine
+    await engine.dispose()
 
 
 async def arrange(base_url: str, engine: AsyncEngine, hook: str) -> list[Mutation]:
@@ -132,7 +140,7 @@ async def wait_for(receiver: WebhookReceiver, expected: set[str]) -> None:
 async def test_a_killed_deliverer_loses_no_alert_and_a_receiver_dropping_repeats_sees_each_once(
     empty_database_url: str,
     tmp_path: Path,
-    crash_engine: AsyncEngine,
+    watcher: AsyncEngine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Passes often, and a killed deliverer's claims back soon: the test waits seconds, not minutes.
@@ -143,7 +151,7 @@ async def test_a_killed_deliverer_loses_no_alert_and_a_receiver_dropping_repeats
         with webhook_receiver() as receiver:
             first = servers.start("first")
             wait_until_healthy(first)
-            plan = await arrange(first.base_url, crash_engine, receiver.url)
+            plan = await arrange(first.base_url, watcher, receiver.url)
             await send_all(first.base_url, plan, kill=first.process.pid)
             first.process.wait(timeout=30)
             assert first.process.returncode == -signal.SIGKILL
@@ -151,7 +159,7 @@ async def test_a_killed_deliverer_loses_no_alert_and_a_receiver_dropping_repeats
             second = servers.start("second")
             wait_until_healthy(second)
             await send_all(second.base_url, plan)
-            alerts = await due_alert_ids(crash_engine)
+            alerts = await due_alert_ids(watcher)
             expected = {delivery_id("alert", a, "webhook") for a in alerts}
             await wait_for(receiver, expected)
     finally:
@@ -161,6 +169,6 @@ async def test_a_killed_deliverer_loses_no_alert_and_a_receiver_dropping_repeats
     assert len(alerts) == len(set(alerts)) == ARTICLES * SUBSCRIBERS
     assert receiver.accepted_once() == expected
     assert len(receiver.requests) >= len(expected)
-    async with crash_engine.connect() as conn:
+    async with watcher.connect() as conn:
         states = Counter((await conn.execute(select(deliveries.c.state))).scalars())
     assert states == Counter({"delivered": len(expected)})
