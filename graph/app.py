@@ -19,6 +19,7 @@ from graph.http.body_limit import BodyLimit
 from graph.http.logging import RequestLogging
 from graph.http.read_your_writes import ReadYourWrites
 from graph.http.schema import build_schema
+from graph.http.unsubscribe import unsubscribe_routes
 from graph.schema.context import Services
 from graph.schema.rate_limit import MutationRates
 from graph.schema.single_flight import SingleFlight
@@ -26,6 +27,7 @@ from graph.settings import Settings
 from graph.web import GraphQLWithGraphiQL, cors_middleware, web_routes
 from graph.web.feeds import feed_routes
 from ledger.audit.chain import verify_chain
+from ledger.delivery.running import delivering_in_background
 from ledger.read.changes import LearningChanges
 from ledger.read.health import database_health
 from ledger.read.learn import start_learning
@@ -125,6 +127,16 @@ async def _stopped(services: Services) -> None:
         await services.replica.close()
 
 
+@asynccontextmanager
+async def _delivering(settings: Settings, services: Services) -> AsyncIterator[None]:
+    """The alerts delivered in the background while the app runs, when the settings say so."""
+    if not settings.deliver_in_background:
+        yield
+        return
+    async with delivering_in_background(services.engine, settings.delivery, settings.score_policy):
+        yield
+
+
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -136,7 +148,8 @@ def create_app(settings: Settings) -> Starlette:
             gc.collect()
             gc.freeze()
             try:
-                yield
+                async with _delivering(settings, services):
+                    yield
             finally:
                 await _stopped(services)
         finally:
@@ -162,6 +175,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", ReadYourWrites(graphql)),
             *web_routes(settings),
             *feed_routes(),
+            *unsubscribe_routes(),
         ],
         middleware=[
             Middleware(RequestLogging),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ledger.delivery.settings import DeliverySettings
 from ledger.domain.scores import ScorePolicy
 from ledger.store.db import DEFAULT_DATABASE_URL
 
@@ -68,3 +69,7 @@ class Settings:
     replica_url: str | None = None
     # The response cache's bound: answers kept, least recently used out; 0 keeps none.
     response_cache_bytes: int = 64 * 1024 * 1024
+    # Alert delivery: links, SMTP (none: email off), the unsubscribe secret, retries.
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    # A deliverer running in the app's background (``ledger.delivery``); `serve` turns it on.
+    deliver_in_background: bool = False

@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import ledger.delivery.tables  # noqa: F401  (the outbox's tables join the same metadata)
 from ledger.projections.tables import metadata
 from ledger.store.db import create_engine
 

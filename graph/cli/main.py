@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from graph.cli import data, database, schema_export, serve, tokens
+from graph.cli import data, database, deliver, schema_export, serve, tokens
 
 __all__ = ["app", "main"]
 
@@ -45,6 +45,7 @@ app.command()(database.cleanup)
 app.command("load-sample")(data.load_sample_article)
 app.command("import")(data.import_file)
 app.command()(serve.serve)
+app.command()(deliver.deliver)
 app.add_typer(tokens.app, name="token")
 app.command("export-schema")(schema_export.export_schema)
 

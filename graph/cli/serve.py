@@ -12,7 +12,9 @@ from typing import Annotated, Any
 import typer
 
 from graph.cli.database_access import DEFAULT_DATABASE_URL, DatabaseOption
+from graph.cli.deliver import PublicUrl, delivery_settings
 from graph.settings import Limits, Settings
+from ledger.delivery.settings import DeliverySettings
 
 __all__ = ["serve"]
 
@@ -120,6 +122,16 @@ ReplicaUrl = Annotated[
 ]
 
 
+Deliver = Annotated[
+    bool,
+    typer.Option(
+        "--deliver/--no-deliver",
+        envvar="EVIDENCE_LEDGER_DELIVER",
+        help="Deliver the alerts due in the background (webhooks; email when SMTP is set).",
+    ),
+]
+
+
 def serve(
     database: DatabaseOption = DEFAULT_DATABASE_URL,
     host: Host = "127.0.0.1",
@@ -134,6 +146,8 @@ def serve(
     cors_origin: CorsOrigins = None,
     workers: Workers = 1,
     replica_url: ReplicaUrl = None,
+    deliver: Deliver = True,
+    public_url: PublicUrl = DeliverySettings.public_url,
 ) -> None:
     """Migrate, load the sample article into an empty ledger, and serve GraphQL at /graphql
     and the reader's page at /."""
@@ -159,6 +173,8 @@ def serve(
         limits=limits,
         cors_origins=tuple(cors_origin or ()),
         replica_url=_replica(replica_url, database),
+        delivery=delivery_settings(public_url, environment=os.environ),
+        deliver_in_background=deliver,
     )
     # Uvicorn shuts down gracefully on SIGTERM, then re-raises it; a clean stop exits 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)

@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 
 from graph.http.server import HeadDeadlineProtocol
 from graph.settings import Limits, Settings
+from ledger.delivery.settings import delivery_settings_of
 from ledger.domain.scores import ScorePolicy
 
 __all__ = [
@@ -51,8 +52,14 @@ def settings_from_json(text: str) -> Settings:
         min_ratings_for_threshold=kept["min_ratings_for_threshold"],
     )
     tuples = {name: tuple(given[name]) for name in ("allowed_origins", "cors_origins")}
+    delivery = {"delivery": delivery_settings_of(given["delivery"])}
     return Settings(
-        **(given | tuples | {"score_policy": policy, "limits": Limits(**given["limits"])})
+        **(
+            given
+            | tuples
+            | delivery
+            | {"score_policy": policy, "limits": Limits(**given["limits"])}
+        )
     )
 
 

@@ -7,7 +7,7 @@ import base64
 import binascii
 import enum
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
@@ -20,6 +20,7 @@ from graph.schema.ids import INT64_MAX, BadInput
 from graph.schema.inputs import KEY
 from graph.schema.types import Article
 from graph.schema.vocabulary import Discipline
+from ledger.delivery.secrets import issue_secret_now
 from ledger.domain.commands import ClearAlertProfile, SetAlertProfile
 from ledger.domain.errors import LedgerError
 from ledger.read.alerts import AlertProfileView, alert_page, alert_profile
@@ -137,6 +138,11 @@ class AlertProfilePayload:
     )
     position: int
     replayed: bool
+    webhook_secret: str | None = strawberry.field(
+        default=None,
+        description="The secret webhooks are signed with, shown once: when a webhook is first "
+        "set (rotateWebhookSecret issues a new one).",
+    )
 
 
 AlertProfileResult = Annotated[
@@ -162,10 +168,14 @@ async def _run(
     except LedgerError as refusal:
         return error_of(refusal)
     await info.context.after_write()
+    secret = None
+    if isinstance(command, SetAlertProfile) and command.webhook_url:
+        secret = await issue_secret_now(info.context.services.engine, actor.id, datetime.now(UTC))
     return AlertProfilePayload(
         alert_profile=await my_alert_profile(info, actor.id),
         position=result.last_position,
         replayed=result.replayed,
+        webhook_secret=secret,
     )
 
 

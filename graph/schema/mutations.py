@@ -20,6 +20,14 @@ from graph.schema.alerts import (
     set_profile,
 )
 from graph.schema.context import Context
+from graph.schema.delivery import (
+    RetryDeliveryInput,
+    RetryDeliveryResult,
+    RotateWebhookSecretInput,
+    RotateWebhookSecretResult,
+    retry_delivery,
+    rotate_webhook_secret,
+)
 from graph.schema.errors import Conflict, NotAllowed, NotFound, ValidationError, error_of
 from graph.schema.ids import article_key
 from graph.schema.inputs import (
@@ -302,3 +310,21 @@ class Mutation:
         self, info: Info[Context, None], input: ClearAlertProfileInput
     ) -> AlertProfileResult:
         return await clear_profile(info, input)
+
+    @strawberry.mutation(
+        extensions=only(Editors),
+        description="Put a dead delivery back in the outbox, its attempts anew (editors).",
+    )
+    async def retry_delivery(
+        self, info: Info[Context, None], input: RetryDeliveryInput
+    ) -> RetryDeliveryResult:
+        return await retry_delivery(info, input)
+
+    @strawberry.mutation(
+        extensions=only(Subscribers),
+        description="A new secret for the caller's webhook signatures, shown this once.",
+    )
+    async def rotate_webhook_secret(
+        self, info: Info[Context, None], input: RotateWebhookSecretInput
+    ) -> RotateWebhookSecretResult:
+        return await rotate_webhook_secret(info, input)

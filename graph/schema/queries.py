@@ -13,6 +13,7 @@ from strawberry.types import Info
 from graph.schema.audit import AuditQuery
 from graph.schema.comments import HiddenComment
 from graph.schema.context import Context
+from graph.schema.delivery import DeadDeliveryConnection, dead_deliveries
 from graph.schema.errors import NotAllowed
 from graph.schema.ids import (
     BadInput,
@@ -288,6 +289,15 @@ class Query(AuditQuery):
             edges=edges,
             page_info=_page_info([edge.cursor for edge in edges], more, after),
         )
+
+    @strawberry.field(
+        description="Deliveries whose every attempt failed, oldest first (editors only).",
+        extensions=only(Editors),
+    )
+    async def dead_deliveries(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> DeadDeliveryConnection:
+        return await dead_deliveries(info, first, after)
 
     @strawberry.field(description="Every topic, with how many articles carry it.")
     async def topics(self, info: Info[Context, None]) -> list[Topic]:

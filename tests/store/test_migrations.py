@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import ledger.delivery.tables  # noqa: F401  (the outbox's tables join the same metadata)
 from ledger.audit.chain import verify_chain
 from ledger.projections.search_index import is_index_table
 from ledger.projections.tables import metadata

@@ -1,0 +1,86 @@
+"""One deliverer pass: take the due alerts into the outbox, then send what is due, each
+delivery by its channel, recording every attempt (``ledger.delivery.attempts``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ledger.delivery.attempts import Claimed, Outcome, claim_due, record_outcomes
+from ledger.delivery.backoff import Random
+from ledger.delivery.outbox import fill_outbox
+from ledger.delivery.settings import DeliverySettings
+from ledger.delivery.webhooks import DeliveryFailed
+from ledger.domain.scores import ScorePolicy
+
+__all__ = ["Clock", "Deliverer", "PassReport", "Send", "utc_now"]
+
+log = logging.getLogger("evidence_ledger.delivery")
+
+Clock = Callable[[], datetime]
+# Sends one claimed delivery, or raises ``DeliveryFailed``.
+Send = Callable[[Claimed], Awaitable[None]]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class PassReport:
+    taken_in: int = 0
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+
+
+@dataclass
+class Deliverer:
+    engine: AsyncEngine
+    settings: DeliverySettings
+    # By channel name ("webhook", "email"): a channel without one is left pending.
+    senders: Mapping[str, Send]
+    clock: Clock = utc_now
+    random: Random = field(default=random.random)
+    policy: ScorePolicy = field(default_factory=ScorePolicy)
+
+    async def run_once(self) -> PassReport:
+        """Take in every due alert, then send every delivery due now, batch by batch."""
+        report = PassReport(taken_in=await fill_outbox(self.engine, self.clock, self.policy))
+        channels = [c for c in self.settings.channels() if c in self.senders]
+        lease = timedelta(seconds=self.settings.lease_seconds)
+        while claimed := await claim_due(
+            self.engine, self.clock(), channels, lease=lease, limit=self.settings.batch
+        ):
+            outcomes = await asyncio.gather(*(self._attempt(one) for one in claimed))
+            backoff = self.settings.backoff
+            await record_outcomes(self.engine, outcomes, self.clock(), backoff, self.random)
+            report.delivered += sum(o.error is None for o in outcomes)
+            report.failed += sum(o.error is not None for o in outcomes)
+            report.dead += sum(o.dies(backoff) for o in outcomes)
+        return report
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        """Passes until ``stop`` is set, one every ``interval_seconds``; a pass that fails
+        (the database away) is logged and the next one tries again."""
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("a delivery pass failed; the next one tries again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.interval_seconds)
+
+    async def _attempt(self, claimed: Claimed) -> Outcome:
+        try:
+            await self.senders[claimed.channel](claimed)
+        except DeliveryFailed as failure:
+            return Outcome(claimed, str(failure))
+        return Outcome(claimed, None)
