@@ -68,3 +68,6 @@ class Settings:
     replica_url: str | None = None
     # The response cache's bound: answers kept, least recently used out; 0 keeps none.
     response_cache_bytes: int = 64 * 1024 * 1024
+    # Wake-ups a live subscription may have waiting before it counts as a slow consumer and
+    # its WebSocket is closed (graph.http.websocket).
+    live_queue_size: int = 64
