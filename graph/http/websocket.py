@@ -92,7 +92,7 @@ class LiveGraphQL(EvidenceGraphQL):
     """The GraphQL view with its WebSocket side: a context per connection, authenticated by
     ``connection_init``."""
 
-    websocket_adapter_class = _TextMessages
+    websocket_adapter_class = _TextMessages  # type: ignore[assignment]  # (as Strawberry does)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
