@@ -10,6 +10,7 @@ first read, so nothing committed between that read and the first wake-up is miss
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Callable
 from typing import Annotated
 
@@ -58,11 +59,21 @@ async def _woken(context: LiveContext, follower: Follower) -> None:
     await context.begin_message()
 
 
-def _closer(context: LiveContext) -> Callable[[], None] | None:
-    """What the fan-out calls when this subscription falls behind: the connection is closed
-    (``graph.http.websocket`` leaves it in the connection's state)."""
+def _closer(context: LiveContext) -> Callable[[], None]:
+    """What the fan-out calls when this subscription falls behind: its task (stuck sending
+    to a client that does not read) is cancelled, which ends the subscription and lets go of
+    what it holds, and the connection is closed (``graph.http.websocket`` leaves the closing
+    in the connection's state; the close frame reaches the client once it reads again)."""
+    task = asyncio.current_task()
     close: Callable[[], None] | None = getattr(context.request.state, "close_behind", None)
-    return close
+
+    def fell_behind() -> None:
+        if task is not None:
+            task.cancel()
+        if close is not None:
+            close()
+
+    return fell_behind
 
 
 @strawberry.type

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from graph.app import create_app
 from graph.settings import Settings
-from tests.e2e.test_serve import LOOPBACK, free_loopback_port
+from tests.e2e.test_serve import LOOPBACK
 from tests.graph.conftest import Api
 
 PROTOCOL = "graphql-transport-ws"
@@ -32,13 +33,20 @@ class Served:
 
 
 @asynccontextmanager
-async def served(settings: Settings) -> AsyncIterator[Served]:
-    """The app behind a real uvicorn, its WebSockets as ``serve`` has them."""
+async def served(settings: Settings, send_buffer: int | None = None) -> AsyncIterator[Served]:
+    """The app behind a real uvicorn, its WebSockets as ``serve`` has them; ``send_buffer``:
+    the kernel's send buffer of every connection (set on the listening socket, which the
+    accepted ones inherit), so that a client that stops reading fills it soon."""
     app = create_app(settings)
-    port = free_loopback_port()
-    config = uvicorn.Config(app, host=LOOPBACK, port=port, log_level="warning", lifespan="on")
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if send_buffer is not None:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    listening.bind((LOOPBACK, 0))
+    port = listening.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[listening]))
     async with asyncio.timeout(PATIENCE):
         while not server.started:
             if task.done():
@@ -50,6 +58,7 @@ async def served(settings: Settings) -> AsyncIterator[Served]:
     finally:
         server.should_exit = True
         await task
+        listening.close()
 
 
 class Closed(Exception):
