@@ -92,13 +92,18 @@ class Subscription:
         except ValidationFailed as error:
             raise BadInput(str(error), "id") from None
         follower = context.live.follow(frozenset({article_id}), _closer(context))
+        sent: int | None = None  # the version last sent
         try:
             await context.begin_message()
             while True:
                 summary = await context.loaders.articles.load(article_id)
                 if summary is None:
                     raise BadInput(f"no article {article_id!r}", "id")
-                yield Article.of(summary)
+                # A wake-up for a change already sent (one learnt before this subscription
+                # began, or a page of changes read in one go) sends nothing again.
+                if summary.version != sent:
+                    sent = summary.version
+                    yield Article.of(summary)
                 await _woken(context, follower)
         finally:
             context.live.leave(follower)

@@ -127,6 +127,8 @@ class LiveLedger:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._moved.wait(), self.poll_seconds)
             self._moved.clear()
+            if not self._followers:
+                continue  # nobody to wake: no need to learn anything (or ask the database)
             try:
                 await self._wake_concerned()
             except Exception as error:  # the next round reads again: nothing is lost
