@@ -69,14 +69,27 @@ class LiveContext(Context):
         assert live is not None, "the app follows the ledger once it has started"
         return live
 
-    async def begin_message(self) -> None:
-        """The reads of one message: new loaders, each read on a snapshot of its own. Left
-        in place until the next message's (its fields are resolved after the resolver has
-        yielded it)."""
+    async def begin_message(self, position: int | None = None) -> None:
+        """The reads of one message: loaders of its own, each read on a snapshot of its
+        own. Left in place until the next message's (its fields are resolved after the
+        resolver has yielded it).
+
+        Woken at ``position``, a message shares its loaders with every other woken there
+        (of any connection of the app): the subscribers of one article read it once, in
+        one batch. Their reads all begin after ``position`` was committed, so each sees it;
+        a later change wakes them again, to read with newer loaders."""
+        state = self.request.app.state
+        kept: tuple[int, _Reads] | None = getattr(state, "live_reads", None)
+        if position is not None and kept is not None and kept[0] == position:
+            _message.set(kept[1])
+            return
         facts = ReadFacts()
         reader = RecordingReader(self.services.engine, facts, self.services.changes)
         await reader.finish()  # from now on, every read opens and ends its own snapshot
-        _message.set(_Reads(reader, new_loaders(reader, self.services), facts))
+        reads = _Reads(reader, new_loaders(reader, self.services), facts)
+        if position is not None and (kept is None or kept[0] < position):
+            state.live_reads = (position, reads)  # only the newest position's are kept
+        _message.set(reads)
 
 
 class SubscriptionsOverWebSocket(SchemaExtension):

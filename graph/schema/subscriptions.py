@@ -55,8 +55,7 @@ def _refused(info: Info[Context, None], role: str) -> NotAllowed | None:
 
 
 async def _woken(context: LiveContext, follower: Follower) -> None:
-    await follower.woken()
-    await context.begin_message()
+    await context.begin_message(await follower.woken())
 
 
 def _closer(context: LiveContext) -> Callable[[], None]:
