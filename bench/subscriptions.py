@@ -17,8 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,9 +33,10 @@ from bench._report import machine
 from ledger.store.db import create_engine
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from ledger.use_cases.tokens import issue_token
-from tests.e2e.test_serve import CONSOLE_SCRIPT, LOOPBACK, free_loopback_port
 
 FULL, QUICK = 1000, 50
+CONSOLE_SCRIPT = Path(sys.executable).with_name("evidence-ledger")
+LOOPBACK = "127.0.0.1"
 SUBSCRIBE = """
 subscription($id: ID!) { articleUpdated(id: $id) { version disciplineScores { ratingCount } } }
 """
@@ -41,6 +44,13 @@ SUBMIT = """
 mutation($input: %sRatingInput!) { %sRating(input: $input) { __typename } }
 """
 RATER = "sample-physician-4"  # the sample's physician who has not rated it yet
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _rss_kib(pid: int) -> int:
@@ -94,7 +104,7 @@ def _serve(database: str, port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
 
 async def _run(n: int, rounds: int, directory: Path) -> list[str]:
     database = f"sqlite:///{directory / 'ledger.db'}"
-    port = free_loopback_port()
+    port = _free_port()
     log = (directory / "serve.log").open("wb")
     server = _serve(database, port, log)
     base = f"http://{LOOPBACK}:{port}"
