@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from graph.http.auth import TokenAuthentication, refuse_credentials
 from graph.http.body_limit import BodyLimit
@@ -20,6 +20,7 @@ from graph.http.logging import RequestLogging
 from graph.http.read_your_writes import ReadYourWrites
 from graph.http.schema import build_schema
 from graph.http.unsubscribe import unsubscribe_routes
+from graph.http.websocket import SUBSCRIPTION_PROTOCOLS, LiveGraphQL
 from graph.schema.context import Services
 from graph.schema.rate_limit import MutationRates
 from graph.schema.single_flight import SingleFlight
@@ -31,6 +32,7 @@ from ledger.delivery.running import delivering_in_background
 from ledger.read.changes import LearningChanges
 from ledger.read.health import database_health
 from ledger.read.learn import start_learning
+from ledger.read.live import LiveLedger
 from ledger.read.reader import Database
 from ledger.read.replica import Replica
 from ledger.replay.rebuild import ProjectionReport, drop_abandoned_replays, verify_projections
@@ -61,6 +63,12 @@ async def healthz(request: Request) -> Response:
         "revision": health.revision,
         "position": head.position,
     }
+    if services.live is not None:
+        stats = services.live.stats
+        answer["live"] = {
+            "subscriptions": stats.subscriptions,
+            "closedBehind": stats.closed_behind,
+        }
     cache = getattr(request.app.state, "response_cache", None)
     if cache is not None:
         answer["responseCache"] = cache.as_json()
@@ -105,7 +113,11 @@ async def _started(settings: Settings, engine: Database) -> Services:
     # it commits.
     changes = await start_learning(engine)
     store.on_commit(changes.committed)
+    # One task of the process follows the ledger for every live subscription.
+    live = LiveLedger(changes, queue_size=settings.live_queue_size)
+    store.on_commit(live.committed)
     ledger = await _prepared(settings, engine, store)
+    await live.start()
     limits = settings.limits
     rates = MutationRates.per_minute(
         limits.mutations_per_minute_per_token, limits.mutations_per_minute_per_address
@@ -116,11 +128,21 @@ async def _started(settings: Settings, engine: Database) -> Services:
 
     replica = Replica(create_engine(settings.replica_url)) if settings.replica_url else None
     return Services(
-        settings, engine, store, ledger, rates, SingleFlight(verification), changes, replica
+        settings,
+        engine,
+        store,
+        ledger,
+        rates,
+        SingleFlight(verification),
+        changes,
+        replica,
+        live,
     )
 
 
 async def _stopped(services: Services) -> None:
+    if services.live is not None:
+        await services.live.close()
     if isinstance(services.changes, LearningChanges):  # its connection, on PostgreSQL
         await services.changes.close()
     if services.replica is not None:
@@ -135,6 +157,10 @@ async def _delivering(settings: Settings, services: Services) -> AsyncIterator[N
         return
     async with delivering_in_background(services.engine, settings.delivery, settings.score_policy):
         yield
+
+
+class _GraphQL(LiveGraphQL, GraphQLWithGraphiQL):
+    """The view served: GraphQL over HTTP and WebSocket, GraphiQL for a browser's visit."""
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -158,14 +184,14 @@ def create_app(settings: Settings) -> Starlette:
     # Built first: it refuses a malformed origin in its own words, before Strawberry's check
     # of the WebSocket origins below sees the same list.
     cors = cors_middleware(settings)
-    graphql = GraphQLWithGraphiQL(
+    graphql = _GraphQL(
         settings,
         schema=build_schema(production=settings.production, limits=settings.limits),
         graphql_ide=None if settings.production else "graphiql",
         allow_queries_via_get=True,
-        # No subscriptions yet: /graphql is an HTTP route only, so every WebSocket handshake
-        # is refused. When they come, only these foreign origins may connect.
-        subscription_protocols=(),
+        # graphql-transport-ws only (graph.http.websocket); of foreign origins, only these
+        # may connect.
+        subscription_protocols=SUBSCRIPTION_PROTOCOLS,
         # The origins allowed to call the API from a browser may open a WebSocket too.
         allowed_origins=(*settings.allowed_origins, *settings.cors_origins),
     )
@@ -173,6 +199,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             Route("/healthz", healthz),
             Route("/graphql", ReadYourWrites(graphql)),
+            WebSocketRoute("/graphql", graphql),
             *web_routes(settings),
             *feed_routes(),
             *unsubscribe_routes(),

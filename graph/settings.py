@@ -73,3 +73,6 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     # A deliverer running in the app's background (``ledger.delivery``); `serve` turns it on.
     deliver_in_background: bool = False
+    # Wake-ups a live subscription may have waiting before it counts as a slow consumer and
+    # its WebSocket is closed (graph.http.websocket).
+    live_queue_size: int = 64

@@ -19,8 +19,10 @@ from graph.http.guards import Admission, ErrorCodes, MaskUnexpected, code_errors
 from graph.http.limits import LimitsFirst, validation_rules
 from graph.http.logging import OperationNameLogged
 from graph.schema.facts import RecordFacts
+from graph.schema.live_context import SubscriptionsOverWebSocket
 from graph.schema.mutations import Mutation
 from graph.schema.queries import Query
+from graph.schema.subscriptions import Subscription
 from graph.settings import Limits
 
 __all__ = ["build_schema"]
@@ -71,10 +73,13 @@ def _schema(production: bool, limits: Limits) -> strawberry.Schema:
         ErrorCodes,
         Admission,
         MaskUnexpected,
+        # After the admission's checks, whose refusal it raises for a subscription.
+        SubscriptionsOverWebSocket,
     ]
     return EvidenceSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
     )

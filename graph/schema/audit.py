@@ -31,7 +31,7 @@ from ledger.domain.articles import stream_id
 from ledger.domain.errors import ValidationFailed
 from ledger.read.reader import read_now
 
-__all__ = ["AuditQuery"]
+__all__ = ["AuditQuery", "LedgerEvent", "to_ledger_events"]
 
 MAX_PAGE = 500
 
@@ -172,6 +172,10 @@ async def _ledger_events(
             )
         )
     return events
+
+
+# The log's entries as the schema shows them (also to live subscriptions).
+to_ledger_events = _ledger_events
 
 
 @strawberry.type

@@ -23,6 +23,7 @@ from ledger.read.comments import (
     load_rater_comments,
     load_subscriber_comments,
 )
+from ledger.read.live import LiveLedger
 from ledger.read.reader import BatchRead, Database, Read, Reader
 from ledger.read.related import load_related
 from ledger.read.replica import Replica
@@ -33,7 +34,7 @@ from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
 from ledger.use_cases.tokens import Principal
 
-__all__ = ["Context", "Loaders", "Reader", "Services"]
+__all__ = ["Context", "Loaders", "Reader", "Services", "new_loaders"]
 
 T = TypeVar("T")
 
@@ -55,6 +56,8 @@ class Services:
     # A streaming replica that queries read from once it has replayed what the client wrote
     # (graph.http.read_your_writes); None: every read on the primary.
     replica: Replica | None = None
+    # The fan-out that wakes live subscriptions (ledger.read.live); None until started.
+    live: LiveLedger | None = None
 
 
 @dataclass
@@ -128,6 +131,11 @@ def _loaders(reader: RecordingReader, services: Services) -> Loaders:
             lambda conn, ids: moderation.load_hidden_comments(conn, store, ids), ()
         ),
     )
+
+
+def new_loaders(reader: RecordingReader, services: Services) -> Loaders:
+    """Loaders of their own on ``reader`` (a live subscription's message has its own)."""
+    return _loaders(reader, services)
 
 
 def _related_of(ids: list[str], first: int) -> Read[dict[str, list[str]]]:

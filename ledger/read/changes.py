@@ -137,6 +137,19 @@ class ChangeLog:
         """The changes remembered, oldest first."""
         return tuple(self._changes)
 
+    def after(self, position: int) -> list[Change] | None:
+        """The changes learnt after ``position``, oldest first; None when some of them are no
+        longer remembered (or nothing was learnt yet)."""
+        if position < self._forgotten_up_to or self.position < 0:
+            return None
+        found: list[Change] = []
+        for change in reversed(self._changes):
+            if change.position <= position:
+                break
+            found.append(change)
+        found.reverse()
+        return found
+
     def changed_since(self, position: int, articles: frozenset[str] | None) -> bool:
         if position < self._forgotten_up_to or self.position < 0:
             return True
@@ -204,6 +217,10 @@ class LearningChanges:
 
     def changed_since(self, position: int, articles: frozenset[str] | None) -> bool:
         return self._log.changed_since(position, articles)
+
+    def changes_after(self, position: int) -> list[Change] | None:
+        """What was learnt after ``position`` (None: not all of it is remembered)."""
+        return self._log.after(position)
 
     def committed(self, results: Iterable[AppendResult]) -> None:
         """This process's commits, learnt at once (a replayed answer appended nothing)."""

@@ -221,20 +221,28 @@ async def test_introspection_runs_within_the_limits_in_development(api: Api) -> 
     assert data["__schema"]["queryType"]["name"] == "Query"
 
 
-@pytest.mark.parametrize("origin", ["https://forger.example", "http://testserver"])
-def test_no_websocket_handshake_is_taken_while_there_are_no_subscriptions(
-    tmp_path: Path, origin: str
+@pytest.mark.parametrize(
+    ("origin", "protocol"),
+    [
+        ("https://forger.example", "graphql-transport-ws"),
+        ("http://testserver", "graphql-ws"),
+    ],
+)
+def test_a_foreign_origin_or_the_legacy_protocol_gets_no_websocket(
+    tmp_path: Path, origin: str, protocol: str
 ) -> None:
-    """Operations over a WebSocket would pass no CSRF check, rate or size limit."""
+    """Subscriptions only over graphql-transport-ws (whose operations wait for
+    ``connection_init``'s authentication), from the page's own origin or one a deployment
+    names (tests/graph/live for what is taken)."""
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'ws.db'}"))
     with (
         TestClient(app) as client,
         pytest.raises(WebSocketDisconnect),
         client.websocket_connect(
-            "/graphql", subprotocols=["graphql-transport-ws"], headers={"origin": origin}
-        ),
+            "/graphql", subprotocols=[protocol], headers={"origin": origin}
+        ) as websocket,
     ):
-        pass
+        websocket.receive_json()
 
 
 # -- production -----------------------------------------------------------------------------

@@ -1,0 +1,147 @@
+"""Live subscriptions' fan-out: one task per process follows the ledger and wakes the
+subscriptions that a new append concerns.
+
+The task learns new positions the way the process already does (``LearningChanges``: its own
+commits at once, PostgreSQL's notifications from every process, SQLite's change counter),
+asking every ``poll_seconds`` and at once after a commit of this process. A wake-up carries
+only the position a subscription may now read up to: the subscription reads what it needs
+itself, from the log or the views (catch-up), so nothing it must send is held here and a
+wake-up it missed is never an event it missed.
+
+Each follower's wake-ups wait in a bounded queue. A subscription takes all of them at once
+whenever it comes back for more, so its queue fills only while it is stuck sending to a
+client that does not read: then it is marked behind, its ``on_behind`` is called (the API
+closes the connection) and it is woken no more. Memory per subscription stays bounded
+whatever the writers do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from ledger.read.changes import Change, LearningChanges
+from ledger.store.records import AppendResult
+
+__all__ = ["FellBehind", "Follower", "LiveLedger", "LiveStats"]
+
+log = logging.getLogger("evidence_ledger.live")
+
+DEFAULT_QUEUE = 64
+DEFAULT_POLL_SECONDS = 0.05
+
+
+class FellBehind(Exception):
+    """The subscription could not keep up with its wake-ups (a client that does not read)."""
+
+
+@dataclass(eq=False)
+class Follower:
+    """One subscription's place in the fan-out: the articles it follows (None: every
+    append) and its bounded queue of wake-ups (positions)."""
+
+    articles: frozenset[str] | None
+    queue: asyncio.Queue[int]
+    on_behind: Callable[[], None] | None = None
+    behind: bool = False
+
+    async def woken(self) -> int:
+        """Wait for a wake-up; the newest position announced so far (all queued are taken)."""
+        position = await self.queue.get()
+        while not self.queue.empty():
+            position = max(position, self.queue.get_nowait())
+        if self.behind:
+            raise FellBehind
+        return position
+
+    def _wake(self, position: int) -> None:
+        if self.behind:
+            return
+        try:
+            self.queue.put_nowait(position)
+        except asyncio.QueueFull:
+            self.behind = True
+            if self.on_behind is not None:
+                self.on_behind()
+
+    def concerns(self, changes: Iterable[Change] | None) -> bool:
+        if self.articles is None or changes is None:
+            return True
+        return any(c.article_id is None or c.article_id in self.articles for c in changes)
+
+
+@dataclass
+class LiveStats:
+    """What ``/healthz`` shows of the fan-out."""
+
+    subscriptions: int = 0
+    closed_behind: int = 0
+    wake_ups: int = 0
+
+
+@dataclass(eq=False)
+class LiveLedger:
+    changes: LearningChanges
+    queue_size: int = DEFAULT_QUEUE
+    poll_seconds: float = DEFAULT_POLL_SECONDS
+    stats: LiveStats = field(default_factory=LiveStats)
+    _followers: set[Follower] = field(default_factory=set)
+    _moved: asyncio.Event = field(default_factory=asyncio.Event)
+    _task: asyncio.Task[None] | None = None
+    _position: int = -1
+
+    async def start(self) -> None:
+        self._position = await self.changes.current()
+        self._task = asyncio.create_task(self._follow_forever(), name="live ledger")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def committed(self, results: Iterable[AppendResult]) -> None:
+        """A commit of this process (the store's listener): followed at once."""
+        self._moved.set()
+
+    def follow(
+        self, articles: frozenset[str] | None, on_behind: Callable[[], None] | None = None
+    ) -> Follower:
+        follower = Follower(articles, asyncio.Queue(self.queue_size), on_behind)
+        self._followers.add(follower)
+        self.stats.subscriptions = len(self._followers)
+        return follower
+
+    def leave(self, follower: Follower) -> None:
+        self._followers.discard(follower)
+        self.stats.subscriptions = len(self._followers)
+        if follower.behind:
+            self.stats.closed_behind += 1
+
+    async def _follow_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._moved.wait(), self.poll_seconds)
+            self._moved.clear()
+            if not self._followers:
+                continue  # nobody to wake: no need to learn anything (or ask the database)
+            try:
+                await self._wake_concerned()
+            except Exception as error:  # the next round reads again: nothing is lost
+                log.warning("following the ledger failed (%r); trying again", error)
+                await asyncio.sleep(self.poll_seconds)
+
+    async def _wake_concerned(self) -> None:
+        head = await self.changes.current()
+        if head <= self._position:
+            return
+        changes = self.changes.changes_after(self._position)
+        self._position = head
+        for follower in list(self._followers):
+            if follower.concerns(changes):
+                self.stats.wake_ups += 1
+                follower._wake(head)
