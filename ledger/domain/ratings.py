@@ -17,6 +17,7 @@ from ledger.domain.articles import ActiveRating, Article, Rater, check_open, exi
 from ledger.domain.commands import UNCHANGED
 from ledger.domain.errors import DuplicateRating, NoActiveRating, ValidationFailed
 from ledger.domain.events import DomainEvent, RatingRevised, RatingSubmitted, RatingWithdrawn
+from ledger.domain.scores import NEWSWORTHINESS_ASKED_ABOVE
 from ledger.domain.validation import check_comment, check_score
 
 __all__ = [
@@ -34,8 +35,6 @@ __all__ = [
 ]
 
 MAX_RATER_COMMENT = 1000
-# Newsworthiness is asked only of a relevance above this.
-NEWSWORTHINESS_ASKED_ABOVE = 2
 
 # Why a rating has no newsworthiness: stored in the views, served by the API.
 NOT_ASKED = "not_asked"  # relevance 1 or 2

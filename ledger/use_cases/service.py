@@ -28,6 +28,7 @@ from ledger.domain.commands import (
     SubmitRating,
     WithdrawRating,
 )
+from ledger.domain.scores import ScorePolicy
 from ledger.projections.projector import Projector
 from ledger.store.event_store import EventStore
 from ledger.store.records import Actor, AppendResult
@@ -71,9 +72,11 @@ class EvidenceLedger:
         *,
         views: Views | None = None,
         conflict_retries: int = 5,
+        policy: ScorePolicy | None = None,
     ) -> None:
         self.store = store
-        self.projector = projector or Projector(registry=store.registry)
+        # ``policy``: the deployment's, by which the alerts projection decides.
+        self.projector = projector or Projector(registry=store.registry, policy=policy)
         if views is None:
             assert isinstance(store, SQLEventStore), "a store of another kind brings its views"
             views = SqlViews(store, self.projector)
