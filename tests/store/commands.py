@@ -35,7 +35,6 @@ EDITOR = Actor("editor-1", "editor")
 READER = Actor("subscriber-1", "subscriber")
 DISCIPLINES = ["Physician", "Nurse", "Pharmacist"]
 
-_SCORE = st.integers(min_value=1, max_value=7)
 # The rating form's answers: a relevance of 0 stands for "beyond my expertise", a
 # newsworthiness of 0 for "I don't know" (``form_answers``).
 _ANSWER = st.integers(min_value=0, max_value=7)
