@@ -191,7 +191,7 @@ def plan(sizes: Sizes, seed: int = SEED) -> DataSet:
         ratings = [
             Rating(
                 rater_id,
-                rng.randint(2, 7),
+                rng.randint(3, 7),  # newsworthiness is asked above 2
                 rng.randint(1, 7),
                 rng.choice(RATER_COMMENTS) if rng.random() < 0.7 else None,
             )

@@ -402,7 +402,8 @@ class _Generator:
     def _scores(self) -> tuple[int, int, str | None]:
         rng = self.rng
         comment = rng.choice(RATING_COMMENTS) if rng.random() < 0.4 else None
-        return rng.randint(1, 7), rng.randint(1, 7), comment
+        # Both scales: the form asks newsworthiness only above a relevance of 2.
+        return rng.randint(3, 7), rng.randint(1, 7), comment
 
     def _moderation(self, state: articles.Article) -> tuple[list[DomainEvent], Actor] | None:
         if not state.comments:

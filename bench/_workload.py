@@ -105,6 +105,8 @@ def rating(article_id: str, rater_id: str) -> dict[str, Any]:
         "relevance": 6,
         "newsworthiness": 5,
         "comment": COMMENT,
+        "newsworthiness_unknown": False,
+        "beyond_expertise": False,
     }
 
 

@@ -85,7 +85,7 @@ async def _prepared(settings: Settings, engine: Database, store: SQLEventStore) 
             len(leftovers.dropped),
             ", ".join(leftovers.dropped),
         )
-    ledger = sql_ledger(store)
+    ledger = sql_ledger(store, policy=settings.score_policy)
     await ledger.catch_up()
     if settings.load_sample_when_empty and (await store.head()).position == 0:
         await load_sample(ledger)
@@ -124,7 +124,8 @@ async def _started(settings: Settings, engine: Database) -> Services:
     )
 
     async def verification() -> tuple[ChainReport, ProjectionReport]:
-        return await verify_chain(engine), await verify_projections(store)
+        policy = settings.score_policy
+        return await verify_chain(engine), await verify_projections(store, policy=policy)
 
     replica = Replica(create_engine(settings.replica_url)) if settings.replica_url else None
     return Services(

@@ -119,28 +119,50 @@ class EnrollRaterInput:
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
+# The rating form's other answers (``ledger.domain.ratings``).
+DONT_KNOW = '"I don\'t know if this is newsworthy": newsworthiness left out.'
+BEYOND = (
+    '"Beyond my personal area of expertise but may be of interest to my discipline": '
+    "relevance and newsworthiness left out; answers, but counts as no rating."
+)
+RATER_COMMENT = "Plain text, at most 1,000 characters."
+
+
 @strawberry.input(description="The rater and their discipline come from the token.")
 class SubmitRatingInput:
     article_id: strawberry.ID
-    relevance: int = strawberry.field(description="7 directly and highly relevant ... 1 not.")
-    newsworthiness: int = strawberry.field(
-        description="7 most practitioners in my discipline definitely don't know this ... 1."
+    relevance: int | None = strawberry.field(
+        default=None,
+        description="7 directly and highly relevant ... 1 not; left out only with beyondExpertise.",
     )
-    comment: str | None = None
+    newsworthiness: int | None = strawberry.field(
+        default=None,
+        description=(
+            "7 most practitioners in my discipline definitely don't know this ... 1; asked "
+            "only when relevance is above 2 (then a score or newsworthinessUnknown)."
+        ),
+    )
+    comment: str | None = strawberry.field(default=None, description=RATER_COMMENT)
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+    newsworthiness_unknown: bool = strawberry.field(default=False, description=DONT_KNOW)
+    beyond_expertise: bool = strawberry.field(default=False, description=BEYOND)
 
 
 @strawberry.input
 class ReviseRatingInput:
     article_id: strawberry.ID
-    relevance: int
-    newsworthiness: int
+    relevance: int | None = strawberry.field(default=None, description="As in `SubmitRatingInput`.")
+    newsworthiness: int | None = strawberry.field(
+        default=None, description="As in `SubmitRatingInput`."
+    )
     comment: str | None = strawberry.field(
         default=strawberry.UNSET,
         description="Left out: the comment stays as it is. `null`: the comment is removed.",
     )
     expected_version: int | None = strawberry.field(default=None, description=EXPECTED)
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+    newsworthiness_unknown: bool = strawberry.field(default=False, description=DONT_KNOW)
+    beyond_expertise: bool = strawberry.field(default=False, description=BEYOND)
 
 
 @strawberry.input

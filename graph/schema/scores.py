@@ -21,6 +21,15 @@ class RatingScale:
     name: str = strawberry.field(description="relevance or newsworthiness")
     question: str
     labels: list[ScaleLabel]
+    other_answer: str = strawberry.field(
+        description=(
+            "The form's answer beside the seven points: beyond the rater's expertise "
+            '(relevance; counts as no rating), or "I don\'t know" (newsworthiness).'
+        )
+    )
+    asked_when_relevance_above: int | None = strawberry.field(
+        description="Asked only when relevance is above this (null: always asked)."
+    )
 
     @classmethod
     def of(cls, scale: scores.RatingScale) -> RatingScale:
@@ -28,6 +37,8 @@ class RatingScale:
             name=scale.name,
             question=scale.question,
             labels=[ScaleLabel(value=x.value, label=x.label) for x in scale.labels],
+            other_answer=scale.other_answer,
+            asked_when_relevance_above=scale.asked_when_relevance_above,
         )
 
 
@@ -63,9 +74,21 @@ class DisciplineScore:
         description="Mean relevance rounded half up; null until enough ratings."
     )
     out_of: int
-    relevance: float = strawberry.field(description="Mean relevance, unrounded.")
-    newsworthiness: float = strawberry.field(description="Mean newsworthiness, unrounded.")
-    rating_count: int
+    relevance: float = strawberry.field(
+        description="Mean relevance, unrounded, over `ratingCount` ratings."
+    )
+    newsworthiness: float | None = strawberry.field(
+        description=(
+            "Mean newsworthiness, unrounded, over `newsworthinessCount` ratings; null when "
+            'none of them gave one (not asked below a relevance of 3, or "don\'t know").'
+        )
+    )
+    rating_count: int = strawberry.field(
+        description='Active ratings with a relevance ("beyond my expertise" counts as none).'
+    )
+    newsworthiness_count: int = strawberry.field(
+        description="Of those, the ratings with a newsworthiness: its mean's own count."
+    )
     meets_threshold: bool
     missing_ratings: int = strawberry.field(
         description="Active ratings still needed before `score` shows; 0 once it does."
@@ -78,8 +101,9 @@ class DisciplineScore:
             score=score.score,
             out_of=score.out_of,
             relevance=float(score.relevance),
-            newsworthiness=float(score.newsworthiness),
+            newsworthiness=None if score.newsworthiness is None else float(score.newsworthiness),
             rating_count=score.rating_count,
+            newsworthiness_count=score.newsworthiness_count,
             meets_threshold=score.meets_threshold,
             missing_ratings=score.missing_ratings,
         )

@@ -3,6 +3,7 @@ the vocabulary have modules of their own). Resolvers read through the request's 
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -93,6 +94,17 @@ class Rater:
     discipline: Discipline
 
 
+@strawberry.enum(description="Why a rating has no newsworthiness.")
+class NewsworthinessAbsence(enum.Enum):
+    NOT_ASKED = "not_asked"  # relevance 1 or 2
+    DONT_KNOW = "dont_know"  # "I don't know if this is newsworthy"
+    BEYOND_EXPERTISE = "beyond_expertise"  # no relevance either
+
+
+def _absence(reason: str | None) -> NewsworthinessAbsence | None:
+    return None if reason is None else NewsworthinessAbsence(reason)
+
+
 @strawberry.type
 class RatingVersion:
     kind: str = strawberry.field(description="submitted, revised or withdrawn")
@@ -101,6 +113,13 @@ class RatingVersion:
     comment: str | None
     recorded_at: datetime
     position: int
+    newsworthiness_absent: NewsworthinessAbsence | None = strawberry.field(
+        default=None, description="Why newsworthiness is null (null: given, or withdrawn)."
+    )
+
+    @strawberry.field(description="The rater answered that it is beyond their expertise.")
+    def beyond_expertise(self) -> bool:
+        return self.newsworthiness_absent is NewsworthinessAbsence.BEYOND_EXPERTISE
 
 
 @strawberry.type(description="One of the caller's ratings, with every version of it.")
@@ -112,6 +131,13 @@ class MyRating:
     newsworthiness: int | None
     comment: str | None
     history: list[RatingVersion]
+    newsworthiness_absent: NewsworthinessAbsence | None = strawberry.field(
+        default=None, description="Why newsworthiness is null (null: given, or withdrawn)."
+    )
+
+    @strawberry.field(description="The rater answered that it is beyond their expertise.")
+    def beyond_expertise(self) -> bool:
+        return self.newsworthiness_absent is NewsworthinessAbsence.BEYOND_EXPERTISE
 
 
 _ALERTS = strawberry.lazy("graph.schema.alerts")
@@ -156,6 +182,7 @@ class Me:
                 relevance=rating.current.relevance,
                 newsworthiness=rating.current.newsworthiness,
                 comment=rating.current.comment,
+                newsworthiness_absent=_absence(rating.current.newsworthiness_absent),
                 history=[
                     RatingVersion(
                         kind=v.kind,
@@ -164,6 +191,7 @@ class Me:
                         comment=v.comment,
                         recorded_at=v.recorded_at,
                         position=v.position,
+                        newsworthiness_absent=_absence(v.newsworthiness_absent),
                     )
                     for v in rating.versions
                 ],

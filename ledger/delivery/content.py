@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from ledger.read.articles import ArticleView
@@ -66,9 +67,14 @@ def content_of(due: Mapping[str, Any], view: ArticleView | None) -> AlertContent
         discipline=due["discipline"],
         score=score.score if score is not None else None,
         out_of=score.out_of if score is not None else 7,
-        relevance=round(float(score.relevance), 2) if score is not None else None,
-        newsworthiness=round(float(score.newsworthiness), 2) if score is not None else None,
+        relevance=_mean(score.relevance if score is not None else None),
+        # None when no rater gave one (relevance 1-2, or "don't know").
+        newsworthiness=_mean(score.newsworthiness if score is not None else None),
         rating_count=score.rating_count if score is not None else 0,
         position=due["position"],
         due_at=due["due_at"].isoformat(),
     )
+
+
+def _mean(mean: Fraction | None) -> float | None:
+    return round(float(mean), 2) if mean is not None else None

@@ -32,9 +32,12 @@ def _scores(item: AlertContent) -> str:
     if item.kind == "retraction":
         return "This article, which you were sent, has been retracted."
     score = f"{item.score} out of {item.out_of}" if item.score is not None else "pending"
+    # A mean no rater gave (only "don't know" answers, say) is said, not printed as None.
+    relevance = item.relevance if item.relevance is not None else "not given"
+    newsworthiness = item.newsworthiness if item.newsworthiness is not None else "not given"
     return (
-        f"{item.discipline} score: {score} (relevance {item.relevance}, "
-        f"newsworthiness {item.newsworthiness}, {item.rating_count} ratings)"
+        f"{item.discipline} score: {score} (relevance {relevance}, "
+        f"newsworthiness {newsworthiness}, {item.rating_count} ratings)"
     )
 
 

@@ -1,8 +1,10 @@
 """The alert rule, decided once: which alerts each event of the log makes due (no I/O).
 
 An article is due to a subscriber when an event on the article makes it meet the profile
-in force at that position: one of the profile's disciplines has at least the minimum number
-of active ratings with both means at or above the profile's cut-offs, the article has one
+in force at that position: in one of the profile's disciplines both means are at or above
+the profile's cut-offs, each mean over its own count (a rating without newsworthiness
+counts toward the relevance mean only, one beyond the rater's expertise toward neither)
+and each count at least the score policy's minimum for the threshold, the article has one
 of the profile's topics and study types (when the profile names any), and it is not
 retracted. The event must bring the article to meet it: an article that already met a
 profile set or changed later is not sent for that (a profile applies from then on, not to
@@ -47,6 +49,7 @@ __all__ = [
     "AlertBook",
     "ArticleFacts",
     "DueAlert",
+    "Sums",
     "alert_id",
     "meeting_discipline",
 ]
@@ -55,8 +58,9 @@ ARTICLE = "article"  # the article newly meets the subscriber's profile
 RETRACTION = "retraction"  # an article the subscriber was sent is retracted
 KINDS = (ARTICLE, RETRACTION)
 
-# A rating as the rule counts it: discipline, relevance, newsworthiness.
-Rating = tuple[str, int, int]
+# A rating as the rule counts it: discipline, relevance, newsworthiness (None: the rating
+# has none: newsworthiness not asked or not known, or neither scale, beyond expertise).
+Rating = tuple[str, int | None, int | None]
 
 
 @dataclass
@@ -75,13 +79,32 @@ class ArticleFacts:
     def disciplines(self) -> set[str]:
         return {rating[0] for rating in self.ratings.values()}
 
-    def sums(self, discipline: str) -> tuple[int, int, int]:
-        """The discipline's active rating count, relevance sum and newsworthiness sum."""
-        count = relevance = newsworthiness = 0
-        for rated_in, r, n in self.ratings.values():
+    def sums(self, discipline: str) -> Sums:
+        """The discipline's sums and counts of each scale over its active ratings."""
+        sums = Sums()
+        for rated_in, relevance, newsworthiness in self.ratings.values():
             if rated_in == discipline:
-                count, relevance, newsworthiness = count + 1, relevance + r, newsworthiness + n
-        return count, relevance, newsworthiness
+                sums.add(relevance, newsworthiness)
+        return sums
+
+
+@dataclass
+class Sums:
+    """Each mean over its own count: a rating without newsworthiness counts toward the
+    relevance mean only, one beyond the rater's expertise toward neither."""
+
+    relevance_count: int = 0
+    relevance: int = 0
+    newsworthiness_count: int = 0
+    newsworthiness: int = 0
+
+    def add(self, relevance: int | None, newsworthiness: int | None) -> None:
+        if relevance is not None:
+            self.relevance_count += 1
+            self.relevance += relevance
+        if newsworthiness is not None:
+            self.newsworthiness_count += 1
+            self.newsworthiness += newsworthiness
 
 
 @dataclass(frozen=True)
@@ -115,13 +138,16 @@ def meeting_discipline(profile: AlertProfile, article: ArticleFacts, minimum: in
         t.casefold() for t in profile.study_types
     }:
         return None
+    least = max(1, minimum)
     for discipline in profile.disciplines:
-        count, relevance, newsworthiness = article.sums(discipline)
-        # mean >= cut-off, exactly: sum >= cut-off x count (no rounding, no float).
+        sums = article.sums(discipline)
+        # Each mean over its own count, which must reach the minimum (as the inclusion
+        # threshold's); mean >= cut-off, exactly: sum >= cut-off x count (no float).
         if (
-            count >= max(1, minimum)
-            and relevance >= profile.relevance_cutoff * count
-            and newsworthiness >= profile.newsworthiness_cutoff * count
+            sums.relevance_count >= least
+            and sums.newsworthiness_count >= least
+            and sums.relevance >= profile.relevance_cutoff * sums.relevance_count
+            and sums.newsworthiness >= profile.newsworthiness_cutoff * sums.newsworthiness_count
         ):
             return discipline
     return None

@@ -71,9 +71,11 @@ class ActiveRating:
     rating_id: str
     rater_id: str
     discipline: str
-    relevance: int
-    newsworthiness: int
+    relevance: int | None  # None: beyond the rater's expertise
+    newsworthiness: int | None  # None: not asked, not known, or beyond expertise
     comment: str | None
+    newsworthiness_unknown: bool = False
+    beyond_expertise: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ def evolve(state: Article | None, event: DomainEvent) -> Article:
                 event.relevance,
                 event.newsworthiness,
                 event.comment,
+                event.newsworthiness_unknown,
+                event.beyond_expertise,
             )
             return replace(state, ratings={**state.ratings, event.rater_id: rating})
         case RatingWithdrawn(rater_id=rater_id):

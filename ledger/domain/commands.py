@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 __all__ = [
@@ -52,6 +52,10 @@ class Command:
 
 # Field order is the fingerprint's order; ``expected_version`` is never part of it (a
 # retry after the stream moved is still the same request).
+
+# A field added to a command after keys were stored: left out of the fingerprint while it
+# holds its default, so a retry of a request made before it existed is still the same one.
+_NEW_ANSWER = {"fingerprint_unless_default": True}
 
 
 @dataclass(frozen=True)
@@ -116,9 +120,11 @@ class SubmitRating(Command):
     kind = "submit_rating"
     article_id: str
     rater_id: str  # from the caller's token, never from input
-    relevance: int
-    newsworthiness: int
+    relevance: int | None
+    newsworthiness: int | None = None
     comment: str | None = None
+    newsworthiness_unknown: bool = field(default=False, metadata=_NEW_ANSWER)
+    beyond_expertise: bool = field(default=False, metadata=_NEW_ANSWER)
 
 
 @dataclass(frozen=True)
@@ -128,10 +134,12 @@ class ReviseRating(Command):
     kind = "revise_rating"
     article_id: str
     rater_id: str
-    relevance: int
-    newsworthiness: int
+    relevance: int | None
+    newsworthiness: int | None = None
     comment: str | Unchanged | None = UNCHANGED
     expected_version: int | None = None
+    newsworthiness_unknown: bool = field(default=False, metadata=_NEW_ANSWER)
+    beyond_expertise: bool = field(default=False, metadata=_NEW_ANSWER)
 
 
 @dataclass(frozen=True)
@@ -198,6 +206,8 @@ def fingerprint_parts(command: Command) -> list[Any]:
         if each.name == "expected_version":
             continue
         value = getattr(command, each.name)
+        if each.metadata.get("fingerprint_unless_default") and value == each.default:
+            continue
         parts.append(dict(value) if isinstance(value, Mapping) else _listed(value))
     return parts
 

@@ -246,27 +246,40 @@ class RaterEnrolled(DomainEvent):
 @REGISTRY.event
 @dataclass(frozen=True)
 class RatingSubmitted(DomainEvent):
+    """Version 2 carries the full form: ``relevance`` is None when the article is beyond the
+    rater's expertise (``beyond_expertise``), ``newsworthiness`` None when it was not asked
+    (relevance 1-2), or answered "I don't know" (``newsworthiness_unknown``). Version 1
+    always had both scales (its upcaster below lifts it)."""
+
     type_name: ClassVar[str] = "RatingSubmitted"
+    schema_version: ClassVar[int] = 2
     article_id: str
     rating_id: str
     rater_id: str
     discipline: str
-    relevance: int
-    newsworthiness: int
+    relevance: int | None
+    newsworthiness: int | None
     comment: str | None
+    newsworthiness_unknown: bool = False
+    beyond_expertise: bool = False
 
 
 @REGISTRY.event
 @dataclass(frozen=True)
 class RatingRevised(DomainEvent):
+    """The rating's new answers, in the shape of ``RatingSubmitted`` (version 2 likewise)."""
+
     type_name: ClassVar[str] = "RatingRevised"
+    schema_version: ClassVar[int] = 2
     article_id: str
     rating_id: str
     rater_id: str
     discipline: str
-    relevance: int
-    newsworthiness: int
+    relevance: int | None
+    newsworthiness: int | None
     comment: str | None
+    newsworthiness_unknown: bool = False
+    beyond_expertise: bool = False
 
 
 @REGISTRY.event
@@ -350,3 +363,13 @@ class AlertProfileCleared(DomainEvent):
 
     type_name: ClassVar[str] = "AlertProfileCleared"
     subscriber_id: str
+
+
+# Version 1 of a rating had both scales, always: it answered neither "don't know" nor
+# "beyond my expertise". Lifted on read; the stored rows keep the bytes that were hashed.
+def _both_scales(payload: Payload) -> Payload:
+    return {**payload, "newsworthiness_unknown": False, "beyond_expertise": False}
+
+
+REGISTRY.upcaster("RatingSubmitted", 1)(_both_scales)
+REGISTRY.upcaster("RatingRevised", 1)(_both_scales)

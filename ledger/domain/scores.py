@@ -1,4 +1,9 @@
-"""The discipline area score and the inclusion threshold, from sums and counts (no I/O)."""
+"""The discipline area score and the inclusion threshold, from sums and counts (no I/O).
+
+The policy over the rating form's answers: the relevance mean is over the ratings with a
+relevance (the rating count: an answer "beyond my expertise" counts as no rating), the
+newsworthiness mean over those who gave one (its own count: not asked below a relevance of
+3, or "don't know"), and the threshold needs the minimum count on each mean."""
 
 from __future__ import annotations
 
@@ -7,6 +12,9 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 __all__ = [
+    "BEYOND_EXPERTISE_WORDING",
+    "DONT_KNOW_WORDING",
+    "NEWSWORTHINESS_ASKED_ABOVE",
     "OUT_OF",
     "RATING_SCALES",
     "DisciplineScore",
@@ -39,13 +47,14 @@ class ScorePolicy:
 @dataclass(frozen=True)
 class DisciplineScore:
     discipline: str
-    rating_count: int
+    rating_count: int  # active ratings with a relevance
     relevance: Fraction  # mean, unrounded
-    newsworthiness: Fraction  # mean, unrounded
+    newsworthiness: Fraction | None  # mean over its own count, unrounded; None: nobody gave one
     score: int | None  # mean relevance rounded half up; None while pending
     meets_threshold: bool
     out_of: int = OUT_OF
     missing_ratings: int = 0  # active ratings still needed before ``score`` shows
+    newsworthiness_count: int = 0  # of the ratings, those with a newsworthiness
 
 
 # The rounding rule, once: a mean relevance is shown rounded half up (4.5 shows as 5). Both
@@ -71,15 +80,22 @@ def score_of(
     newsworthiness_sum: int,
     rating_count: int,
     policy: ScorePolicy,
+    newsworthiness_count: int | None = None,
 ) -> DisciplineScore:
+    """``rating_count`` ratings gave a relevance; ``newsworthiness_count`` of them (None:
+    all) gave a newsworthiness."""
     if rating_count <= 0:
         raise ValueError("a discipline score needs at least one active rating")
+    news_count = rating_count if newsworthiness_count is None else newsworthiness_count
+    if not 0 <= news_count <= rating_count:
+        raise ValueError("newsworthiness comes only with a relevance")
     relevance = Fraction(relevance_sum, rating_count)
-    newsworthiness = Fraction(newsworthiness_sum, rating_count)
+    newsworthiness = Fraction(newsworthiness_sum, news_count) if news_count else None
     shown = policy.shows_score(rating_count)
     meets = (
-        rating_count >= policy.min_ratings_for_threshold
+        min(rating_count, news_count) >= policy.min_ratings_for_threshold
         and relevance >= policy.relevance_threshold
+        and newsworthiness is not None
         and newsworthiness >= policy.newsworthiness_threshold
     )
     return DisciplineScore(
@@ -90,6 +106,7 @@ def score_of(
         score=round_half_up(relevance) if shown else None,
         meets_threshold=meets,
         missing_ratings=max(0, policy.min_ratings_for_score - rating_count),
+        newsworthiness_count=news_count,
     )
 
 
@@ -115,13 +132,30 @@ class RatingScale:
     name: str
     question: str
     labels: tuple[ScaleLabel, ...]
+    # The form's answer beside the seven points, in its own words.
+    other_answer: str
+    # Newsworthiness is asked only above this relevance (None: always asked).
+    asked_when_relevance_above: int | None = None
 
 
-def _scale(name: str, question: str, labels: tuple[str, ...]) -> RatingScale:
+def _scale(
+    name: str,
+    question: str,
+    labels: tuple[str, ...],
+    other_answer: str,
+    asked_when_relevance_above: int | None = None,
+) -> RatingScale:
     assert len(labels) == OUT_OF, "each scale labels every point from 7 down to 1"
-    return RatingScale(
-        name, question, tuple(ScaleLabel(OUT_OF - n, text) for n, text in enumerate(labels))
-    )
+    points = tuple(ScaleLabel(OUT_OF - n, text) for n, text in enumerate(labels))
+    return RatingScale(name, question, points, other_answer, asked_when_relevance_above)
+
+
+BEYOND_EXPERTISE_WORDING = (
+    "Beyond my personal area of expertise but may be of interest to my discipline"
+)
+DONT_KNOW_WORDING = "I don't know if this is newsworthy"
+# Newsworthiness is asked only of a relevance above this (the form's rule).
+NEWSWORTHINESS_ASKED_ABOVE = 2
 
 
 _USEFUL = "Useful information, most practitioners in my discipline"
@@ -141,6 +175,7 @@ RATING_SCALES = (
             "Probably not relevant: content only remotely related",
             "Definitely not relevant: completely unrelated content area",
         ),
+        BEYOND_EXPERTISE_WORDING,
     ),
     _scale(
         "newsworthiness",
@@ -154,5 +189,7 @@ RATING_SCALES = (
             "It probably doesn't matter whether they know this or not",
             "Not of direct clinical interest",
         ),
+        DONT_KNOW_WORDING,
+        NEWSWORTHINESS_ASKED_ABOVE,
     ),
 )

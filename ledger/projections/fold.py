@@ -33,6 +33,7 @@ from ledger.domain.events import (
     StudyTypeRegistered,
 )
 from ledger.domain.raters import discipline_key
+from ledger.domain.ratings import newsworthiness_absence
 from ledger.domain.search_text import search_text
 
 __all__ = ["Fact", "Keys", "Rows", "WorkingSet", "apply", "keys_of"]
@@ -261,6 +262,9 @@ def _rate(ws: WorkingSet, fact: Fact, event: RatingSubmitted | RatingRevised) ->
         "discipline": event.discipline,
         "relevance": event.relevance,
         "newsworthiness": event.newsworthiness,
+        "newsworthiness_absent": newsworthiness_absence(
+            event.newsworthiness, event.newsworthiness_unknown, event.beyond_expertise
+        ),
         "comment": event.comment,
         "submitted_position": (
             previous["submitted_position"] if previous is not None else fact.position
@@ -284,6 +288,7 @@ def _keep_version(ws: WorkingSet, fact: Fact, rating: Row, kind: str) -> None:
             "kind": kind,
             "relevance": None if withdrawn else rating["relevance"],
             "newsworthiness": None if withdrawn else rating["newsworthiness"],
+            "newsworthiness_absent": None if withdrawn else rating["newsworthiness_absent"],
             "comment": None if withdrawn else rating["comment"],
             "recorded_at": fact.recorded_at,
         },
@@ -291,6 +296,9 @@ def _keep_version(ws: WorkingSet, fact: Fact, rating: Row, kind: str) -> None:
 
 
 def _add_score(ws: WorkingSet, rating: Row, *, sign: int) -> None:
+    relevance, newsworthiness = rating["relevance"], rating["newsworthiness"]
+    if relevance is None:
+        return  # beyond the rater's expertise: an answer that counts as no rating
     key = (rating["article_id"], rating["discipline"])
     scores = ws.scores
     score = scores.rows.get(key)
@@ -301,9 +309,12 @@ def _add_score(ws: WorkingSet, rating: Row, *, sign: int) -> None:
             "relevance_sum": 0,
             "newsworthiness_sum": 0,
             "rating_count": 0,
+            "newsworthiness_count": 0,
         }
-    score["relevance_sum"] += sign * rating["relevance"]
-    score["newsworthiness_sum"] += sign * rating["newsworthiness"]
+    score["relevance_sum"] += sign * relevance
+    if newsworthiness is not None:
+        score["newsworthiness_sum"] += sign * newsworthiness
+        score["newsworthiness_count"] += sign
     count = score["rating_count"] = score["rating_count"] + sign
     # A discipline whose last rating is withdrawn has no score row at all, as in a replay.
     scores.put(key, score if count > 0 else None)

@@ -16,6 +16,7 @@ from sqlalchemy import Column, Table, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.domain.events import REGISTRY, EventRegistry
+from ledger.domain.scores import ScorePolicy
 from ledger.domain.search_text import fold
 from ledger.projections.alerts import AlertProjector, catch_up_alerts
 from ledger.projections.backends import ViewWriter, view_backend
@@ -34,11 +35,18 @@ IN_CHUNK = 5000
 
 
 class Projector:
-    def __init__(self, views: ViewTables = live_views, registry: EventRegistry = REGISTRY) -> None:
+    def __init__(
+        self,
+        views: ViewTables = live_views,
+        registry: EventRegistry = REGISTRY,
+        policy: ScorePolicy | None = None,
+    ) -> None:
         self.views = views
         self.registry = registry
-        # The alerts projection over the same set of tables, with a checkpoint of its own.
-        self.alerts = AlertProjector(views, registry)
+        # The alerts projection over the same set of tables, with a checkpoint of its own,
+        # deciding by the deployment's score policy (the other views hold only sums and
+        # counts, the same under any policy).
+        self.alerts = AlertProjector(views, registry, policy)
         self._writers: dict[tuple[str, str], ViewWriter] = {}
 
     def facts(self, events: Iterable[RecordedEvent]) -> list[Fact]:

@@ -137,7 +137,9 @@ def view_tables(target: MetaData, suffix: str = "") -> ViewTables:
             # Sums and counts, never running means: exact under revisions and withdrawals.
             Column("relevance_sum", Integer, nullable=False),
             Column("newsworthiness_sum", Integer, nullable=False),
-            Column("rating_count", Integer, nullable=False),
+            Column("rating_count", Integer, nullable=False),  # ratings with a relevance
+            # Of those, the ratings with a newsworthiness: its mean's own count.
+            Column("newsworthiness_count", Integer, nullable=False),
             Index(None, "discipline", "article_id"),
         ),
         active_ratings=Table(
@@ -147,8 +149,11 @@ def view_tables(target: MetaData, suffix: str = "") -> ViewTables:
             Column("article_id", String(64), nullable=False),
             Column("rater_id", String(64), nullable=False),
             Column("discipline", String(100), nullable=False),
-            Column("relevance", Integer, nullable=False),
-            Column("newsworthiness", Integer, nullable=False),
+            Column("relevance", Integer, nullable=True),
+            Column("newsworthiness", Integer, nullable=True),
+            # Why newsworthiness is null (``ledger.domain.ratings``): not_asked, dont_know or
+            # beyond_expertise (then relevance is null too).
+            Column("newsworthiness_absent", String(20), nullable=True),
             Column("comment", Text, nullable=True),
             Column("submitted_position", BigInteger, nullable=False),
             Column("rated_at", UTCDateTime, nullable=False),
@@ -192,6 +197,7 @@ def view_tables(target: MetaData, suffix: str = "") -> ViewTables:
             Column("kind", String(12), nullable=False),  # submitted, revised or withdrawn
             Column("relevance", Integer, nullable=True),
             Column("newsworthiness", Integer, nullable=True),
+            Column("newsworthiness_absent", String(20), nullable=True),
             Column("comment", Text, nullable=True),
             Column("recorded_at", UTCDateTime, nullable=False),
             Index(None, "rater_id", "position"),

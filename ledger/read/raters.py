@@ -31,6 +31,8 @@ class RatingVersion:
     newsworthiness: int | None
     comment: str | None
     recorded_at: datetime
+    # Why newsworthiness is None (``ledger.domain.ratings``); None on a withdrawal.
+    newsworthiness_absent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ async def rater_ratings(
                     r["newsworthiness"],
                     r["comment"],
                     r["recorded_at"],
+                    r["newsworthiness_absent"],
                 )
                 for r in rows
             ),

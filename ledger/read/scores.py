@@ -25,7 +25,12 @@ def scores_of(rows: Iterable[Row], policy: ScorePolicy) -> tuple[DisciplineScore
     ordered = sorted(rows, key=lambda row: row["discipline"])
     return tuple(
         score_of(
-            r["discipline"], r["relevance_sum"], r["newsworthiness_sum"], r["rating_count"], policy
+            r["discipline"],
+            r["relevance_sum"],
+            r["newsworthiness_sum"],
+            r["rating_count"],
+            policy,
+            r["newsworthiness_count"],
         )
         for r in ordered
     )

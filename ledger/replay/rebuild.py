@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from ledger.domain.scores import ScorePolicy
 from ledger.projections.alerts import advance_alerts
 from ledger.projections.projector import Projector, advance_checkpoints
 from ledger.projections.tables import ViewTables
@@ -69,23 +70,32 @@ class RebuildReport:
 
 
 async def rebuild(
-    store: SQLEventStore, *, progress: Progress | None = None, partitions: int | None = None
+    store: SQLEventStore,
+    *,
+    progress: Progress | None = None,
+    partitions: int | None = None,
+    policy: ScorePolicy | None = None,
 ) -> RebuildReport:
     """Replay the whole log into fresh views and swap them in. ``partitions``: how many
     processes share the replay (None: one per core, for a log large enough to gain).
+    ``policy``: the deployment's score policy, by which the alerts are decided.
     The tables of earlier replays that were killed are dropped first."""
     started = time.perf_counter()
     reporter = ProgressCounter(progress)
     await drop_abandoned_replays(store.engine)  # a killed rebuild's tables go before they pile up
     try:
-        return await _rebuild(store, reporter, partitions, started)
+        return await _rebuild(store, reporter, partitions, started, policy)
     except PartitionMisplaced:
         reporter.restart()
-        return await _rebuild(store, reporter, 1, started)
+        return await _rebuild(store, reporter, 1, started, policy)
 
 
 async def _rebuild(
-    store: SQLEventStore, progress: Progress, partitions: int | None, started: float
+    store: SQLEventStore,
+    progress: Progress,
+    partitions: int | None,
+    started: float,
+    policy: ScorePolicy | None = None,
 ) -> RebuildReport:
     async with fresh_views(store) as fresh:
         with fewer_collections():
@@ -95,7 +105,7 @@ async def _rebuild(
         # built meanwhile waits for the rows' transaction, or they for the index: either way
         # it holds them all.
         await together(flush(store, replay), index(store, fresh), analyze(store, fresh))
-        alerts_at = await replay_alerts(store, fresh, upto=position)
+        alerts_at = await replay_alerts(store, fresh, upto=position, policy=policy)
         async with store.transaction() as tx:
             conn = tx.connection
             await lock_head(conn)  # writers wait from here: catch up, then swap
@@ -104,7 +114,7 @@ async def _rebuild(
                 position = page[-1].position
                 progress(len(page))
             await replay.flush(conn)
-            alerts_at = await catch_up_fresh_alerts(store, tx, fresh, alerts_at)
+            alerts_at = await catch_up_fresh_alerts(store, tx, fresh, alerts_at, policy)
             assert alerts_at == position, "the alerts are replayed to the same head"
             await swap(conn, fresh)
             await advance_checkpoints(conn, position)

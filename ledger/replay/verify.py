@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ledger.domain.scores import ScorePolicy
 from ledger.projections.alerts import alerts_checkpoint
 from ledger.projections.projector import Projector, checkpoint
 from ledger.projections.search_index import INDEX_NAME, index_problem
@@ -56,20 +57,27 @@ class ProjectionReport:
 
 
 async def verify_projections(
-    store: SQLEventStore, *, progress: Progress | None = None, partitions: int | None = None
+    store: SQLEventStore,
+    *,
+    progress: Progress | None = None,
+    partitions: int | None = None,
+    policy: ScorePolicy | None = None,
 ) -> ProjectionReport:
-    """Compare the live views with a replay up to their checkpoint (``partitions`` as for
-    ``rebuild``)."""
+    """Compare the live views with a replay up to their checkpoint (``partitions`` and the
+    score ``policy`` as for ``rebuild``)."""
     reporter = ProgressCounter(progress)
     try:
-        return await _verify_projections(store, reporter, partitions)
+        return await _verify_projections(store, reporter, partitions, policy)
     except PartitionMisplaced:
         reporter.restart()
-        return await _verify_projections(store, reporter, 1)
+        return await _verify_projections(store, reporter, 1, policy)
 
 
 async def _verify_projections(
-    store: SQLEventStore, progress: Progress, partitions: int | None
+    store: SQLEventStore,
+    progress: Progress,
+    partitions: int | None,
+    policy: ScorePolicy | None = None,
 ) -> ProjectionReport:
     async with fresh_views(store) as fresh, snapshot(store.engine) as live_conn:
         # The first read fixes the snapshot; the views in it are exactly at this position.
@@ -77,7 +85,7 @@ async def _verify_projections(
         head = await live_conn.scalar(select(ledger_head.c.position))
         alerts_at = await alerts_checkpoint(live_conn)
         await _replay_upto(store, fresh, position, partitions, progress)
-        await replay_alerts(store, fresh, upto=position)
+        await replay_alerts(store, fresh, upto=position, policy=policy)
         mismatches = await _mismatches(store, live_conn, fresh)
         if alerts_at != position:
             # The alerts move with the other views, in the append's transaction.

@@ -32,6 +32,8 @@ async def submit_rating(
             command.relevance,
             command.newsworthiness,
             command.comment,
+            command.newsworthiness_unknown,
+            command.beyond_expertise,
         )
 
     return await _rate(runner, command, decide, actor, idempotency_key)
@@ -50,6 +52,8 @@ async def revise_rating(
             command.relevance,
             command.newsworthiness,
             command.comment,
+            command.newsworthiness_unknown,
+            command.beyond_expertise,
         )
 
     return await _rate(runner, command, decide, actor, idempotency_key)

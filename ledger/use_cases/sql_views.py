@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import insert
 
+from ledger.domain.scores import ScorePolicy
 from ledger.projections.alerts import advance_alerts
 from ledger.projections.projector import Projector, advance_checkpoints, catch_up
 from ledger.projections.views import ProjectionBehind
@@ -24,11 +25,16 @@ __all__ = ["SqlViews", "sql_ledger"]
 
 
 def sql_ledger(
-    store: SQLEventStore, projector: Projector | None = None, *, conflict_retries: int = 5
+    store: SQLEventStore,
+    projector: Projector | None = None,
+    *,
+    conflict_retries: int = 5,
+    policy: ScorePolicy | None = None,
 ) -> EvidenceLedger:
     """The commands of a ledger kept in SQLite or PostgreSQL, its views the live tables
-    (``projector``, by default over the store's event types)."""
-    views = SqlViews(store, projector or Projector(registry=store.registry))
+    (``projector``, by default over the store's event types; ``policy``: the deployment's,
+    by which the alerts projection decides)."""
+    views = SqlViews(store, projector or Projector(registry=store.registry, policy=policy))
     return EvidenceLedger(store, views, conflict_retries=conflict_retries)
 
 

@@ -7,6 +7,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from ledger.domain.ratings import MAX_RATER_COMMENT
 from ledger.domain.validation import MAX_COMMENT
 from tests.browser.conftest import SEED_ARTICLE, Reader
 from tests.browser.test_actions import post_comment, sign_in
@@ -48,7 +49,7 @@ def test_a_comment_up_to_the_limit_is_posted_and_a_longer_one_refused_as_the_api
 @pytest.mark.parametrize(
     ("role", "options", "label", "limit"),
     [
-        ("rater", ("--rater", "sample-physician-4"), "Comment (optional", MAX_COMMENT),
+        ("rater", ("--rater", "sample-physician-4"), "Comment (optional", MAX_RATER_COMMENT),
         ("editor", (), "Reason for hiding this comment", MAX_REASON),
     ],
 )

@@ -108,7 +108,7 @@ async def rated_article(client: httpx.AsyncClient, engine: AsyncEngine) -> tuple
     enrol = {"raterId": "nurse-1", "discipline": "Nurse", "displayName": "N"}
     await call(client, ENROL, {"input": enrol}, editor)
     rater = (await issue_token(engine, "rater", rater_id="nurse-1")).token
-    first = {"articleId": article, "relevance": 1, "newsworthiness": 1}
+    first = {"articleId": article, "relevance": 3, "newsworthiness": 1}
     await call(client, RATE % ("Submit", "submit"), {"input": first}, rater)
     return article, rater
 
@@ -116,7 +116,7 @@ async def rated_article(client: httpx.AsyncClient, engine: AsyncEngine) -> tuple
 async def revised_and_read(
     writer: httpx.AsyncClient, reader: httpx.AsyncClient, article: str, rater: str, n: int
 ) -> None:
-    relevance = n % 7 + 1
+    relevance = n % 5 + 3  # newsworthiness is asked above 2
     revision = {"articleId": article, "relevance": relevance, "newsworthiness": 4}
     written = await call(writer, RATE % ("Revise", "revise"), {"input": revision}, rater)
     position = written.headers["ledger-position"]

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ledger.domain.ratings import MAX_RATER_COMMENT
 from tests.graph.conftest import Api
 from tests.graph.helpers import (
     SAMPLE_ID,
@@ -428,13 +429,21 @@ async def test_empty_and_oversized_comments_are_refused(api: Api, text: str) -> 
     assert_validation_error(by_subscriber, "body")
 
 
-async def test_a_comment_of_exactly_5000_characters_is_taken(api: Api) -> None:
+async def test_comments_at_exactly_their_limits_are_taken(api: Api) -> None:
+    # A rater's comment: 1,000 characters, as the rating form says; a subscriber's: 5,000.
     await enrol(api, "nurse-1", "Nurse")
     text = "y" * 5000
 
     rated = await api.data(
         SUBMIT,
-        {"input": {"articleId": SAMPLE_ID, "relevance": 5, "newsworthiness": 5, "comment": text}},
+        {
+            "input": {
+                "articleId": SAMPLE_ID,
+                "relevance": 5,
+                "newsworthiness": 5,
+                "comment": "r" * MAX_RATER_COMMENT,
+            }
+        },
         await api.token("rater", "nurse-1"),
     )
     posted = await api.data(

@@ -69,7 +69,7 @@ INPUTS: dict[str, Any] = {
     "registerDiscipline": lambda w: {"name": "Speech therapist"},
     "enrollRater": lambda w: {"discipline": "Nurse", "raterId": "nurse-new"},
     "submitRating": lambda w: {"articleId": SAMPLE_ID, "relevance": 5, "newsworthiness": 5},
-    "reviseRating": lambda w: {"articleId": SAMPLE_ID, "relevance": 2, "newsworthiness": 2},
+    "reviseRating": lambda w: {"articleId": SAMPLE_ID, "relevance": 3, "newsworthiness": 2},
     "withdrawRating": lambda w: {"articleId": SAMPLE_ID},
     "postComment": lambda w: {"articleId": SAMPLE_ID, "body": "A question."},
     "hideComment": lambda w: {

@@ -36,12 +36,12 @@ query($id: ID!) {
 # Every change raters and subscribers can make to an article's ratings and comments.
 CHANGES: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "submitRating": (SUBMIT, "rater", UNRATED, {"relevance": 6, "newsworthiness": 6}),
-    "reviseRating": (REVISE, "rater", RATED, {"relevance": 2, "newsworthiness": 2}),
+    "reviseRating": (REVISE, "rater", RATED, {"relevance": 3, "newsworthiness": 2}),
     "reviseRating with a new comment": (
         REVISE,
         "rater",
         RATED,
-        {"relevance": 2, "newsworthiness": 2, "comment": "Changed after all."},
+        {"relevance": 3, "newsworthiness": 2, "comment": "Changed after all."},
     ),
     "withdrawRating": (WITHDRAW, "rater", RATED, {}),
     "postComment": (POST_COMMENT, "subscriber", "", {"body": "Glad it was pulled."}),

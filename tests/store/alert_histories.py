@@ -95,7 +95,7 @@ class _Article:
     study_type: str
     topics: list[str]
     retracted: bool = False
-    ratings: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    ratings: dict[str, tuple[str, int | None, int | None]] = field(default_factory=dict)
 
 
 def _article_at(events: Sequence[RecordedEvent]) -> _Article | None:
@@ -130,11 +130,13 @@ def _meets(profile: dict[str, Any], article: _Article | None, minimum: int) -> s
     if profile["study_types"] and article.study_type not in profile["study_types"]:
         return None
     for discipline in profile["disciplines"]:
-        scores = [(r, n) for d, r, n in article.ratings.values() if d == discipline]
-        if len(scores) < minimum:
+        # Each mean over its own ratings, each needing the minimum.
+        rs = [r for d, r, _ in article.ratings.values() if d == discipline and r is not None]
+        ns = [n for d, _, n in article.ratings.values() if d == discipline and n is not None]
+        if min(len(rs), len(ns)) < max(1, minimum):
             continue
-        relevance = Fraction(sum(r for r, _ in scores), len(scores))
-        newsworthiness = Fraction(sum(n for _, n in scores), len(scores))
+        relevance = Fraction(sum(rs), len(rs))
+        newsworthiness = Fraction(sum(ns), len(ns))
         if (
             relevance >= profile["relevance_cutoff"]
             and newsworthiness >= profile["newsworthiness_cutoff"]

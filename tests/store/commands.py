@@ -29,13 +29,15 @@ from ledger.domain.commands import (
 from ledger.store.records import Actor
 from ledger.use_cases.service import EvidenceLedger
 
-__all__ = ["DISCIPLINES", "EDITOR", "READER", "Histories", "prepare", "run"]
+__all__ = ["DISCIPLINES", "EDITOR", "READER", "Histories", "form_answers", "prepare", "run"]
 
 EDITOR = Actor("editor-1", "editor")
 READER = Actor("subscriber-1", "subscriber")
 DISCIPLINES = ["Physician", "Nurse", "Pharmacist"]
 
-_SCORE = st.integers(min_value=1, max_value=7)
+# The rating form's answers: a relevance of 0 stands for "beyond my expertise", a
+# newsworthiness of 0 for "I don't know" (``form_answers``).
+_ANSWER = st.integers(min_value=0, max_value=7)
 _TEXT = st.text(alphabet="ab <>&é\n", min_size=1, max_size=12).filter(str.strip)
 
 
@@ -62,8 +64,8 @@ class Histories:
             st.sampled_from(kinds),
             st.sampled_from(article_weights),
             st.integers(min_value=0, max_value=raters - 1),
-            _SCORE,
-            _SCORE,
+            _ANSWER,
+            _ANSWER,
             st.none() | _TEXT,
             st.integers(0, 5),
             st.sets(st.sampled_from("ABCD"), min_size=1),
@@ -103,13 +105,14 @@ async def run(
         if active and pick:
             rater_id = active[pick % len(active)]
     as_rater = Actor(rater_id, "rater")
+    answers = form_answers(relevance, newsworthiness)
     if kind == "submit":
         await ledger.execute(
-            SubmitRating(article_id, rater_id, relevance, newsworthiness, words), actor=as_rater
+            SubmitRating(article_id, rater_id, **answers, comment=words), actor=as_rater
         )
     elif kind == "revise":
         await ledger.execute(
-            ReviseRating(article_id, rater_id, relevance, newsworthiness, words), actor=as_rater
+            ReviseRating(article_id, rater_id, **answers, comment=words), actor=as_rater
         )
     elif kind == "withdraw":
         await ledger.execute(WithdrawRating(article_id, rater_id), actor=as_rater)
@@ -142,6 +145,19 @@ async def run(
         await ledger.execute(ChangeTopics(article_id, sorted(topic_set)), actor=EDITOR)
     else:
         raise ValueError(f"unknown command kind {kind!r}")
+
+
+def form_answers(relevance: int, newsworthiness: int) -> dict[str, Any]:
+    """A history's two numbers as the form's answers, every kind of them: a relevance of 0
+    is "beyond my expertise", of 1 or 2 asks no newsworthiness; a newsworthiness of 0 is
+    "I don't know"."""
+    if relevance == 0:
+        return {"relevance": None, "beyond_expertise": True}
+    if relevance <= 2:
+        return {"relevance": relevance}
+    if newsworthiness == 0:
+        return {"relevance": relevance, "newsworthiness_unknown": True}
+    return {"relevance": relevance, "newsworthiness": newsworthiness}
 
 
 async def _register(

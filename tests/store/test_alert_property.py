@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, event, given, settings
 from sqlalchemy import select
 
 from ledger.domain.errors import DomainError
+from ledger.domain.scores import ScorePolicy
 from ledger.projections.memory import MemoryViews
 from ledger.projections.tables import live_views
-from ledger.replay.rebuild import verify_projections
+from ledger.replay.rebuild import rebuild, verify_projections
 from ledger.store.memory import MemoryEventStore
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
@@ -85,3 +86,54 @@ async def test_the_alerts_projected_in_sql_are_those_of_the_whole_event_list(
     assert len({(s, a, kind) for s, a, kind, _, _ in found}) == len(found)
     report = await verify_projections(store)
     assert report.ok, report.mismatches[:3]
+
+
+# A deployment whose threshold needs two ratings on each mean, not three.
+TWO_RATINGS = ScorePolicy(min_ratings_for_threshold=2)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=SLOW)
+@given(history=ALERT_HISTORIES.strategy)
+async def test_the_alerts_in_memory_follow_the_deployments_score_policy(
+    history: list[tuple[Any, ...]],
+) -> None:
+    store = MemoryEventStore()
+    views = MemoryViews(store, TWO_RATINGS)
+    ledger = EvidenceLedger(store, views=views)
+    await _play(ledger, "m", history)
+
+    found = [
+        (a.subscriber_id, a.article_id, a.kind, a.discipline, a.position) for a in views.alerts
+    ]
+    expected = expected_alerts(await log_of(store, "m"), TWO_RATINGS)
+    event(f"{len(expected)} alerts due")
+    assert found == expected
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=SLOW)
+@given(history=ALERT_HISTORIES.strategy)
+async def test_the_alerts_projected_in_sql_follow_the_deployments_score_policy(
+    store: SQLEventStore, history: list[tuple[Any, ...]]
+) -> None:
+    ledger = sql_ledger(store, policy=TWO_RATINGS)
+    prefix = uuid.uuid4().hex[:8]
+    await _play(ledger, prefix, history)
+
+    found = await _due(store, prefix)
+    expected = expected_alerts(await log_of(store, prefix), TWO_RATINGS)
+    assert found == expected
+    report = await verify_projections(store, policy=TWO_RATINGS)
+    assert report.ok, report.mismatches[:3]
+    await rebuild(store, policy=TWO_RATINGS)
+    assert await _due(store, prefix) == expected
+
+
+async def _due(store: SQLEventStore, prefix: str) -> list[tuple[Any, ...]]:
+    due = live_views.due_alerts
+    async with store.engine.connect() as conn:
+        rows = (await conn.execute(select(due).order_by(due.c.position, due.c.subscriber_id))).all()
+    return [
+        (r.subscriber_id, r.article_id, r.kind, r.discipline, r.position)
+        for r in rows
+        if r.subscriber_id.startswith(f"{prefix}-")
+    ]

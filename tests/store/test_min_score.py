@@ -37,8 +37,11 @@ async def test_the_min_score_filter_lists_exactly_the_scores_shown_at_or_above_i
                     "article_id": _article(total, count),
                     "discipline": "Physician",
                     "relevance_sum": total,
-                    "newsworthiness_sum": count,
+                    # Half the ratings without a newsworthiness: the filter and the shown
+                    # score go by the relevance mean alone.
+                    "newsworthiness_sum": count // 2,
                     "rating_count": count,
+                    "newsworthiness_count": count // 2,
                 }
                 for total, count in MEANS
             ],

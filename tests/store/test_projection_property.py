@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
@@ -37,6 +38,30 @@ HISTORIES = Histories(
 )
 
 
+def plain_scores(
+    ratings: Iterable[tuple[str, int | None, int | None]],
+) -> dict[str, tuple[int, Fraction, int, Fraction | None]]:
+    """By discipline: the rating count and mean relevance over the ratings with a relevance,
+    the count and mean of newsworthiness over those with one; a discipline only beyond its
+    raters' expertise has no score."""
+    relevances: dict[str, list[int]] = defaultdict(list)
+    newsworthiness: dict[str, list[int]] = defaultdict(list)
+    for discipline, r, n in ratings:
+        if r is not None:
+            relevances[discipline].append(r)
+        if n is not None:
+            newsworthiness[discipline].append(n)
+    return {
+        d: (
+            len(rs),
+            Fraction(sum(rs), len(rs)),
+            len(newsworthiness[d]),
+            Fraction(sum(newsworthiness[d]), len(newsworthiness[d])) if newsworthiness[d] else None,
+        )
+        for d, rs in relevances.items()
+    }
+
+
 async def _assert_scores_match_active_ratings(store: SQLEventStore, prefix: str) -> None:
     ids = [f"{prefix}-a{n}" for n in range(HISTORIES.articles)]
     async with store.engine.connect() as conn:
@@ -49,19 +74,12 @@ async def _assert_scores_match_active_ratings(store: SQLEventStore, prefix: str)
         if state is None:
             assert article_id not in views
             continue
-        by_discipline: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for rating in state.ratings.values():
-            by_discipline[rating.discipline].append((rating.relevance, rating.newsworthiness))
-        expected = {
-            discipline: (
-                len(pairs),
-                Fraction(sum(r for r, _ in pairs), len(pairs)),
-                Fraction(sum(n for _, n in pairs), len(pairs)),
-            )
-            for discipline, pairs in by_discipline.items()
-        }
+        expected = plain_scores(
+            (rating.discipline, rating.relevance, rating.newsworthiness)
+            for rating in state.ratings.values()
+        )
         shown = {
-            s.discipline: (s.rating_count, s.relevance, s.newsworthiness)
+            s.discipline: (s.rating_count, s.relevance, s.newsworthiness_count, s.newsworthiness)
             for s in views[article_id].discipline_scores
         }
         assert shown == expected

@@ -51,7 +51,11 @@ def registered(**overrides: Any) -> ArticleRegistered:
 
 
 def submitted(
-    rater: Rater, rating_id: str, relevance: int, newsworthiness: int, comment: str | None = None
+    rater: Rater,
+    rating_id: str,
+    relevance: int | None,
+    newsworthiness: int | None,
+    comment: str | None = None,
 ) -> RatingSubmitted:
     return RatingSubmitted(
         ARTICLE_ID, rating_id, rater.rater_id, rater.discipline, relevance, newsworthiness, comment

@@ -16,7 +16,7 @@ from ledger.domain.events import ArticleRegistered, ArticleRetracted, RatingSubm
 PROFILE = AlertProfile("s1", ("Nurse", "Physician"), 6, 5)
 
 
-def article(*ratings: tuple[str, int, int], **facts: object) -> ArticleFacts:
+def article(*ratings: tuple[str, int | None, int | None], **facts: object) -> ArticleFacts:
     found = ArticleFacts("Cohort", ("Back Pain",))
     found.ratings = {f"r{n}": rating for n, rating in enumerate(ratings)}
     for name, value in facts.items():
@@ -65,3 +65,27 @@ def test_a_retraction_of_an_article_never_sent_makes_nothing_due() -> None:
     book.apply(registered, 1)
     assert book.apply(RatingSubmitted("a1", "r1", "p1", "Physician", 7, 7, None), 2) == []
     assert book.apply(ArticleRetracted("a1", "fabricated"), 3) == []
+
+
+def test_each_mean_is_over_its_own_count_of_ratings() -> None:
+    # Newsworthiness (6 + 5 + 4) / 3 = 5 over the three who gave one; a rating of relevance
+    # 7 with "don't know" raises the relevance mean only, one beyond expertise neither.
+    facts = article(
+        ("Physician", 6, 6),
+        ("Physician", 5, 5),
+        ("Physician", 6, 4),
+        ("Physician", 7, None),
+        ("Physician", None, None),
+    )
+    assert meeting_discipline(PROFILE, facts, 3) == "Physician"
+    sums = facts.sums("Physician")
+    assert (sums.relevance_count, sums.relevance) == (4, 24)
+    assert (sums.newsworthiness_count, sums.newsworthiness) == (3, 15)
+
+
+def test_the_minimum_count_is_needed_on_each_mean() -> None:
+    few_news = article(("Physician", 7, 7), ("Physician", 7, 7), ("Physician", 7, None))
+    assert meeting_discipline(PROFILE, few_news, 3) is None
+    assert meeting_discipline(PROFILE, few_news, 2) == "Physician"
+    beyond = article(("Physician", 7, 7), ("Physician", 7, 7), ("Physician", None, None))
+    assert meeting_discipline(PROFILE, beyond, 3) is None

@@ -442,9 +442,9 @@ RETRACTED_AFTER_A_RATING = (
     "change",
     [
         lambda given: ratings.decide_submit_rating(given, ARTICLE_ID, NURSE, 6, 5, None),
-        lambda given: ratings.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 2, 5, "No."),
+        lambda given: ratings.decide_revise_rating(given, ARTICLE_ID, PHYSICIAN, 3, 5, "No."),
         lambda given: ratings.decide_revise_rating(
-            given, ARTICLE_ID, PHYSICIAN, 2, 5, commands.UNCHANGED
+            given, ARTICLE_ID, PHYSICIAN, 3, 5, commands.UNCHANGED
         ),
         lambda given: ratings.decide_withdraw_rating(given, ARTICLE_ID, PHYSICIAN),
         lambda given: comments.decide_post_comment(given, ARTICLE_ID, "s1", "Good it was pulled."),

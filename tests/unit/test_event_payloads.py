@@ -23,6 +23,8 @@ RATING = {
     "relevance": 6,
     "newsworthiness": 5,
     "comment": None,
+    "newsworthiness_unknown": False,
+    "beyond_expertise": False,
 }
 COMMENT = {"comment_id": "c1", "article_id": "a1", "author_id": "s1", "body": "Useful."}
 

@@ -57,9 +57,17 @@ def test_the_discipline_of_a_rating_comes_from_the_rater_passed_in() -> None:
 def test_the_ends_of_the_seven_point_scales_are_accepted(score: int) -> None:
     given = state(registered())
 
-    events = ratings.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, score, score, None)
+    events = ratings.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 7, score, None)
 
-    assert events == [submitted(PHYSICIAN, "a1.r2", score, score)]
+    assert events == [submitted(PHYSICIAN, "a1.r2", 7, score)]
+
+
+def test_the_lowest_relevance_is_accepted_without_a_newsworthiness() -> None:
+    given = state(registered())
+
+    events = ratings.decide_submit_rating(given, ARTICLE_ID, PHYSICIAN, 1, None, None)
+
+    assert events == [submitted(PHYSICIAN, "a1.r2", 1, None)]
 
 
 BAD_SCORES = [0, 8, -1, 3.5, 5.0, "5", True, False, None]

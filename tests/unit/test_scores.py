@@ -52,6 +52,7 @@ def test_the_score_is_the_mean_relevance_rounded_half_up_out_of_7() -> None:
         score=6,
         meets_threshold=True,
         out_of=7,
+        newsworthiness_count=3,
     )
     assert OUT_OF == 7
 
@@ -230,3 +231,30 @@ def test_a_mean_reaches_the_lowest_mean_of_a_score_exactly_when_it_is_shown_as_t
         mean = Fraction(total, count)
         for minimum in range(1, OUT_OF + 1):
             assert (mean >= lowest_mean_for(minimum)) is (round_half_up(mean) >= minimum)
+
+
+def test_newsworthiness_is_a_mean_over_those_who_gave_one() -> None:
+    # Four ratings with a relevance (6, 6, 7, 5), two of them with a newsworthiness (4, 5).
+    score = score_of("Physician", 24, 9, 4, DEFAULT, 2)
+    assert (score.rating_count, score.relevance) == (4, Fraction(6))
+    assert (score.newsworthiness_count, score.newsworthiness) == (2, Fraction(9, 2))
+    assert score.score == 6
+
+
+def test_without_any_newsworthiness_its_mean_is_none_and_the_threshold_not_met() -> None:
+    score = score_of("Physician", 21, 0, 3, DEFAULT, 0)
+    assert score.newsworthiness is None
+    assert score.score == 7
+    assert score.meets_threshold is False
+
+
+def test_the_threshold_needs_the_minimum_count_on_each_mean() -> None:
+    assert score_of("Physician", 20, 15, 4, DEFAULT, 3).meets_threshold is True
+    assert score_of("Physician", 20, 10, 4, DEFAULT, 2).meets_threshold is False
+    two = ScorePolicy(min_ratings_for_threshold=2)
+    assert score_of("Physician", 20, 10, 4, two, 2).meets_threshold is True
+
+
+def test_more_newsworthiness_than_relevance_ratings_is_refused() -> None:
+    with pytest.raises(ValueError, match="only with a relevance"):
+        score_of("Physician", 20, 25, 4, DEFAULT, 5)

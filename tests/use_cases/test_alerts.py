@@ -108,7 +108,7 @@ async def test_an_alert_is_due_once_whatever_happens_after(world: World) -> None
     rater = Actor(raters[0], "rater")
 
     await world.ledger.execute(
-        ReviseRating(article_id="a1", rater_id=raters[0], relevance=1, newsworthiness=1),
+        ReviseRating(article_id="a1", rater_id=raters[0], relevance=3, newsworthiness=1),
         actor=rater,
     )  # below the cut-offs
     await world.ledger.execute(

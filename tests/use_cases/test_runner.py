@@ -151,7 +151,7 @@ async def test_a_key_used_for_another_request_is_refused(world: World) -> None:
     before = await _snapshot(world)
 
     with pytest.raises(IdempotencyKeyReused):
-        await world.rate(relevance=2, idempotency_key="k1")
+        await world.rate(relevance=3, idempotency_key="k1")
 
     assert await _snapshot(world) == before
 

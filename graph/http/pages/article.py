@@ -52,7 +52,7 @@ def _scores(page: ArticlePageRead) -> list[dict[str, Any]]:
             "score": s.score,
             "outOf": s.out_of,
             "relevance": float(s.relevance),
-            "newsworthiness": float(s.newsworthiness),
+            "newsworthiness": None if s.newsworthiness is None else float(s.newsworthiness),
             "ratingCount": s.rating_count,
             "meetsThreshold": s.meets_threshold,
             "missingRatings": s.missing_ratings,

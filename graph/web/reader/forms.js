@@ -3,10 +3,11 @@
 // (api.js): one idempotency key per intended change, the button disabled while it is sent.
 "use strict";
 
-// Each field's own limit, as the API checks it (a comment's body and a rating's comment:
-// MAX_COMMENT in ledger/domain/validation.py; a moderation reason: 1,000 characters). The
+// Each field's own limit, as the API checks it (a comment's body: MAX_COMMENT in
+// ledger/domain/validation.py; a rating's comment: MAX_RATER_COMMENT in
+// ledger/domain/ratings.py, as the rating form says; a moderation reason: 1,000). The
 // API checks again and words the refusal; the browser tests compare these with the API's.
-const LIMITS = { commentBody: 5000, ratingComment: 5000, hideReason: 1000 };
+const LIMITS = { commentBody: 5000, ratingComment: 1000, hideReason: 1000 };
 
 const RESULT_FIELDS = "__typename ... on Error { code message }";
 const POST_COMMENT = `mutation PostComment($input: PostCommentInput!) {

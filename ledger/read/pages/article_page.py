@@ -53,6 +53,7 @@ def _statement(d: PageDialect) -> str:
     score = d.obj(
         "discipline=s.discipline", "relevance_sum=s.relevance_sum",
         "newsworthiness_sum=s.newsworthiness_sum", "rating_count=s.rating_count",
+        "newsworthiness_count=s.newsworthiness_count",
     )  # fmt: skip
     # As ``ledger.read.related`` ranks them: most shared topics, then newest, retracted out.
     related = f"""

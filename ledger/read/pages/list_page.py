@@ -67,6 +67,7 @@ def _page(d: PageDialect, include_retracted: bool) -> str:
                 "relevance_sum=s.relevance_sum",
                 "newsworthiness_sum=s.newsworthiness_sum",
                 "rating_count=s.rating_count",
+                "newsworthiness_count=s.newsworthiness_count",
             ),
             f"FROM {scores.name} s WHERE s.article_id = p.article_id",
         ),

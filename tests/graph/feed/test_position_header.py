@@ -61,9 +61,9 @@ async def test_a_rating_through_one_process_is_read_through_another_with_its_pos
         editor = await one.token("editor")
         article = await new_article(one, editor)
         nurse = await enrolled_rater(one, editor, "nurse-1")
-        await rated(one, nurse, SUBMIT, articleId=article, relevance=1, newsworthiness=1)
+        await rated(one, nurse, SUBMIT, articleId=article, relevance=3, newsworthiness=1)
         for n in range(20):
-            relevance = n % 7 + 1
+            relevance = n % 5 + 3  # newsworthiness is asked above 2
             written = await rated(
                 one, nurse, REVISE, articleId=article, relevance=relevance, newsworthiness=4
             )
