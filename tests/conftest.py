@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -21,6 +22,7 @@ from tests.backends import (
     postgres_clone,
     postgres_server,
 )
+from tests.scheduling import long_tests_first
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -28,6 +30,12 @@ BACKENDS = ["sqlite", "postgresql"]
 # (Hypothesis's default deadline of 200 ms per example would).
 settings.register_profile("evidence-ledger", deadline=None)
 settings.load_profile("evidence-ledger")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    items[:] = long_tests_first(items, workers)
 
 
 @pytest.fixture(scope="session")
