@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -17,10 +18,12 @@ from tests.backends import (
     NewDatabase,
     create_postgres_database,
     drop_postgres_database,
+    memory_directory,
     migrated_template,
     postgres_clone,
     postgres_server,
 )
+from tests.scheduling import long_tests_first
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -28,6 +31,18 @@ BACKENDS = ["sqlite", "postgresql"]
 # (Hypothesis's default deadline of 200 ms per example would).
 settings.register_profile("evidence-ledger", deadline=None)
 settings.load_profile("evidence-ledger")
+
+# The tests' files (SQLite databases, logs) in memory where the machine has a tmpfs: every
+# commit on SQLite waits for an fsync, which on a busy disk costs more than the commit itself.
+# Nothing here is meant to outlive the machine; killing a process keeps what it wrote either way.
+if (memory := memory_directory()) is not None:
+    os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", memory)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    items[:] = long_tests_first(items, workers)
 
 
 @pytest.fixture(scope="session")

@@ -1,21 +1,23 @@
 """Fuzzing the published schema: no generated operation gets a server error or a malformed answer.
 
 Schemathesis builds queries and mutations from schema.graphql, valid ones and invalid ones that
-must be refused, and each is sent to the app in-process (lifespan run, sample data loaded) by an
-anonymous caller or with a subscriber's, a rater's, an editor's or an auditor's token. Every
-answer must be a GraphQL response: JSON with ``data`` and/or ``errors``, each error with a
-string ``message``; no non-null field comes back null, no resolver fails in a way the app did
-not mean (a masked "Unexpected error."), an invalid operation is never served, and no body shows
-a stack trace. A 4xx is a fine answer; a 5xx never is. The mutations really run, so later
-operations meet the state that earlier ones left. A NUL character in a string argument, which
-the fuzzing found crashing resolvers on PostgreSQL, has a test of its own below.
+must be refused, and each is sent to the app in-process (lifespan run, sample data loaded) on
+both backends, by an anonymous caller or with a subscriber's, a rater's, an editor's or an
+auditor's token. Every answer must be a GraphQL response: JSON with ``data`` and/or ``errors``,
+each error with a string ``message``; no non-null field comes back null, no resolver fails in a
+way the app did not mean (a masked "Unexpected error."), an invalid operation is never served,
+and no body shows a stack trace. A 4xx is a fine answer; a 5xx never is. The mutations really
+run, so later operations meet the state that earlier ones left. A NUL character in a string
+argument, which the fuzzing found crashing resolvers on PostgreSQL, has a test of its own below.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,12 +38,13 @@ from starlette.applications import Starlette
 from graph.app import create_app
 from graph.settings import Limits, Settings
 from ledger.use_cases.tokens import issue_token
+from tests.backends import postgres_clone
 from tests.graph.helpers import SAMPLE_ID, article_global_id, assert_no_stack_trace
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 BASE_URL = "http://test"
 
-# Per backend: about 12 ms each, some 20 s a backend on two cores.
+# Each sent to both backends. Generating one costs more than answering it on either.
 OPERATIONS = 1500
 
 SAMPLE_RATER = "sample-physician-1"
@@ -116,8 +119,8 @@ class Service:
         return await self.client.post("/graphql", content=json.dumps(body), headers=headers)
 
 
-@pytest.fixture
-async def service(database_url: str) -> AsyncIterator[Service]:
+@asynccontextmanager
+async def serving(database_url: str, base_url: str = BASE_URL) -> AsyncIterator[Service]:
     # Rate limits would turn most of a run into 429s; they have tests of their own.
     no_rate_limits = Limits(mutations_per_minute_per_token=0, mutations_per_minute_per_address=0)
     app = create_app(Settings(database_url=database_url, limits=no_rate_limits))
@@ -133,17 +136,41 @@ async def service(database_url: str) -> AsyncIterator[Service]:
             ]
         }
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield Service(app, client, tokens)
 
 
 @pytest.fixture
-async def fuzzed(service: Service) -> AsyncIterator[Service]:
-    yield service
+async def service(database_url: str) -> AsyncIterator[Service]:
+    async with serving(database_url) as started:
+        yield started
+
+
+@pytest.fixture
+async def fuzzed(
+    sqlite_started_template: Path,
+    postgresql_started_template: str,
+    postgres_server_url: str,
+    tmp_path: Path,
+) -> AsyncIterator[dict[str, Service]]:
+    """A service on each backend, each on a database of its own with the sample loaded.
+
+    The backends are fuzzed side by side, every operation sent to both: generating an
+    operation costs far more than answering it, and this way each is generated once.
+    """
+    shutil.copyfile(sqlite_started_template, tmp_path / "ledger.db")
+    async with (
+        serving(f"sqlite:///{tmp_path / 'ledger.db'}", "http://sqlite.test") as on_sqlite,
+        postgres_clone(postgres_server_url, postgresql_started_template) as postgresql_url,
+        serving(postgresql_url, "http://postgresql.test") as on_postgresql,
+    ):
+        services = {"sqlite": on_sqlite, "postgresql": on_postgresql}
+        yield services
     # Hypothesis ends a run early when it runs out of new examples: that would be a thin run.
     # After a failure it ends early too, and the test itself reports that.
-    if service.answered_well == service.sent:
-        assert service.sent >= OPERATIONS, f"only {service.sent} operations were sent"
+    if all(service.answered_well == service.sent for service in services.values()):
+        for backend, service in services.items():
+            assert service.sent >= OPERATIONS, f"only {service.sent} operations sent on {backend}"
 
 
 def assert_graphql_response(response: httpx.Response) -> dict[str, Any]:
@@ -175,8 +202,9 @@ def assert_graphql_response(response: httpx.Response) -> dict[str, Any]:
     return payload
 
 
-# Both backends: SQL, types and errors differ between them, and the run costs well under a
-# minute for the two together.
+# Both backends: SQL, types and errors differ between them. Each operation goes to both (see
+# ``fuzzed``), one after the other; a failure's curl command names the backend as its host.
+@pytest.mark.long(200)
 @settings(
     max_examples=OPERATIONS,
     # The same operations on every run, and no failure replayed from a local example database.
@@ -188,14 +216,15 @@ def assert_graphql_response(response: httpx.Response) -> dict[str, Any]:
 )
 @given(case=CASES, caller=CALLERS)
 async def test_no_generated_operation_gets_a_server_error_or_a_malformed_answer(
-    fuzzed: Service, case: Case[Any], caller: str
+    fuzzed: dict[str, Service], case: Case[Any], caller: str
 ) -> None:
     assert isinstance(case.body, str)
-    response = await fuzzed.post(case.body, caller)
+    for service in fuzzed.values():
+        response = await service.post(case.body, caller)
 
-    assert_graphql_response(response)
-    case.validate_response(response, checks=CHECKS)
-    fuzzed.answered_well += 1
+        assert_graphql_response(response)
+        case.validate_response(response, checks=CHECKS)
+        service.answered_well += 1
 
 
 NUL_TEXT = "a\u0000b"

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 
 from ledger.domain.articles import fold, stream_id
@@ -87,6 +88,7 @@ async def _assert_scores_match_active_ratings(store: SQLEventStore, prefix: str)
         assert views[article_id].retracted == state.retracted
 
 
+@pytest.mark.long(170)
 @settings(
     max_examples=50,
     deadline=None,

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 
 from ledger.domain.articles import stream_id
@@ -59,6 +60,7 @@ async def _recorded_at_by_version(store: SQLEventStore, article_id: str) -> dict
     }
 
 
+@pytest.mark.long(120)
 @settings(
     max_examples=60,
     deadline=None,

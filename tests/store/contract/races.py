@@ -6,6 +6,8 @@ import asyncio
 import random
 from dataclasses import dataclass, field
 
+import pytest
+
 from ledger.domain.errors import WrongExpectedVersion
 from ledger.store.event_store import EventStore
 from ledger.store.records import Actor, AppendResult, NewEvent
@@ -74,6 +76,7 @@ async def _tail(store: EventStore, writers_done: asyncio.Event) -> list[int]:
 
 
 class RaceContract:
+    @pytest.mark.long(20)
     async def test_racing_writers_get_dense_commit_ordered_positions_exactly_once(
         self, harness: Harness
     ) -> None:
