@@ -83,7 +83,7 @@ async def _round(
 ) -> tuple[float, float]:
     verb = "Submit" if n == 0 else "Revise"
     waiting = [asyncio.create_task(_received(ws)) for ws in subscribers]
-    rating = {"articleId": SAMPLE_ARTICLE_ID, "relevance": n % 7 + 1, "newsworthiness": 4}
+    rating = {"articleId": SAMPLE_ARTICLE_ID, "relevance": n % 5 + 3, "newsworthiness": 4}
     sent = time.perf_counter()
     answer = await client.post(
         "/graphql",

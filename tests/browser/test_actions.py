@@ -60,16 +60,14 @@ def test_a_raters_rating_moves_the_score_shown(page: Page, reader: Reader) -> No
     form = page.get_by_role("region", name="Rate this article")
     # The scales' questions and labels are the API's wording, not the page's.
     relevance = form.get_by_role("group", name="Relevance to clinical practice in your discipline")
-    relevance.get_by_label(
-        f"1 {DASH} Definitely not relevant: completely unrelated content area"
-    ).check()
+    relevance.get_by_label(f"3 {DASH} Possibly not relevant").check()
     newsworthiness = form.get_by_role(
         "group", name="Newsworthiness to clinical practice in your discipline"
     )
     newsworthiness.get_by_label(f"1 {DASH} Not of direct clinical interest").check()
     form.get_by_role("button", name="Submit rating").click()
 
-    # Relevance 5, 6, 7 and now 1: a mean of 4.75, shown rounded as 5.
+    # Relevance 5, 6, 7 and now 3: a mean of 5.25, shown rounded as 5.
     expect(page.get_by_role("status").filter(has_text="Rating recorded.")).to_be_visible()
     expect(scores).to_contain_text("Physician 5 / 7")
     expect(scores).to_contain_text("(4 ratings)")

@@ -37,11 +37,9 @@ def test_a_rater_revises_then_withdraws_their_rating_and_the_score_follows(
     mine = page.get_by_role("region", name="Your rating of this article")
     expect(mine.get_by_role("button", name="Submit rating")).to_have_count(0)
     expect(mine.get_by_label(f"7 {DASH} Directly and highly relevant")).to_be_checked()
-    mine.get_by_label(
-        f"1 {DASH} Definitely not relevant: completely unrelated content area"
-    ).check()
+    mine.get_by_label(f"3 {DASH} Possibly not relevant").check()
     mine.get_by_role("button", name="Revise rating").click()
-    # Relevance 5, 6, 7 and now 1: a mean of 4.75, shown as 5.
+    # Relevance 5, 6, 7 and now 3: a mean of 5.25, shown as 5.
     expect(page.get_by_role("status").filter(has_text="Rating revised.")).to_be_visible()
     expect(scores).to_contain_text("Physician 5 / 7")
     expect(scores).to_contain_text("(4 ratings)")

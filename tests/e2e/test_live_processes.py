@@ -52,10 +52,10 @@ async def test_subscribers_of_each_process_see_what_is_written_through_the_other
             await on_one.subscribe("a", ARTICLE_UPDATED, {"id": article})
             await on_two.subscribe("l", LEDGER_EVENTS, {"after": head})
             started_at = (await on_one.next("a"))["articleUpdated"]  # as it stands
-            assert started_at["disciplineScores"] == [{"relevance": 1.0, "ratingCount": 1}]
+            assert started_at["disciplineScores"] == [{"relevance": 3.0, "ratingCount": 1}]
             relevances = []
             for n in range(ROUNDS):
-                relevance = n % 7 + 1
+                relevance = n % 5 + 3  # newsworthiness is asked above 2
                 revision = {"articleId": article, "relevance": relevance, "newsworthiness": 4}
                 writer = through_two if n % 2 == 0 else through_one
                 await call(writer, RATE % ("Revise", "revise"), {"input": revision}, rater)
@@ -65,5 +65,5 @@ async def test_subscribers_of_each_process_see_what_is_written_through_the_other
                 (await on_two.next("l"))["ledgerEvents"]["position"] for _ in range(ROUNDS)
             ]
 
-    assert relevances == [n % 7 + 1 for n in range(ROUNDS)]
+    assert relevances == [n % 5 + 3 for n in range(ROUNDS)]
     assert positions == list(range(head + 1, head + ROUNDS + 1))

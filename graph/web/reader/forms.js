@@ -153,10 +153,12 @@ function ratingSection(article, scales, mine) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const comment = form.elements.comment.value.trim();
+    const relevance = Number(form.elements.relevance.value);
+    // Newsworthiness is asked only when relevance is above 2: the API refuses it below.
     const input = {
       articleId: article.articleId,
-      relevance: Number(form.elements.relevance.value),
-      newsworthiness: Number(form.elements.newsworthiness.value),
+      relevance,
+      newsworthiness: relevance > 2 ? Number(form.elements.newsworthiness.value) : null,
       comment: comment || null,
     };
     const [query, field, done] = current

@@ -85,7 +85,7 @@ async def test_an_article_update_is_only_for_that_article(live: Served) -> None:
         await client.next("1")
         await register(live.api, "Yet another article", ["Falls"])
         await rate(live.api, other, "sample-physician-4", 6, 5)
-        await rate(live.api, SAMPLE_ID, "sample-physician-4", 2, 2)
+        await rate(live.api, SAMPLE_ID, "sample-physician-4", 3, 2)
         update = (await client.next("1"))["articleUpdated"]
 
     # The first message after the start is the sample's own change, not the others'.
