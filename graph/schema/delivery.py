@@ -95,6 +95,12 @@ class DeadDeliveryConnection:
     page_info: relay.PageInfo
 
 
+# A caller other than an editor gets the typed refusal, as from `hiddenComments`.
+DeadDeliveriesResult = Annotated[
+    DeadDeliveryConnection | NotAllowed, strawberry.union("DeadDeliveriesResult")
+]
+
+
 @strawberry.input
 class RetryDeliveryInput:
     delivery_id: strawberry.ID
@@ -131,7 +137,7 @@ RotateWebhookSecretResult = Annotated[
 
 async def dead_deliveries(
     info: Info[Context, None], first: int | None, after: str | None
-) -> DeadDeliveryConnection:
+) -> DeadDeliveriesResult:
     context = info.context
     context.facts.refuse_caching()
     settings = context.services.settings

@@ -13,7 +13,7 @@ from strawberry.types import Info
 from graph.schema.audit import AuditQuery
 from graph.schema.comments import HiddenComment
 from graph.schema.context import Context
-from graph.schema.delivery import DeadDeliveryConnection, dead_deliveries
+from graph.schema.delivery import DeadDeliveriesResult, dead_deliveries
 from graph.schema.errors import NotAllowed
 from graph.schema.ids import (
     BadInput,
@@ -296,7 +296,7 @@ class Query(AuditQuery):
     )
     async def dead_deliveries(
         self, info: Info[Context, None], first: int | None = None, after: str | None = None
-    ) -> DeadDeliveryConnection:
+    ) -> DeadDeliveriesResult:
         return await dead_deliveries(info, first, after)
 
     @strawberry.field(description="Every topic, with how many articles carry it.")

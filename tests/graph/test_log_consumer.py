@@ -83,7 +83,8 @@ async def _write(ledger: EvidenceLedger, writer: int) -> int:
             await ledger.execute(SubmitRating(article_id, rater_id, 4, 4, f"n{n}"), actor=as_rater)
             active[(article_id, rater_id)] = 4
         else:
-            relevance = relevance % 7 + 1  # never the same rating twice
+            # Never the same rating twice; 3-7, as newsworthiness is asked only above 2.
+            relevance = 3 + (relevance - 2) % 5
             await ledger.execute(
                 ReviseRating(article_id, rater_id, relevance, 4, f"n{n}"), actor=as_rater
             )

@@ -66,7 +66,7 @@ async def many_articles_with_everything(api: Api) -> None:
             api, f"Article {n:02}", ["Common", f"Topic {n % 5}"], published_on="2021-06-01"
         )
         for offset, rater_id in enumerate(RATERS[: 1 + n % 3]):
-            await rate(api, article_id, rater_id, 1 + (n + offset) % 7, 4, f"Comment {n}/{offset}")
+            await rate(api, article_id, rater_id, 3 + (n + offset) % 5, 4, f"Comment {n}/{offset}")
         await post_comment(api, article_id, authors[n % len(authors)], f"Question {n}")
 
 

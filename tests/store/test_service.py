@@ -103,22 +103,23 @@ async def test_submit_revise_and_withdraw_move_the_discipline_score_exactly(
     await rate(ledger, "a1", "p4", 6, 5)
     assert await physician() == expect(4, 22, 18, 6, True)  # 5.5 rounds half up to 6
 
-    await ledger.execute(ReviseRating("a1", "p2", 1, 1), actor=rater("p2"))
-    assert await physician() == expect(4, 19, 16, 5, True)  # newsworthiness exactly 4 meets
+    # Relevance 3, the lowest that is asked newsworthiness too.
+    await ledger.execute(ReviseRating("a1", "p2", 3, 1), actor=rater("p2"))
+    assert await physician() == expect(4, 21, 16, 5, True)  # newsworthiness exactly 4 meets
     await ledger.execute(ReviseRating("a1", "p3", 5, 3), actor=rater("p3"))
-    assert await physician() == expect(4, 19, 15, 5, False)  # 3.75 < 4
+    assert await physician() == expect(4, 21, 15, 5, False)  # 3.75 < 4
 
     await ledger.execute(WithdrawRating("a1", "p1"), actor=rater("p1"))
-    assert await physician() == expect(3, 12, 9, 4, False)  # p1's 7 and 6 left the means
+    assert await physician() == expect(3, 14, 9, 5, False)  # p1's 7 and 6 left the means
     await ledger.execute(WithdrawRating("a1", "p4"), actor=rater("p4"))
-    assert await physician() == expect(2, 6, 4, None, False)  # pending again
+    assert await physician() == expect(2, 8, 4, None, False)  # pending again
     await ledger.execute(WithdrawRating("a1", "p2"), actor=rater("p2"))
     assert await physician() == expect(1, 5, 3, None, False)
     await ledger.execute(WithdrawRating("a1", "p3"), actor=rater("p3"))
     assert await scores(engine, "a1") == {}  # the last withdrawal removes the score entirely
 
-    await rate(ledger, "a1", "p1", 2, 2)  # a withdrawn rater may rate again
-    assert await physician() == expect(1, 2, 2, None, False)
+    await rate(ledger, "a1", "p1", 3, 2)  # a withdrawn rater may rate again
+    assert await physician() == expect(1, 3, 2, None, False)
     assert (await verify_projections(store)).ok
 
 
@@ -129,7 +130,7 @@ async def test_ratings_in_two_disciplines_are_scored_separately(
     await register(ledger, "a1")
     for rater_id, relevance, newsworthiness in [
         ("p1", 7, 7),
-        ("n1", 2, 3),
+        ("n1", 3, 3),
         ("p2", 6, 6),
         ("n2", 3, 3),
         ("p3", 6, 5),
@@ -142,7 +143,7 @@ async def test_ratings_in_two_disciplines_are_scored_separately(
     nurse, physician = found.discipline_scores
     assert (nurse.rating_count, nurse.relevance, nurse.newsworthiness) == (
         2,
-        Fraction(5, 2),
+        Fraction(3),
         Fraction(3),
     )
     assert (nurse.score, nurse.meets_threshold) == (None, False)
@@ -156,7 +157,7 @@ async def test_ratings_in_two_disciplines_are_scored_separately(
     await rate(ledger, "a1", "n3", 4, 4)
     both = await scores(engine, "a1")
     assert (both["Nurse"].rating_count, both["Nurse"].score) == (3, 3)
-    assert both["Nurse"].meets_threshold is False  # relevance 3 < 4
+    assert both["Nurse"].meets_threshold is False  # relevance 10/3 < 4
     assert both["Physician"] == physician  # untouched by the nurse's rating
 
 
@@ -170,10 +171,10 @@ async def test_meets_threshold_needs_enough_ratings_and_both_means_at_the_thresh
     high_but_few = (await scores(engine, "a1"))["Physician"]
     assert (high_but_few.score, high_but_few.meets_threshold) == (None, False)
 
-    await rate(ledger, "a1", "p3", 1, 1)  # means exactly 5 and 5
+    await rate(ledger, "a1", "p3", 3, 1)  # means 17/3 and exactly 5
     assert (await scores(engine, "a1"))["Physician"].meets_threshold is True
-    await ledger.execute(ReviseRating("a1", "p3", 1, 1, "now with a comment"), actor=rater("p3"))
-    await ledger.execute(ReviseRating("a1", "p1", 4, 4), actor=rater("p1"))  # (4+7+1)/3 = 4: meets
+    await ledger.execute(ReviseRating("a1", "p3", 3, 1, "now with a comment"), actor=rater("p3"))
+    await ledger.execute(ReviseRating("a1", "p1", 4, 4), actor=rater("p1"))  # news (4+7+1)/3 = 4
     assert (await scores(engine, "a1"))["Physician"].meets_threshold is True
     await ledger.execute(ReviseRating("a1", "p2", 7, 6), actor=rater("p2"))  # news 11/3 < 4
     assert (await scores(engine, "a1"))["Physician"].meets_threshold is False
@@ -680,7 +681,7 @@ async def test_raters_racing_on_one_article_all_succeed_through_conflict_retries
         results = await asyncio.gather(
             *(
                 sql_ledger(s).execute(
-                    SubmitRating("a1", rater_id, 1 + n % 7, 7 - n % 7), actor=rater(rater_id)
+                    SubmitRating("a1", rater_id, 3 + n % 5, 7 - n % 7), actor=rater(rater_id)
                 )
                 for n, (s, rater_id) in enumerate(zip(stores, raters, strict=True))
             )
@@ -689,7 +690,7 @@ async def test_raters_racing_on_one_article_all_succeed_through_conflict_retries
     assert sorted(r.last_version for r in results) == list(range(2, RACERS + 2))
     physician = (await scores(engine, "a1"))["Physician"]
     assert physician.rating_count == RACERS
-    assert physician.relevance == Fraction(sum(1 + n % 7 for n in range(RACERS)), RACERS)
+    assert physician.relevance == Fraction(sum(3 + n % 5 for n in range(RACERS)), RACERS)
     assert (await verify_projections(store)).ok
 
 

@@ -70,7 +70,9 @@ async def change(world: World, kind: str, pick: int, value: int) -> None:
     article = world.articles[pick % len(world.articles)]
     rater = world.raters[value % len(world.raters)]
     as_rater = Actor(rater, "rater")
-    relevance, newsworthiness = 1 + value % 7, 1 + (value // 7) % 7
+    relevance = 1 + value % 7
+    # The form asks newsworthiness only of an article rated relevant (above 2).
+    newsworthiness = 1 + (value // 7) % 7 if relevance > 2 else None
     world.made += 1
     made = world.made
     if kind == "register":

@@ -84,7 +84,7 @@ async def test_read_your_writes_holds_while_the_replica_lags(
     editor = await api.token("editor")
     article = await new_article(api, editor)
     nurse = await enrolled_rater(api, editor, "nurse-1")
-    first = await rate(api, nurse, SUBMIT, article, 2)
+    first = await rate(api, nurse, SUBMIT, article, 3)
 
     async def replayed_first() -> bool:
         return await replica.has_replayed(int(first))
@@ -99,8 +99,8 @@ async def test_read_your_writes_holds_while_the_replica_lags(
     # That answer is kept (it is newer than the replica's): drop it, to see where a request
     # without a position reads.
     api.app.state.response_cache.clear()
-    assert await relevance(api, article) == 2  # no position sent: the replica, as it stands
-    assert await relevance(api, article, position=first) == 2  # it has that one
+    assert await relevance(api, article) == 3  # no position sent: the replica, as it stands
+    assert await relevance(api, article, position=first) == 3  # it has that one
 
     await replica_of.execute("SELECT pg_wal_replay_resume()")
 

@@ -44,7 +44,8 @@ async def populate(store: SQLEventStore) -> EvidenceLedger:
         for index, rater_id in enumerate(RATERS):
             if (index + number) % 3 == 0:
                 continue
-            relevance, newsworthiness = 1 + (index + number) % 7, 1 + (index * number) % 7
+            # Relevance 3-7: newsworthiness is asked only above 2.
+            relevance, newsworthiness = 3 + (index + number) % 5, 1 + (index * number) % 7
             comment = f"{rater_id} on {article_id}" if index % 2 == 0 else None
             await ledger.execute(
                 SubmitRating(article_id, rater_id, relevance, newsworthiness, comment),

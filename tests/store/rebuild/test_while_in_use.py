@@ -37,7 +37,7 @@ class Writer:
             if number < len(WRITER_RATERS) and number % 2 == 0:
                 rater_id = WRITER_RATERS[number]
                 result = await self.ledger.execute(
-                    SubmitRating("a2", rater_id, 1 + number % 7, 7 - number % 7),
+                    SubmitRating("a2", rater_id, 3 + number % 5, 7 - number % 7),
                     actor=rater(rater_id),
                 )
                 self.ratings.append(result)
