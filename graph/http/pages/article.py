@@ -15,12 +15,15 @@ from ledger.read.pages import ArticlePageRead
 
 __all__ = ["RATING_SCALES_ANSWER", "article_answer"]
 
-# `ratingScales { name question labels { value label } }`: data, the same on every page.
+# `ratingScales { name question labels { value label } otherAnswer askedWhenRelevanceAbove }`:
+# data, the same on every page.
 RATING_SCALES_ANSWER = [
     {
         "name": scale.name,
         "question": scale.question,
         "labels": [{"value": label.value, "label": label.label} for label in scale.labels],
+        "otherAnswer": scale.other_answer,
+        "askedWhenRelevanceAbove": scale.asked_when_relevance_above,
     }
     for scale in RATING_SCALES
 ]

@@ -19,7 +19,7 @@
     "    subscriberComments { id author body postedAt }",
     "    relatedArticles(first: 5) { articleId citation { title } }",
     "  }",
-    "  ratingScales { name question labels { value label } }",
+    "  ratingScales { name question labels { value label } otherAnswer askedWhenRelevanceAbove }",
     "}",
     "",
   ].join("\n");

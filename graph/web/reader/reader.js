@@ -22,7 +22,7 @@ query ArticlePage($id: ID!) {
     subscriberComments { id author body postedAt }
     relatedArticles(first: 5) { articleId citation { title } }
   }
-  ratingScales { name question labels { value label } }
+  ratingScales { name question labels { value label } otherAnswer askedWhenRelevanceAbove }
 }`;
 
 const ARTICLE_LIST = `
