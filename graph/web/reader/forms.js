@@ -1,6 +1,6 @@
-// The signed-in caller's forms on an article's page: a subscriber's comment, a rater's rating
-// (submitted, revised or withdrawn) and an editor's hiding of a comment. Each is one Action
-// (api.js): one idempotency key per intended change, the button disabled while it is sent.
+// The signed-in caller's forms on an article's page: a subscriber's comment and an editor's
+// hiding of a comment here, a rater's rating in rating.js. Each is one Action (api.js): one
+// idempotency key per intended change, the button disabled while it is sent.
 "use strict";
 
 // Each field's own limit, as the API checks it (a comment's body: MAX_COMMENT in
@@ -12,12 +12,6 @@ const LIMITS = { commentBody: 5000, ratingComment: 1000, hideReason: 1000 };
 const RESULT_FIELDS = "__typename ... on Error { code message }";
 const POST_COMMENT = `mutation PostComment($input: PostCommentInput!) {
   postComment(input: $input) { ${RESULT_FIELDS} } }`;
-const SUBMIT_RATING = `mutation SubmitRating($input: SubmitRatingInput!) {
-  submitRating(input: $input) { ${RESULT_FIELDS} } }`;
-const REVISE_RATING = `mutation ReviseRating($input: ReviseRatingInput!) {
-  reviseRating(input: $input) { ${RESULT_FIELDS} } }`;
-const WITHDRAW_RATING = `mutation WithdrawRating($input: WithdrawRatingInput!) {
-  withdrawRating(input: $input) { ${RESULT_FIELDS} } }`;
 const HIDE_COMMENT = `mutation HideComment($input: HideCommentInput!) {
   hideComment(input: $input) { ${RESULT_FIELDS} } }`;
 
@@ -90,90 +84,4 @@ function commentForm(article) {
       mutate(POST_COMMENT, "postComment", sent));
   });
   return form;
-}
-
-function scaleFieldset(scale, current) {
-  return h(
-    "fieldset",
-    { class: "scale" },
-    h("legend", {}, scale.question),
-    scale.labels.map((label) => {
-      const id = `${scale.name}-${label.value}`;
-      const checked = Boolean(current) && current[scale.name] === label.value;
-      return h(
-        "div",
-        { class: "choice" },
-        h("input", { type: "radio", id, name: scale.name, value: String(label.value),
-          required: true, checked }),
-        h("label", { for: id }, `${label.value} – ${label.label}`)
-      );
-    })
-  );
-}
-
-// The rater's active rating on this article (from `me.ratings`), or null.
-function activeRating(article, mine) {
-  const found = (mine || []).find(
-    (rating) => rating.article && rating.article.articleId === article.articleId
-  );
-  return found && !found.withdrawn ? found : null;
-}
-
-function withdrawForm(article) {
-  const status = formStatus();
-  const button = h("button", { type: "submit" }, "Withdraw rating");
-  const form = h("form", { class: "withdraw-form" }, button, status);
-  const action = new Action(button);
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    act(status, "Rating withdrawn.", action, { articleId: article.articleId }, (sent) =>
-      mutate(WITHDRAW_RATING, "withdrawRating", sent));
-  });
-  return form;
-}
-
-// A rater without an active rating submits one; with one, they revise or withdraw it (a
-// second submitRating would only be refused as a duplicate).
-function ratingSection(article, scales, mine) {
-  if (role() !== "rater") return null;
-  const current = activeRating(article, mine);
-  const status = formStatus();
-  const button = h("button", { type: "submit" }, current ? "Revise rating" : "Submit rating");
-  const form = h(
-    "form",
-    { class: "rating-form" },
-    scales.map((scale) => scaleFieldset(scale, current)),
-    h("label", { for: "rating-comment" }, "Comment (optional, shown as your discipline's)"),
-    h("textarea", { id: "rating-comment", name: "comment", rows: "3",
-      maxlength: String(LIMITS.ratingComment) }, current ? current.comment || "" : ""),
-    button,
-    status
-  );
-  const action = new Action(button);
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const comment = form.elements.comment.value.trim();
-    const relevance = Number(form.elements.relevance.value);
-    // Newsworthiness is asked only when relevance is above 2: the API refuses it below.
-    const input = {
-      articleId: article.articleId,
-      relevance,
-      newsworthiness: relevance > 2 ? Number(form.elements.newsworthiness.value) : null,
-      comment: comment || null,
-    };
-    const [query, field, done] = current
-      ? [REVISE_RATING, "reviseRating", "Rating revised."]
-      : [SUBMIT_RATING, "submitRating", "Rating recorded."];
-    act(status, done, action, input, (sent) => mutate(query, field, sent));
-  });
-  return section(
-    "rating-heading",
-    current ? "Your rating of this article" : "Rate this article",
-    current
-      ? h("p", { class: "hint" }, `You rated relevance ${current.relevance} and ` +
-          `newsworthiness ${current.newsworthiness}; change it below, or withdraw it.`)
-      : null,
-    form,
-    current ? withdrawForm(article) : null
-  );
 }

@@ -1,6 +1,6 @@
 // The reader's page: an article at /articles/{id}, drawn from one GraphQL query, the list at /
 // (list.js), and the routing between them. A bearer token, pasted in, is kept in this tab's
-// session storage only and sent with the caller's own actions (forms.js); reads are
+// session storage only and sent with the caller's own actions (forms.js, rating.js); reads are
 // anonymous. The API's side is api.js.
 "use strict";
 
@@ -49,7 +49,10 @@ query ArticleList($first: Int!, $after: String, $search: String, $topic: String,
 const ME = "query Me { me { role } }";
 // A rater's own ratings, to offer revising or withdrawing the one they have on an article.
 const MY_RATINGS = `query MyRatings {
-  me { ratings { article { articleId } withdrawn relevance newsworthiness comment } }
+  me { ratings {
+    article { articleId } withdrawn relevance newsworthiness comment
+    beyondExpertise newsworthinessAbsent
+  } }
 }`;
 
 // -- building the page ----------------------------------------------------------------------
