@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import DESKTOP, PHONE, SEED_ARTICLE, Reader
-from tests.browser.test_actions import sign_in
+from tests.browser.test_actions import DASH, sign_in
 
 # axe-core 4.14.1 from the npm registry (MPL-2.0), shipped with the tests: nothing is fetched.
 AXE = Path(__file__).parent / "axe.min.js"
@@ -48,6 +48,21 @@ def test_the_article_page_with_the_rating_form_has_no_serious_violations(
     page.goto(shared_reader.url(f"/articles/{SEED_ARTICLE}"))
     sign_in(page, shared_reader.token("rater", "--rater", "sample-physician-4"))
     expect(page.get_by_role("button", name="Submit rating")).to_be_visible()
+
+    assert serious_violations(page) == []
+
+
+def test_the_whole_rating_form_open_has_no_serious_violations(
+    page: Page, shared_reader: Reader
+) -> None:
+    page.goto(shared_reader.url(f"/articles/{SEED_ARTICLE}"))
+    sign_in(page, shared_reader.token("rater", "--rater", "sample-physician-4"))
+    form = page.get_by_role("region", name="Rate this article")
+    # Relevance above 2: newsworthiness is asked too, with its "don't know".
+    form.get_by_label(f"3 {DASH} Possibly not relevant").check()
+    form.get_by_label("I don't know if this is newsworthy").check()
+    form.get_by_label("Comment (optional").fill("Counted as it is typed.")
+    expect(form.get_by_text("23 of 1,000 characters")).to_be_visible()
 
     assert serious_violations(page) == []
 
