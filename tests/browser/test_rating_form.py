@@ -115,9 +115,7 @@ def test_a_relevance_of_2_asks_no_newsworthiness_and_moves_only_the_relevance_me
     assert my_rating(reader, token)["newsworthinessAbsent"] == "NOT_ASKED"
 
 
-def test_a_rater_who_does_not_know_if_it_is_newsworthy_says_so(
-    page: Page, reader: Reader
-) -> None:
+def test_a_rater_who_does_not_know_if_it_is_newsworthy_says_so(page: Page, reader: Reader) -> None:
     token = open_as_rater(page, reader)
     form = page.get_by_role("region", name="Rate this article")
 
