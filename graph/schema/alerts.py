@@ -3,8 +3,6 @@ signed-in subscriber's ``me { alertProfile alerts }`` (nobody sees another's).""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
 import re
 from datetime import UTC, datetime
@@ -15,8 +13,9 @@ from strawberry import relay
 from strawberry.types import Info
 
 from graph.schema.context import Context
-from graph.schema.errors import Conflict, NotAllowed, NotFound, ValidationError, error_of
-from graph.schema.ids import INT64_MAX, BadInput
+from graph.schema.cursors import CursorFormat
+from graph.schema.errors import BadInput, Conflict, NotAllowed, NotFound, ValidationError, error_of
+from graph.schema.ids import INT64_MAX
 from graph.schema.inputs import KEY
 from graph.schema.types import Article
 from graph.schema.vocabulary import Discipline
@@ -212,14 +211,14 @@ async def my_alerts(
     size = settings.default_page_size if first is None else first
     if not 0 <= size <= settings.max_page_size:
         raise BadInput(f"`first` must be from 0 to {settings.max_page_size}", "first")
-    before = _decode(after) if after is not None else None
+    before = _CURSOR.decode(after) if after is not None else None
     page, more = await info.context.reader.run(
         lambda conn: alert_page(conn, subscriber_id, size, before=before)
     )
     articles = await info.context.loaders.articles.load_many([a.article_id for a in page])
     edges = [
         AlertEdge(
-            cursor=_encode(found.position, found.alert_id),
+            cursor=_CURSOR.encode(found.position, found.alert_id),
             node=Alert(
                 id=strawberry.ID(found.alert_id),
                 kind=AlertKind(found.kind),
@@ -242,23 +241,10 @@ async def my_alerts(
     )
 
 
+def _alert_place(match: re.Match[str]) -> tuple[int, str] | None:
+    position = int(match[1])
+    return (position, match[2]) if 1 <= position <= INT64_MAX else None
+
+
 # An alert's cursor: "alerts:<position>:<alert id>", the page's keyset (newest first).
-_CURSOR = re.compile(r"alerts:([0-9]{1,19}):([0-9a-f]{32})")
-
-
-def _encode(position: int, alert_id: str) -> str:
-    return base64.urlsafe_b64encode(f"alerts:{position}:{alert_id}".encode()).decode()
-
-
-def _decode(cursor: str) -> tuple[int, str]:
-    refusal = BadInput("`after` is not a cursor this API gave out", "after")
-    if len(cursor) > 100:
-        raise refusal
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode("ascii")
-    except (ValueError, binascii.Error, UnicodeError):
-        raise refusal from None
-    match = _CURSOR.fullmatch(text)
-    if match is None or not 1 <= int(match[1]) <= INT64_MAX:
-        raise refusal
-    return int(match[1]), match[2]
+_CURSOR = CursorFormat("alerts:", "[0-9]{1,19}", "[0-9a-f]{32}", read=_alert_place)

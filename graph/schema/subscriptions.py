@@ -20,8 +20,8 @@ from strawberry.types import Info
 from graph.schema.alerts import Alert, AlertKind
 from graph.schema.audit import LedgerEvent, to_ledger_events
 from graph.schema.context import Context
-from graph.schema.errors import NotAllowed
-from graph.schema.ids import BadInput, article_key
+from graph.schema.errors import BadInput, NotAllowed
+from graph.schema.ids import article_key
 from graph.schema.live_context import LiveContext
 from graph.schema.types import Article
 from graph.schema.vocabulary import Discipline
