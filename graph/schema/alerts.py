@@ -22,7 +22,8 @@ from graph.schema.vocabulary import Discipline
 from ledger.delivery.secrets import issue_secret_now
 from ledger.domain.commands import ClearAlertProfile, SetAlertProfile
 from ledger.domain.errors import LedgerError
-from ledger.read.alerts import AlertProfileView, alert_page, alert_profile
+from ledger.read.alerts import AlertProfileView, DueAlertView, alert_page, alert_profile
+from ledger.read.articles import ArticleSummary
 from ledger.store.records import Actor
 
 __all__ = [
@@ -94,6 +95,18 @@ class Alert:
     position: int = strawberry.field(description="The ledger position that made it due.")
     due_at: datetime
     article: Article | None
+
+    @classmethod
+    def of(cls, found: DueAlertView, summary: ArticleSummary | None) -> Alert:
+        """The alert as read, with its article's summary (None: the article is not found)."""
+        return cls(
+            id=strawberry.ID(found.alert_id),
+            kind=AlertKind(found.kind),
+            discipline=Discipline(name=found.discipline) if found.discipline else None,
+            position=found.position,
+            due_at=found.due_at,
+            article=Article.of(summary) if summary is not None else None,
+        )
 
 
 @strawberry.type
@@ -218,15 +231,7 @@ async def my_alerts(
     articles = await info.context.loaders.articles.load_many([a.article_id for a in page])
     edges = [
         AlertEdge(
-            cursor=_CURSOR.encode(found.position, found.alert_id),
-            node=Alert(
-                id=strawberry.ID(found.alert_id),
-                kind=AlertKind(found.kind),
-                discipline=Discipline(name=found.discipline) if found.discipline else None,
-                position=found.position,
-                due_at=found.due_at,
-                article=Article.of(summary) if summary is not None else None,
-            ),
+            cursor=_CURSOR.encode(found.position, found.alert_id), node=Alert.of(found, summary)
         )
         for found, summary in zip(page, articles, strict=True)
     ]
