@@ -21,14 +21,13 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench import _postgres
+from bench._webhook_receiver import loopback_webhooks
 from ledger.delivery.deliverer import Deliverer
 from ledger.delivery.settings import DeliverySettings
 from ledger.delivery.tables import deliveries
@@ -73,39 +72,20 @@ class Receiver:
     arrivals: dict[str, tuple[int, float]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def arrived(self, body: bytes) -> None:
+    def arrived(self, body: bytes, headers: dict[str, str]) -> int:
         now = time.perf_counter()
         message = json.loads(body)
         with self.lock:
             self.arrivals.setdefault(message["deliveryId"], (message["alert"]["position"], now))
+        return 204
 
 
 @contextmanager
 def receiver() -> Iterator[Receiver]:
     found = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # connections kept alive, as a real receiver's
-
-        def do_POST(self) -> None:
-            found.arrived(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-            self.send_response(204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    # A backlog for a deliverer's whole batch at once (the default, 5, refuses connections).
-    Server = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 256})
-    server = Server(("127.0.0.1", 0), Handler)
-    found.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with loopback_webhooks(found.arrived) as url:
+        found.url = url
         yield found
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 async def arrange(ledger: EvidenceLedger, shape: Shape, hook: str, seed: random.Random) -> None:

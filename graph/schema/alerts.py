@@ -3,8 +3,6 @@ signed-in subscriber's ``me { alertProfile alerts }`` (nobody sees another's).""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
 import re
 from datetime import UTC, datetime
@@ -15,15 +13,17 @@ from strawberry import relay
 from strawberry.types import Info
 
 from graph.schema.context import Context
-from graph.schema.errors import Conflict, NotAllowed, NotFound, ValidationError, error_of
-from graph.schema.ids import INT64_MAX, BadInput
+from graph.schema.cursors import CursorFormat
+from graph.schema.errors import BadInput, Conflict, NotAllowed, NotFound, ValidationError, error_of
+from graph.schema.ids import INT64_MAX
 from graph.schema.inputs import KEY
 from graph.schema.types import Article
 from graph.schema.vocabulary import Discipline
 from ledger.delivery.secrets import issue_secret_now
 from ledger.domain.commands import ClearAlertProfile, SetAlertProfile
 from ledger.domain.errors import LedgerError
-from ledger.read.alerts import AlertProfileView, alert_page, alert_profile
+from ledger.read.alerts import AlertProfileView, DueAlertView, alert_page, alert_profile
+from ledger.read.articles import ArticleSummary
 from ledger.store.records import Actor
 
 __all__ = [
@@ -95,6 +95,18 @@ class Alert:
     position: int = strawberry.field(description="The ledger position that made it due.")
     due_at: datetime
     article: Article | None
+
+    @classmethod
+    def of(cls, found: DueAlertView, summary: ArticleSummary | None) -> Alert:
+        """The alert as read, with its article's summary (None: the article is not found)."""
+        return cls(
+            id=strawberry.ID(found.alert_id),
+            kind=AlertKind(found.kind),
+            discipline=Discipline(name=found.discipline) if found.discipline else None,
+            position=found.position,
+            due_at=found.due_at,
+            article=Article.of(summary) if summary is not None else None,
+        )
 
 
 @strawberry.type
@@ -212,22 +224,14 @@ async def my_alerts(
     size = settings.default_page_size if first is None else first
     if not 0 <= size <= settings.max_page_size:
         raise BadInput(f"`first` must be from 0 to {settings.max_page_size}", "first")
-    before = _decode(after) if after is not None else None
+    before = _CURSOR.decode(after) if after is not None else None
     page, more = await info.context.reader.run(
         lambda conn: alert_page(conn, subscriber_id, size, before=before)
     )
     articles = await info.context.loaders.articles.load_many([a.article_id for a in page])
     edges = [
         AlertEdge(
-            cursor=_encode(found.position, found.alert_id),
-            node=Alert(
-                id=strawberry.ID(found.alert_id),
-                kind=AlertKind(found.kind),
-                discipline=Discipline(name=found.discipline) if found.discipline else None,
-                position=found.position,
-                due_at=found.due_at,
-                article=Article.of(summary) if summary is not None else None,
-            ),
+            cursor=_CURSOR.encode(found.position, found.alert_id), node=Alert.of(found, summary)
         )
         for found, summary in zip(page, articles, strict=True)
     ]
@@ -242,23 +246,10 @@ async def my_alerts(
     )
 
 
+def _alert_place(match: re.Match[str]) -> tuple[int, str] | None:
+    position = int(match[1])
+    return (position, match[2]) if 1 <= position <= INT64_MAX else None
+
+
 # An alert's cursor: "alerts:<position>:<alert id>", the page's keyset (newest first).
-_CURSOR = re.compile(r"alerts:([0-9]{1,19}):([0-9a-f]{32})")
-
-
-def _encode(position: int, alert_id: str) -> str:
-    return base64.urlsafe_b64encode(f"alerts:{position}:{alert_id}".encode()).decode()
-
-
-def _decode(cursor: str) -> tuple[int, str]:
-    refusal = BadInput("`after` is not a cursor this API gave out", "after")
-    if len(cursor) > 100:
-        raise refusal
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode("ascii")
-    except (ValueError, binascii.Error, UnicodeError):
-        raise refusal from None
-    match = _CURSOR.fullmatch(text)
-    if match is None or not 1 <= int(match[1]) <= INT64_MAX:
-        raise refusal
-    return int(match[1]), match[2]
+_CURSOR = CursorFormat("alerts:", "[0-9]{1,19}", "[0-9a-f]{32}", read=_alert_place)

@@ -16,10 +16,9 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph.schema.context import Context
-from graph.schema.errors import NotAllowed, NotFound
+from graph.schema.errors import BadInput, NotAllowed, NotFound
 from graph.schema.event_data import EventData, event_data
 from graph.schema.ids import (
-    BadInput,
     article_key,
     decode_history_cursor,
     encode_history_cursor,

@@ -7,10 +7,7 @@ response cache (whose invalidation follows ledger positions).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
-import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -19,8 +16,8 @@ from strawberry import relay
 from strawberry.types import Info
 
 from graph.schema.context import Context
-from graph.schema.errors import Conflict, NotAllowed, NotFound
-from graph.schema.ids import BadInput
+from graph.schema.cursors import CursorFormat
+from graph.schema.errors import BadInput, Conflict, NotAllowed, NotFound
 from graph.schema.inputs import KEY
 from ledger.delivery.dead_letters import (
     DeadDelivery,
@@ -144,10 +141,13 @@ async def dead_deliveries(
     size = settings.default_page_size if first is None else first
     if not 0 <= size <= settings.max_page_size:
         raise BadInput(f"`first` must be from 0 to {settings.max_page_size}", "first")
-    keyset = _decode(after) if after is not None else None
+    keyset = _CURSOR.decode(after) if after is not None else None
     page, more = await context.reader.run(lambda conn: dead_page(conn, size, after=keyset))
     edges = [
-        DeliveryEdge(cursor=_encode(found.created_at, found.delivery_id), node=Delivery.of(found))
+        DeliveryEdge(
+            cursor=_CURSOR.encode(found.created_at.isoformat(), found.delivery_id),
+            node=Delivery.of(found),
+        )
         for found in page
     ]
     return DeadDeliveryConnection(
@@ -192,24 +192,13 @@ async def rotate_webhook_secret(
     return WebhookSecretPayload(secret=rotation.secret, replayed=rotation.replayed)
 
 
-# A dead delivery's cursor: "deliveries:<created at, ISO>|<delivery id>", the page's keyset.
-_CURSOR = re.compile(r"deliveries:([0-9T:.+\-]{19,40})\|([0-9a-f]{32})")
-
-
-def _encode(created_at: datetime, delivery_id: str) -> str:
-    text = f"deliveries:{created_at.isoformat()}|{delivery_id}"
-    return base64.urlsafe_b64encode(text.encode()).decode()
-
-
-def _decode(cursor: str) -> tuple[datetime, str]:
-    refusal = BadInput("`after` is not a cursor this API gave out", "after")
-    if len(cursor) > 200:
-        raise refusal
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode("ascii")
-        match = _CURSOR.fullmatch(text)
-        if match is None:
-            raise refusal
-        return datetime.fromisoformat(match[1]), match[2]
-    except (ValueError, binascii.Error, UnicodeError):
-        raise refusal from None
+# A dead delivery's cursor: "deliveries:<created at, ISO>|<delivery id>", the page's keyset
+# (a bad time is a ValueError from fromisoformat, refused as the cursor).
+_CURSOR = CursorFormat(
+    "deliveries:",
+    r"[0-9T:.+\-]{19,40}",
+    "[0-9a-f]{32}",
+    read=lambda match: (datetime.fromisoformat(match[1]), match[2]),
+    separator="|",
+    longest=200,
+)

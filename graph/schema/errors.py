@@ -5,10 +5,26 @@ from __future__ import annotations
 import re
 
 import strawberry
+from graphql import GraphQLError
 
 from ledger.domain import errors as ledger_errors
 
-__all__ = ["Conflict", "Error", "NotAllowed", "NotFound", "ValidationError", "error_of"]
+__all__ = [
+    "BadInput",
+    "Conflict",
+    "Error",
+    "NotAllowed",
+    "NotFound",
+    "ValidationError",
+    "error_of",
+]
+
+
+class BadInput(GraphQLError):
+    """A query argument is malformed: a client error, never masked."""
+
+    def __init__(self, message: str, argument: str) -> None:
+        super().__init__(message, extensions={"code": "BAD_USER_INPUT", "argument": argument})
 
 
 @strawberry.interface(description="Something the caller asked for was refused; nothing changed.")

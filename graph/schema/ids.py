@@ -8,14 +8,13 @@ backends refuse exactly the same values.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from datetime import UTC, datetime
 
-from graphql import GraphQLError
 from strawberry import relay
 
+from graph.schema.cursors import CursorFormat
+from graph.schema.errors import BadInput
 from ledger.domain.errors import ValidationFailed
 from ledger.domain.validation import check_identifier
 from ledger.domain.wording import with_article
@@ -24,7 +23,6 @@ from ledger.read.rank import RANK_LIMIT
 __all__ = [
     "INT32_MAX",
     "INT64_MAX",
-    "BadInput",
     "article_key",
     "checked_instant",
     "decode_cursor",
@@ -41,21 +39,6 @@ __all__ = [
 # versions are INTEGER (32 bits on PostgreSQL), positions BIGINT (64 bits on both backends).
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
-
-_ARTICLES_PREFIX = "articles:"
-_HISTORY_PREFIX = "history:"
-_SEARCH_PREFIX = "search:"
-# A search cursor: "search:<rank key>:<position>", each a bounded run of ASCII digits.
-_SEARCH_CURSOR = re.compile(r"search:([0-9]{1,19}):([0-9]{1,19})")
-# Longer than any cursor given out; decoding stops here rather than at the body limit.
-_MAX_CURSOR_CHARS = 100
-
-
-class BadInput(GraphQLError):
-    """A query argument is malformed: a client error, never masked."""
-
-    def __init__(self, message: str, argument: str) -> None:
-        super().__init__(message, extensions={"code": "BAD_USER_INPUT", "argument": argument})
 
 
 def article_key(value: str, field: str = "article_id") -> str:
@@ -91,40 +74,27 @@ def ledger_position(node_id: str, argument: str = "id") -> int:
     return position
 
 
-def _encode(prefix: str, number: int) -> str:
-    return base64.urlsafe_b64encode(f"{prefix}{number}".encode()).decode()
-
-
-def _decode(cursor: str, prefix: str, maximum: int, argument: str) -> int:
-    refusal = BadInput(f"`{argument}` is not a cursor this API gave out", argument)
-    if len(cursor) > _MAX_CURSOR_CHARS:
-        raise refusal
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (ValueError, binascii.Error, UnicodeError):
-        raise refusal from None
-    number = whole_number(text.removeprefix(prefix), maximum) if text.startswith(prefix) else None
-    if number is None:
-        raise refusal
-    return number
+# An article's cursor: "articles:<position>"; an event's in a history: "history:<version>".
+_ARTICLES = CursorFormat("articles:", "[0-9]+", read=lambda m: whole_number(m[1], INT64_MAX))
+_HISTORY = CursorFormat("history:", "[0-9]+", read=lambda m: whole_number(m[1], INT32_MAX))
 
 
 def encode_cursor(position: int) -> str:
     """The cursor of an article in the list: its registration's position."""
-    return _encode(_ARTICLES_PREFIX, position)
+    return _ARTICLES.encode(position)
 
 
 def decode_cursor(cursor: str, argument: str = "after") -> int:
-    return _decode(cursor, _ARTICLES_PREFIX, INT64_MAX, argument)
+    return _ARTICLES.decode(cursor, argument)
 
 
 def encode_history_cursor(version: int) -> str:
     """The cursor of an event in an article's history: its stream version."""
-    return _encode(_HISTORY_PREFIX, version)
+    return _HISTORY.encode(version)
 
 
 def decode_history_cursor(cursor: str, argument: str = "after") -> int:
-    return _decode(cursor, _HISTORY_PREFIX, INT32_MAX, argument)
+    return _HISTORY.decode(cursor, argument)
 
 
 # What every backend stores: Python's own range, once in UTC (PostgreSQL's is wider).
@@ -151,25 +121,27 @@ def checked_instant(value: datetime, argument: str) -> datetime:
     return instant
 
 
+def _search_place(match: re.Match[str]) -> tuple[int, int] | None:
+    rank, position = int(match[1]), int(match[2])
+    return (rank, position) if 0 <= rank < RANK_LIMIT and 1 <= position <= INT64_MAX else None
+
+
+# A search cursor: "search:<rank key>:<position>", each a bounded run of ASCII digits.
+_SEARCH = CursorFormat(
+    "search:",
+    "[0-9]{1,19}",
+    "[0-9]{1,19}",
+    read=_search_place,
+    refused_as="a cursor of this search",
+)
+
+
 def encode_search_cursor(rank: int, position: int) -> str:
     """A cursor into a ranked search: the hit's rank key and its registration position."""
-    return base64.urlsafe_b64encode(f"{_SEARCH_PREFIX}{rank}:{position}".encode()).decode()
+    return _SEARCH.encode(rank, position)
 
 
 def decode_search_cursor(cursor: str, argument: str = "after") -> tuple[int, int]:
     """The (rank key, position) of a search cursor; anything else, or a number out of range,
     is a ``BadInput`` (a plain list's cursor too: it says nothing of a rank)."""
-    refusal = BadInput(f"`{argument}` is not a cursor of this search", argument)
-    if len(cursor) > _MAX_CURSOR_CHARS:
-        raise refusal
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode("ascii")
-    except (ValueError, binascii.Error, UnicodeError):
-        raise refusal from None
-    match = _SEARCH_CURSOR.fullmatch(text)
-    if match is None:
-        raise refusal
-    rank, position = int(match[1]), int(match[2])
-    if not (0 <= rank < RANK_LIMIT and 1 <= position <= INT64_MAX):
-        raise refusal
-    return rank, position
+    return _SEARCH.decode(cursor, argument)

@@ -14,9 +14,8 @@ from graph.schema.audit import AuditQuery
 from graph.schema.comments import HiddenComment
 from graph.schema.context import Context
 from graph.schema.delivery import DeadDeliveriesResult, dead_deliveries
-from graph.schema.errors import NotAllowed
+from graph.schema.errors import BadInput, NotAllowed
 from graph.schema.ids import (
-    BadInput,
     article_key,
     checked_instant,
     decode_cursor,

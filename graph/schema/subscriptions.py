@@ -17,14 +17,13 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from graph.schema.alerts import Alert, AlertKind
+from graph.schema.alerts import Alert
 from graph.schema.audit import LedgerEvent, to_ledger_events
 from graph.schema.context import Context
-from graph.schema.errors import NotAllowed
-from graph.schema.ids import BadInput, article_key
+from graph.schema.errors import BadInput, NotAllowed
+from graph.schema.ids import article_key
 from graph.schema.live_context import LiveContext
 from graph.schema.types import Article
-from graph.schema.vocabulary import Discipline
 from ledger.audit import history
 from ledger.domain.errors import ValidationFailed
 from ledger.read.live import Follower
@@ -167,14 +166,7 @@ class Subscription:
                 )
                 summaries = await context.loaders.articles.load_many([a.article_id for a in due])
                 for found, summary in zip(due, summaries, strict=True):
-                    yield Alert(
-                        id=strawberry.ID(found.alert_id),
-                        kind=AlertKind(found.kind),
-                        discipline=Discipline(name=found.discipline) if found.discipline else None,
-                        position=found.position,
-                        due_at=found.due_at,
-                        article=Article.of(summary) if summary is not None else None,
-                    )
+                    yield Alert.of(found, summary)
                     position = found.position
                 if len(due) < PAGE:
                     await follower.woken()

@@ -20,7 +20,7 @@ from graph.schema.comments import (
     SubscriberComment,
 )
 from graph.schema.context import Context
-from graph.schema.ids import BadInput
+from graph.schema.errors import BadInput
 from graph.schema.permissions import Editors, only
 from graph.schema.scores import DisciplineScore, ScorePolicy
 from graph.schema.vocabulary import Discipline, Topic

@@ -26,6 +26,7 @@ import asyncpg  # type: ignore[import-untyped]  # (no stubs; used at its edges o
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.read.changes import HISTORY, LearningChanges, appended_changes
+from ledger.read.tasks import stop_task
 
 __all__ = ["APPLICATION_NAME", "CHANNEL", "ListenedChanges", "asyncpg_dsn"]
 
@@ -75,11 +76,8 @@ class ListenedChanges(LearningChanges):
         await self._connected.wait()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
     @property
     def listening(self) -> bool:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ledger.read.changes import Change, LearningChanges
+from ledger.read.tasks import stop_task
 from ledger.store.records import AppendResult
 
 __all__ = ["FellBehind", "Follower", "LiveLedger", "LiveStats"]
@@ -98,11 +99,8 @@ class LiveLedger:
         self._task = asyncio.create_task(self._follow_forever(), name="live ledger")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
     def committed(self, results: Iterable[AppendResult]) -> None:
         """A commit of this process (the store's listener): followed at once."""

@@ -25,7 +25,7 @@ from ledger.store.prepare import PreparedAppend, prepare_append
 from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
 from ledger.store.sealing import decide_append, replay_of
 
-__all__ = ["MemoryEventStore", "MemoryTransaction"]
+__all__ = ["KeptAppend", "MemoryEventStore", "MemoryTransaction"]
 
 
 class _Row(NamedTuple):
@@ -46,8 +46,9 @@ class _Row(NamedTuple):
     hash: str
 
 
-class _KeyedAppend(NamedTuple):
-    """What a retry under an idempotency key is told: the ``appends`` table's columns."""
+class KeptAppend(NamedTuple):
+    """An append made under an idempotency key, as this store keeps it (a ``KeyedAppend``):
+    what a retry under the key is told, the ``appends`` table's columns."""
 
     fingerprint: str
     stream_id: str
@@ -62,7 +63,7 @@ class _KeyedAppend(NamedTuple):
 class _Ledger:
     rows: list[_Row] = field(default_factory=list)  # rows[n] is at position n + 1
     streams: dict[str, list[_Row]] = field(default_factory=dict)  # each in version order
-    keys: dict[tuple[str, str], _KeyedAppend] = field(default_factory=dict)
+    keys: dict[tuple[str, str], KeptAppend] = field(default_factory=dict)
     head: Head = field(default_factory=lambda: Head(0, GENESIS_HASH, None))
 
 
@@ -121,7 +122,7 @@ class MemoryTransaction:
             pending.streams.setdefault(row.stream_id, []).append(row)
         first, last = recorded[0], recorded[-1]
         if prepared.idempotency_key is not None:
-            pending.keys[(prepared.actor.id, prepared.idempotency_key)] = _KeyedAppend(
+            pending.keys[(prepared.actor.id, prepared.idempotency_key)] = KeptAppend(
                 prepared.fingerprint,
                 prepared.stream_id,
                 first.position,
@@ -132,7 +133,7 @@ class MemoryTransaction:
             )
         pending.head = Head(last.position, last.hash, last.metadata.recorded_at)
 
-    def _keyed(self, actor_id: str, key: str) -> _KeyedAppend | None:
+    def _keyed(self, actor_id: str, key: str) -> KeptAppend | None:
         found = self.pending.keys.get((actor_id, key))
         return found if found is not None else self._committed.keys.get((actor_id, key))
 

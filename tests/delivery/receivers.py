@@ -1,6 +1,7 @@
-"""A real webhook receiver on loopback (``http.server`` in a thread): it keeps every request
-it is sent, answers 500 to the first ``failures`` of them (all, with ``failures=None``), and
-counts the delivery ids it accepted, as a receiver that drops repeats would."""
+"""A real webhook receiver on loopback (the benchmarks' own, ``http.server`` in a thread):
+it keeps every request it is sent, answers 500 to the first ``failures`` of them (all, with
+``failures=None``), and counts the delivery ids it accepted, as a receiver that drops repeats
+would."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from bench._webhook_receiver import loopback_webhooks
 
 __all__ = ["Received", "WebhookReceiver", "webhook_receiver"]
 
@@ -34,7 +36,8 @@ class WebhookReceiver:
     accepted: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def answer(self, received: Received) -> int:
+    def answer(self, body: bytes, headers: dict[str, str]) -> int:
+        received = Received(body, headers)
         with self.lock:
             self.requests.append(received)
             if self.failures is None or len(self.requests) <= self.failures:
@@ -49,29 +52,7 @@ class WebhookReceiver:
 
 @contextmanager
 def webhook_receiver(failures: int | None = 0) -> Iterator[WebhookReceiver]:
-    receiver: WebhookReceiver
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # connections kept alive, as a real receiver's
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            status = receiver.answer(Received(body, dict(self.headers.items())))
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    # A backlog for a deliverer's whole batch at once (the default, 5, refuses connections).
-    Server = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 256})
-    server = Server(("127.0.0.1", 0), Handler)
-    receiver = WebhookReceiver(f"http://127.0.0.1:{server.server_address[1]}/hook", failures)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    receiver = WebhookReceiver("", failures)
+    with loopback_webhooks(receiver.answer) as url:
+        receiver.url = url
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()

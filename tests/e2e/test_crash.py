@@ -193,12 +193,12 @@ async def crash_engine(empty_database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-async def arrange(base_url: str, engine: AsyncEngine, run: str) -> list[list[Mutation]]:
-    """Articles and raters registered by an editor over HTTP; one plan of mutations per client."""
-    editor = (await issue_token(engine, "editor")).token
-    articles = [f"crash-{run}-article-{n}" for n in range(1, ARTICLES + 1)]
-    raters = [f"crash-{run}-rater-{n}" for n in range(1, RATERS + 1)]
-    setup = [
+def registrations(
+    editor: str, articles: list[str], raters: dict[str, str], keys: str
+) -> list[Mutation]:
+    """An editor's mutations registering ``articles`` (a trial each), then enrolling ``raters``
+    (id -> discipline); each idempotency key is ``<keys>-<id>``."""
+    return [
         Mutation(
             "registerArticle",
             editor,
@@ -209,7 +209,7 @@ async def arrange(base_url: str, engine: AsyncEngine, run: str) -> list[list[Mut
                 "studyType": "Randomized controlled trial",
                 "abstract": "People walked; their backs hurt less.",
                 "topics": ["Back Pain"],
-                "idempotencyKey": f"{run}-setup-{article}",
+                "idempotencyKey": f"{keys}-{article}",
             },
         )
         for article in articles
@@ -217,14 +217,19 @@ async def arrange(base_url: str, engine: AsyncEngine, run: str) -> list[list[Mut
         Mutation(
             "enrollRater",
             editor,
-            {
-                "raterId": rater,
-                "discipline": "Physician" if n % 2 else "Nurse",
-                "idempotencyKey": f"{run}-setup-{rater}",
-            },
+            {"raterId": rater, "discipline": discipline, "idempotencyKey": f"{keys}-{rater}"},
         )
-        for n, rater in enumerate(raters)
+        for rater, discipline in raters.items()
     ]
+
+
+async def arrange(base_url: str, engine: AsyncEngine, run: str) -> list[list[Mutation]]:
+    """Articles and raters registered by an editor over HTTP; one plan of mutations per client."""
+    editor = (await issue_token(engine, "editor")).token
+    articles = [f"crash-{run}-article-{n}" for n in range(1, ARTICLES + 1)]
+    raters = [f"crash-{run}-rater-{n}" for n in range(1, RATERS + 1)]
+    disciplines = {rater: "Physician" if n % 2 else "Nurse" for n, rater in enumerate(raters)}
+    setup = registrations(editor, articles, disciplines, keys=f"{run}-setup")
     async with httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT) as client:
         for mutation in setup:
             await send(client, mutation)

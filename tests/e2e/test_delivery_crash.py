@@ -27,7 +27,7 @@ from ledger.projections.tables import live_views
 from ledger.store.db import create_engine
 from ledger.use_cases.tokens import issue_token
 from tests.delivery.receivers import WebhookReceiver, webhook_receiver
-from tests.e2e.test_crash import REQUEST_TIMEOUT, Mutation, Servers, send
+from tests.e2e.test_crash import REQUEST_TIMEOUT, Mutation, Servers, registrations, send
 from tests.e2e.test_serve import wait_until_healthy
 
 ARTICLES = 8
@@ -53,29 +53,7 @@ async def arrange(base_url: str, engine: AsyncEngine, hook: str) -> list[Mutatio
     that will make the alerts due, as mutations with idempotency keys."""
     editor = (await issue_token(engine, "editor")).token
     articles = [f"dc-article-{n}" for n in range(ARTICLES)]
-    setup = [
-        Mutation(
-            "registerArticle",
-            editor,
-            {
-                "articleId": article,
-                "title": f"Trial {article}",
-                "journal": "Journal of Trials",
-                "studyType": "Randomized controlled trial",
-                "abstract": "People walked; their backs hurt less.",
-                "topics": ["Back Pain"],
-                "idempotencyKey": f"setup-{article}",
-            },
-        )
-        for article in articles
-    ] + [
-        Mutation(
-            "enrollRater",
-            editor,
-            {"raterId": r, "discipline": "Physician", "idempotencyKey": f"setup-{r}"},
-        )
-        for r in RATERS
-    ]
+    setup = registrations(editor, articles, {r: "Physician" for r in RATERS}, keys="setup")
     profile = {
         "disciplines": ["Physician"],
         "relevanceCutoff": 1,

@@ -4,7 +4,6 @@ answer to a retried key, a refusal when the stream moved, else events sealed aft
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
 
 import pytest
 
@@ -12,22 +11,13 @@ from ledger.domain.errors import IdempotencyKeyReused, WrongExpectedVersion
 from ledger.domain.events import REGISTRY
 from ledger.store.canonical import GENESIS_HASH
 from ledger.store.event_store import Head
+from ledger.store.memory import KeptAppend
 from ledger.store.prepare import PreparedAppend, prepare_append
 from ledger.store.records import Actor, NewEvent
 from ledger.store.sealing import decide_append
 
 NOON = datetime(2026, 12, 5, 12, tzinfo=UTC)
 HEAD = Head(position=7, hash="ab" * 32, recorded_at=NOON)
-
-
-class Keyed(NamedTuple):
-    fingerprint: str
-    stream_id: str
-    first_position: int
-    last_position: int
-    first_version: int
-    last_version: int
-    recorded_at: datetime
 
 
 def _prepared(expected: int | None, key: str | None = None) -> PreparedAppend:
@@ -71,7 +61,7 @@ def test_a_stream_that_moved_is_refused() -> None:
 
 def test_a_key_already_used_answers_the_first_append_even_if_the_stream_moved() -> None:
     prepared = _prepared(0, key="k1")
-    kept = Keyed(prepared.fingerprint, prepared.stream_id, 3, 4, 1, 2, NOON)
+    kept = KeptAppend(prepared.fingerprint, prepared.stream_id, 3, 4, 1, 2, NOON)
 
     result = decide_append(prepared, head=HEAD, stream_version=9, keyed=kept, now=NOON)
 
@@ -82,7 +72,7 @@ def test_a_key_already_used_answers_the_first_append_even_if_the_stream_moved() 
 
 def test_a_key_first_used_for_another_request_is_refused() -> None:
     prepared = _prepared(0, key="k1")
-    kept = Keyed("another request", prepared.stream_id, 3, 4, 1, 2, NOON)
+    kept = KeptAppend("another request", prepared.stream_id, 3, 4, 1, 2, NOON)
 
     with pytest.raises(IdempotencyKeyReused):
         decide_append(prepared, head=HEAD, stream_version=0, keyed=kept, now=NOON)
