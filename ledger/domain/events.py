@@ -18,6 +18,7 @@ __all__ = [
     "AlertProfileCleared",
     "AlertProfileSet",
     "ArticleCorrected",
+    "ArticleDisciplinesAssigned",
     "ArticleRegistered",
     "ArticleRetracted",
     "ArticleTopicsChanged",
@@ -30,6 +31,11 @@ __all__ = [
     "JSONValue",
     "Payload",
     "RaterEnrolled",
+    "RaterProfileSet",
+    "RaterRequestsPaused",
+    "RaterRequestsResumed",
+    "RatingRequestExpired",
+    "RatingRequested",
     "RatingRevised",
     "RatingSubmitted",
     "RatingWithdrawn",
@@ -363,6 +369,74 @@ class AlertProfileCleared(DomainEvent):
 
     type_name: ClassVar[str] = "AlertProfileCleared"
     subscriber_id: str
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class ArticleDisciplinesAssigned(DomainEvent):
+    """The disciplines an article is to be rated in, and the patient populations it concerns
+    (empty: any); each assignment replaces the last whole."""
+
+    type_name: ClassVar[str] = "ArticleDisciplinesAssigned"
+    article_id: str
+    disciplines: tuple[str, ...]
+    populations: tuple[str, ...]
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class RatingRequested(DomainEvent):
+    """A rater is asked to rate the article in their discipline. The times are decided by
+    the command's clock and kept here, so a replay never reads a clock."""
+
+    type_name: ClassVar[str] = "RatingRequested"
+    article_id: str
+    request_id: str
+    rater_id: str
+    discipline: str
+    requested_at: str  # ISO 8601, UTC
+    due: str  # ISO 8601, UTC
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class RatingRequestExpired(DomainEvent):
+    """An open request went unanswered past its due time; the rater is not asked again."""
+
+    type_name: ClassVar[str] = "RatingRequestExpired"
+    article_id: str
+    request_id: str
+    rater_id: str
+    discipline: str
+    requested_at: str
+    due: str
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class RaterProfileSet(DomainEvent):
+    """A rater's patient populations and how many requests a month they accept, set whole."""
+
+    type_name: ClassVar[str] = "RaterProfileSet"
+    rater_id: str
+    populations: tuple[str, ...]
+    monthly_limit: int
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class RaterRequestsPaused(DomainEvent):
+    """The rater receives no new requests until resumed; open ones stay open."""
+
+    type_name: ClassVar[str] = "RaterRequestsPaused"
+    rater_id: str
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class RaterRequestsResumed(DomainEvent):
+    type_name: ClassVar[str] = "RaterRequestsResumed"
+    rater_id: str
 
 
 # Version 1 of a rating had both scales, always: it answered neither "don't know" nor
