@@ -61,6 +61,14 @@ class RegisterArticleInput:
     article_id: strawberry.ID | None = strawberry.field(
         default=None, description="Chosen by the caller, or made up when left out."
     )
+    disciplines: list[str] = strawberry.field(
+        default_factory=list,
+        description="The disciplines to rate it in: rating requests go to raters of each.",
+    )
+    populations: list[str] = strawberry.field(
+        default_factory=list,
+        description="The patient populations it concerns (e.g. Adults); none: any.",
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 

@@ -159,7 +159,16 @@ class Mutation:
         def make() -> Command:
             article_id = article_key(input.article_id) if input.article_id else None
             citation = citation_changes(input)
-            return command_of(RegisterArticle, input, citation=citation, article_id=article_id)
+            # Tuples: left empty, they equal the command's defaults, so the fingerprint of a
+            # registration without disciplines stays what it was before they existed.
+            return command_of(
+                RegisterArticle,
+                input,
+                citation=citation,
+                article_id=article_id,
+                disciplines=tuple(input.disciplines),
+                populations=tuple(input.populations),
+            )
 
         return await _change_article(info, make, input.idempotency_key)
 

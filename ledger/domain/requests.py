@@ -122,9 +122,11 @@ def fold_profile(events: Iterable[DomainEvent]) -> RaterProfile | None:
 def decide_set_profile(
     profile: RaterProfile | None, rater_id: str, populations: object, monthly_limit: object
 ) -> list[DomainEvent]:
+    """``populations`` or ``monthly_limit`` None: kept as they are."""
     if profile is None:
         raise NotFound("rater", rater_id)
-    checked = _check_populations(populations)
+    checked = profile.populations if populations is None else _check_populations(populations)
+    monthly_limit = profile.monthly_limit if monthly_limit is None else monthly_limit
     if (
         isinstance(monthly_limit, bool)
         or not isinstance(monthly_limit, int)

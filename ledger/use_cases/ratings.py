@@ -34,6 +34,7 @@ async def submit_rating(
             command.comment,
             command.newsworthiness_unknown,
             command.beyond_expertise,
+            rating_without_request=runner.requests.rating_without_request,
         )
 
     return await _rate(runner, command, decide, actor, idempotency_key)
