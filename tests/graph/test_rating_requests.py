@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.graph.conftest import Api
+from graph.settings import Settings
+from tests.graph.conftest import Api, running
 from tests.graph.helpers import ledger_position
 from tests.graph.test_ratings_over_http import SUBMIT, enrolled_rater, new_article
 
@@ -166,3 +167,33 @@ async def test_a_rater_sets_their_profile_and_pauses_and_an_editor_may_too(api: 
     }  # fmt: skip
     retried = await send(api, PROFILE % "resumeRatingRequests", nurse, idempotencyKey="r1")
     assert retried["__typename"] == "RaterProfilePayload"
+
+
+async def test_the_sample_article_is_rated_by_request_and_still_reads_6_of_7(api: Api) -> None:
+    editor = await api.token("editor")
+    sample = "e7d05feceeac5a68"
+    found = (await api.http_data(REQUESTS, {"id": sample}, editor))["article"]["ratingRequests"]
+    statuses = {r["raterId"]: r["status"] for r in found["requests"]}
+    assert statuses == {
+        "sample-physician-1": "ANSWERED", "sample-physician-2": "ANSWERED",
+        "sample-physician-3": "ANSWERED", "sample-physician-4": "OPEN",
+    }  # fmt: skip
+    scores = await api.http_data(
+        "query($id: ID!) { article(id: $id) { disciplineScores { discipline { name } score } } }",
+        {"id": sample},
+    )
+    assert scores["article"]["disciplineScores"] == [
+        {"discipline": {"name": "Physician"}, "score": 6}
+    ]
+
+
+async def test_a_deployment_may_allow_rating_without_a_request(database_url: str) -> None:
+    async with running(Settings(database_url=database_url, rating_without_request=True)) as api:
+        editor = await api.token("editor")
+        article = await new_article(api, editor, "Open to every nurse")
+        nurses = [await enrolled_rater(api, editor, f"open-n{i}") for i in range(5)]
+        await send(api, ASSIGN, editor, articleId=article, disciplines=["Nurse"])
+        unasked = nurses[4]
+        assert (await api.http_data(QUEUE, token=unasked))["me"]["ratingRequests"] == []
+        rated = await send(api, SUBMIT, unasked, articleId=article, relevance=5, newsworthiness=5)
+        assert rated["__typename"] == "ArticlePayload", rated
