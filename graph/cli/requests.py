@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graph.cli.data import operator
-from graph.cli.database_access import DatabaseOption, require_schema, with_engine
-from ledger.store.db import DEFAULT_DATABASE_URL
+from graph.cli.database_access import (
+    DEFAULT_DATABASE_URL,
+    AsyncEngine,
+    DatabaseOption,
+    require_schema,
+    with_engine,
+)
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sql_views import sql_ledger
 
