@@ -162,7 +162,7 @@ def test_profile_limits_pause_and_resume() -> None:
     assert profile is not None
     assert profile.monthly_limit == 4
     assert not profile.paused
-    for wrong in (0, 100, "4", True, None):
+    for wrong in (0, 100, "4", True, 4.0):
         with pytest.raises(ValidationFailed):
             decide_set_profile(profile, "r1", ["Adults"], wrong)
     events = decide_set_profile(profile, "r1", ["Adults"], 99)
