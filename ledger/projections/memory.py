@@ -16,7 +16,7 @@ from ledger.domain.requests import DEFAULT_MONTHLY_LIMIT, PoolRater
 from ledger.domain.scores import ScorePolicy
 from ledger.domain.vocabulary import known_spellings
 from ledger.projections.fold import Fact, WorkingSet, apply
-from ledger.projections.requests import RequestRows, apply_request
+from ledger.projections.request_fold import RequestRows, apply_request
 from ledger.projections.views import ProjectionBehind
 from ledger.store.event_store import EventStore, LedgerTransaction
 from ledger.store.records import AppendResult, RecordedEvent

@@ -10,9 +10,7 @@ profiles of the raters it changes. The in-memory views fold into rows that hold 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -22,99 +20,22 @@ from ledger.domain.events import (
     REGISTRY,
     ArticleDisciplinesAssigned,
     EventRegistry,
-    RaterProfileSet,
-    RaterRequestsPaused,
-    RaterRequestsResumed,
-    RatingRequested,
     RatingRequestExpired,
     RatingSubmitted,
 )
-from ledger.domain.requests import DEFAULT_MONTHLY_LIMIT
-from ledger.projections.fold import Fact, Row, Rows
+from ledger.projections.fold import Fact, Rows
+from ledger.projections.request_fold import (
+    PROFILE_EVENTS,
+    RequestRows,
+    apply_request,
+    concerns_requests,
+)
 from ledger.projections.tables import ViewTables, live_views
 from ledger.store.records import RecordedEvent
 
-__all__ = ["RequestProjector", "RequestRows", "apply_request", "json_list"]
+__all__ = ["RequestProjector"]
 
 _IN_CHUNK = 5000
-_PROFILE_EVENTS = (RaterProfileSet, RaterRequestsPaused, RaterRequestsResumed)
-
-
-def json_list(values: Iterable[str]) -> str:
-    """One text for one list, so a replay's rows equal the live ones byte for byte."""
-    return json.dumps(list(values), separators=(",", ":"), ensure_ascii=False)
-
-
-@dataclass
-class RequestRows:
-    requests: Rows = field(default_factory=Rows)  # by request id
-    profiles: Rows = field(default_factory=Rows)  # by rater id
-    assignments: Rows = field(default_factory=Rows)  # by article id
-    # The open request of each (article, rater), among the rows held: what a rating answers.
-    open_of: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    def hold_request(self, row: Row) -> None:
-        self.requests.loaded(row["request_id"], row)
-        if row["status"] == "open":
-            self.open_of[(row["article_id"], row["rater_id"])] = row["request_id"]
-
-
-def apply_request(rows: RequestRows, fact: Fact) -> None:
-    """Fold one event into the rows (events of no concern to requests change nothing)."""
-    event = fact.event
-    if isinstance(event, RatingRequested):
-        rows.requests.put(
-            event.request_id,
-            {
-                "request_id": event.request_id,
-                "article_id": event.article_id,
-                "rater_id": event.rater_id,
-                "discipline": event.discipline,
-                "requested_at": event.requested_at,
-                "due": event.due,
-                "status": "open",
-                "requested_position": fact.position,
-                "closed_position": None,
-            },
-        )
-        rows.open_of[(event.article_id, event.rater_id)] = event.request_id
-    elif isinstance(event, RatingRequestExpired | RatingSubmitted):
-        request_id = rows.open_of.pop((event.article_id, event.rater_id), None)
-        if request_id is not None:
-            row = rows.requests.change(request_id)
-            row["status"] = "expired" if isinstance(event, RatingRequestExpired) else "answered"
-            row["closed_position"] = fact.position
-    elif isinstance(event, ArticleDisciplinesAssigned):
-        rows.assignments.put(
-            event.article_id,
-            {
-                "article_id": event.article_id,
-                "disciplines": json_list(event.disciplines),
-                "populations": json_list(event.populations),
-            },
-        )
-    elif isinstance(event, _PROFILE_EVENTS):
-        _apply_profile(rows, event)
-
-
-def _apply_profile(
-    rows: RequestRows, event: RaterProfileSet | RaterRequestsPaused | RaterRequestsResumed
-) -> None:
-    row = rows.profiles.get(event.rater_id) or {
-        "rater_id": event.rater_id,
-        "populations": "[]",
-        "monthly_limit": DEFAULT_MONTHLY_LIMIT,
-        "paused": False,
-    }
-    if isinstance(event, RaterProfileSet):
-        row = {
-            **row,
-            "populations": json_list(event.populations),
-            "monthly_limit": event.monthly_limit,
-        }
-    else:
-        row = {**row, "paused": isinstance(event, RaterRequestsPaused)}
-    rows.profiles.put(event.rater_id, row)
 
 
 class RequestProjector:
@@ -137,7 +58,7 @@ class RequestProjector:
         await self.project_facts(conn, facts)
 
     async def project_facts(self, conn: AsyncConnection, facts: Sequence[Fact]) -> None:
-        concerned = [f for f in facts if _concerns_requests(f)]
+        concerned = [f for f in facts if concerns_requests(f)]
         if not concerned:
             return
         rows = RequestRows()
@@ -163,7 +84,7 @@ class RequestProjector:
             query = select(table).where(table.c.article_id.in_(chunk), table.c.status == "open")
             for row in (await conn.execute(query)).mappings():
                 rows.hold_request(dict(row))
-        raters = sorted({f.event.rater_id for f in facts if isinstance(f.event, _PROFILE_EVENTS)})
+        raters = sorted({f.event.rater_id for f in facts if isinstance(f.event, PROFILE_EVENTS)})
         for chunk in _chunks(raters):
             query = select(v.rater_profiles).where(v.rater_profiles.c.rater_id.in_(chunk))
             for row in (await conn.execute(query)).mappings():
@@ -177,19 +98,6 @@ class RequestProjector:
             )
             for row in (await conn.execute(query)).mappings():
                 rows.assignments.loaded(row["article_id"], dict(row))
-
-
-def _concerns_requests(fact: Fact) -> bool:
-    return isinstance(
-        fact.event,
-        RatingRequested
-        | RatingRequestExpired
-        | RatingSubmitted
-        | ArticleDisciplinesAssigned
-        | RaterProfileSet
-        | RaterRequestsPaused
-        | RaterRequestsResumed,
-    )
 
 
 async def _write(conn: AsyncConnection, table: Any, rows: Rows) -> None:
