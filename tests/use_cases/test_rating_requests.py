@@ -71,8 +71,8 @@ async def world() -> World:
     ledger = EvidenceLedger(store, views, requests=RequestPolicy(), clock=clock)
     await ledger.execute(RegisterDiscipline("Physician"), actor=EDITOR)
     for rater_id in PHYSICIANS:
-        command = EnrolRater(rater_id=rater_id, discipline="Physician")
-        await ledger.execute(command, actor=EDITOR)
+        enrolment = EnrolRater(rater_id=rater_id, discipline="Physician")
+        await ledger.execute(enrolment, actor=EDITOR)
     for article_id in ("a1", "a2"):
         command = RegisterArticle(article_id=article_id, citation=CITATION, topics=["Back Pain"])
         await ledger.execute(command, actor=EDITOR)
