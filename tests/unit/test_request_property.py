@@ -5,14 +5,19 @@ with N raters eligible, and the same choices when decided again (a replay)."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.domain import articles
 from ledger.domain.events import RatingRequested
-from ledger.domain.requests import PoolRater, RequestPolicy, decide_assign_disciplines
+from ledger.domain.requests import (
+    PoolRater,
+    RequestPolicy,
+    decide_assign_disciplines,
+    decide_expire_requests,
+)
 from tests.unit.article_events import registered
 
 DISCIPLINES = ["Physician", "Nurse", "Pharmacist"]
@@ -81,3 +86,33 @@ def test_the_assignment_rule_keeps_its_promises(
     # The same state and pool, in any order, choose the same raters with the same ids.
     assert decide(list(reversed(pool))) == requested
     assert decide(sorted(pool, key=lambda r: r.rater_id)) == requested
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pool=raters(),
+    assigned=st.lists(st.sampled_from(DISCIPLINES), unique=True, min_size=1),
+    n=st.integers(1, 6),
+    rounds=st.integers(1, 4),
+)
+def test_expiry_never_asks_a_rater_twice_about_one_article(
+    pool: list[PoolRater], assigned: list[str], n: int, rounds: int
+) -> None:
+    policy = RequestPolicy(per_discipline=n)
+    state = articles.fold([registered()])
+    assert state is not None
+    events = decide_assign_disciplines(state, "a1", {d: d for d in assigned}, [], pool, policy, NOW)
+    for round_ in range(1, rounds + 1):
+        state = articles.fold([registered(), *events])
+        assert state is not None
+        later = NOW + timedelta(days=15 * round_)
+        events += decide_expire_requests(state, "a1", pool, policy, later)
+    asked = Counter(e.rater_id for e in events if isinstance(e, RatingRequested))
+    assert max(asked.values(), default=0) <= 1
+    state = articles.fold([registered(), *events])
+    assert state is not None
+    for discipline in assigned:
+        open_now = [
+            r for r in state.requests.values() if r.discipline == discipline and r.status == "open"
+        ]
+        assert len(open_now) <= n
