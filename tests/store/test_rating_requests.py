@@ -96,6 +96,12 @@ async def test_requests_expire_and_are_replaced_and_the_queue_follows(
     ]
     await ledger.execute(SubmitRating("a1", "p1", 6, 5), actor=rater("p1"))
     assert await queue(engine, "p1") == [("a2", "2026-12-22T09:00:00Z")]
+    # One rating of three, three requests open: p5, the one physician left (p6 is paused),
+    # is asked in the rating's own append.
+    assert await queue(engine, "p5") == [
+        ("a1", "2026-12-22T09:00:00Z"),
+        ("a2", "2026-12-22T09:00:00Z"),
+    ]
 
     clock.now = START + timedelta(days=14)
     expired = await ledger.expire_requests(actor=EDITOR, idempotency_key="expire-1")
@@ -103,13 +109,10 @@ async def test_requests_expire_and_are_replaced_and_the_queue_follows(
     after = await statuses(engine, "a1")
     assert after["p1"] == "answered"
     assert after["p2"] == "expired"
-    assert after["p5"] == "open"  # the one physician never asked about a1 (p6 is paused)
-    assert "p6" not in after
+    assert after["n1"] == "expired"
+    assert after["p5"] == "open"  # due a day later
+    assert "p6" not in after  # paused: never asked, and nobody else is left to ask
     assert await queue(engine, "p2") == [("a2", "2026-12-22T09:00:00Z")]
-    assert await queue(engine, "p5") == [
-        ("a2", "2026-12-22T09:00:00Z"),
-        ("a1", "2027-01-03T09:00:00Z"),
-    ]
     assert await ledger.expire_requests(actor=EDITOR, idempotency_key="expire-1") == []
 
     before = await rows(engine)

@@ -106,6 +106,10 @@ async def test_expiry_replaces_unanswered_requests_and_the_queues_follow(world: 
         SubmitRating("a1", "p1", 6, 5), actor=Actor("p1", "rater"), idempotency_key="r1"
     )
     assert world.queue("p1") == [("a2", "2026-12-21T09:00:00Z")]
+    # a1 has one rating of the three it needs and three open requests: one more rater is
+    # asked at once, the least asked this month of those never asked about a1.
+    assert world.open_raters("a1") == ["p2", "p3", "p4", "p5"]
+    assert world.queue("p5") == [("a1", "2026-12-21T09:00:00Z"), ("a2", "2026-12-21T09:00:00Z")]
 
     world.clock.now = START + timedelta(days=13)
     assert await world.ledger.expire_requests(actor=EDITOR, idempotency_key="x0") == []
@@ -113,11 +117,11 @@ async def test_expiry_replaces_unanswered_requests_and_the_queues_follow(world: 
     world.clock.now = START + timedelta(days=14)
     expired = await world.ledger.expire_requests(actor=EDITOR, idempotency_key="x1")
     assert [r.article_id for r in expired] == ["a1"]
-    # p2..p4 expired; p1 answered. Three open requests again go out: p5, p6, p7 (never asked
-    # about a1), though they already hold a2's.
+    # p2..p4 expired (p5's is due a day later); p1 answered. The two physicians never asked
+    # about a1 are asked, though they already hold a2's.
     assert world.open_raters("a1") == ["p5", "p6", "p7"]
     assert world.queue("p2") == []
-    assert world.queue("p5") == [("a2", "2026-12-21T09:00:00Z"), ("a1", "2027-01-03T09:00:00Z")]
+    assert world.queue("p6") == [("a2", "2026-12-21T09:00:00Z"), ("a1", "2027-01-03T09:00:00Z")]
     # The retry answers what it did the first time, and expires nothing more.
     retried = await world.ledger.expire_requests(actor=EDITOR, idempotency_key="x1")
     assert retried == []
