@@ -85,7 +85,7 @@ async def _prepared(settings: Settings, engine: Database, store: SQLEventStore) 
             len(leftovers.dropped),
             ", ".join(leftovers.dropped),
         )
-    ledger = sql_ledger(store, policy=settings.score_policy)
+    ledger = sql_ledger(store, policy=settings.score_policy, requests=settings.request_policy())
     await ledger.catch_up()
     if settings.load_sample_when_empty and (await store.head()).position == 0:
         await load_sample(ledger)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from ledger.delivery.settings import DeliverySettings
+from ledger.domain.requests import RequestPolicy
 from ledger.domain.scores import ScorePolicy
 from ledger.store.db import DEFAULT_DATABASE_URL
 
@@ -76,3 +78,19 @@ class Settings:
     # Wake-ups a live subscription may have waiting before it counts as a slow consumer and
     # its WebSocket is closed (graph.http.websocket).
     live_queue_size: int = 64
+    # Rating requests: raters asked per discipline at a time, days a request stays open, and
+    # whether a rater of an assigned discipline may rate an article without being asked.
+    requests_per_discipline: int = 4
+    request_days: int = 14
+    rating_without_request: bool = False
+
+    def request_policy(self) -> RequestPolicy:
+        """The requests' policy; a discipline is short while below either minimum of the
+        score policy (its score's and its threshold's)."""
+        policy = self.score_policy
+        return RequestPolicy(
+            per_discipline=self.requests_per_discipline,
+            minimum=max(policy.min_ratings_for_score, policy.min_ratings_for_threshold),
+            due_after=timedelta(days=self.request_days),
+            rating_without_request=self.rating_without_request,
+        )

@@ -28,10 +28,10 @@ from ledger.use_cases.importing import import_articles, read_lines
 from ledger.use_cases.sample import load_sample
 from ledger.use_cases.sql_views import sql_ledger
 
-__all__ = ["export_events", "import_file", "load_sample_article"]
+__all__ = ["export_events", "import_file", "load_sample_article", "operator"]
 
 
-def _operator() -> Actor:
+def operator() -> Actor:
     """Whoever runs the command acts as an editor, named after their login."""
     try:
         name = getpass.getuser()
@@ -103,7 +103,7 @@ def import_file(
             counts: Counter[str] = Counter()
             done = 0
             with progress("importing", size, in_bytes=size is not None) as advance:
-                async for line in import_articles(ledger, read_lines(stream), actor=_operator()):
+                async for line in import_articles(ledger, read_lines(stream), actor=operator()):
                     counts[line.outcome] += 1
                     if line.outcome == "refused":
                         say(f"line {line.number}: refused: {line.reason}")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from graph.cli import data, database, deliver, schema_export, serve, tokens
+from graph.cli import data, database, deliver, requests, schema_export, serve, tokens
 
 __all__ = ["app", "main"]
 
@@ -47,6 +47,7 @@ app.command("import")(data.import_file)
 app.command()(serve.serve)
 app.command()(deliver.deliver)
 app.add_typer(tokens.app, name="token")
+app.add_typer(requests.app, name="requests")
 app.command("export-schema")(schema_export.export_schema)
 
 

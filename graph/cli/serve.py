@@ -132,6 +132,16 @@ Deliver = Annotated[
 ]
 
 
+RatingWithoutRequest = Annotated[
+    bool,
+    typer.Option(
+        "--rating-without-request/--no-rating-without-request",
+        help="Let raters of an article's assigned disciplines rate it without a request "
+        "(off: only the raters asked may).",
+    ),
+]
+
+
 def serve(
     database: DatabaseOption = DEFAULT_DATABASE_URL,
     host: Host = "127.0.0.1",
@@ -148,6 +158,7 @@ def serve(
     replica_url: ReplicaUrl = None,
     deliver: Deliver = True,
     public_url: PublicUrl = DeliverySettings.public_url,
+    rating_without_request: RatingWithoutRequest = False,
 ) -> None:
     """Migrate, load the sample article into an empty ledger, and serve GraphQL at /graphql
     and the reader's page at /."""
@@ -175,6 +186,7 @@ def serve(
         replica_url=_replica(replica_url, database),
         delivery=delivery_settings(public_url, environment=os.environ),
         deliver_in_background=deliver,
+        rating_without_request=rating_without_request,
     )
     # Uvicorn shuts down gracefully on SIGTERM, then re-raises it; a clean stop exits 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)

@@ -14,6 +14,7 @@ from ledger.domain.citation import CITATION_FIELDS
 from ledger.domain.commands import Command
 
 __all__ = [
+    "AssignDisciplinesInput",
     "CorrectArticleInput",
     "EnrollRaterInput",
     "HideCommentInput",
@@ -60,6 +61,14 @@ class RegisterArticleInput:
     publication_note: str | None = None
     article_id: strawberry.ID | None = strawberry.field(
         default=None, description="Chosen by the caller, or made up when left out."
+    )
+    disciplines: list[str] = strawberry.field(
+        default_factory=list,
+        description="The disciplines to rate it in: rating requests go to raters of each.",
+    )
+    populations: list[str] = strawberry.field(
+        default_factory=list,
+        description="The patient populations it concerns (e.g. Adults); none: any.",
     )
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
@@ -230,3 +239,17 @@ def _as_is(value: Any) -> Any:
 
 # How an input's id is read into the command's.
 _READ: dict[str, Callable[[Any], Any]] = {"article_id": article_key, "comment_id": str}
+
+
+@strawberry.input
+class AssignDisciplinesInput:
+    article_id: strawberry.ID
+    disciplines: list[str] = strawberry.field(
+        description="Replaces the article's assigned disciplines; requests go to raters of each."
+    )
+    populations: list[str] = strawberry.field(
+        default_factory=list,
+        description="The patient populations it concerns (e.g. Adults); none: any.",
+    )
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)

@@ -31,6 +31,7 @@ from graph.schema.delivery import (
 from graph.schema.errors import Conflict, NotAllowed, NotFound, ValidationError, error_of
 from graph.schema.ids import article_key
 from graph.schema.inputs import (
+    AssignDisciplinesInput,
     CorrectArticleInput,
     EnrollRaterInput,
     HideCommentInput,
@@ -46,10 +47,20 @@ from graph.schema.inputs import (
     citation_changes,
     command_of,
 )
-from graph.schema.permissions import Editors, Raters, Subscribers, only
+from graph.schema.permissions import Editors, Raters, RatersAndEditors, Subscribers, only
 from graph.schema.position_header import answered_at
+from graph.schema.requests import (
+    ExpireRatingRequestsInput,
+    ExpireRatingRequestsResult,
+    RaterProfileInput,
+    RaterProfileResult,
+    expire_requests,
+    set_rater_profile,
+    toggle_requests,
+)
 from graph.schema.types import Article, Discipline, Rater
 from ledger.domain.commands import (
+    AssignDisciplines,
     Command,
     CorrectArticle,
     EnrolRater,
@@ -159,7 +170,16 @@ class Mutation:
         def make() -> Command:
             article_id = article_key(input.article_id) if input.article_id else None
             citation = citation_changes(input)
-            return command_of(RegisterArticle, input, citation=citation, article_id=article_id)
+            # Tuples: left empty, they equal the command's defaults, so the fingerprint of a
+            # registration without disciplines stays what it was before they existed.
+            return command_of(
+                RegisterArticle,
+                input,
+                citation=citation,
+                article_id=article_id,
+                disciplines=tuple(input.disciplines),
+                populations=tuple(input.populations),
+            )
 
         return await _change_article(info, make, input.idempotency_key)
 
@@ -328,3 +348,48 @@ class Mutation:
         self, info: Info[Context, None], input: RotateWebhookSecretInput
     ) -> RotateWebhookSecretResult:
         return await rotate_webhook_secret(info, input)
+
+    @strawberry.mutation(
+        extensions=only(Editors),
+        description="Assign the disciplines an article is rated in, replacing the last "
+        "assignment; rating requests go to raters of each, in the same change (editors).",
+    )
+    async def assign_disciplines(
+        self, info: Info[Context, None], input: AssignDisciplinesInput
+    ) -> ArticleResult:
+        return await _change_article(
+            info, lambda: command_of(AssignDisciplines, input), input.idempotency_key
+        )
+
+    @strawberry.mutation(
+        extensions=only(RatersAndEditors),
+        description="A rater's populations and monthly request limit (the rater, or an editor).",
+    )
+    async def set_rater_profile(
+        self, info: Info[Context, None], input: RaterProfileInput
+    ) -> RaterProfileResult:
+        return await set_rater_profile(info, input)
+
+    @strawberry.mutation(
+        extensions=only(RatersAndEditors),
+        description="The rater receives no new requests until resumed (the rater, or an editor).",
+    )
+    async def pause_rating_requests(
+        self, info: Info[Context, None], input: RaterProfileInput
+    ) -> RaterProfileResult:
+        return await toggle_requests(info, input, pause=True)
+
+    @strawberry.mutation(extensions=only(RatersAndEditors))
+    async def resume_rating_requests(
+        self, info: Info[Context, None], input: RaterProfileInput
+    ) -> RaterProfileResult:
+        return await toggle_requests(info, input, pause=False)
+
+    @strawberry.mutation(
+        extensions=only(Editors),
+        description="Expire every request past its due time and ask others in their place.",
+    )
+    async def expire_rating_requests(
+        self, info: Info[Context, None], input: ExpireRatingRequestsInput
+    ) -> ExpireRatingRequestsResult:
+        return await expire_requests(info, input)

@@ -16,7 +16,7 @@ from graph.schema.context import Context
 from graph.schema.errors import NotAllowed
 from ledger.domain.wording import with_article
 
-__all__ = ["Auditors", "Editors", "Raters", "Subscribers", "only"]
+__all__ = ["Auditors", "Editors", "Raters", "RatersAndEditors", "Subscribers", "only"]
 
 
 class _Role(BasePermission):
@@ -38,6 +38,10 @@ class Editors(_Role):
 
 class Raters(_Role):
     roles = frozenset({"rater"})
+
+
+class RatersAndEditors(_Role):
+    roles = frozenset({"rater", "editor"})
 
 
 class Subscribers(_Role):

@@ -22,6 +22,12 @@ from graph.schema.comments import (
 from graph.schema.context import Context
 from graph.schema.errors import BadInput
 from graph.schema.permissions import Editors, only
+from graph.schema.requests import (
+    RatingRequest,
+    RatingRequestsResult,
+    my_requests,
+    requests_of_article,
+)
 from graph.schema.scores import DisciplineScore, ScorePolicy
 from graph.schema.vocabulary import Discipline, Topic
 from ledger.domain.scores import counted
@@ -167,6 +173,13 @@ class Me:
         subscriber_id = self.id if self.role == "subscriber" else ""
         return await my_alerts(info, subscriber_id, first, after)
 
+    @strawberry.field(
+        description="A rater's queue: their open rating requests, oldest first, each with "
+        "its article and due date."
+    )
+    async def rating_requests(self, info: Info[Context, None]) -> list[RatingRequest]:
+        return await my_requests(info, str(self.rater.id)) if self.rater is not None else []
+
     @strawberry.field(description="A rater's own ratings, newest first, withdrawn ones too.")
     async def ratings(self, info: Info[Context, None]) -> list[MyRating]:
         if self.rater is None:
@@ -309,6 +322,14 @@ class Article(relay.Node):
     async def hidden_comments(self, info: Info[Context, None]) -> HiddenCommentsResult:
         found = await info.context.loaders.hidden_comments.load(self.id_)
         return HiddenComments(comments=await HiddenComment.many(info, found))
+
+    @strawberry.field(
+        description="Who was asked to rate the article, when, by when, and whether they "
+        "answered (editors only).",
+        extensions=only(Editors),
+    )
+    async def rating_requests(self, info: Info[Context, None]) -> RatingRequestsResult:
+        return await requests_of_article(info, self.id_)
 
     @strawberry.field(
         description="Articles sharing topics, retracted ones left out: most shared first, "

@@ -23,6 +23,7 @@ from ledger.domain.errors import (
 )
 from ledger.domain.events import (
     ArticleCorrected,
+    ArticleDisciplinesAssigned,
     ArticleRegistered,
     ArticleRetracted,
     ArticleTopicsChanged,
@@ -30,6 +31,8 @@ from ledger.domain.events import (
     CommentPosted,
     CommentRestored,
     DomainEvent,
+    RatingRequested,
+    RatingRequestExpired,
     RatingRevised,
     RatingSubmitted,
     RatingWithdrawn,
@@ -42,6 +45,7 @@ __all__ = [
     "Article",
     "Comment",
     "Rater",
+    "Request",
     "check_open",
     "decide_change_topics",
     "decide_correct",
@@ -86,6 +90,18 @@ class Comment:
 
 
 @dataclass(frozen=True)
+class Request:
+    """A rating request on the article: ``status`` is open, answered or expired."""
+
+    request_id: str
+    rater_id: str
+    discipline: str
+    requested_at: str
+    due: str
+    status: str = "open"
+
+
+@dataclass(frozen=True)
 class Article:
     article_id: str
     version: int
@@ -94,6 +110,12 @@ class Article:
     retracted: bool = False
     ratings: Mapping[str, ActiveRating] = field(default_factory=dict)  # by rater id
     comments: Mapping[str, Comment] = field(default_factory=dict)  # by comment id
+    disciplines: tuple[str, ...] = ()  # assigned to be rated in (none: rated by anyone)
+    populations: tuple[str, ...] = ()  # the patient populations it concerns (none: any)
+    requests: Mapping[str, Request] = field(default_factory=dict)  # by request id
+
+    def requests_of(self, rater_id: str) -> list[Request]:
+        return [r for r in self.requests.values() if r.rater_id == rater_id]
 
 
 # -- folding ------------------------------------------------------------------------------
@@ -133,7 +155,8 @@ def evolve(state: Article | None, event: DomainEvent) -> Article:
                 event.newsworthiness_unknown,
                 event.beyond_expertise,
             )
-            return replace(state, ratings={**state.ratings, event.rater_id: rating})
+            state = replace(state, ratings={**state.ratings, event.rater_id: rating})
+            return _answered(state, event.rater_id) if isinstance(event, RatingSubmitted) else state
         case RatingWithdrawn(rater_id=rater_id):
             ratings = {k: v for k, v in state.ratings.items() if k != rater_id}
             return replace(state, ratings=ratings)
@@ -144,7 +167,27 @@ def evolve(state: Article | None, event: DomainEvent) -> Article:
             hidden = isinstance(event, CommentHidden)
             comment = replace(state.comments[comment_id], hidden=hidden)
             return replace(state, comments={**state.comments, comment_id: comment})
+        case ArticleDisciplinesAssigned(disciplines=disciplines, populations=populations):
+            return replace(state, disciplines=disciplines, populations=populations)
+        case RatingRequested():
+            request = Request(
+                event.request_id, event.rater_id, event.discipline, event.requested_at, event.due
+            )
+            return replace(state, requests={**state.requests, event.request_id: request})
+        case RatingRequestExpired(request_id=request_id):
+            expired = replace(state.requests[request_id], status="expired")
+            return replace(state, requests={**state.requests, request_id: expired})
     raise TypeError(f"the article stream does not hold {event.type_name}")
+
+
+def _answered(state: Article, rater_id: str) -> Article:
+    """A rating (beyond expertise included) answers the rater's open request, if any."""
+    answered = {
+        r.request_id: replace(r, status="answered")
+        for r in state.requests.values()
+        if r.rater_id == rater_id and r.status == "open"
+    }
+    return replace(state, requests={**state.requests, **answered}) if answered else state
 
 
 # -- deciding -----------------------------------------------------------------------------

@@ -15,20 +15,25 @@ from typing import Any, ClassVar
 
 __all__ = [
     "UNCHANGED",
+    "AssignDisciplines",
     "ChangeTopics",
     "ClearAlertProfile",
     "Command",
     "CorrectArticle",
     "EnrolRater",
+    "ExpireArticleRequests",
     "HideComment",
+    "PauseRatingRequests",
     "PostComment",
     "RegisterArticle",
     "RegisterDiscipline",
     "RegisterStudyType",
     "RestoreComment",
+    "ResumeRatingRequests",
     "RetractArticle",
     "ReviseRating",
     "SetAlertProfile",
+    "SetRaterProfile",
     "SubmitRating",
     "Unchanged",
     "WithdrawRating",
@@ -85,6 +90,9 @@ class RegisterArticle(Command):
     citation: Mapping[str, Any]
     topics: Sequence[str]
     article_id: str | None = None  # made up when left out
+    # Optional at registration: the disciplines to rate it in, the populations it concerns.
+    disciplines: Sequence[str] = field(default=(), metadata=_NEW_ANSWER)
+    populations: Sequence[str] = field(default=(), metadata=_NEW_ANSWER)
 
 
 @dataclass(frozen=True)
@@ -197,6 +205,49 @@ class SetAlertProfile(Command):
 class ClearAlertProfile(Command):
     kind = "clear_alert_profile"
     subscriber_id: str  # the caller
+
+
+@dataclass(frozen=True)
+class AssignDisciplines(Command):
+    """Assign the disciplines an article is rated in (replacing the last assignment) and
+    request raters of each."""
+
+    kind = "assign_disciplines"
+    article_id: str
+    disciplines: Sequence[str]
+    populations: Sequence[str] = ()
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class SetRaterProfile(Command):
+    """A rater's populations and monthly limit; a field left None is kept as it is."""
+
+    kind = "set_rater_profile"
+    rater_id: str  # the caller, or the rater an editor names
+    populations: Sequence[str] | None = None
+    monthly_limit: int | None = None
+
+
+@dataclass(frozen=True)
+class PauseRatingRequests(Command):
+    kind = "pause_rating_requests"
+    rater_id: str
+
+
+@dataclass(frozen=True)
+class ResumeRatingRequests(Command):
+    kind = "resume_rating_requests"
+    rater_id: str
+
+
+@dataclass(frozen=True)
+class ExpireArticleRequests(Command):
+    """Expire an article's overdue requests and ask others; the time is the clock's, so a
+    retry at a later time is still the same request."""
+
+    kind = "expire_rating_requests"
+    article_id: str
 
 
 def fingerprint_parts(command: Command) -> list[Any]:

@@ -22,7 +22,9 @@
             ├── ArticleIsRetracted    a retracted article's ratings and comments are final
             ├── AlreadyRetracted      retracting twice
             ├── NoActiveRating        nothing to revise or withdraw
-            └── WrongCommentState     hiding a hidden comment, restoring a visible one
+            ├── WrongCommentState     hiding a hidden comment, restoring a visible one
+            ├── RatingNotRequested    rating an article one was not asked to rate
+            └── WrongPauseState       pausing paused requests, resuming running ones
 
 Callers switch on the class; the message is for people.
 """
@@ -47,6 +49,7 @@ __all__ = [
     "NoActiveRating",
     "NotASubscriber",
     "NotFound",
+    "RatingNotRequested",
     "RuleBroken",
     "StaleExpectedVersion",
     "UnknownEventType",
@@ -55,6 +58,7 @@ __all__ = [
     "ValidationFailed",
     "WrongCommentState",
     "WrongExpectedVersion",
+    "WrongPauseState",
 ]
 
 
@@ -217,3 +221,24 @@ class AlreadyRetracted(RuleBroken):
     def __init__(self, article_id: str) -> None:
         super().__init__(f"article {article_id!r} is already retracted")
         self.article_id = article_id
+
+
+class RatingNotRequested(RuleBroken):
+    """The deployment rates by request: an article with assigned disciplines is rated by the
+    raters asked to rate it."""
+
+    def __init__(self, article_id: str, rater_id: str) -> None:
+        super().__init__(
+            f"rater {rater_id!r} was not asked to rate article {article_id!r}: "
+            "this article is rated by request"
+        )
+        self.article_id = article_id
+        self.rater_id = rater_id
+
+
+class WrongPauseState(RuleBroken):
+    def __init__(self, rater_id: str, paused: bool) -> None:
+        state = "already paused" if paused else "not paused"
+        super().__init__(f"rater {rater_id!r}'s rating requests are {state}")
+        self.rater_id = rater_id
+        self.paused = paused

@@ -15,7 +15,12 @@ from dataclasses import dataclass
 
 from ledger.domain.articles import ActiveRating, Article, Rater, check_open, existing
 from ledger.domain.commands import UNCHANGED
-from ledger.domain.errors import DuplicateRating, NoActiveRating, ValidationFailed
+from ledger.domain.errors import (
+    DuplicateRating,
+    NoActiveRating,
+    RatingNotRequested,
+    ValidationFailed,
+)
 from ledger.domain.events import DomainEvent, RatingRevised, RatingSubmitted, RatingWithdrawn
 from ledger.domain.scores import NEWSWORTHINESS_ASKED_ABOVE
 from ledger.domain.validation import check_comment, check_score
@@ -124,7 +129,11 @@ def decide_submit_rating(
     comment: object,
     newsworthiness_unknown: object = False,
     beyond_expertise: object = False,
+    *,
+    rating_without_request: bool = True,
 ) -> list[DomainEvent]:
+    """``rating_without_request``: the deployment's setting; when off, an article with
+    assigned disciplines is rated in them only by raters asked to (open or answered)."""
     article = existing(state, article_id)
     answers = check_answers(
         relevance, newsworthiness, comment, newsworthiness_unknown, beyond_expertise
@@ -132,6 +141,10 @@ def decide_submit_rating(
     check_open(article)
     if rater.rater_id in article.ratings:
         raise DuplicateRating(article_id, rater.rater_id)
+    if not rating_without_request and rater.discipline in article.disciplines:
+        asked = article.requests_of(rater.rater_id)
+        if not any(r.status in ("open", "answered") for r in asked):
+            raise RatingNotRequested(article_id, rater.rater_id)
     # Derived from the stream version, so a replayed command decides the very same event.
     rating_id = f"{article_id}.r{article.version + 1}"
     return [

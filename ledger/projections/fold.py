@@ -27,6 +27,9 @@ from ledger.domain.events import (
     DisciplineRegistered,
     DomainEvent,
     RaterEnrolled,
+    RaterProfileSet,
+    RaterRequestsPaused,
+    RaterRequestsResumed,
     RatingRevised,
     RatingSubmitted,
     RatingWithdrawn,
@@ -180,6 +183,8 @@ def apply(ws: WorkingSet, fact: Fact) -> None:
         return  # the vocabulary is read from its own stream: no view holds it
     if isinstance(event, AlertProfileSet | AlertProfileCleared):
         return  # the alerts projection's own (``ledger.projections.alerts``)
+    if isinstance(event, RaterProfileSet | RaterRequestsPaused | RaterRequestsResumed):
+        return  # the requests projection's own (``ledger.projections.requests``)
     article_id: str = getattr(event, "article_id")  # noqa: B009 - every other event has one
     if isinstance(event, ArticleRegistered):
         _register(ws, fact, event)

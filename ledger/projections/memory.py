@@ -7,13 +7,16 @@ use cases' rules run and are tested without a database.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ledger.domain.alert_rule import AlertBook, DueAlert
+from ledger.domain.requests import DEFAULT_MONTHLY_LIMIT, PoolRater
 from ledger.domain.scores import ScorePolicy
 from ledger.domain.vocabulary import known_spellings
 from ledger.projections.fold import Fact, WorkingSet, apply
+from ledger.projections.request_fold import RequestRows, apply_request
 from ledger.projections.views import ProjectionBehind
 from ledger.store.event_store import EventStore, LedgerTransaction
 from ledger.store.records import AppendResult, RecordedEvent
@@ -48,6 +51,7 @@ class MemoryViews:
         self.contacts: dict[str, Contact] = {}
         self.book = AlertBook((policy or ScorePolicy()).min_ratings_for_threshold)
         self.alerts: list[DueAlert] = []
+        self.requests = RequestRows()  # the requests projection's rows, all of them
         # People and contacts recorded by the attempt under way: kept only once its append
         # is projected, as the SQL tables commit only with the append.
         self._pending: list[Person] = []
@@ -80,6 +84,35 @@ class MemoryViews:
     ) -> None:
         self._pending_contacts.append(Contact(contact_id, subscriber_id, email, webhook_url))
 
+    async def rater_pool(
+        self, tx: LedgerTransaction, disciplines: Sequence[str], month_start: str
+    ) -> list[PoolRater]:
+        asked: dict[str, int] = {}
+        for row in self.requests.requests.rows.values():
+            if row is not None and row["requested_at"] >= month_start:
+                asked[row["rater_id"]] = asked.get(row["rater_id"], 0) + 1
+        pool = []
+        for rater in self.rows.raters.rows.values():
+            if rater is None or rater["discipline"] not in disciplines:
+                continue
+            profile = self.requests.profiles.get(rater["rater_id"]) or {}
+            pool.append(
+                PoolRater(
+                    rater["rater_id"],
+                    rater["discipline"],
+                    tuple(json.loads(profile.get("populations", "[]"))),
+                    profile.get("monthly_limit", DEFAULT_MONTHLY_LIMIT),
+                    profile.get("paused", False),
+                    asked.get(rater["rater_id"], 0),
+                )
+            )
+        return sorted(pool, key=lambda r: r.rater_id)
+
+    async def overdue_articles(self, tx: LedgerTransaction, moment: str) -> list[str]:
+        rows = self.requests.requests.rows.values()
+        due = {r["article_id"] for r in rows if r and r["status"] == "open" and r["due"] <= moment}
+        return sorted(due)
+
     async def project(self, tx: LedgerTransaction, result: AppendResult) -> None:
         # The checkpoint guard first: never project over a gap in the views.
         if self.checkpoint != result.first_position - 1:
@@ -104,5 +137,6 @@ class MemoryViews:
                 e.metadata.recorded_at,
             )
             apply(self.rows, fact)
+            apply_request(self.requests, fact)
             self.alerts += self.book.apply(fact.event, e.position)
             self.checkpoint = e.position

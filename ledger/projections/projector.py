@@ -21,6 +21,7 @@ from ledger.domain.search_text import fold
 from ledger.projections.alerts import AlertProjector, catch_up_alerts
 from ledger.projections.backends import ViewWriter, view_backend
 from ledger.projections.fold import Fact, Keys, Row, Rows, WorkingSet, apply, keys_of
+from ledger.projections.requests import RequestProjector
 from ledger.projections.tables import PROJECTIONS, ViewTables, live_views, projection_checkpoints
 from ledger.projections.views import ProjectionBehind
 from ledger.store.append import lock_head
@@ -47,6 +48,8 @@ class Projector:
         # deciding by the deployment's score policy (the other views hold only sums and
         # counts, the same under any policy).
         self.alerts = AlertProjector(views, registry, policy)
+        # The requests projection: under the views' checkpoint, folded in ledger order.
+        self.requests = RequestProjector(views, registry)
         self._writers: dict[tuple[str, str], ViewWriter] = {}
 
     def facts(self, events: Iterable[RecordedEvent]) -> list[Fact]:
@@ -237,6 +240,7 @@ async def catch_up(store: SQLEventStore, projector: Projector) -> int:
         position = await checkpoint(tx.connection)
         while page := await tx.read_all(position, CATCH_UP_PAGE):
             await projector.project(tx.connection, page)
+            await projector.requests.project(tx.connection, page)
             position = page[-1].position
             applied += len(page)
         await advance_checkpoints(tx.connection, position)

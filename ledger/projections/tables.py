@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 
 from ledger.projections.alert_tables import alert_tables
+from ledger.projections.request_tables import request_tables
 from ledger.store.tables import UTCDateTime, metadata
 
 __all__ = [
@@ -62,10 +63,13 @@ class ViewTables:
     alert_interests: Table
     alert_articles: Table
     due_alerts: Table
+    rating_requests: Table
+    rater_profiles: Table
+    article_disciplines: Table
 
     def all(self) -> tuple[Table, ...]:
         """Every view table: what a replay creates, swaps in, compares and drops."""
-        return (*self.folded(), *self.alerts())
+        return (*self.folded(), *self.alerts(), *self.requests())
 
     def folded(self) -> tuple[Table, ...]:
         """The tables the projector's fold writes (``ledger.projections.fold``), in
@@ -84,6 +88,10 @@ class ViewTables:
     def alerts(self) -> tuple[Table, ...]:
         """The alerts projection's tables (``ledger.projections.alerts``)."""
         return (self.alert_profiles, self.alert_interests, self.alert_articles, self.due_alerts)
+
+    def requests(self) -> tuple[Table, ...]:
+        """The requests projection's tables (``ledger.projections.requests``)."""
+        return (self.rating_requests, self.rater_profiles, self.article_disciplines)
 
 
 # A table of tables (one column a line), not logic: its length is the views' width.
@@ -203,6 +211,7 @@ def view_tables(target: MetaData, suffix: str = "") -> ViewTables:
             Index(None, "rater_id", "position"),
         ),
         **alert_tables(target, suffix),
+        **request_tables(target, suffix),
     )
 
 

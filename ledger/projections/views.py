@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from ledger.domain.requests import PoolRater
 from ledger.store.event_store import LedgerTransaction
 from ledger.store.records import AppendResult
 
@@ -49,6 +50,17 @@ class Views(Protocol):
         email: str | None,
         webhook_url: str | None,
     ) -> None: ...
+
+    async def rater_pool(
+        self, tx: LedgerTransaction, disciplines: Sequence[str], month_start: str
+    ) -> list[PoolRater]:
+        """The raters of ``disciplines``, their profiles and their requests since
+        ``month_start``, as the views hold them in ``tx``, in rater id order."""
+        ...
+
+    async def overdue_articles(self, tx: LedgerTransaction, moment: str) -> list[str]:
+        """The articles with an open request due by ``moment``, in id order."""
+        ...
 
     async def project(self, tx: LedgerTransaction, result: AppendResult) -> None:
         """Project the append's events; ``ProjectionBehind`` when the views missed some."""

@@ -8,6 +8,7 @@ when one of its shown scores is ``m`` or more.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ from ledger.domain.scores import DisciplineScore, ScorePolicy, lowest_mean_for, 
 from ledger.projections.tables import ViewTables, live_views
 from ledger.read.batches import Row, rows_by_article, wanted
 
-__all__ = ["load_scores", "score_at_least", "scores_of"]
+__all__ = ["load_scores", "score_at_least", "scores_of", "shown"]
 
 
 def scores_of(rows: Iterable[Row], policy: ScorePolicy) -> tuple[DisciplineScore, ...]:
@@ -43,10 +44,26 @@ async def load_scores(
     *,
     views: ViewTables = live_views,
 ) -> dict[str, tuple[DisciplineScore, ...]]:
-    table = views.discipline_scores
-    query = select(table).where(table.c.article_id.in_(wanted(ids)))
+    """Each article's scores, in the disciplines it was assigned when it has any (an
+    article never assigned any shows every discipline rated, as before), in one statement."""
+    table, assigned = views.discipline_scores, views.article_disciplines
+    query = (
+        select(table, assigned.c.disciplines.label("assigned"))
+        .outerjoin(assigned, assigned.c.article_id == table.c.article_id)
+        .where(table.c.article_id.in_(wanted(ids)))
+    )
     grouped = await rows_by_article(conn, query, ids)
-    return {article_id: scores_of(rows, policy) for article_id, rows in grouped.items()}
+    return {article_id: scores_of(shown(rows), policy) for article_id, rows in grouped.items()}
+
+
+def shown(rows: Sequence[Row]) -> list[Row]:
+    """Of an article's score rows (each with its ``assigned`` disciplines, a JSON list or
+    None), those in an assigned discipline; all of them when none was assigned."""
+    assigned = rows[0]["assigned"] if rows else None
+    if assigned is None:
+        return list(rows)
+    disciplines = set(json.loads(assigned))
+    return [row for row in rows if row["discipline"] in disciplines]
 
 
 def score_at_least(scores: Any, minimum: int, policy: ScorePolicy) -> ColumnElement[bool]:

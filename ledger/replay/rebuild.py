@@ -41,6 +41,7 @@ from ledger.replay.pipeline import (
     together,
 )
 from ledger.replay.processes import PartitionMisplaced, partition_count
+from ledger.replay.requests import catch_up_fresh_requests, replay_requests
 from ledger.replay.verify import Mismatch, ProjectionReport, verify_projections
 from ledger.replay.working_set import Replay
 from ledger.store.append import lock_head
@@ -106,6 +107,7 @@ async def _rebuild(
         # it holds them all.
         await together(flush(store, replay), index(store, fresh), analyze(store, fresh))
         alerts_at = await replay_alerts(store, fresh, upto=position, policy=policy)
+        requests_at = await replay_requests(store, fresh, upto=position)
         async with store.transaction() as tx:
             conn = tx.connection
             await lock_head(conn)  # writers wait from here: catch up, then swap
@@ -116,6 +118,8 @@ async def _rebuild(
             await replay.flush(conn)
             alerts_at = await catch_up_fresh_alerts(store, tx, fresh, alerts_at, policy)
             assert alerts_at == position, "the alerts are replayed to the same head"
+            requests_at = await catch_up_fresh_requests(store, tx, fresh, requests_at)
+            assert requests_at == position, "the requests are replayed to the same head"
             await swap(conn, fresh)
             await advance_checkpoints(conn, position)
             await advance_alerts(conn, position)

@@ -26,6 +26,7 @@ from ledger.replay.pipeline import (
     replay_log,
 )
 from ledger.replay.processes import PartitionMisplaced, partition_count
+from ledger.replay.requests import replay_requests
 from ledger.replay.working_set import Replay
 from ledger.store.db import snapshot
 from ledger.store.sql_store import SQLEventStore
@@ -86,6 +87,7 @@ async def _verify_projections(
         alerts_at = await alerts_checkpoint(live_conn)
         await _replay_upto(store, fresh, position, partitions, progress)
         await replay_alerts(store, fresh, upto=position, policy=policy)
+        await replay_requests(store, fresh, upto=position)
         mismatches = await _mismatches(store, live_conn, fresh)
         if alerts_at != position:
             # The alerts move with the other views, in the append's transaction.

@@ -17,6 +17,7 @@ from ledger.domain.events import ArticleRegistered, DomainEvent
 from ledger.domain.vocabulary import REFERENCE_VOCABULARY, Vocabulary
 from ledger.store.event_store import LedgerTransaction
 from ledger.store.records import Actor, AppendResult
+from ledger.use_cases.requests import register_assigned
 from ledger.use_cases.runner import (
     Decision,
     DomainIds,
@@ -42,6 +43,8 @@ async def register_article(
     runner: Runner, command: RegisterArticle, actor: Actor, idempotency_key: str | None
 ) -> AppendResult:
     article_id = command.article_id or uuid.uuid4().hex[:16]
+    if command.disciplines:
+        return await register_assigned(runner, command, article_id, actor, idempotency_key)
 
     def decide(state: articles.Article | None, known: Vocabulary) -> list[DomainEvent]:
         return articles.decide_register(state, article_id, command.citation, command.topics, known)

@@ -16,7 +16,7 @@ from ledger.store.event_store import LedgerTransaction
 from ledger.store.records import Actor, AppendResult
 from ledger.use_cases.runner import Decision, DomainIds, Runner, named_by, no_ids
 
-__all__ = ["enrol_rater", "enrolment", "register_discipline"]
+__all__ = ["enrol_rater", "enrolment", "register_discipline", "registered_discipline"]
 
 
 async def register_discipline(
@@ -39,7 +39,7 @@ async def enrol_rater(
     rater_id = command.rater_id or uuid.uuid4().hex[:16]
 
     async def plan(tx: LedgerTransaction) -> Decision:
-        registered = await _discipline(runner, tx, command.discipline)
+        registered = await registered_discipline(runner, tx, command.discipline)
         stream = raters.rater_stream_id(rater_id)
         history = await tx.read_stream(stream)
         enrolment = raters.fold_enrolment(runner.decode(history))
@@ -64,7 +64,7 @@ async def enrolment(runner: Runner, rater_id: str) -> raters.Enrolment:
     return found
 
 
-async def _discipline(runner: Runner, tx: LedgerTransaction, name: str) -> str | None:
+async def registered_discipline(runner: Runner, tx: LedgerTransaction, name: str) -> str | None:
     """The registered spelling of a discipline, or None when it is not registered."""
     history = await tx.read_stream(raters.discipline_stream_id(str(name)))
     for event in runner.decode(history):

@@ -1,14 +1,16 @@
 """A rater's commands: submit, revise and withdraw their rating of an article.
 
 The discipline comes from the rater's enrolment, read in the same transaction, never from
-the request.
+the request. A submission answers the rater's request, if they had one; while their
+discipline is short of ratings, the same append asks another rater (the assignment rule's
+top-up).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ledger.domain import articles, raters, ratings
+from ledger.domain import articles, raters, ratings, requests
 from ledger.domain.commands import ReviseRating, SubmitRating, WithdrawRating
 from ledger.domain.errors import NotFound
 from ledger.domain.events import DomainEvent, RatingRevised, RatingSubmitted, RatingWithdrawn
@@ -34,6 +36,7 @@ async def submit_rating(
             command.comment,
             command.newsworthiness_unknown,
             command.beyond_expertise,
+            rating_without_request=runner.requests.rating_without_request,
         )
 
     return await _rate(runner, command, decide, actor, idempotency_key)
@@ -89,9 +92,31 @@ async def _rate(
         history = await tx.read_stream(stream)
         check_expected(stream, expected, history)
         state = articles.fold(runner.decode(history))
-        return Decision(stream, len(history), decide(state, rater))
+        decided = decide(state, rater)
+        if isinstance(command, SubmitRating) and state is not None:
+            decided += await _top_up(runner, tx, state, decided, rater.discipline)
+        return Decision(stream, len(history), decided)
 
     return await runner.run(command, plan, actor, idempotency_key, ids=_rating_named)
+
+
+async def _top_up(
+    runner: Runner,
+    tx: LedgerTransaction,
+    state: articles.Article,
+    decided: list[DomainEvent],
+    discipline: str,
+) -> list[DomainEvent]:
+    """An answer closes the rater's request: while their discipline (an assigned one) is
+    short of ratings, another rater is asked in the same append."""
+    if discipline not in state.disciplines:
+        return []
+    answered = state
+    for event in decided:
+        answered = articles.evolve(answered, event)
+    now = runner.clock()
+    pool = await runner.views.rater_pool(tx, [discipline], requests.month_start(now))
+    return requests.decide_requests(answered, pool, runner.requests, now)
 
 
 def _rating_named(events: Sequence[DomainEvent]) -> DomainIds:

@@ -12,16 +12,19 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from ledger.domain.commands import Command, fingerprint_parts
 from ledger.domain.errors import DomainError, StaleExpectedVersion, WrongExpectedVersion
 from ledger.domain.events import DomainEvent
+from ledger.domain.requests import RequestPolicy
 from ledger.projections.views import ProjectionBehind, Views
 from ledger.store.event_store import EventStore, LedgerTransaction
 from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
 
 __all__ = [
+    "Clock",
     "Decision",
     "DomainIds",
     "IdsOf",
@@ -32,6 +35,7 @@ __all__ = [
     "command_fingerprint",
     "named_by",
     "no_ids",
+    "utc_now",
 ]
 
 E = TypeVar("E", bound=DomainEvent)
@@ -87,11 +91,31 @@ class _Replayed(Exception):
         self.result = result
 
 
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Runner:
-    def __init__(self, store: EventStore, views: Views, *, conflict_retries: int = 5) -> None:
+    """``requests``: the deployment's rating-request policy; ``clock``: the time requests
+    are made and expire by (injected, so tests control it; a replay reads none)."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        views: Views,
+        *,
+        conflict_retries: int = 5,
+        requests: RequestPolicy | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
         self.store = store
         self.views = views
         self.conflict_retries = conflict_retries
+        self.requests = requests or RequestPolicy()
+        self.clock = clock
 
     def decode(self, history: Sequence[RecordedEvent]) -> list[DomainEvent]:
         return [self.store.registry.decode(e.type, e.payload) for e in history]

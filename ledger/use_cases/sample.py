@@ -5,7 +5,13 @@ Every step carries a fixed idempotency key, so loading twice changes nothing.
 
 from __future__ import annotations
 
-from ledger.domain.commands import EnrolRater, RegisterArticle, RegisterDiscipline, SubmitRating
+from ledger.domain.commands import (
+    AssignDisciplines,
+    EnrolRater,
+    RegisterArticle,
+    RegisterDiscipline,
+    SubmitRating,
+)
 from ledger.domain.raters import REFERENCE_DISCIPLINES
 from ledger.store.records import Actor
 from ledger.use_cases.service import EvidenceLedger
@@ -89,20 +95,27 @@ SAMPLE_RATER_TO_TRY = f"sample-physician-{len(PHYSICIAN_RATINGS) + 1}"
 
 
 async def load_sample(ledger: EvidenceLedger) -> None:
+    """The seed article rated in its discipline: its physicians are enrolled, the article is
+    assigned Physician (which requests the four of them), and three of them rate it."""
     await _register_disciplines(ledger)
     await ledger.execute(
         RegisterArticle(article_id=SAMPLE_ARTICLE_ID, citation=CITATION, topics=TOPICS),
         actor=LOADER,
         idempotency_key="sample:article",
     )
+    raters = [await _enrol_physician(ledger, n) for n in range(1, len(PHYSICIAN_RATINGS) + 2)]
+    await ledger.execute(
+        AssignDisciplines(SAMPLE_ARTICLE_ID, ["Physician"]),
+        actor=LOADER,
+        idempotency_key="sample:disciplines",
+    )
     for number, (relevance, newsworthiness, comment) in enumerate(PHYSICIAN_RATINGS, start=1):
-        rater_id = await _enrol_physician(ledger, number)
+        rater_id = raters[number - 1]
         await ledger.execute(
             SubmitRating(SAMPLE_ARTICLE_ID, rater_id, relevance, newsworthiness, comment),
             actor=Actor(rater_id, "rater"),
             idempotency_key=f"sample:rating:{number}",
         )
-    await _enrol_physician(ledger, len(PHYSICIAN_RATINGS) + 1)
 
 
 async def _register_disciplines(ledger: EvidenceLedger) -> None:

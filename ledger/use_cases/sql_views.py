@@ -9,16 +9,18 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import insert
 
+from ledger.domain.requests import PoolRater, RequestPolicy
 from ledger.domain.scores import ScorePolicy
 from ledger.projections.alerts import advance_alerts
 from ledger.projections.projector import Projector, advance_checkpoints, catch_up
 from ledger.projections.views import ProjectionBehind
-from ledger.read import vocabulary
+from ledger.read import requests, vocabulary
 from ledger.store.append import lock_head
 from ledger.store.event_store import LedgerTransaction
 from ledger.store.records import AppendResult
 from ledger.store.sql_store import SQLEventStore, connection_of
 from ledger.store.tables import alert_contacts, people
+from ledger.use_cases.runner import Clock, utc_now
 from ledger.use_cases.service import EvidenceLedger
 
 __all__ = ["SqlViews", "sql_ledger"]
@@ -30,12 +32,16 @@ def sql_ledger(
     *,
     conflict_retries: int = 5,
     policy: ScorePolicy | None = None,
+    requests: RequestPolicy | None = None,
+    clock: Clock = utc_now,
 ) -> EvidenceLedger:
     """The commands of a ledger kept in SQLite or PostgreSQL, its views the live tables
     (``projector``, by default over the store's event types; ``policy``: the deployment's,
     by which the alerts projection decides)."""
     views = SqlViews(store, projector or Projector(registry=store.registry, policy=policy))
-    return EvidenceLedger(store, views, conflict_retries=conflict_retries)
+    return EvidenceLedger(
+        store, views, conflict_retries=conflict_retries, requests=requests, clock=clock
+    )
 
 
 class SqlViews:
@@ -76,11 +82,20 @@ class SqlViews:
             )
         )
 
+    async def rater_pool(
+        self, tx: LedgerTransaction, disciplines: Sequence[str], month_start: str
+    ) -> list[PoolRater]:
+        return await requests.rater_pool(connection_of(tx), disciplines, month_start)
+
+    async def overdue_articles(self, tx: LedgerTransaction, moment: str) -> list[str]:
+        return await requests.overdue_articles(connection_of(tx), moment)
+
     async def project(self, tx: LedgerTransaction, result: AppendResult) -> None:
         # The checkpoint guards first: never project over a gap in the views.
         conn, first, last = connection_of(tx), result.first_position, result.last_position
         await advance_checkpoints(conn, last, after=first - 1)
         await self.projector.project(conn, result.events)
+        await self.projector.requests.project(conn, result.events)
         if not await advance_alerts(conn, last, after=first - 1):
             raise ProjectionBehind(f"the alerts are not at position {first - 1}")
         await self.projector.alerts.project(conn, result.events)

@@ -36,7 +36,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ledger.store.db import create_engine
 from ledger.store.records import RecordedEvent
 from ledger.store.sql_store import SQLEventStore
-from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from ledger.use_cases.tokens import issue_token
 from tests.e2e.test_serve import (
     CONSOLE_SCRIPT,
@@ -242,7 +241,8 @@ async def arrange(base_url: str, engine: AsyncEngine, run: str) -> list[list[Mut
 
     # One active rating per rater and article: each (rater, article) pair belongs to one client,
     # which submits and then revises it in order, so no two clients race on the same rating.
-    pairs = list(product(raters, [SAMPLE_ARTICLE_ID, *articles]))
+    # The test's own articles: the sample is rated by request, by its own physicians.
+    pairs = list(product(raters, articles))
     plans: list[list[Mutation]] = []
     for c in range(CLIENTS):
         plan: list[Mutation] = []

@@ -100,7 +100,9 @@ async def test_an_auditor_reads_the_whole_history_in_order_with_actors_and_hashe
 
     assert [n["type"] for n in nodes] == [
         "ArticleRegistered",
-        *["RatingSubmitted"] * 3,  # the sample's physicians
+        "ArticleDisciplinesAssigned",  # the sample is rated by request, in Physician
+        *["RatingRequested"] * 4,  # the sample's four physicians
+        *["RatingSubmitted"] * 3,  # three of them rate it
         "RatingSubmitted",
         "RatingRevised",
         "RatingWithdrawn",
@@ -108,8 +110,8 @@ async def test_an_auditor_reads_the_whole_history_in_order_with_actors_and_hashe
         "CommentHidden",
         "CommentRestored",
     ]
-    assert [n["streamVersion"] for n in nodes] == list(range(1, 11))
-    revised = nodes[5]
+    assert [n["streamVersion"] for n in nodes] == list(range(1, 16))
+    revised = nodes[10]
     assert revised["actor"] == {
         "id": "nurse-1",
         "role": "rater",
@@ -124,7 +126,7 @@ async def test_an_auditor_reads_the_whole_history_in_order_with_actors_and_hashe
         "comment": "Second look.",
     }
     assert revised["payload"]["comment"] == "Second look."
-    assert nodes[8]["actor"] == {
+    assert nodes[13]["actor"] == {
         "id": "editor-1",
         "role": "editor",
         "name": None,

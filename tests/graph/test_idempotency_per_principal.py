@@ -10,6 +10,7 @@ from tests.graph.test_ratings_over_http import (
     SUBMIT,
     change,
     enrolled_rater,
+    new_article,
     nurse_score,
 )
 
@@ -29,14 +30,16 @@ async def test_a_key_taken_first_by_others_neither_refuses_nor_replays_the_owner
     )
     assert (enrolled["replayed"], commented["replayed"]) == (False, False)
 
+    # An article of its own: the sample shows only its assigned discipline's score.
+    article = await new_article(api, editor)
     rated = await change(
-        api, SUBMIT, nurse, articleId=SAMPLE_ID, relevance=6, newsworthiness=5, idempotencyKey=KEY
+        api, SUBMIT, nurse, articleId=article, relevance=6, newsworthiness=5, idempotencyKey=KEY
     )
 
     assert rated["__typename"] == "ArticlePayload", rated
     assert not rated["replayed"]
     assert rated["position"] == await ledger_position(api)
-    score = await nurse_score(api, SAMPLE_ID)
+    score = await nurse_score(api, article)
     assert score is not None
     assert (score["ratingCount"], score["relevance"]) == (1, 6.0)
 

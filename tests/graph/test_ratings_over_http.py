@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledger.domain.commands import AssignDisciplines
 from ledger.use_cases.tokens import issue_token
 from tests.graph.conftest import Api
-from tests.graph.helpers import SAMPLE_ID, ledger_position
+from tests.graph.helpers import EDITOR, SAMPLE_ID, ledger_position
 
 RESULT = """
   __typename
@@ -142,9 +143,18 @@ async def test_submit_revise_and_withdraw_move_the_discipline_score(api: Api) ->
     assert await nurse_score(api, article) == score
 
 
+async def nurses_rate_the_sample_too(api: Api) -> None:
+    """The sample is rated by request in Physician: assigning it Nurse as well asks the
+    nurses enrolled so far, and shows their score."""
+    await api.services.ledger.execute(
+        AssignDisciplines(SAMPLE_ID, ["Physician", "Nurse"]), actor=EDITOR
+    )
+
+
 async def test_a_rating_in_one_discipline_leaves_the_others_alone(api: Api) -> None:
     editor = await api.token("editor")
     nurse = await enrolled_rater(api, editor, "nurse-a")
+    await nurses_rate_the_sample_too(api)
 
     result = await change(api, SUBMIT, nurse, articleId=SAMPLE_ID, relevance=1)
 
@@ -157,6 +167,7 @@ async def test_a_rating_in_one_discipline_leaves_the_others_alone(api: Api) -> N
 async def test_a_retried_rating_gets_the_same_answer_and_changes_nothing(api: Api) -> None:
     editor = await api.token("editor")
     nurse = await enrolled_rater(api, editor, "nurse-retry")
+    await nurses_rate_the_sample_too(api)
     rating = {"articleId": SAMPLE_ID, "relevance": 5, "newsworthiness": 6, "comment": "Once."}
 
     first = await change(api, SUBMIT, nurse, **rating, idempotencyKey="rate-once-1")
@@ -190,6 +201,7 @@ async def test_a_retried_enrolment_gets_the_same_answer(api: Api) -> None:
 async def test_the_same_key_with_other_arguments_is_a_conflict(api: Api) -> None:
     editor = await api.token("editor")
     nurse = await enrolled_rater(api, editor, "nurse-key")
+    await nurses_rate_the_sample_too(api)
     await change(
         api, SUBMIT, nurse, articleId=SAMPLE_ID, relevance=5, newsworthiness=6, idempotencyKey="k"
     )

@@ -6,9 +6,10 @@ from fractions import Fraction
 from typing import Any
 
 from graph.settings import Settings
+from ledger.domain.commands import AssignDisciplines
 from ledger.domain.scores import ScorePolicy
 from tests.graph.conftest import Api, running
-from tests.graph.helpers import SAMPLE_ID, counting_statements, enrol, rate, register
+from tests.graph.helpers import EDITOR, SAMPLE_ID, counting_statements, enrol, rate, register
 
 ARTICLE = """
 query($id: ID!) {
@@ -100,6 +101,11 @@ async def test_the_score_policy_is_the_deployments_own(database_url: str) -> Non
 
 async def test_a_discipline_score_says_how_many_ratings_are_still_missing(api: Api) -> None:
     await enrol(api, "nurse-first", "Nurse")
+    # Scores show in the assigned disciplines: the sample's Physician, and now Nurse (which
+    # asks the nurse to rate it).
+    await api.services.ledger.execute(
+        AssignDisciplines(SAMPLE_ID, ["Physician", "Nurse"]), actor=EDITOR
+    )
     await rate(api, SAMPLE_ID, "nurse-first", 6, 5)
 
     scores = {s["discipline"]["name"]: s for s in (await article(api))["disciplineScores"]}

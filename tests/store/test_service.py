@@ -265,12 +265,14 @@ SQL_REFUSALS = [
         "enrolling an enrolled rater",
         "enrolling in an unknown discipline",
         "registering a discipline twice",
+        "assigning an unknown discipline",
     )
 ]
 SQL_REQUESTS = [
     r
     for r in REQUESTS
-    if r[0] in ("submit_rating", "register_article", "correct_article", "enrol_rater")
+    if r[0]
+    in ("submit_rating", "register_article", "correct_article", "enrol_rater", "assign_disciplines")
 ]
 
 

@@ -12,16 +12,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.domain.commands import (
+    AssignDisciplines,
     ChangeTopics,
     CorrectArticle,
     EnrolRater,
     HideComment,
+    PauseRatingRequests,
     PostComment,
     RegisterArticle,
     RegisterDiscipline,
     RestoreComment,
+    ResumeRatingRequests,
     RetractArticle,
     ReviseRating,
+    SetRaterProfile,
     SubmitRating,
     WithdrawRating,
 )
@@ -35,6 +39,7 @@ from ledger.domain.errors import (
     NotFound,
     ValidationFailed,
     WrongCommentState,
+    WrongPauseState,
 )
 from ledger.store.records import AppendResult
 from ledger.use_cases.service import EvidenceLedger
@@ -266,6 +271,27 @@ REFUSALS: list[tuple[str, Call, type[DomainError]]] = [
         ),
         AlreadyExists,
     ),
+    (
+        "assigning an unknown discipline",
+        lambda ledger, w, key: ledger.execute(
+            AssignDisciplines("a1", ["Wizard"]), actor=EDITOR, idempotency_key=key
+        ),
+        NotFound,
+    ),
+    (
+        "a monthly request limit of 100",
+        lambda ledger, w, key: ledger.execute(
+            SetRaterProfile("p2", monthly_limit=100), actor=rater("p2"), idempotency_key=key
+        ),
+        ValidationFailed,
+    ),
+    (
+        "resuming requests that were never paused",
+        lambda ledger, w, key: ledger.execute(
+            ResumeRatingRequests("p2"), actor=rater("p2"), idempotency_key=key
+        ),
+        WrongPauseState,
+    ),
 ]
 
 
@@ -342,6 +368,24 @@ REQUESTS: list[tuple[str, Call]] = [
         "register_discipline",
         lambda ledger, w, key: ledger.execute(
             RegisterDiscipline("Pharmacist"), actor=EDITOR, idempotency_key=key
+        ),
+    ),
+    (
+        "assign_disciplines",
+        lambda ledger, w, key: ledger.execute(
+            AssignDisciplines("a1", ["Physician", "Nurse"]), actor=EDITOR, idempotency_key=key
+        ),
+    ),
+    (
+        "set_rater_profile",
+        lambda ledger, w, key: ledger.execute(
+            SetRaterProfile("p2", ["Adults"], 6), actor=rater("p2"), idempotency_key=key
+        ),
+    ),
+    (
+        "pause_rating_requests",
+        lambda ledger, w, key: ledger.execute(
+            PauseRatingRequests("p2"), actor=EDITOR, idempotency_key=key
         ),
     ),
 ]

@@ -1,0 +1,46 @@
+"""``requests``: the rating requests' chores from the command line (``requests expire``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from graph.cli.data import operator
+from graph.cli.database_access import (
+    DEFAULT_DATABASE_URL,
+    AsyncEngine,
+    DatabaseOption,
+    require_schema,
+    with_engine,
+)
+from ledger.store.sql_store import SQLEventStore
+from ledger.use_cases.sql_views import sql_ledger
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Rating requests: expire the overdue ones.", no_args_is_help=True)
+
+
+@app.command()
+def expire(
+    database: DatabaseOption = DEFAULT_DATABASE_URL,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option(
+            "--idempotency-key", help="Run it again with the same key: nothing is done twice."
+        ),
+    ] = None,
+) -> None:
+    """Expire every request past its due time, and ask other raters in their place."""
+
+    async def work(engine: AsyncEngine) -> tuple[int, int]:
+        await require_schema(engine)
+        store = SQLEventStore(engine)
+        done = await sql_ledger(store).expire_requests(
+            actor=operator(), idempotency_key=idempotency_key
+        )
+        return len(done), (await store.head()).position
+
+    articles, position = with_engine(database, work)
+    typer.echo(f"ok: {articles} articles' overdue requests expired; the ledger is at {position}")

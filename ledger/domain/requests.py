@@ -1,0 +1,287 @@
+"""Rating requests: which raters are asked to rate an article, decided without I/O.
+
+An editor assigns an article the disciplines it is to be rated in (and, optionally, the
+patient populations it concerns); requests then go to raters of each discipline, chosen by
+one rule (``choose_raters``): raters of the discipline who are not paused, were never asked
+about this article, have not rated it and are under their monthly limit; those whose
+populations match the article's first, then those asked least this month, ties by rater id.
+While a discipline is short of the minimum ratings, more requests go out, up to ``N`` open
+at a time. A request unanswered by its due time expires, and another rater is asked.
+
+The times (``requested_at``, ``due``) are decided by the command's clock and kept in the
+events, so a replay decides nothing and reads no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from ledger.domain.articles import Article, check_open, evolve, existing
+from ledger.domain.errors import NotFound, ValidationFailed, WrongPauseState
+from ledger.domain.events import (
+    ArticleDisciplinesAssigned,
+    DomainEvent,
+    RaterEnrolled,
+    RaterProfileSet,
+    RaterRequestsPaused,
+    RaterRequestsResumed,
+    RatingRequested,
+    RatingRequestExpired,
+)
+from ledger.domain.validation import check_texts
+
+__all__ = [
+    "DEFAULT_MONTHLY_LIMIT",
+    "MAX_MONTHLY_LIMIT",
+    "PoolRater",
+    "RaterProfile",
+    "RequestPolicy",
+    "choose_raters",
+    "decide_assign_disciplines",
+    "decide_expire_requests",
+    "decide_pause",
+    "decide_requests",
+    "decide_resume",
+    "decide_set_profile",
+    "fold_profile",
+    "instant",
+    "month_start",
+    "populations_match",
+]
+
+DEFAULT_MONTHLY_LIMIT = 4
+MAX_MONTHLY_LIMIT = 99
+
+
+@dataclass(frozen=True)
+class RequestPolicy:
+    """What a deployment decides about requests: ``per_discipline`` raters asked at a time,
+    ``minimum`` ratings a discipline needs (the score policy's), a request's time to answer,
+    and whether a rater may rate an article with assigned disciplines unasked."""
+
+    per_discipline: int = 4
+    minimum: int = 3
+    due_after: timedelta = timedelta(days=14)
+    rating_without_request: bool = False
+
+
+@dataclass(frozen=True)
+class RaterProfile:
+    rater_id: str
+    discipline: str
+    populations: tuple[str, ...] = ()
+    monthly_limit: int = DEFAULT_MONTHLY_LIMIT
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class PoolRater:
+    """A rater as the assignment rule sees them, with the requests they got this month."""
+
+    rater_id: str
+    discipline: str
+    populations: tuple[str, ...] = ()
+    monthly_limit: int = DEFAULT_MONTHLY_LIMIT
+    paused: bool = False
+    requests_this_month: int = 0
+
+
+def instant(moment: datetime) -> str:
+    """A moment as the events keep it: UTC to the second, one width, so texts sort as times."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def month_start(moment: datetime) -> str:
+    """The first instant of ``moment``'s calendar month, UTC: where "this month" starts."""
+    utc = moment.astimezone(UTC)
+    return instant(utc.replace(day=1, hour=0, minute=0, second=0, microsecond=0))
+
+
+# -- the rater's profile ----------------------------------------------------------------
+
+
+def fold_profile(events: Iterable[DomainEvent]) -> RaterProfile | None:
+    """The rater's profile from their stream (None: not enrolled)."""
+    profile: RaterProfile | None = None
+    for event in events:
+        if isinstance(event, RaterEnrolled):
+            profile = RaterProfile(event.rater_id, event.discipline)
+        elif profile is None:
+            continue
+        elif isinstance(event, RaterProfileSet):
+            profile = replace(
+                profile, populations=event.populations, monthly_limit=event.monthly_limit
+            )
+        elif isinstance(event, RaterRequestsPaused | RaterRequestsResumed):
+            profile = replace(profile, paused=isinstance(event, RaterRequestsPaused))
+    return profile
+
+
+def decide_set_profile(
+    profile: RaterProfile | None, rater_id: str, populations: object, monthly_limit: object
+) -> list[DomainEvent]:
+    """``populations`` or ``monthly_limit`` None: kept as they are."""
+    if profile is None:
+        raise NotFound("rater", rater_id)
+    checked = profile.populations if populations is None else _check_populations(populations)
+    monthly_limit = profile.monthly_limit if monthly_limit is None else monthly_limit
+    if (
+        isinstance(monthly_limit, bool)
+        or not isinstance(monthly_limit, int)
+        or not 1 <= monthly_limit <= MAX_MONTHLY_LIMIT
+    ):
+        raise ValidationFailed(
+            "monthly_limit", f"must be a whole number from 1 to {MAX_MONTHLY_LIMIT}"
+        )
+    if (checked, monthly_limit) == (profile.populations, profile.monthly_limit):
+        raise ValidationFailed("profile", "is already the rater's")
+    return [RaterProfileSet(rater_id, checked, monthly_limit)]
+
+
+def decide_pause(profile: RaterProfile | None, rater_id: str) -> list[DomainEvent]:
+    if profile is None:
+        raise NotFound("rater", rater_id)
+    if profile.paused:
+        raise WrongPauseState(rater_id, paused=True)
+    return [RaterRequestsPaused(rater_id)]
+
+
+def decide_resume(profile: RaterProfile | None, rater_id: str) -> list[DomainEvent]:
+    if profile is None:
+        raise NotFound("rater", rater_id)
+    if not profile.paused:
+        raise WrongPauseState(rater_id, paused=False)
+    return [RaterRequestsResumed(rater_id)]
+
+
+def _check_populations(populations: object) -> tuple[str, ...]:
+    checked = check_texts("populations", populations, limit=100, most=20)
+    folded = [p.casefold() for p in checked]
+    if len(set(folded)) != len(folded):
+        raise ValidationFailed("populations", "name each population once")
+    return checked
+
+
+def populations_match(article: Sequence[str], rater: Sequence[str]) -> bool:
+    """A rater matches an article that names no population, or shares one with it."""
+    if not article:
+        return True
+    return bool({p.casefold() for p in article} & {p.casefold() for p in rater})
+
+
+# -- the assignment rule ------------------------------------------------------------------
+
+
+def choose_raters(
+    article: Article, pool: Sequence[PoolRater], policy: RequestPolicy
+) -> list[PoolRater]:
+    """The raters to ask now, discipline by discipline in the article's order: for each
+    assigned discipline short of ``policy.minimum`` ratings, as many as bring its open
+    requests up to ``policy.per_discipline``. The one assignment rule: pure and stable, so
+    the same state and pool always choose the same raters."""
+    asked = {r.rater_id for r in article.requests.values()}
+    chosen: list[PoolRater] = []
+    for discipline in article.disciplines:
+        ratings = sum(
+            1
+            for rating in article.ratings.values()
+            if rating.discipline == discipline and rating.relevance is not None
+        )
+        open_now = sum(
+            1
+            for r in article.requests.values()
+            if r.discipline == discipline and r.status == "open"
+        )
+        if ratings >= policy.minimum:
+            continue
+        wanted = policy.per_discipline - open_now
+        eligible = [
+            rater
+            for rater in pool
+            if rater.discipline == discipline
+            and not rater.paused
+            and rater.rater_id not in asked
+            and rater.rater_id not in article.ratings
+            and rater.requests_this_month < rater.monthly_limit
+        ]
+        eligible.sort(
+            key=lambda r: (
+                not populations_match(article.populations, r.populations),
+                r.requests_this_month,
+                r.rater_id,
+            )
+        )
+        chosen += eligible[: max(wanted, 0)]
+    return chosen
+
+
+def decide_requests(
+    article: Article, pool: Sequence[PoolRater], policy: RequestPolicy, now: datetime
+) -> list[DomainEvent]:
+    """The requests the rule chooses, as events; their ids follow the stream's versions, so
+    a replayed command decides the very same ids."""
+    due = instant(now + policy.due_after)
+    return [
+        RatingRequested(
+            article.article_id,
+            f"{article.article_id}.q{article.version + 1 + index}",
+            rater.rater_id,
+            rater.discipline,
+            instant(now),
+            due,
+        )
+        for index, rater in enumerate(choose_raters(article, pool, policy))
+    ]
+
+
+def decide_assign_disciplines(
+    state: Article | None,
+    article_id: str,
+    disciplines: Mapping[str, str | None],
+    populations: object,
+    pool: Sequence[PoolRater],
+    policy: RequestPolicy,
+    now: datetime,
+) -> list[DomainEvent]:
+    """Assign the disciplines (``disciplines``: each requested name -> its registered
+    spelling, None when unknown) and request raters of each. Assigning replaces the last
+    assignment whole; open requests stay open."""
+    article = check_open(existing(state, article_id))
+    if not disciplines:
+        raise ValidationFailed("disciplines", "name at least one discipline")
+    for requested, registered in disciplines.items():
+        if registered is None:
+            raise NotFound("discipline", requested)
+    names = tuple(dict.fromkeys(d for d in disciplines.values() if d is not None))
+    checked = _check_populations(populations)
+    if (names, checked) == (article.disciplines, article.populations):
+        raise ValidationFailed("disciplines", "are already the article's")
+    assigned = ArticleDisciplinesAssigned(article_id, names, checked)
+    return [assigned, *decide_requests(evolve(article, assigned), pool, policy, now)]
+
+
+def decide_expire_requests(
+    state: Article | None,
+    article_id: str,
+    pool: Sequence[PoolRater],
+    policy: RequestPolicy,
+    now: datetime,
+) -> list[DomainEvent]:
+    """Expire the article's open requests due by ``now`` and ask others in their place
+    (none for a retracted article). Nothing due: no events."""
+    article = existing(state, article_id)
+    moment = instant(now)
+    expired: list[DomainEvent] = [
+        RatingRequestExpired(
+            article_id, r.request_id, r.rater_id, r.discipline, r.requested_at, r.due
+        )
+        for r in sorted(article.requests.values(), key=lambda r: (r.due, r.request_id))
+        if r.status == "open" and r.due <= moment
+    ]
+    if not expired or article.retracted:
+        return expired
+    for event in expired:
+        article = evolve(article, event)
+    return [*expired, *decide_requests(article, pool, policy, now)]

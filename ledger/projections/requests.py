@@ -1,0 +1,119 @@
+"""The requests projection: rating requests with their state, raters' profiles, and the
+disciplines assigned to articles, folded from the log.
+
+It moves with the other views under their checkpoint, in the append's transaction
+(``ledger.use_cases.sql_views``); rebuild and verify replay it in order with the same code
+(``ledger.replay.requests``). A batch of events is folded into ``RequestRows`` loaded with
+only what it can read: the open requests of the articles it rates or expires on, and the
+profiles of the raters it changes. The in-memory views fold into rows that hold everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ledger.domain.events import (
+    REGISTRY,
+    ArticleDisciplinesAssigned,
+    EventRegistry,
+    RatingRequestExpired,
+    RatingSubmitted,
+)
+from ledger.projections.fold import Fact, Rows
+from ledger.projections.request_fold import (
+    PROFILE_EVENTS,
+    RequestRows,
+    apply_request,
+    concerns_requests,
+)
+from ledger.projections.tables import ViewTables, live_views
+from ledger.store.records import RecordedEvent
+
+__all__ = ["RequestProjector"]
+
+_IN_CHUNK = 5000
+
+
+class RequestProjector:
+    """Folds events into the requests tables of ``views`` (the live ones, or a replay's)."""
+
+    def __init__(self, views: ViewTables = live_views, registry: EventRegistry = REGISTRY) -> None:
+        self.views = views
+        self.registry = registry
+
+    async def project(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
+        facts = [
+            Fact(
+                self.registry.decode(e.type, e.payload),
+                e.position,
+                e.stream_version,
+                e.metadata.recorded_at,
+            )
+            for e in events
+        ]
+        await self.project_facts(conn, facts)
+
+    async def project_facts(self, conn: AsyncConnection, facts: Sequence[Fact]) -> None:
+        concerned = [f for f in facts if concerns_requests(f)]
+        if not concerned:
+            return
+        rows = RequestRows()
+        await self._load(conn, rows, concerned)
+        for fact in concerned:
+            apply_request(rows, fact)
+        v = self.views
+        await _write(conn, v.rating_requests, rows.requests)
+        await _write(conn, v.rater_profiles, rows.profiles)
+        await _write(conn, v.article_disciplines, rows.assignments)
+
+    async def _load(self, conn: AsyncConnection, rows: RequestRows, facts: Sequence[Fact]) -> None:
+        v = self.views
+        closing = sorted(
+            {
+                f.event.article_id
+                for f in facts
+                if isinstance(f.event, RatingRequestExpired | RatingSubmitted)
+            }
+        )
+        table = v.rating_requests
+        for chunk in _chunks(closing):
+            query = select(table).where(table.c.article_id.in_(chunk), table.c.status == "open")
+            for row in (await conn.execute(query)).mappings():
+                rows.hold_request(dict(row))
+        raters = sorted({f.event.rater_id for f in facts if isinstance(f.event, PROFILE_EVENTS)})
+        for chunk in _chunks(raters):
+            query = select(v.rater_profiles).where(v.rater_profiles.c.rater_id.in_(chunk))
+            for row in (await conn.execute(query)).mappings():
+                rows.profiles.loaded(row["rater_id"], dict(row))
+        assigned = sorted(
+            {f.event.article_id for f in facts if isinstance(f.event, ArticleDisciplinesAssigned)}
+        )
+        for chunk in _chunks(assigned):
+            query = select(v.article_disciplines).where(
+                v.article_disciplines.c.article_id.in_(chunk)
+            )
+            for row in (await conn.execute(query)).mappings():
+                rows.assignments.loaded(row["article_id"], dict(row))
+
+
+async def _write(conn: AsyncConnection, table: Any, rows: Rows) -> None:
+    """Every changed row written: those the table held replaced, the new ones inserted."""
+    if not rows.changed:
+        return
+    changed = sorted(rows.changed)
+    key = next(iter(table.primary_key.columns))
+    for chunk in _chunks([k for k in changed if k in rows.stored]):
+        await conn.execute(delete(table).where(key.in_(chunk)))
+    new_rows = [row for k in changed if (row := rows.rows[k]) is not None]
+    if new_rows:
+        await conn.execute(insert(table), new_rows)
+    rows.stored.update(changed)
+    rows.changed.clear()
+
+
+def _chunks(keys: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    return (keys[start : start + _IN_CHUNK] for start in range(0, len(keys), _IN_CHUNK))

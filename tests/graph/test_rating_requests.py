@@ -1,0 +1,203 @@
+"""Rating requests over HTTP, on every backend: an editor assigns disciplines, the raters
+asked find the article in their queue, an unasked rater is refused, profiles and pauses
+change who is asked; each refusal is a typed error that changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.settings import Settings
+from tests.graph.conftest import Api, running
+from tests.graph.helpers import ledger_position
+from tests.graph.test_ratings_over_http import SUBMIT, enrolled_rater, new_article
+
+ASSIGN = """
+mutation($input: AssignDisciplinesInput!) {
+  assignDisciplines(input: $input) {
+    __typename
+    ... on ArticlePayload { replayed article { id disciplineScores { discipline { name } } } }
+    ... on Error { code message }
+    ... on ValidationError { field }
+    ... on NotFound { kind identifier }
+  }
+}
+"""
+PROFILE = """
+mutation($input: RaterProfileInput!) {
+  %s(input: $input) {
+    __typename
+    ... on RaterProfilePayload { profile { raterId populations monthlyLimit paused } }
+    ... on Error { code message }
+    ... on ValidationError { field }
+  }
+}
+"""
+EXPIRE = """
+mutation($input: ExpireRatingRequestsInput!) {
+  expireRatingRequests(input: $input) {
+    __typename
+    ... on ExpireRatingRequestsPayload { articles { articleId } }
+    ... on Error { code }
+  }
+}
+"""
+QUEUE = """
+{ me { ratingRequests { discipline { name } status due requestedAt article { id } } } }
+"""
+REQUESTS = """
+query($id: ID!) {
+  article(id: $id) {
+    ratingRequests {
+      __typename
+      ... on ArticleRatingRequests { requests { raterId discipline { name } status due } }
+      ... on NotAllowed { code }
+    }
+  }
+}
+"""
+
+
+async def send(api: Api, document: str, token: str, **fields: Any) -> dict[str, Any]:
+    """Over HTTP: the one mutation's result."""
+    data = await api.http_data(document, {"input": fields}, token)
+    [result] = data.values()
+    assert isinstance(result, dict)
+    return result
+
+
+async def unchanged(api: Api, document: str, token: str, **fields: Any) -> dict[str, Any]:
+    """The refusal of a mutation, which must leave the ledger where it was."""
+    head = await ledger_position(api)
+    result = await send(api, document, token, **fields)
+    assert result["__typename"] != "ArticlePayload", result
+    assert result["__typename"] != "RaterProfilePayload", result
+    assert await ledger_position(api) == head
+    return result
+
+
+async def test_assigned_raters_find_the_article_in_their_queue_and_others_are_refused(
+    api: Api,
+) -> None:
+    editor = await api.token("editor")
+    article = await new_article(api, editor, "Requests for nurses")
+    nurses = [await enrolled_rater(api, editor, f"req-n{i}") for i in range(6)]
+
+    assigned = await send(api, ASSIGN, editor, articleId=article, disciplines=["nurse"])
+    assert assigned["__typename"] == "ArticlePayload", assigned
+    again = await send(api, ASSIGN, editor, articleId=article, disciplines=["nurse"])
+    assert again["code"] == "VALIDATION_FAILED"
+
+    # The first four nurses by id (the sample's raters are physicians) are asked.
+    queues = [(await api.http_data(QUEUE, token=t))["me"]["ratingRequests"] for t in nurses]
+    assert [len(q) for q in queues] == [1, 1, 1, 1, 0, 0]
+    [first] = queues[0]
+    assert first["article"]["id"] == article
+    assert first["status"] == "OPEN"
+    assert first["discipline"] == {"name": "Nurse"}
+
+    refused = await unchanged(api, SUBMIT, nurses[5], articleId=article, relevance=5,
+                              newsworthiness=5)  # fmt: skip
+    assert (refused["__typename"], refused["code"]) == ("Conflict", "NOT_REQUESTED")
+
+    rated = await send(api, SUBMIT, nurses[0], articleId=article, relevance=6, newsworthiness=5)
+    assert rated["__typename"] == "ArticlePayload", rated
+    assert (await api.http_data(QUEUE, token=nurses[0]))["me"]["ratingRequests"] == []
+
+    shown = (await api.http_data(REQUESTS, {"id": article}, editor))["article"]["ratingRequests"]
+    statuses = {r["raterId"]: r["status"] for r in shown["requests"]}
+    # One rating of the three needed: the answer asked the next nurse in the same change.
+    assert statuses == {
+        "req-n0": "ANSWERED", "req-n1": "OPEN", "req-n2": "OPEN", "req-n3": "OPEN",
+        "req-n4": "OPEN",
+    }  # fmt: skip
+    hidden = (await api.http_data(REQUESTS, {"id": article}, nurses[1]))["article"]
+    assert hidden["ratingRequests"] == {"__typename": "NotAllowed", "code": "NOT_ALLOWED"}
+
+    # Nothing is overdue yet: nothing expires.
+    expired = await send(api, EXPIRE, editor, idempotencyKey="expire-now")
+    assert expired == {"__typename": "ExpireRatingRequestsPayload", "articles": []}
+
+
+async def test_assignment_refusals_are_typed_and_change_nothing(api: Api) -> None:
+    editor = await api.token("editor")
+    article = await new_article(api, editor, "Refused assignments")
+    nurse = await enrolled_rater(api, editor, "req-refused")
+
+    unknown = await unchanged(api, ASSIGN, editor, articleId=article, disciplines=["Wizard"])
+    assert (unknown["__typename"], unknown["kind"]) == ("NotFound", "discipline")
+    empty = await unchanged(api, ASSIGN, editor, articleId=article, disciplines=[])
+    assert (empty["__typename"], empty["field"]) == ("ValidationError", "disciplines")
+    missing = await unchanged(api, ASSIGN, editor, articleId="nope", disciplines=["Nurse"])
+    assert (missing["__typename"], missing["kind"]) == ("NotFound", "article")
+    by_rater = await unchanged(api, ASSIGN, nurse, articleId=article, disciplines=["Nurse"])
+    assert by_rater["__typename"] == "NotAllowed"
+    expire = await unchanged(api, EXPIRE, nurse)
+    assert expire["__typename"] == "NotAllowed"
+
+
+async def test_a_rater_sets_their_profile_and_pauses_and_an_editor_may_too(api: Api) -> None:
+    editor = await api.token("editor")
+    nurse = await enrolled_rater(api, editor, "req-profile")
+    other = await enrolled_rater(api, editor, "req-other")
+
+    taken = await send(api, PROFILE % "setRaterProfile", nurse, populations=["Children"],
+                       monthlyLimit=10)  # fmt: skip
+    assert taken["profile"] == {
+        "raterId": "req-profile", "populations": ["Children"], "monthlyLimit": 10,
+        "paused": False,
+    }  # fmt: skip
+    for limit in (0, 100):
+        wrong = await unchanged(api, PROFILE % "setRaterProfile", nurse, monthlyLimit=limit)
+        assert (wrong["__typename"], wrong["field"]) == ("ValidationError", "monthlyLimit")
+    not_theirs = await unchanged(
+        api, PROFILE % "setRaterProfile", other, raterId="req-profile", monthlyLimit=5
+    )
+    assert not_theirs["__typename"] == "NotAllowed"
+    unnamed = await unchanged(api, PROFILE % "setRaterProfile", editor, monthlyLimit=5)
+    assert (unnamed["__typename"], unnamed["field"]) == ("ValidationError", "raterId")
+    subscriber = await api.token("subscriber")
+    assert (await unchanged(api, PROFILE % "pauseRatingRequests", subscriber))[
+        "__typename"
+    ] == "NotAllowed"
+
+    paused = await send(api, PROFILE % "pauseRatingRequests", editor, raterId="req-profile")
+    assert paused["profile"]["paused"] is True
+    twice = await unchanged(api, PROFILE % "pauseRatingRequests", nurse)
+    assert (twice["__typename"], twice["code"]) == ("Conflict", "WRONG_PAUSE_STATE")
+    resumed = await send(api, PROFILE % "resumeRatingRequests", nurse, idempotencyKey="r1")
+    assert resumed["profile"] == {
+        "raterId": "req-profile", "populations": ["Children"], "monthlyLimit": 10,
+        "paused": False,
+    }  # fmt: skip
+    retried = await send(api, PROFILE % "resumeRatingRequests", nurse, idempotencyKey="r1")
+    assert retried["__typename"] == "RaterProfilePayload"
+
+
+async def test_the_sample_article_is_rated_by_request_and_still_reads_6_of_7(api: Api) -> None:
+    editor = await api.token("editor")
+    sample = "e7d05feceeac5a68"
+    found = (await api.http_data(REQUESTS, {"id": sample}, editor))["article"]["ratingRequests"]
+    statuses = {r["raterId"]: r["status"] for r in found["requests"]}
+    assert statuses == {
+        "sample-physician-1": "ANSWERED", "sample-physician-2": "ANSWERED",
+        "sample-physician-3": "ANSWERED", "sample-physician-4": "OPEN",
+    }  # fmt: skip
+    scores = await api.http_data(
+        "query($id: ID!) { article(id: $id) { disciplineScores { discipline { name } score } } }",
+        {"id": sample},
+    )
+    assert scores["article"]["disciplineScores"] == [
+        {"discipline": {"name": "Physician"}, "score": 6}
+    ]
+
+
+async def test_a_deployment_may_allow_rating_without_a_request(database_url: str) -> None:
+    async with running(Settings(database_url=database_url, rating_without_request=True)) as api:
+        editor = await api.token("editor")
+        article = await new_article(api, editor, "Open to every nurse")
+        nurses = [await enrolled_rater(api, editor, f"open-n{i}") for i in range(5)]
+        await send(api, ASSIGN, editor, articleId=article, disciplines=["Nurse"])
+        unasked = nurses[4]
+        assert (await api.http_data(QUEUE, token=unasked))["me"]["ratingRequests"] == []
+        rated = await send(api, SUBMIT, unasked, articleId=article, relevance=5, newsworthiness=5)
+        assert rated["__typename"] == "ArticlePayload", rated

@@ -1,0 +1,63 @@
+"""`evidence-ledger requests expire`: the overdue requests expire (and others are asked only
+while a discipline is short of ratings); run again with the same key, nothing more happens."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from graph.cli.main import app
+from ledger.domain.commands import EnrolRater
+from ledger.read.requests import article_requests
+from ledger.store.db import create_engine
+from ledger.store.sql_store import SQLEventStore
+from ledger.use_cases.sample import LOADER, SAMPLE_ARTICLE_ID, load_sample
+from ledger.use_cases.sql_views import sql_ledger
+
+
+async def _sample_asked_long_ago(url: str) -> None:
+    """The sample, its requests made 30 days ago, and one more physician who could be asked."""
+    engine = create_engine(url)
+    try:
+        ledger = sql_ledger(SQLEventStore(engine), clock=lambda: datetime.now(UTC) - timedelta(30))
+        await load_sample(ledger)
+        await ledger.execute(EnrolRater(rater_id="zz-physician", discipline="Physician"),
+                             actor=LOADER)  # fmt: skip
+    finally:
+        await engine.dispose()
+
+
+async def _statuses(url: str) -> dict[str, str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            found = await article_requests(conn, SAMPLE_ARTICLE_ID)
+        return {r.rater_id: r.status for r in found}
+    finally:
+        await engine.dispose()
+
+
+def test_requests_expire_closes_the_overdue_request(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    assert CliRunner().invoke(app, ["migrate", "--database", url]).exit_code == 0
+    asyncio.run(_sample_asked_long_ago(url))
+
+    expire = ["requests", "expire", "--database", url, "--idempotency-key", "nightly-1"]
+    first = CliRunner().invoke(app, expire)
+    assert first.exit_code == 0, first.output
+    assert "ok: 1 articles'" in first.output
+    statuses = asyncio.run(_statuses(url))
+    assert statuses["sample-physician-4"] == "expired"
+    # Three physicians rated: the discipline has its minimum, so nobody else is asked.
+    assert "zz-physician" not in statuses
+    assert statuses["sample-physician-1"] == "answered"
+
+    again = CliRunner().invoke(app, expire)
+    assert again.exit_code == 0, again.output
+    assert "ok: 0 articles'" in again.output
+    assert asyncio.run(_statuses(url)) == statuses
+    verified = CliRunner().invoke(app, ["verify", "--database", url])
+    assert verified.exit_code == 0, verified.output

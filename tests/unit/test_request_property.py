@@ -1,0 +1,118 @@
+"""The assignment rule over random rater pools, limits and articles: never above a limit,
+at most one open request per rater and article, N requests for every assigned discipline
+with N raters eligible, and the same choices when decided again (a replay)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.domain import articles
+from ledger.domain.events import RatingRequested
+from ledger.domain.requests import (
+    PoolRater,
+    RequestPolicy,
+    decide_assign_disciplines,
+    decide_expire_requests,
+)
+from tests.unit.article_events import registered
+
+DISCIPLINES = ["Physician", "Nurse", "Pharmacist"]
+POPULATIONS = ["Adults", "Children", "Older adults"]
+NOW = datetime(2026, 12, 6, tzinfo=UTC)
+
+
+@st.composite
+def raters(draw: st.DrawFn) -> list[PoolRater]:
+    count = draw(st.integers(0, 25))
+    pool = []
+    for i in range(count):
+        limit = draw(st.integers(1, 99))
+        pool.append(
+            PoolRater(
+                f"r{draw(st.integers(0, 999)):03}-{i}",
+                draw(st.sampled_from(DISCIPLINES)),
+                tuple(draw(st.lists(st.sampled_from(POPULATIONS), unique=True, max_size=2))),
+                limit,
+                draw(st.booleans()),
+                draw(st.integers(0, limit)),
+            )
+        )
+    return draw(st.permutations(pool))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pool=raters(),
+    assigned=st.lists(st.sampled_from(DISCIPLINES), unique=True, min_size=1),
+    populations=st.lists(st.sampled_from(POPULATIONS), unique=True, max_size=2),
+    n=st.integers(1, 6),
+)
+def test_the_assignment_rule_keeps_its_promises(
+    pool: list[PoolRater], assigned: list[str], populations: list[str], n: int
+) -> None:
+    policy = RequestPolicy(per_discipline=n)
+    state = articles.fold([registered()])
+    assert state is not None
+
+    def decide(order: list[PoolRater]) -> list[RatingRequested]:
+        events = decide_assign_disciplines(
+            state, "a1", {d: d for d in assigned}, populations, order, policy, NOW
+        )
+        return [e for e in events if isinstance(e, RatingRequested)]
+
+    requested = decide(pool)
+    by_id = {r.rater_id: r for r in pool}
+    asked = Counter(e.rater_id for e in requested)
+    assert max(asked.values(), default=0) <= 1  # one open request per rater and article
+    for event in requested:
+        rater = by_id[event.rater_id]
+        assert rater.requests_this_month + 1 <= rater.monthly_limit  # never above a limit
+        assert not rater.paused
+        assert rater.discipline == event.discipline
+    for discipline in assigned:
+        eligible = [
+            r
+            for r in pool
+            if r.discipline == discipline
+            and not r.paused
+            and r.requests_this_month < r.monthly_limit
+        ]
+        got = sum(1 for e in requested if e.discipline == discipline)
+        assert got == min(n, len(eligible))
+    # The same state and pool, in any order, choose the same raters with the same ids.
+    assert decide(list(reversed(pool))) == requested
+    assert decide(sorted(pool, key=lambda r: r.rater_id)) == requested
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pool=raters(),
+    assigned=st.lists(st.sampled_from(DISCIPLINES), unique=True, min_size=1),
+    n=st.integers(1, 6),
+    rounds=st.integers(1, 4),
+)
+def test_expiry_never_asks_a_rater_twice_about_one_article(
+    pool: list[PoolRater], assigned: list[str], n: int, rounds: int
+) -> None:
+    policy = RequestPolicy(per_discipline=n)
+    state = articles.fold([registered()])
+    assert state is not None
+    events = decide_assign_disciplines(state, "a1", {d: d for d in assigned}, [], pool, policy, NOW)
+    for round_ in range(1, rounds + 1):
+        state = articles.fold([registered(), *events])
+        assert state is not None
+        later = NOW + timedelta(days=15 * round_)
+        events += decide_expire_requests(state, "a1", pool, policy, later)
+    asked = Counter(e.rater_id for e in events if isinstance(e, RatingRequested))
+    assert max(asked.values(), default=0) <= 1
+    state = articles.fold([registered(), *events])
+    assert state is not None
+    for discipline in assigned:
+        open_now = [
+            r for r in state.requests.values() if r.discipline == discipline and r.status == "open"
+        ]
+        assert len(open_now) <= n
