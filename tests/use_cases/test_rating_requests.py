@@ -122,7 +122,8 @@ async def test_expiry_replaces_unanswered_requests_and_the_queues_follow(world: 
     assert world.open_raters("a1") == ["p5", "p6", "p7"]
     assert world.queue("p2") == []
     assert world.queue("p6") == [("a2", "2026-12-21T09:00:00Z"), ("a1", "2027-01-03T09:00:00Z")]
-    # The retry answers what it did the first time, and expires nothing more.
+    # The retry expires nothing more: what it expired the first time is no longer due, and
+    # its answer lists only articles expired by this call (none).
     retried = await world.ledger.expire_requests(actor=EDITOR, idempotency_key="x1")
     assert retried == []
     assert world.open_raters("a1") == ["p5", "p6", "p7"]
