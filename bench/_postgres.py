@@ -6,7 +6,7 @@ import asyncio
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import text
@@ -14,7 +14,14 @@ from sqlalchemy.engine import make_url
 
 from ledger.store.db import create_engine
 
-__all__ = ["create_database", "drop_database", "fresh_database", "postgres_server", "version"]
+__all__ = [
+    "create_database",
+    "drop_database",
+    "fresh_database",
+    "on_backend",
+    "postgres_server",
+    "version",
+]
 
 ENV_VARS = ("TEST_DATABASE_URL", "DATABASE_URL")
 
@@ -76,3 +83,19 @@ async def version(server_url: str) -> str:
             return str(await conn.scalar(text("SHOW server_version")))
     finally:
         await engine.dispose()
+
+
+def on_backend(
+    backend: str, measure: Callable[[str], Awaitable[dict[str, float]]], name: str = "bench"
+) -> dict[str, float]:
+    """``measure`` run on an empty database of ``backend``: a SQLite file in a temporary
+    folder, or a new database on the PostgreSQL server (dropped afterwards)."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="ledger-bench-") as directory:
+            return asyncio.run(measure(f"sqlite:///{directory}/bench.db"))
+    with postgres_server() as server:
+        url = asyncio.run(create_database(server, name))
+        try:
+            return asyncio.run(measure(url))
+        finally:
+            asyncio.run(drop_database(server, url))

@@ -15,7 +15,6 @@ import asyncio
 import json
 import random
 import statistics
-import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -192,15 +191,7 @@ async def measure(url: str, shape: Shape) -> dict[str, float]:
 
 
 def run(backend: str, shape: Shape) -> dict[str, float]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="ledger-bench-") as directory:
-            return asyncio.run(measure(f"sqlite:///{directory}/bench.db", shape))
-    with _postgres.postgres_server() as server:
-        url = asyncio.run(_postgres.create_database(server, "fanout"))
-        try:
-            return asyncio.run(measure(url, shape))
-        finally:
-            asyncio.run(_postgres.drop_database(server, url))
+    return _postgres.on_backend(backend, lambda url: measure(url, shape), "fanout")
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import random
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -158,15 +157,7 @@ async def measure(url: str, shape: Shape) -> dict[str, float]:
 
 
 def run(backend: str, shape: Shape) -> dict[str, float]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="ledger-bench-") as directory:
-            return asyncio.run(measure(f"sqlite:///{directory}/bench.db", shape))
-    with _postgres.postgres_server() as server:
-        url = asyncio.run(_postgres.create_database(server, "requests"))
-        try:
-            return asyncio.run(measure(url, shape))
-        finally:
-            asyncio.run(_postgres.drop_database(server, url))
+    return _postgres.on_backend(backend, lambda url: measure(url, shape), "requests")
 
 
 def main() -> None:

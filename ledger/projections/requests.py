@@ -3,7 +3,7 @@ disciplines assigned to articles, folded from the log.
 
 It moves with the other views under their checkpoint, in the append's transaction
 (``ledger.use_cases.sql_views``); rebuild and verify replay it in order with the same code
-(``ledger.replay.requests``). A batch of events is folded into ``RequestRows`` loaded with
+(``ledger.replay.in_order``). A batch of events is folded into ``RequestRows`` loaded with
 only what it can read: the open requests of the articles it rates or expires on, and the
 profiles of the raters it changes. The in-memory views fold into rows that hold everything.
 """

@@ -22,7 +22,6 @@ from ledger.projections.alerts import advance_alerts
 from ledger.projections.projector import Projector, advance_checkpoints
 from ledger.projections.tables import ViewTables
 from ledger.replay import windows
-from ledger.replay.alerts import catch_up_fresh_alerts, replay_alerts
 from ledger.replay.fresh import (
     LeftoverReport,
     analyze,
@@ -31,6 +30,7 @@ from ledger.replay.fresh import (
     index,
     swap,
 )
+from ledger.replay.in_order import catch_up_in_order, in_order, replay_in_order
 from ledger.replay.partitions import replay_partitioned
 from ledger.replay.pipeline import (
     Progress,
@@ -41,7 +41,6 @@ from ledger.replay.pipeline import (
     together,
 )
 from ledger.replay.processes import PartitionMisplaced, partition_count
-from ledger.replay.requests import catch_up_fresh_requests, replay_requests
 from ledger.replay.verify import Mismatch, ProjectionReport, verify_projections
 from ledger.replay.working_set import Replay
 from ledger.store.append import lock_head
@@ -106,8 +105,8 @@ async def _rebuild(
         # built meanwhile waits for the rows' transaction, or they for the index: either way
         # it holds them all.
         await together(flush(store, replay), index(store, fresh), analyze(store, fresh))
-        alerts_at = await replay_alerts(store, fresh, upto=position, policy=policy)
-        requests_at = await replay_requests(store, fresh, upto=position)
+        ordered = in_order(store, fresh, policy)
+        ordered_at = await replay_in_order(store, ordered, upto=position)
         async with store.transaction() as tx:
             conn = tx.connection
             await lock_head(conn)  # writers wait from here: catch up, then swap
@@ -116,10 +115,8 @@ async def _rebuild(
                 position = page[-1].position
                 progress(len(page))
             await replay.flush(conn)
-            alerts_at = await catch_up_fresh_alerts(store, tx, fresh, alerts_at, policy)
-            assert alerts_at == position, "the alerts are replayed to the same head"
-            requests_at = await catch_up_fresh_requests(store, tx, fresh, requests_at)
-            assert requests_at == position, "the requests are replayed to the same head"
+            ordered_at = await catch_up_in_order(tx, ordered, ordered_at)
+            assert ordered_at == position, "alerts and requests are replayed to the same head"
             await swap(conn, fresh)
             await advance_checkpoints(conn, position)
             await advance_alerts(conn, position)

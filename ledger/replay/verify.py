@@ -15,8 +15,8 @@ from ledger.projections.alerts import alerts_checkpoint
 from ledger.projections.projector import Projector, checkpoint
 from ledger.projections.search_index import INDEX_NAME, index_problem
 from ledger.projections.tables import ViewTables, live_views
-from ledger.replay.alerts import replay_alerts
 from ledger.replay.fresh import fresh_views
+from ledger.replay.in_order import in_order, replay_in_order
 from ledger.replay.partitions import replay_partitioned
 from ledger.replay.pipeline import (
     Progress,
@@ -26,7 +26,6 @@ from ledger.replay.pipeline import (
     replay_log,
 )
 from ledger.replay.processes import PartitionMisplaced, partition_count
-from ledger.replay.requests import replay_requests
 from ledger.replay.working_set import Replay
 from ledger.store.db import snapshot
 from ledger.store.sql_store import SQLEventStore
@@ -86,8 +85,7 @@ async def _verify_projections(
         head = await live_conn.scalar(select(ledger_head.c.position))
         alerts_at = await alerts_checkpoint(live_conn)
         await _replay_upto(store, fresh, position, partitions, progress)
-        await replay_alerts(store, fresh, upto=position, policy=policy)
-        await replay_requests(store, fresh, upto=position)
+        await replay_in_order(store, in_order(store, fresh, policy), upto=position)
         mismatches = await _mismatches(store, live_conn, fresh)
         if alerts_at != position:
             # The alerts move with the other views, in the append's transaction.
