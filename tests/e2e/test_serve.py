@@ -5,6 +5,7 @@ Only loopback addresses are used.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -103,16 +104,22 @@ def start_serve(database: str, log: Path, *options: str) -> Server:
     command += ["--host", LOOPBACK, "--port", str(port), *options]
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.STDOUT, env=child_environment()
+            command,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=child_environment(),
+            start_new_session=True,
         )
     return Server(process, f"http://{LOOPBACK}:{port}", log)
 
 
 def kill_if_running(server: Server) -> None:
-    """Kill the server if it still runs, and wait for it."""
-    if server.process.poll() is None:
-        server.process.kill()
-        server.process.wait(timeout=STOP_TIMEOUT)
+    """Kill the server and whatever it started (``--workers`` spawns processes that would
+    outlive a killed supervisor), and wait for it. The server leads its own process group,
+    which lives on while any of its processes does (so its id is not reused meanwhile)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.process.pid, signal.SIGKILL)
+    server.process.wait(timeout=STOP_TIMEOUT)
 
 
 @pytest.fixture
