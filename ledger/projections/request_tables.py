@@ -1,5 +1,6 @@
 """The requests projection's tables: every rating request with its state, the raters'
-profiles, and the disciplines assigned to each article (``ledger.projections.requests``).
+profiles, and the disciplines assigned to each article, as a list and a row each
+(``ledger.projections.requests``).
 
 Defined like the other views (a live set and a fresh set per replay), so a rebuild swaps
 them in and a verification compares them row by row with the rest.
@@ -49,5 +50,14 @@ def request_tables(target: MetaData, suffix: str = "") -> dict[str, Table]:
             Column("article_id", String(64), primary_key=True),
             Column("disciplines", Text, nullable=False),  # JSON list, in assigned order
             Column("populations", Text, nullable=False),  # JSON list
+        ),
+        # The same assignments a row per discipline, so that every reader of the scores
+        # (the API's loaders, the one-statement pages, the list's filters, the feeds) keeps
+        # only the assigned disciplines' by one join, on both backends alike.
+        "assigned_disciplines": Table(
+            f"assigned_disciplines{suffix}",
+            target,
+            Column("article_id", String(64), primary_key=True),
+            Column("discipline", String(100), primary_key=True),
         ),
     }

@@ -10,6 +10,7 @@ profiles of the raters it changes. The in-memory views fold into rows that hold 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -68,6 +69,7 @@ class RequestProjector:
         v = self.views
         await _write(conn, v.rating_requests, rows.requests)
         await _write(conn, v.rater_profiles, rows.profiles)
+        await _write_assigned(conn, v.assigned_disciplines, rows.assignments)
         await _write(conn, v.article_disciplines, rows.assignments)
 
     async def _load(self, conn: AsyncConnection, rows: RequestRows, facts: Sequence[Fact]) -> None:
@@ -113,6 +115,22 @@ async def _write(conn: AsyncConnection, table: Any, rows: Rows) -> None:
         await conn.execute(insert(table), new_rows)
     rows.stored.update(changed)
     rows.changed.clear()
+
+
+async def _write_assigned(conn: AsyncConnection, table: Any, assignments: Rows) -> None:
+    """The changed assignments again, a row per discipline: an article's rows replaced.
+    Before ``_write`` of the same rows, which clears what changed."""
+    changed = sorted(assignments.changed)
+    for chunk in _chunks([k for k in changed if k in assignments.stored]):
+        await conn.execute(delete(table).where(table.c.article_id.in_(chunk)))
+    new_rows = [
+        {"article_id": article_id, "discipline": discipline}
+        for article_id in changed
+        if (row := assignments.rows[article_id]) is not None
+        for discipline in json.loads(row["disciplines"])
+    ]
+    if new_rows:
+        await conn.execute(insert(table), new_rows)
 
 
 def _chunks(keys: Sequence[Any]) -> Iterable[Sequence[Any]]:

@@ -66,6 +66,7 @@ class ViewTables:
     rating_requests: Table
     rater_profiles: Table
     article_disciplines: Table
+    assigned_disciplines: Table
 
     def all(self) -> tuple[Table, ...]:
         """Every view table: what a replay creates, swaps in, compares and drops."""
@@ -91,7 +92,12 @@ class ViewTables:
 
     def requests(self) -> tuple[Table, ...]:
         """The requests projection's tables (``ledger.projections.requests``)."""
-        return (self.rating_requests, self.rater_profiles, self.article_disciplines)
+        return (
+            self.rating_requests,
+            self.rater_profiles,
+            self.article_disciplines,
+            self.assigned_disciplines,
+        )
 
 
 # A table of tables (one column a line), not logic: its length is the views' width.

@@ -14,7 +14,7 @@ from ledger.projections.tables import ViewTables, live_views
 from ledger.read import search
 from ledger.read.articles import ArticleSummary, summary_columns, summary_of
 from ledger.read.backends import ReadBackend, backend_of
-from ledger.read.scores import score_at_least
+from ledger.read.scores import in_assigned, score_at_least
 
 __all__ = [
     "ArticleFilter",
@@ -165,7 +165,7 @@ def _selected(query: Any, where: ArticleFilter, policy: ScorePolicy, views: View
         )
     if where.discipline is not None or where.min_score is not None:
         scores = views.discipline_scores
-        condition = scores.c.article_id == articles.c.article_id
+        condition = (scores.c.article_id == articles.c.article_id) & in_assigned(scores, views)
         if where.discipline is not None:
             condition &= scores.c.discipline == where.discipline
         if where.min_score is not None:

@@ -27,7 +27,7 @@ from ledger.domain.raters import discipline_key
 from ledger.domain.scores import DisciplineScore, ScorePolicy
 from ledger.projections.tables import ViewTables, live_views
 from ledger.read.articles import ArticleSummary, load_articles
-from ledger.read.scores import load_scores
+from ledger.read.scores import in_assigned, load_scores
 from ledger.read.vocabulary import discipline_named
 from ledger.store.tables import HEAD_ID, ledger_head
 
@@ -132,8 +132,10 @@ def _entries(discipline: str, policy: ScorePolicy, size: int, views: ViewTables)
         .join(articles, articles.c.article_id == crossings.c.article_id)
         .where(
             crossings.c.latest == 1,
-            # Still showing now: a withdrawal below the minimum took it out of the feed.
+            # Still showing now (a withdrawal below the minimum, or an assignment without
+            # the discipline, took it out of the feed).
             scores.c.rating_count >= policy.min_ratings_for_score,
+            in_assigned(scores, views),
             articles.c.retracted.is_(False),
         )
         .order_by(crossings.c.position.desc())

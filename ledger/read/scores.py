@@ -3,23 +3,30 @@
 Both read the one rounding rule of ``ledger.domain.scores``: the display rounds the mean
 half up (``round_half_up``), the filter compares the sums with the least mean that shows as
 the wanted score (``lowest_mean_for``), so an article is listed under ``minScore: m`` exactly
-when one of its shown scores is ``m`` or more.
+when one of its shown scores is ``m`` or more. And both show a discipline's score only
+where the article is rated in that discipline (``in_assigned``).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.domain.scores import DisciplineScore, ScorePolicy, lowest_mean_for, score_of
 from ledger.projections.tables import ViewTables, live_views
 from ledger.read.batches import Row, rows_by_article, wanted
 
-__all__ = ["load_scores", "score_at_least", "scores_of", "shown"]
+__all__ = [
+    "assigned_only",
+    "in_assigned",
+    "in_assigned_sql",
+    "load_scores",
+    "score_at_least",
+    "scores_of",
+]
 
 
 def scores_of(rows: Iterable[Row], policy: ScorePolicy) -> tuple[DisciplineScore, ...]:
@@ -44,26 +51,46 @@ async def load_scores(
     *,
     views: ViewTables = live_views,
 ) -> dict[str, tuple[DisciplineScore, ...]]:
-    """Each article's scores, in the disciplines it was assigned when it has any (an
-    article never assigned any shows every discipline rated, as before), in one statement."""
-    table, assigned = views.discipline_scores, views.article_disciplines
-    query = (
-        select(table, assigned.c.disciplines.label("assigned"))
-        .outerjoin(assigned, assigned.c.article_id == table.c.article_id)
-        .where(table.c.article_id.in_(wanted(ids)))
-    )
+    """Each article's shown scores (``in_assigned``), in one statement."""
+    table = views.discipline_scores
+    query = select(table).where(table.c.article_id.in_(wanted(ids)), in_assigned(table, views))
     grouped = await rows_by_article(conn, query, ids)
-    return {article_id: scores_of(shown(rows), policy) for article_id, rows in grouped.items()}
+    return {article_id: scores_of(rows, policy) for article_id, rows in grouped.items()}
 
 
-def shown(rows: Sequence[Row]) -> list[Row]:
-    """Of an article's score rows (each with its ``assigned`` disciplines, a JSON list or
-    None), those in an assigned discipline; all of them when none was assigned."""
-    assigned = rows[0]["assigned"] if rows else None
+# The rule that a discipline's score shows only where the article is rated in it, once
+# for the SQL that SQLAlchemy builds and once as text for the pages' hand-written
+# statements (``ledger.read.pages``); tests hold the two to the same answers.
+def in_assigned(scores: Any, views: ViewTables = live_views) -> ColumnElement[bool]:
+    """Over a ``discipline_scores`` table: the row's discipline is one of the article's
+    assigned disciplines, or the article was never assigned any (then every discipline
+    rated shows, as before requests existed)."""
+    assigned = views.assigned_disciplines
+    of_article = assigned.c.article_id == scores.c.article_id
+    return or_(
+        ~select(assigned.c.article_id).where(of_article).exists(),
+        select(assigned.c.article_id)
+        .where(of_article, assigned.c.discipline == scores.c.discipline)
+        .exists(),
+    )
+
+
+def in_assigned_sql(scores: str) -> str:
+    """``in_assigned`` as SQL text over the live tables, ``scores`` naming the
+    ``discipline_scores`` row."""
+    assigned = live_views.assigned_disciplines.name
+    of_article = f"d.article_id = {scores}.article_id"
+    return (
+        f"(NOT EXISTS (SELECT 1 FROM {assigned} d WHERE {of_article}) OR EXISTS (SELECT 1 "
+        f"FROM {assigned} d WHERE {of_article} AND d.discipline = {scores}.discipline))"
+    )
+
+
+def assigned_only(rows: Iterable[Row], assigned: Collection[str] | None) -> list[Row]:
+    """``in_assigned`` over score rows held in memory (``assigned`` None: never assigned)."""
     if assigned is None:
         return list(rows)
-    disciplines = set(json.loads(assigned))
-    return [row for row in rows if row["discipline"] in disciplines]
+    return [row for row in rows if row["discipline"] in assigned]
 
 
 def score_at_least(scores: Any, minimum: int, policy: ScorePolicy) -> ColumnElement[bool]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from ledger.domain.articles import stream_id
+from ledger.domain.events import ArticleDisciplinesAssigned
 from ledger.domain.scores import ScorePolicy
 from ledger.projections.fold import WorkingSet, apply
 from ledger.projections.projector import Projector
 from ledger.read.articles import ArticleView, view_of
+from ledger.read.scores import assigned_only
 from ledger.store.records import RecordedEvent
 from ledger.store.sql_store import SQLEventStore
 
@@ -37,7 +39,7 @@ async def article_as_of(
     history = await store.read_stream(stream_id(article_id), to_version=at_version, as_of=as_of)
     if not history:
         return None
-    ws = _folded(store, history)
+    ws, assigned = _folded(store, history)
     hidden_now = set() if include_hidden else await _hidden_now(store, article_id)
     article = ws.articles.get(article_id)
     assert article is not None, "an article stream starts with its registration"
@@ -45,7 +47,7 @@ async def article_as_of(
     return view_of(
         article,
         topics["topics"],
-        [row for row in ws.scores.rows.values() if row is not None],
+        assigned_only((row for row in ws.scores.rows.values() if row is not None), assigned),
         [row for row in ws.ratings.rows.values() if row is not None],
         [
             row
@@ -57,14 +59,20 @@ async def article_as_of(
     )
 
 
-def _folded(store: SQLEventStore, history: list[RecordedEvent]) -> WorkingSet:
-    ws = WorkingSet()
+def _folded(
+    store: SQLEventStore, history: list[RecordedEvent]
+) -> tuple[WorkingSet, tuple[str, ...] | None]:
+    """The views' rows folded from the history, and the disciplines the article was
+    assigned by then (None: none yet), whose scores alone show."""
+    ws, assigned = WorkingSet(), None
     for fact in Projector(registry=store.registry).facts(history):
         apply(ws, fact)
-    return ws
+        if isinstance(fact.event, ArticleDisciplinesAssigned):
+            assigned = fact.event.disciplines
+    return ws, assigned
 
 
 async def _hidden_now(store: SQLEventStore, article_id: str) -> set[str]:
     """The ids of the article's comments that are hidden as it stands now."""
-    ws = _folded(store, await store.read_stream(stream_id(article_id)))
+    ws, _ = _folded(store, await store.read_stream(stream_id(article_id)))
     return {row["comment_id"] for row in ws.comments.rows.values() if row and row["hidden"]}

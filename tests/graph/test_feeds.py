@@ -42,10 +42,12 @@ def atom_articles(feed: ElementTree.Element) -> list[str]:
     ]
 
 
-async def feed_articles(api: Api) -> list[str]:
+async def feed_articles(api: Api, discipline: str = "physician") -> list[str]:
     """The articles of both feeds, which must agree."""
-    in_atom = atom_articles(await atom_feed(api))
-    in_json = [item["url"].rpartition("/")[2] for item in (await json_feed(api))["items"]]
+    in_atom = atom_articles(await atom_feed(api, discipline))
+    in_json = [
+        item["url"].rpartition("/")[2] for item in (await json_feed(api, discipline))["items"]
+    ]
     assert in_atom == in_json
     return in_atom
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph.http.pages.documents import ARTICLE_LIST, ARTICLE_PAGE
 from graph.settings import Settings
 from tests.graph.conftest import Api, running
 from tests.graph.helpers import ledger_position
+from tests.graph.pages.helpers import both_ways
+from tests.graph.test_feeds import feed_articles
 from tests.graph.test_ratings_over_http import SUBMIT, enrolled_rater, new_article
 
 ASSIGN = """
@@ -201,3 +204,76 @@ async def test_a_deployment_may_allow_rating_without_a_request(database_url: str
         assert (await api.http_data(QUEUE, token=unasked))["me"]["ratingRequests"] == []
         rated = await send(api, SUBMIT, unasked, articleId=article, relevance=5, newsworthiness=5)
         assert rated["__typename"] == "ArticlePayload", rated
+
+
+async def test_scores_show_in_the_assigned_disciplines_only_on_every_reader(api: Api) -> None:
+    """Rated by nurses and physicians before an editor assigns it Physician only: from
+    then on no reader shows the nurses' score (the API's loaders, both one-statement pages,
+    the list's discipline and minimum-score filters, the feeds), though the ratings stay in
+    the log and a view of the article before the assignment still shows it."""
+    editor = await api.token("editor")
+    article = await new_article(api, editor, "Rated before its disciplines were assigned")
+    key = (await api.data("query($id: ID!) { article(id: $id) { articleId } }", {"id": article}))[
+        "article"
+    ]["articleId"]
+    answers = [(n, d, r) for n in range(3) for d, r in (("Nurse", 7), ("Physician", 4))]
+    for number, discipline, relevance in answers:
+        rater = await enrolled_rater(api, editor, f"both-{discipline}-{number}", discipline)
+        rated = await send(api, SUBMIT, rater, articleId=article, relevance=relevance,
+                           newsworthiness=5)  # fmt: skip
+        assert rated["__typename"] == "ArticlePayload", rated
+
+    async def shown() -> dict[str, Any]:
+        """What each reader shows: the disciplines scored, or whether the article is listed."""
+        page_fast, page_general = await both_ways(api, ARTICLE_PAGE, {"id": article})
+        assert page_fast == page_general
+        list_fast, list_general = await both_ways(api, ARTICLE_LIST, {"first": 1})
+        assert list_fast == list_general
+        [listed] = list_fast.body["data"]["articles"]["edges"]
+        assert listed["node"]["articleId"] == key
+
+        async def listed_under(**filters: Any) -> bool:
+            found = await api.data(
+                "query($discipline: String, $minScore: Int) { articles(first: 50, "
+                "discipline: $discipline, minScore: $minScore) { edges { node { articleId } } } }",
+                filters,
+            )
+            return key in [e["node"]["articleId"] for e in found["articles"]["edges"]]
+
+        def named(scores: list[dict[str, Any]]) -> list[tuple[str, int | None]]:
+            return [(s["discipline"]["name"], s["score"]) for s in scores]
+
+        return {
+            "page": named(page_fast.body["data"]["article"]["disciplineScores"]),
+            "list": named(listed["node"]["disciplineScores"]),
+            "nurse list": await listed_under(discipline="Nurse"),
+            "min 6": await listed_under(minScore=6),
+            "physician list": await listed_under(discipline="Physician"),
+            "nurse feed": key in await feed_articles(api, "nurse"),
+            "physician feed": key in await feed_articles(api, "physician"),
+        }
+
+    assert await shown() == {
+        "page": [("Nurse", 7), ("Physician", 4)], "list": [("Nurse", 7), ("Physician", 4)],
+        "nurse list": True, "min 6": True, "physician list": True,
+        "nurse feed": True, "physician feed": True,
+    }  # fmt: skip
+
+    assigned = await send(api, ASSIGN, editor, articleId=article, disciplines=["Physician"])
+    assert assigned["article"]["disciplineScores"] == [{"discipline": {"name": "Physician"}}]
+    assert await shown() == {
+        "page": [("Physician", 4)], "list": [("Physician", 4)],
+        "nurse list": False, "min 6": False, "physician list": True,
+        "nurse feed": False, "physician feed": True,
+    }  # fmt: skip
+
+    # A view of the article at its last rating, before the assignment, shows what it did.
+    past = await api.http_data(
+        "query($id: ID!, $at: Int) { article(id: $id, atVersion: $at) { disciplineScores "
+        "{ discipline { name } } } }",
+        {"id": article, "at": 7},
+    )
+    assert [s["discipline"]["name"] for s in past["article"]["disciplineScores"]] == [
+        "Nurse",
+        "Physician",
+    ]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from ledger.domain.articles import fold, stream_id
 from ledger.domain.commands import (
+    AssignDisciplines,
     ChangeTopics,
     CorrectArticle,
     EnrolRater,
@@ -143,6 +144,14 @@ async def run(
         )
     elif kind == "topics":
         await ledger.execute(ChangeTopics(article_id, sorted(topic_set)), actor=EDITOR)
+    elif kind == "assign":
+        # The topics' letters pick the disciplines (A, B, C), D alone the one ``pick`` names:
+        # ratings in the others stay in the log but no longer show.
+        chosen = [DISCIPLINES[ord(t) - ord("A")] for t in sorted(topic_set) if t != "D"]
+        await ledger.execute(
+            AssignDisciplines(article_id, chosen or [DISCIPLINES[pick % len(DISCIPLINES)]]),
+            actor=EDITOR,
+        )
     else:
         raise ValueError(f"unknown command kind {kind!r}")
 

@@ -33,7 +33,7 @@ HISTORIES = Histories(
     + ["comment"] * 3
     + ["hide"] * 2
     + ["restore"] * 2
-    + ["topics", "correct", "correct_with_topics", "register", "retract"],
+    + ["topics", "correct", "correct_with_topics", "register", "retract", "assign"],
     article_weights=[0, 0, 1],
     min_size=10,
     max_size=45,

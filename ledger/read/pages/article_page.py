@@ -16,6 +16,7 @@ from ledger.read.articles import ArticleView, view_of
 from ledger.read.pages.dialects import POSTGRES, SQLITE, PageDialect
 from ledger.read.pages.driver import fetch_row
 from ledger.read.reader import Database
+from ledger.read.scores import in_assigned_sql
 from ledger.store.tables import people
 
 __all__ = ["RELATED_ON_PAGE", "SUMMARY_COLUMNS", "ArticlePageRead", "read_article_page"]
@@ -73,7 +74,8 @@ def _statement(d: PageDialect) -> str:
 SELECT {columns}, {d.instant("a.registered_at")},
   (SELECT {d.array(d.obj("topic=t.topic", "ordinal=t.ordinal"))}
      FROM {topics} t WHERE t.article_id = a.article_id),
-  (SELECT {d.array(score)} FROM {scores.name} s WHERE s.article_id = a.article_id),
+  (SELECT {d.array(score)} FROM {scores.name} s
+     WHERE s.article_id = a.article_id AND {in_assigned_sql("s")}),
   (SELECT {d.array(rater_comment)} FROM {ratings} r
      WHERE r.article_id = a.article_id AND r.comment IS NOT NULL),
   (SELECT {d.array(subscriber_comment)} FROM {comments} c

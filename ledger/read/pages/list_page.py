@@ -20,7 +20,7 @@ from ledger.read.pages.article_page import SUMMARY_COLUMNS
 from ledger.read.pages.dialects import POSTGRES, SQLITE, PageDialect
 from ledger.read.pages.driver import fetch_row
 from ledger.read.reader import Database
-from ledger.read.scores import scores_of
+from ledger.read.scores import in_assigned_sql, scores_of
 from ledger.store.codec import current_payload
 from ledger.store.tables import events
 
@@ -69,7 +69,7 @@ def _page(d: PageDialect, include_retracted: bool) -> str:
                 "rating_count=s.rating_count",
                 "newsworthiness_count=s.newsworthiness_count",
             ),
-            f"FROM {scores.name} s WHERE s.article_id = p.article_id",
+            f"FROM {scores.name} s WHERE s.article_id = p.article_id AND {in_assigned_sql('s')}",
         ),
     )
     return f"""(SELECT {d.array(node)} FROM (SELECT a.* FROM {articles} a

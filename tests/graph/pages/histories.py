@@ -24,7 +24,7 @@ HISTORIES = Histories(
     kinds=["submit"] * 5
     + ["revise"] * 2
     + ["withdraw", "comment", "comment", "hide", "restore", "topics", "correct"]
-    + ["correct_with_topics", "register", "retract"],
+    + ["correct_with_topics", "register", "retract", "assign"],
     article_weights=[0, 1, 0, 1, 2],
     min_size=5,
     max_size=30,
