@@ -34,13 +34,18 @@ def expire(
 ) -> None:
     """Expire every request past its due time, and ask other raters in their place."""
 
-    async def work(engine: AsyncEngine) -> tuple[int, int]:
+    async def work(engine: AsyncEngine) -> tuple[int, int, int]:
         await require_schema(engine)
         store = SQLEventStore(engine)
         done = await sql_ledger(store).expire_requests(
             actor=operator(), idempotency_key=idempotency_key
         )
-        return len(done), (await store.head()).position
+        earlier = sum(1 for result in done if result.replayed)
+        return len(done), earlier, (await store.head()).position
 
-    articles, position = with_engine(database, work)
-    typer.echo(f"ok: {articles} articles' overdue requests expired; the ledger is at {position}")
+    articles, earlier, position = with_engine(database, work)
+    by_earlier = f" ({earlier} by an earlier run under this key)" if earlier else ""
+    typer.echo(
+        f"ok: {articles} articles' overdue requests expired{by_earlier}; "
+        f"the ledger is at {position}"
+    )

@@ -52,6 +52,8 @@ class MemoryViews:
         self.book = AlertBook((policy or ScorePolicy()).min_ratings_for_threshold)
         self.alerts: list[DueAlert] = []
         self.requests = RequestRows()  # the requests projection's rows, all of them
+        # Sweeps of overdue requests by (actor, key): their moment and articles.
+        self.sweeps: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
         # People and contacts recorded by the attempt under way: kept only once its append
         # is projected, as the SQL tables commit only with the append.
         self._pending: list[Person] = []
@@ -112,6 +114,17 @@ class MemoryViews:
         rows = self.requests.requests.rows.values()
         due = {r["article_id"] for r in rows if r and r["status"] == "open" and r["due"] <= moment}
         return sorted(due)
+
+    async def sweep_of(
+        self, tx: LedgerTransaction, actor_id: str, key: str
+    ) -> tuple[str, list[str]] | None:
+        found = self.sweeps.get((actor_id, key))
+        return None if found is None else (found[0], list(found[1]))
+
+    async def record_sweep(
+        self, tx: LedgerTransaction, actor_id: str, key: str, moment: str, articles: list[str]
+    ) -> None:
+        self.sweeps[(actor_id, key)] = (moment, tuple(articles))
 
     async def project(self, tx: LedgerTransaction, result: AppendResult) -> None:
         # The checkpoint guard first: never project over a gap in the views.

@@ -62,6 +62,18 @@ class Views(Protocol):
         """The articles with an open request due by ``moment``, in id order."""
         ...
 
+    async def sweep_of(
+        self, tx: LedgerTransaction, actor_id: str, key: str
+    ) -> tuple[str, list[str]] | None:
+        """The moment and the articles of the sweep ``actor_id`` ran under ``key``, if any."""
+        ...
+
+    async def record_sweep(
+        self, tx: LedgerTransaction, actor_id: str, key: str, moment: str, articles: list[str]
+    ) -> None:
+        """Keep a sweep's moment and articles under its key (outside the chain)."""
+        ...
+
     async def project(self, tx: LedgerTransaction, result: AppendResult) -> None:
         """Project the append's events; ``ProjectionBehind`` when the views missed some."""
         ...

@@ -36,6 +36,7 @@ __all__ = [
     "ledger_head",
     "metadata",
     "people",
+    "request_sweeps",
 ]
 
 metadata = MetaData(
@@ -149,6 +150,18 @@ alert_contacts = Table(
     Column("email", String(320), nullable=True),
     Column("webhook_url", String(2000), nullable=True),
     Column("erased_at", UTCDateTime, nullable=True),
+)
+
+# A sweep of overdue requests run under an idempotency key: its moment and the articles it
+# found overdue then, so that a retry (or a sweep interrupted part way) does that very
+# sweep again, each article's append answered by its own key, rather than a new one.
+request_sweeps = Table(
+    "request_sweeps",
+    metadata,
+    Column("actor_id", String(200), primary_key=True),
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("moment", String(20), nullable=False),  # as the events keep instants
+    Column("articles", Text, nullable=False),  # JSON list of article ids, in id order
 )
 
 # Bearer tokens for the API: stored only as hashes, with a role, optional expiry, revocation.

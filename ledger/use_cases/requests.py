@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ledger.domain import articles, raters
 from ledger.domain import requests as rules
@@ -186,20 +186,45 @@ async def expire_rating_requests(
     runner: Runner, actor: Actor, idempotency_key: str | None
 ) -> list[AppendResult]:
     """Expire every overdue request by one reading of the clock, one append per article.
-    Each article's append has a key of its own made from ``idempotency_key``, so a retry
-    answers the articles already done with their first answer."""
-    now = runner.clock()
-    async with runner.store.transaction() as tx:
-        overdue = await runner.views.overdue_articles(tx, rules.instant(now))
+
+    Under an idempotency key the sweep is kept (its moment and the articles overdue then)
+    before any article is touched, and each article's append has a key of its own made from
+    it: a retry, or a sweep interrupted part way, does that very sweep again, so the
+    articles already done answer with their first answer, those not reached yet are
+    expired as of the first moment, and nothing that fell overdue since is swept by it."""
+    moment, overdue = await _sweep(runner, actor, idempotency_key)
     done: list[AppendResult] = []
     for article_id in overdue:
         key = None if idempotency_key is None else _article_key(idempotency_key, article_id)
         command = ExpireArticleRequests(article_id)
         try:
-            done.append(await expire_article_requests(runner, command, actor, key, now))
+            done.append(await expire_article_requests(runner, command, actor, key, moment))
         except _NothingDue:
             continue
     return done
+
+
+async def _sweep(
+    runner: Runner, actor: Actor, idempotency_key: str | None
+) -> tuple[datetime, list[str]]:
+    """The sweep's moment and overdue articles: those kept under the key, else read now
+    (and kept, under the ledger's head so that two sweeps with one key keep one)."""
+    async with runner.store.transaction() as tx:
+        if idempotency_key is not None:
+            await runner.views.begin(tx, pessimistic=True)
+            kept = await runner.views.sweep_of(tx, actor.id, idempotency_key)
+            if kept is not None:
+                return _moment(kept[0]), kept[1]
+        # To the second, as the events keep times: a retry's moment is the very same.
+        moment = rules.instant(runner.clock())
+        overdue = await runner.views.overdue_articles(tx, moment)
+        if idempotency_key is not None:
+            await runner.views.record_sweep(tx, actor.id, idempotency_key, moment, overdue)
+        return _moment(moment), overdue
+
+
+def _moment(instant: str) -> datetime:
+    return datetime.strptime(instant, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def _article_key(idempotency_key: str, article_id: str) -> str:

@@ -5,9 +5,10 @@ store's and the views' protocols."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from ledger.domain.requests import PoolRater, RequestPolicy
 from ledger.domain.scores import ScorePolicy
@@ -19,7 +20,7 @@ from ledger.store.append import lock_head
 from ledger.store.event_store import LedgerTransaction
 from ledger.store.records import AppendResult
 from ledger.store.sql_store import SQLEventStore, connection_of
-from ledger.store.tables import alert_contacts, people
+from ledger.store.tables import alert_contacts, people, request_sweeps
 from ledger.use_cases.runner import Clock, utc_now
 from ledger.use_cases.service import EvidenceLedger
 
@@ -89,6 +90,28 @@ class SqlViews:
 
     async def overdue_articles(self, tx: LedgerTransaction, moment: str) -> list[str]:
         return await requests.overdue_articles(connection_of(tx), moment)
+
+    async def sweep_of(
+        self, tx: LedgerTransaction, actor_id: str, key: str
+    ) -> tuple[str, list[str]] | None:
+        found = (
+            await connection_of(tx).execute(
+                select(request_sweeps.c.moment, request_sweeps.c.articles).where(
+                    request_sweeps.c.actor_id == actor_id,
+                    request_sweeps.c.idempotency_key == key,
+                )
+            )
+        ).first()
+        return None if found is None else (found.moment, json.loads(found.articles))
+
+    async def record_sweep(
+        self, tx: LedgerTransaction, actor_id: str, key: str, moment: str, articles: list[str]
+    ) -> None:
+        await connection_of(tx).execute(
+            insert(request_sweeps).values(
+                actor_id=actor_id, idempotency_key=key, moment=moment, articles=json.dumps(articles)
+            )
+        )
 
     async def project(self, tx: LedgerTransaction, result: AppendResult) -> None:
         # The checkpoint guards first: never project over a gap in the views.

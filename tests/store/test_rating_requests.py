@@ -4,6 +4,7 @@ with requests, profiles and assignments present."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -113,7 +114,9 @@ async def test_requests_expire_and_are_replaced_and_the_queue_follows(
     assert after["p5"] == "open"  # due a day later
     assert "p6" not in after  # paused: never asked, and nobody else is left to ask
     assert await queue(engine, "p2") == [("a2", "2026-12-22T09:00:00Z")]
-    assert await ledger.expire_requests(actor=EDITOR, idempotency_key="expire-1") == []
+    retried = await ledger.expire_requests(actor=EDITOR, idempotency_key="expire-1")
+    assert [(r.article_id, r.replayed) for r in retried] == [("a1", True)]
+    assert await statuses(engine, "a1") == after
 
     before = await rows(engine)
     await rebuild(store)
@@ -135,3 +138,28 @@ async def test_verify_notices_a_request_missing_from_the_live_projection(
 
     assert not report.ok
     assert {m.table for m in report.mismatches} == {"rating_requests"}
+
+
+async def test_two_sweeps_racing_under_one_key_do_one_sweep(
+    store: SQLEventStore, engine: AsyncEngine
+) -> None:
+    """Two sweeps sent at once with one key (a client retrying over a slow link) keep one
+    sweep between them: each article is expired once, and both hear the same articles."""
+    clock = Clock()
+    ledger = await a_ledger(store, clock)
+    for article_id in ("a1", "a2"):
+        await ledger.execute(AssignDisciplines(article_id, ["Physician"]), actor=EDITOR)
+    clock.now = START + timedelta(days=15)
+    head = (await store.head()).position
+
+    first, second = await asyncio.gather(
+        ledger.expire_requests(actor=EDITOR, idempotency_key="nightly"),
+        ledger.expire_requests(actor=EDITOR, idempotency_key="nightly"),
+    )
+    assert [r.article_id for r in first] == [r.article_id for r in second] == ["a1", "a2"]
+    # Each article's append made once: the other sweep was answered with it.
+    made = [r for r in (*first, *second) if not r.replayed]
+    assert sorted(r.article_id for r in made) == ["a1", "a2"]
+    expired = [e for e in await store.read_all(after=head) if e.type == "RatingRequestExpired"]
+    assert len(expired) == len({(e.payload["article_id"], e.payload["rater_id"]) for e in expired})
+    assert {e.payload["article_id"] for e in expired} == {"a1", "a2"}

@@ -122,11 +122,38 @@ async def test_expiry_replaces_unanswered_requests_and_the_queues_follow(world: 
     assert world.open_raters("a1") == ["p5", "p6", "p7"]
     assert world.queue("p2") == []
     assert world.queue("p6") == [("a2", "2026-12-21T09:00:00Z"), ("a1", "2027-01-03T09:00:00Z")]
-    # The retry expires nothing more: what it expired the first time is no longer due, and
-    # its answer lists only articles expired by this call (none).
+    # A retry, even a week later when a2 is overdue too, is that very sweep again: a1's
+    # first answer, nothing more expired; a sweep under a new key takes what is overdue now
+    # (a2's first requests, p5's of a1).
+    world.clock.now = START + timedelta(days=21)
     retried = await world.ledger.expire_requests(actor=EDITOR, idempotency_key="x1")
-    assert retried == []
+    assert [(r.article_id, r.replayed) for r in retried] == [("a1", True)]
+    assert [r.last_position for r in retried] == [r.last_position for r in expired]
     assert world.open_raters("a1") == ["p5", "p6", "p7"]
+    assert "p1" in world.open_raters("a2")
+    swept = await world.ledger.expire_requests(actor=EDITOR, idempotency_key="x2")
+    assert [(r.article_id, r.replayed) for r in swept] == [("a1", False), ("a2", False)]
+
+
+async def test_a_sweep_interrupted_part_way_is_finished_by_its_retry(world: World) -> None:
+    """A sweep keeps its moment and articles before it touches any: one that stopped after
+    keeping them (a process killed there) is finished by its retry as of that moment."""
+    for article_id in ("a1", "a2"):
+        await world.ledger.execute(AssignDisciplines(article_id, ["Physician"]), actor=EDITOR)
+    async with world.ledger.store.transaction() as tx:
+        await world.views.record_sweep(tx, EDITOR.id, "x1", "2026-12-20T09:00:00Z", ["a1", "a2"])
+    world.clock.now = START + timedelta(days=30)
+
+    finished = await world.ledger.expire_requests(actor=EDITOR, idempotency_key="x1")
+    assert [(r.article_id, r.replayed) for r in finished] == [("a1", False), ("a2", False)]
+    # Expired as of the kept moment: the raters never asked are asked, due 14 days after it.
+    assert (world.open_raters("a1"), world.open_raters("a2")) == (
+        ["p5", "p6", "p7"],
+        ["p2", "p3", "p4"],
+    )
+    assert world.queue("p2") == [("a2", "2027-01-03T09:00:00Z")]
+    again = await world.ledger.expire_requests(actor=EDITOR, idempotency_key="x1")
+    assert [(r.article_id, r.replayed) for r in again] == [("a1", True), ("a2", True)]
 
 
 async def test_an_expired_rater_may_not_rate_and_an_unasked_one_neither(world: World) -> None:
