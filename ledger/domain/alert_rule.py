@@ -6,7 +6,9 @@ the profile's cut-offs, each mean over its own count (a rating without newsworth
 counts toward the relevance mean only, one beyond the rater's expertise toward neither)
 and each count at least the score policy's minimum for the threshold, the article has one
 of the profile's topics and study types (when the profile names any), and it is not
-retracted. The event must bring the article to meet it: an article that already met a
+retracted. Once an article has assigned disciplines only those count, as only their scores
+show (an assignment that adds a discipline may make the article meet a profile then).
+The event must bring the article to meet it: an article that already met a
 profile set or changed later is not sent for that (a profile applies from then on, not to
 the past), only when a later event makes it meet the profile anew. An alert is due once
 per article and subscriber, whatever happens after; when an alerted article is retracted,
@@ -32,6 +34,7 @@ from ledger.domain.events import (
     AlertProfileCleared,
     AlertProfileSet,
     ArticleCorrected,
+    ArticleDisciplinesAssigned,
     ArticleRegistered,
     ArticleRetracted,
     ArticleTopicsChanged,
@@ -65,23 +68,29 @@ Rating = tuple[str, int | None, int | None]
 
 @dataclass
 class ArticleFacts:
-    """What the rule reads of an article: its study type, topics, retraction, and active
-    ratings by rating id."""
+    """What the rule reads of an article: its study type, topics, retraction, active
+    ratings by rating id, and the disciplines it was assigned (None: never any)."""
 
     study_type: str
     topics: tuple[str, ...]
     retracted: bool = False
     ratings: dict[str, Rating] = field(default_factory=dict)
+    assigned: tuple[str, ...] | None = None
 
     def copy(self) -> ArticleFacts:
-        return ArticleFacts(self.study_type, self.topics, self.retracted, dict(self.ratings))
+        return ArticleFacts(
+            self.study_type, self.topics, self.retracted, dict(self.ratings), self.assigned
+        )
 
     def disciplines(self) -> set[str]:
         return {rating[0] for rating in self.ratings.values()}
 
     def sums(self, discipline: str) -> Sums:
-        """The discipline's sums and counts of each scale over its active ratings."""
+        """The discipline's sums and counts of each scale over its active ratings; none
+        in a discipline the article is not rated in (its score does not show)."""
         sums = Sums()
+        if self.assigned is not None and discipline not in self.assigned:
+            return sums
         for rated_in, relevance, newsworthiness in self.ratings.values():
             if rated_in == discipline:
                 sums.add(relevance, newsworthiness)
@@ -265,6 +274,9 @@ def _change(article: ArticleFacts, event: DomainEvent) -> set[str]:
         return {event.discipline}
     if isinstance(event, ArticleTopicsChanged):
         article.topics = tuple(event.topics)
+        return article.disciplines()
+    if isinstance(event, ArticleDisciplinesAssigned):
+        article.assigned = tuple(event.disciplines)
         return article.disciplines()
     if isinstance(event, ArticleCorrected):
         changes = dict(event.changes)

@@ -50,6 +50,8 @@ def alert_tables(target: MetaData, suffix: str = "") -> dict[str, Table]:
             Column("retracted", Boolean, nullable=False),
             # JSON object: rating id -> [discipline, relevance, newsworthiness], active ones.
             Column("ratings", Text, nullable=False),
+            # JSON list: the disciplines assigned, whose ratings alone count (null: never any).
+            Column("assigned", Text, nullable=True),
         ),
         # Every alert made due, once: what a delivery outbox consumes by ``alert_id``.
         "due_alerts": Table(

@@ -170,8 +170,13 @@ async def _delete_in(conn: AsyncConnection, column: Any, keys: Sequence[Any]) ->
 
 def _article_of(row: Any) -> ArticleFacts:
     ratings = {k: (v[0], v[1], v[2]) for k, v in json.loads(row["ratings"]).items()}
+    assigned = None if row["assigned"] is None else tuple(json.loads(row["assigned"]))
     return ArticleFacts(
-        row["study_type"], tuple(json.loads(row["topics"])), bool(row["retracted"]), ratings
+        row["study_type"],
+        tuple(json.loads(row["topics"])),
+        bool(row["retracted"]),
+        ratings,
+        assigned,
     )
 
 
@@ -182,6 +187,7 @@ def _article_row(article_id: str, article: ArticleFacts) -> dict[str, Any]:
         "topics": _json(list(article.topics)),
         "retracted": article.retracted,
         "ratings": _json({k: list(v) for k, v in article.ratings.items()}),
+        "assigned": None if article.assigned is None else _json(list(article.assigned)),
     }
 
 

@@ -29,7 +29,7 @@ ALERT_HISTORIES = Histories(
     + ["profile"] * 3
     + ["revise"] * 3
     + ["withdraw"] * 2
-    + ["clear", "topics", "correct", "correct_with_topics", "register", "retract"],
+    + ["clear", "topics", "correct", "correct_with_topics", "register", "retract", "assign"],
     article_weights=[0, 0, 0, 1, 1, 2],
     min_size=40,
     max_size=100,
@@ -96,6 +96,7 @@ class _Article:
     topics: list[str]
     retracted: bool = False
     ratings: dict[str, tuple[str, int | None, int | None]] = field(default_factory=dict)
+    assigned: list[str] | None = None  # the disciplines it is rated in (None: any)
 
 
 def _article_at(events: Sequence[RecordedEvent]) -> _Article | None:
@@ -117,6 +118,8 @@ def _article_at(events: Sequence[RecordedEvent]) -> _Article | None:
             article.study_type = p["changes"]["study_type"]
         elif e.type == "ArticleRetracted":
             article.retracted = True
+        elif e.type == "ArticleDisciplinesAssigned":
+            article.assigned = list(p["disciplines"])
     return article
 
 
@@ -130,6 +133,8 @@ def _meets(profile: dict[str, Any], article: _Article | None, minimum: int) -> s
     if profile["study_types"] and article.study_type not in profile["study_types"]:
         return None
     for discipline in profile["disciplines"]:
+        if article.assigned is not None and discipline not in article.assigned:
+            continue  # its score does not show
         # Each mean over its own ratings, each needing the minimum.
         rs = [r for d, r, _ in article.ratings.values() if d == discipline and r is not None]
         ns = [n for d, _, n in article.ratings.values() if d == discipline and n is not None]

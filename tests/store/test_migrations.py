@@ -18,15 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import ledger.delivery.tables  # noqa: F401  (the outbox's tables join the same metadata)
 from ledger.audit.chain import verify_chain
+from ledger.domain.commands import AssignDisciplines, EnrolRater, RegisterDiscipline, SubmitRating
 from ledger.projections.search_index import is_index_table
-from ledger.projections.tables import metadata
+from ledger.projections.tables import live_views, metadata
+from ledger.replay.rebuild import verify_projections
 from ledger.store.canonical import GENESIS_HASH
 from ledger.store.db import create_engine
 from ledger.store.migrate import current_revision, downgrade, head_revision, upgrade
 from ledger.store.records import Actor, NewEvent
 from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import appends, events, ledger_head
+from ledger.use_cases.sql_views import sql_ledger
 from tests.backends import create_postgres_database, drop_postgres_database
+from tests.store.ledgers import EDITOR, rater, register
 
 LEDGER_TABLES = {"events", "ledger_head", "appends"}
 MODEL_TABLES = set(metadata.tables)
@@ -310,3 +314,34 @@ async def test_downgrade_from_0006_keeps_the_earliest_append_of_a_key_used_by_tw
         "article:a1", 0, [event], actor=Actor("e1", "editor"), idempotency_key="k"
     )
     assert again.replayed
+
+
+async def test_0013_to_0015_fill_the_assignments_from_the_views_they_follow(
+    bare_engine: AsyncEngine,
+) -> None:
+    """An article rated in two disciplines and then assigned one, written at head; the
+    database taken back to 0012 (no row per assignment, no assignment in the alerts' facts)
+    and upgraded again: the migrations fill both from ``article_disciplines``, so the views
+    equal a replay of the log."""
+    await upgrade(bare_engine)
+    store = SQLEventStore(bare_engine)
+    ledger = sql_ledger(store)
+    for name in ("Physician", "Nurse"):
+        await ledger.execute(RegisterDiscipline(name), actor=EDITOR)
+    await register(ledger, "a1")
+    for number, discipline in enumerate(("Nurse", "Physician", "Nurse")):
+        rater_id = f"r{number}"
+        await ledger.execute(EnrolRater(rater_id=rater_id, discipline=discipline), actor=EDITOR)
+        await ledger.execute(SubmitRating("a1", rater_id, 6, 6), actor=rater(rater_id))
+    await ledger.execute(AssignDisciplines("a1", ["Physician"]), actor=EDITOR)
+
+    await downgrade(bare_engine, "0012")
+    await upgrade(bare_engine)
+
+    async with bare_engine.connect() as conn:
+        assigned = (await conn.execute(select(live_views.assigned_disciplines))).all()
+        facts = await conn.scalar(select(live_views.alert_articles.c.assigned))
+    assert [tuple(row) for row in assigned] == [("a1", "Physician")]
+    assert facts == '["Physician"]'
+    report = await verify_projections(store)
+    assert report.ok, report.mismatches

@@ -11,7 +11,12 @@ from ledger.domain.alert_rule import (
     meeting_discipline,
 )
 from ledger.domain.alerts import AlertProfile
-from ledger.domain.events import ArticleRegistered, ArticleRetracted, RatingSubmitted
+from ledger.domain.events import (
+    ArticleDisciplinesAssigned,
+    ArticleRegistered,
+    ArticleRetracted,
+    RatingSubmitted,
+)
 
 PROFILE = AlertProfile("s1", ("Nurse", "Physician"), 6, 5)
 
@@ -89,3 +94,28 @@ def test_the_minimum_count_is_needed_on_each_mean() -> None:
     assert meeting_discipline(PROFILE, few_news, 2) == "Physician"
     beyond = article(("Physician", 7, 7), ("Physician", 7, 7), ("Physician", None, None))
     assert meeting_discipline(PROFILE, beyond, 3) is None
+
+
+def test_only_the_assigned_disciplines_count_and_an_assignment_may_make_one_due() -> None:
+    book = AlertBook(minimum=3)
+    nurses = AlertProfile("s1", ("Nurse",), 5, 5)
+    book.set_profile(nurses)
+    registered = ArticleRegistered(
+        "a1", "T", (), "J", None, None, None, None, None, None, None, None, "Cohort", "A", ()
+    )
+    book.apply(registered, 1)
+    assert book.apply(ArticleDisciplinesAssigned("a1", ("Physician",), ()), 2) == []
+    for n in range(3):
+        rating = RatingSubmitted("a1", f"r{n}", f"n{n}", "Nurse", 7, 7, None)
+        assert book.apply(rating, 3 + n) == []  # the nurses' score does not show
+    assert meeting_discipline(nurses, book.articles["a1"], 3) is None
+    [due] = book.apply(ArticleDisciplinesAssigned("a1", ("Physician", "Nurse"), ()), 6)
+    assert (due.subscriber_id, due.kind, due.discipline, due.position) == (
+        "s1",
+        ARTICLE,
+        "Nurse",
+        6,
+    )
+    # Due once: taken out of the assignment and put back, nothing more.
+    assert book.apply(ArticleDisciplinesAssigned("a1", ("Physician",), ()), 7) == []
+    assert book.apply(ArticleDisciplinesAssigned("a1", ("Nurse",), ()), 8) == []
