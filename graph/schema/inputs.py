@@ -35,6 +35,10 @@ C = TypeVar("C", bound=Command)
 
 KEY = "Retrying with the same key returns the first answer and changes nothing."
 EXPECTED = "The article version the change was decided on; if it moved, the answer is Conflict."
+AUTHOR_RATERS = (
+    "The enrolled raters (by rater id, at most 20) among the article's authors: never asked "
+    "to rate it (each assignment names them anew)."
+)
 
 
 @strawberry.input
@@ -70,6 +74,7 @@ class RegisterArticleInput:
         default_factory=list,
         description="The patient populations it concerns (e.g. Adults); none: any.",
     )
+    author_raters: list[str] = strawberry.field(default_factory=list, description=AUTHOR_RATERS)
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
@@ -251,5 +256,6 @@ class AssignDisciplinesInput:
         default_factory=list,
         description="The patient populations it concerns (e.g. Adults); none: any.",
     )
+    author_raters: list[str] = strawberry.field(default_factory=list, description=AUTHOR_RATERS)
     expected_version: int | None = strawberry.field(default=None, description=EXPECTED)
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)

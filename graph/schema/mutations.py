@@ -179,6 +179,7 @@ class Mutation:
                 article_id=article_id,
                 disciplines=tuple(input.disciplines),
                 populations=tuple(input.populations),
+                author_raters=tuple(input.author_raters),
             )
 
         return await _change_article(info, make, input.idempotency_key)
@@ -357,9 +358,12 @@ class Mutation:
     async def assign_disciplines(
         self, info: Info[Context, None], input: AssignDisciplinesInput
     ) -> ArticleResult:
-        return await _change_article(
-            info, lambda: command_of(AssignDisciplines, input), input.idempotency_key
-        )
+        # A tuple: left empty, it equals the command's default, so the fingerprint of an
+        # assignment without author raters stays what it was before they existed.
+        def make() -> Command:
+            return command_of(AssignDisciplines, input, author_raters=tuple(input.author_raters))
+
+        return await _change_article(info, make, input.idempotency_key)
 
     @strawberry.mutation(
         extensions=only(RatersAndEditors),

@@ -112,6 +112,7 @@ class Article:
     comments: Mapping[str, Comment] = field(default_factory=dict)  # by comment id
     disciplines: tuple[str, ...] = ()  # assigned to be rated in (none: rated by anyone)
     populations: tuple[str, ...] = ()  # the patient populations it concerns (none: any)
+    author_raters: tuple[str, ...] = ()  # enrolled raters among its authors: never asked
     requests: Mapping[str, Request] = field(default_factory=dict)  # by request id
 
     def requests_of(self, rater_id: str) -> list[Request]:
@@ -167,8 +168,13 @@ def evolve(state: Article | None, event: DomainEvent) -> Article:
             hidden = isinstance(event, CommentHidden)
             comment = replace(state.comments[comment_id], hidden=hidden)
             return replace(state, comments={**state.comments, comment_id: comment})
-        case ArticleDisciplinesAssigned(disciplines=disciplines, populations=populations):
-            return replace(state, disciplines=disciplines, populations=populations)
+        case ArticleDisciplinesAssigned():
+            return replace(
+                state,
+                disciplines=event.disciplines,
+                populations=event.populations,
+                author_raters=event.author_raters,
+            )
         case RatingRequested():
             request = Request(
                 event.request_id, event.rater_id, event.discipline, event.requested_at, event.due

@@ -93,6 +93,7 @@ class RegisterArticle(Command):
     # Optional at registration: the disciplines to rate it in, the populations it concerns.
     disciplines: Sequence[str] = field(default=(), metadata=_NEW_ANSWER)
     populations: Sequence[str] = field(default=(), metadata=_NEW_ANSWER)
+    author_raters: Sequence[str] = field(default=(), metadata=_NEW_ANSWER)
 
 
 @dataclass(frozen=True)
@@ -210,13 +211,15 @@ class ClearAlertProfile(Command):
 @dataclass(frozen=True)
 class AssignDisciplines(Command):
     """Assign the disciplines an article is rated in (replacing the last assignment) and
-    request raters of each."""
+    request raters of each, never one of ``author_raters`` (enrolled raters among the
+    article's authors)."""
 
     kind = "assign_disciplines"
     article_id: str
     disciplines: Sequence[str]
     populations: Sequence[str] = ()
     expected_version: int | None = None
+    author_raters: Sequence[str] = field(default=(), metadata=_NEW_ANSWER)
 
 
 @dataclass(frozen=True)

@@ -250,13 +250,17 @@ class AlertProfileCleared(DomainEvent):
 @REGISTRY.event
 @dataclass(frozen=True)
 class ArticleDisciplinesAssigned(DomainEvent):
-    """The disciplines an article is to be rated in, and the patient populations it concerns
-    (empty: any); each assignment replaces the last whole."""
+    """The disciplines an article is to be rated in, the patient populations it concerns
+    (empty: any) and, from version 2, the enrolled raters among its authors, who are never
+    asked to rate it (version 1 named none: its upcaster below lifts it); each assignment
+    replaces the last whole."""
 
     type_name: ClassVar[str] = "ArticleDisciplinesAssigned"
+    schema_version: ClassVar[int] = 2
     article_id: str
     disciplines: tuple[str, ...]
     populations: tuple[str, ...]
+    author_raters: tuple[str, ...] = ()
 
 
 @REGISTRY.event
@@ -323,3 +327,10 @@ def _both_scales(payload: Payload) -> Payload:
 
 REGISTRY.upcaster("RatingSubmitted", 1)(_both_scales)
 REGISTRY.upcaster("RatingRevised", 1)(_both_scales)
+
+
+# Version 1 of an assignment named no author raters: every rater of the disciplines could be
+# asked. Lifted on read, like the ratings above.
+@REGISTRY.upcaster("ArticleDisciplinesAssigned", 1)
+def _no_author_raters(payload: Payload) -> Payload:
+    return {**payload, "author_raters": []}

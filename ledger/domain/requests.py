@@ -2,7 +2,8 @@
 
 An editor assigns an article the disciplines it is to be rated in (and, optionally, the
 patient populations it concerns); requests then go to raters of each discipline, chosen by
-one rule (``choose_raters``): raters of the discipline who are not paused, were never asked
+one rule (``choose_raters``): raters of the discipline who are not paused, are not among the
+article's authors (the editor names those enrolled, with the disciplines), were never asked
 about this article, have not rated it and are under their monthly limit; those whose
 populations match the article's first, then those asked least this month, ties by rater id.
 While a discipline is short of the minimum ratings, more requests go out, up to ``N`` open
@@ -38,6 +39,7 @@ __all__ = [
     "PoolRater",
     "RaterProfile",
     "RequestPolicy",
+    "check_author_raters",
     "choose_raters",
     "decide_assign_disciplines",
     "decide_expire_requests",
@@ -164,6 +166,15 @@ def _check_populations(populations: object) -> tuple[str, ...]:
     return checked
 
 
+def check_author_raters(author_raters: object) -> tuple[str, ...]:
+    """The rater ids an editor names among an article's authors: at most 20, each once
+    (ids are compared exactly: they are case-sensitive)."""
+    checked = check_texts("author_raters", author_raters, limit=64, most=20, distinct=False)
+    if len(set(checked)) != len(checked):
+        raise ValidationFailed("author_raters", "must not repeat an entry")
+    return checked
+
+
 def populations_match(article: Sequence[str], rater: Sequence[str]) -> bool:
     """A rater matches an article that names no population, or shares one with it."""
     if not article:
@@ -179,9 +190,11 @@ def choose_raters(
 ) -> list[PoolRater]:
     """The raters to ask now, discipline by discipline in the article's order: for each
     assigned discipline short of ``policy.minimum`` ratings, as many as bring its open
-    requests up to ``policy.per_discipline``. The one assignment rule: pure and stable, so
-    the same state and pool always choose the same raters."""
+    requests up to ``policy.per_discipline``. Never a rater the editor named among the
+    article's authors. The one assignment rule: pure and stable, so the same state and pool
+    always choose the same raters."""
     asked = {r.rater_id for r in article.requests.values()}
+    authors = set(article.author_raters)
     chosen: list[PoolRater] = []
     for discipline in article.disciplines:
         ratings = sum(
@@ -203,6 +216,7 @@ def choose_raters(
             if rater.discipline == discipline
             and not rater.paused
             and rater.rater_id not in asked
+            and rater.rater_id not in authors
             and rater.rater_id not in article.ratings
             and rater.requests_this_month < rater.monthly_limit
         ]
@@ -244,21 +258,29 @@ def decide_assign_disciplines(
     pool: Sequence[PoolRater],
     policy: RequestPolicy,
     now: datetime,
+    author_raters: Mapping[str, bool] | None = None,
 ) -> list[DomainEvent]:
     """Assign the disciplines (``disciplines``: each requested name -> its registered
-    spelling, None when unknown) and request raters of each. Assigning replaces the last
-    assignment whole; open requests stay open."""
+    spelling, None when unknown) and request raters of each, never one of the article's
+    author raters (``author_raters``: each rater id, checked by ``check_author_raters`` ->
+    whether that rater is enrolled). Assigning replaces the last assignment whole, author
+    raters included; open requests stay open."""
     article = check_open(existing(state, article_id))
     if not disciplines:
         raise ValidationFailed("disciplines", "name at least one discipline")
     for requested, registered in disciplines.items():
         if registered is None:
             raise NotFound("discipline", requested)
+    authors = author_raters or {}
+    for rater_id, enrolled in authors.items():
+        if not enrolled:
+            raise NotFound("rater", rater_id)
     names = tuple(dict.fromkeys(d for d in disciplines.values() if d is not None))
     checked = _check_populations(populations)
-    if (names, checked) == (article.disciplines, article.populations):
+    given = (names, checked, tuple(authors))
+    if given == (article.disciplines, article.populations, article.author_raters):
         raise ValidationFailed("disciplines", "are already the article's")
-    assigned = ArticleDisciplinesAssigned(article_id, names, checked)
+    assigned = ArticleDisciplinesAssigned(article_id, names, checked, tuple(authors))
     return [assigned, *decide_requests(evolve(article, assigned), pool, policy, now)]
 
 

@@ -43,7 +43,8 @@ async def register_article(
     runner: Runner, command: RegisterArticle, actor: Actor, idempotency_key: str | None
 ) -> AppendResult:
     article_id = command.article_id or uuid.uuid4().hex[:16]
-    if command.disciplines:
+    # Author raters without disciplines go the same way: the assignment refuses them.
+    if command.disciplines or command.author_raters:
         return await register_assigned(runner, command, article_id, actor, idempotency_key)
 
     def decide(state: articles.Article | None, known: Vocabulary) -> list[DomainEvent]:

@@ -54,9 +54,7 @@ async def assign_disciplines(
         history = await tx.read_stream(stream)
         check_expected(stream, command.expected_version, history)
         state = articles.fold(runner.decode(history))
-        decided = await _assigned(
-            runner, tx, state, command.article_id, command.disciplines, command.populations
-        )
+        decided = await _assigned(runner, tx, state, command.article_id, command)
         return Decision(stream, len(history), decided)
 
     return await runner.run(command, plan, actor, idempotency_key, ids=_article(command.article_id))
@@ -81,9 +79,7 @@ async def register_assigned(
             state, article_id, command.citation, command.topics, known
         )
         registered = articles.fold(decided)
-        decided += await _assigned(
-            runner, tx, registered, article_id, command.disciplines, command.populations
-        )
+        decided += await _assigned(runner, tx, registered, article_id, command)
         return Decision(stream, len(history), decided)
 
     ids = named_by(ArticleRegistered, lambda e: DomainIds(article_id=e.article_id))
@@ -95,17 +91,25 @@ async def _assigned(
     tx: LedgerTransaction,
     state: articles.Article | None,
     article_id: str,
-    disciplines: object,
-    populations: object,
+    command: AssignDisciplines | RegisterArticle,
 ) -> list[DomainEvent]:
-    names = check_texts("disciplines", disciplines, limit=100, most=20)
+    names = check_texts("disciplines", command.disciplines, limit=100, most=20)
     spellings = {name: await registered_discipline(runner, tx, name) for name in names}
+    authors = rules.check_author_raters(command.author_raters)
+    enrolled = {rater_id: await _is_enrolled(runner, tx, rater_id) for rater_id in authors}
     now = runner.clock()
     known = [s for s in spellings.values() if s is not None]
     pool = await runner.views.rater_pool(tx, known, rules.month_start(now))
     return rules.decide_assign_disciplines(
-        state, article_id, spellings, populations, pool, runner.requests, now
+        state, article_id, spellings, command.populations, pool, runner.requests, now, enrolled
     )
+
+
+async def _is_enrolled(runner: Runner, tx: LedgerTransaction, rater_id: str) -> bool:
+    # From the rater's stream: the pool holds only raters of the assigned disciplines, and an
+    # author may rate in another.
+    history = await tx.read_stream(raters.rater_stream_id(rater_id))
+    return raters.fold_enrolment(runner.decode(history)) is not None
 
 
 async def set_rater_profile(

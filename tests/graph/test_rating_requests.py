@@ -1,6 +1,7 @@
 """Rating requests over HTTP, on every backend: an editor assigns disciplines, the raters
-asked find the article in their queue, an unasked rater is refused, profiles and pauses
-change who is asked; each refusal is a typed error that changes nothing."""
+asked find the article in their queue, an unasked rater is refused, profiles, pauses and
+the article's author raters change who is asked; each refusal is a typed error that changes
+nothing."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from graph.http.pages.documents import ARTICLE_LIST, ARTICLE_PAGE
 from graph.settings import Settings
+from ledger.replay.rebuild import rebuild
 from tests.graph.conftest import Api, running
 from tests.graph.helpers import ledger_position
 from tests.graph.pages.helpers import both_ways
@@ -136,6 +138,65 @@ async def test_assignment_refusals_are_typed_and_change_nothing(api: Api) -> Non
     assert by_rater["__typename"] == "NotAllowed"
     expire = await unchanged(api, EXPIRE, nurse)
     assert expire["__typename"] == "NotAllowed"
+
+
+REGISTER_ASSIGNED = """
+mutation($input: RegisterArticleInput!) {
+  registerArticle(input: $input) {
+    __typename
+    ... on ArticlePayload { article { id } }
+    ... on Error { code }
+    ... on NotFound { kind identifier }
+  }
+}
+"""
+
+
+async def test_the_article_s_author_raters_are_never_asked(api: Api) -> None:
+    """An editor names a nurse among the article's authors: the next nurses are asked, not
+    them; an unknown rater is refused and changes nothing; a rebuild shows the same
+    requests; registering with disciplines names author raters the same way."""
+    editor = await api.token("editor")
+    article = await new_article(api, editor, "Written by one of our nurses")
+    nurses = [await enrolled_rater(api, editor, f"auth-n{i}") for i in range(6)]
+    await enrolled_rater(api, editor, "auth-p0", "Physician")
+
+    def assign(*authors: str) -> dict[str, Any]:
+        return {"articleId": article, "disciplines": ["Nurse"], "authorRaters": list(authors)}
+
+    unknown = await unchanged(api, ASSIGN, editor, **assign("auth-n0", "auth-nobody"))
+    assert (unknown["__typename"], unknown["kind"], unknown["identifier"]) == (
+        "NotFound", "rater", "auth-nobody",
+    )  # fmt: skip
+    twice = await unchanged(api, ASSIGN, editor, **assign("auth-n0", "auth-n0"))
+    assert (twice["__typename"], twice["field"]) == ("ValidationError", "authorRaters")
+    many = await unchanged(api, ASSIGN, editor, **assign(*(f"auth-n{i}" for i in range(21))))
+    assert (many["__typename"], many["field"]) == ("ValidationError", "authorRaters")
+
+    # An author rater of another discipline is enrolled too: named, never refused.
+    assigned = await send(api, ASSIGN, editor, **assign("auth-n0", "auth-p0"))
+    assert assigned["__typename"] == "ArticlePayload", assigned
+    queues = [(await api.http_data(QUEUE, token=t))["me"]["ratingRequests"] for t in nurses]
+    assert [len(q) for q in queues] == [0, 1, 1, 1, 1, 0]
+
+    async def asked() -> list[str]:
+        found = await api.http_data(REQUESTS, {"id": article}, editor)
+        return sorted(r["raterId"] for r in found["article"]["ratingRequests"]["requests"])
+
+    assert await asked() == ["auth-n1", "auth-n2", "auth-n3", "auth-n4"]
+    await rebuild(api.services.store)
+    assert await asked() == ["auth-n1", "auth-n2", "auth-n3", "auth-n4"]
+
+    registered = await send(
+        api, REGISTER_ASSIGNED, editor, title="Registered with its author raters",
+        journal="Journal of Nursing", studyType="Cohort", abstract="Falls fell.",
+        topics=["Falls"], disciplines=["Nurse"], authorRaters=["auth-n0", "auth-n5"],
+    )  # fmt: skip
+    assert registered["__typename"] == "ArticlePayload", registered
+    found = await api.http_data(REQUESTS, {"id": registered["article"]["id"]}, editor)
+    # The fewest requests this month first (n1-n4 were asked once), but never n0 or n5.
+    raters = sorted(r["raterId"] for r in found["article"]["ratingRequests"]["requests"])
+    assert raters == ["auth-n1", "auth-n2", "auth-n3", "auth-n4"]
 
 
 async def test_a_rater_sets_their_profile_and_pauses_and_an_editor_may_too(api: Api) -> None:

@@ -1,6 +1,7 @@
 """The assignment rule over random rater pools, limits and articles: never above a limit,
-at most one open request per rater and article, N requests for every assigned discipline
-with N raters eligible, and the same choices when decided again (a replay)."""
+never one of the article's author raters, at most one open request per rater and article,
+N requests for every assigned discipline with N raters eligible, and the same choices when
+decided again (a replay)."""
 
 from __future__ import annotations
 
@@ -50,17 +51,28 @@ def raters(draw: st.DrawFn) -> list[PoolRater]:
     assigned=st.lists(st.sampled_from(DISCIPLINES), unique=True, min_size=1),
     populations=st.lists(st.sampled_from(POPULATIONS), unique=True, max_size=2),
     n=st.integers(1, 6),
+    data=st.data(),
 )
 def test_the_assignment_rule_keeps_its_promises(
-    pool: list[PoolRater], assigned: list[str], populations: list[str], n: int
+    pool: list[PoolRater], assigned: list[str], populations: list[str], n: int, data: st.DataObject
 ) -> None:
     policy = RequestPolicy(per_discipline=n)
     state = articles.fold([registered()])
     assert state is not None
+    ids = sorted({r.rater_id for r in pool})
+    # Author raters of any discipline, the assigned ones or not.
+    authors = data.draw(st.lists(st.sampled_from(ids), unique=True, max_size=20)) if ids else []
 
     def decide(order: list[PoolRater]) -> list[RatingRequested]:
         events = decide_assign_disciplines(
-            state, "a1", {d: d for d in assigned}, populations, order, policy, NOW
+            state,
+            "a1",
+            {d: d for d in assigned},
+            populations,
+            order,
+            policy,
+            NOW,
+            dict.fromkeys(authors, True),
         )
         return [e for e in events if isinstance(e, RatingRequested)]
 
@@ -73,6 +85,7 @@ def test_the_assignment_rule_keeps_its_promises(
         assert rater.requests_this_month + 1 <= rater.monthly_limit  # never above a limit
         assert not rater.paused
         assert rater.discipline == event.discipline
+        assert rater.rater_id not in authors  # never one of the article's authors
     for discipline in assigned:
         eligible = [
             r
@@ -80,6 +93,7 @@ def test_the_assignment_rule_keeps_its_promises(
             if r.discipline == discipline
             and not r.paused
             and r.requests_this_month < r.monthly_limit
+            and r.rater_id not in authors
         ]
         got = sum(1 for e in requested if e.discipline == discipline)
         assert got == min(n, len(eligible))
@@ -94,14 +108,19 @@ def test_the_assignment_rule_keeps_its_promises(
     assigned=st.lists(st.sampled_from(DISCIPLINES), unique=True, min_size=1),
     n=st.integers(1, 6),
     rounds=st.integers(1, 4),
+    data=st.data(),
 )
-def test_expiry_never_asks_a_rater_twice_about_one_article(
-    pool: list[PoolRater], assigned: list[str], n: int, rounds: int
+def test_expiry_never_asks_a_rater_twice_about_one_article_nor_an_author(
+    pool: list[PoolRater], assigned: list[str], n: int, rounds: int, data: st.DataObject
 ) -> None:
     policy = RequestPolicy(per_discipline=n)
     state = articles.fold([registered()])
     assert state is not None
-    events = decide_assign_disciplines(state, "a1", {d: d for d in assigned}, [], pool, policy, NOW)
+    ids = sorted({r.rater_id for r in pool})
+    authors = data.draw(st.lists(st.sampled_from(ids), unique=True, max_size=20)) if ids else []
+    events = decide_assign_disciplines(
+        state, "a1", {d: d for d in assigned}, [], pool, policy, NOW, dict.fromkeys(authors, True)
+    )
     for round_ in range(1, rounds + 1):
         state = articles.fold([registered(), *events])
         assert state is not None
@@ -109,6 +128,7 @@ def test_expiry_never_asks_a_rater_twice_about_one_article(
         events += decide_expire_requests(state, "a1", pool, policy, later)
     asked = Counter(e.rater_id for e in events if isinstance(e, RatingRequested))
     assert max(asked.values(), default=0) <= 1
+    assert not set(asked) & set(authors)  # expiry asks others in place, never an author
     state = articles.fold([registered(), *events])
     assert state is not None
     for discipline in assigned:

@@ -24,6 +24,7 @@ from ledger.domain.events import (
 from ledger.domain.requests import (
     PoolRater,
     RequestPolicy,
+    check_author_raters,
     choose_raters,
     decide_assign_disciplines,
     decide_expire_requests,
@@ -109,6 +110,51 @@ def test_the_same_assignment_twice_is_refused() -> None:
     state = article(*assign(article(), ["Physician"], []))
     with pytest.raises(ValidationFailed):
         assign(state, ["Physician"], [])
+
+
+def test_the_article_s_author_raters_are_never_asked_even_on_expiry() -> None:
+    authors = {"p00": True, "n01": True}  # one of another discipline: no matter
+    events = decide_assign_disciplines(
+        article(), "a1", {"Physician": "Physician"}, [], pool("Physician", 6), POLICY, NOW, authors
+    )
+    assert events[0] == ArticleDisciplinesAssigned("a1", ("Physician",), (), ("p00", "n01"))
+    assert [e.rater_id for e in events if isinstance(e, RatingRequested)] == [
+        "p01", "p02", "p03", "p04",
+    ]  # fmt: skip
+    state = article(*events)
+    assert state.author_raters == ("p00", "n01")
+    later = decide_expire_requests(state, "a1", pool("Physician", 6), POLICY, NOW + timedelta(15))
+    assert [e.rater_id for e in later if isinstance(e, RatingRequested)] == ["p05"]
+
+
+def test_author_raters_unknown_repeated_or_too_many_are_refused() -> None:
+    with pytest.raises(NotFound) as unknown:
+        decide_assign_disciplines(
+            article(), "a1", {"Nurse": "Nurse"}, [], [], POLICY, NOW, {"n1": True, "x9": False}
+        )
+    assert (unknown.value.kind, unknown.value.identifier) == ("rater", "x9")
+    assert check_author_raters(["r-a", "R-A"]) == ("r-a", "R-A")  # ids are case-sensitive
+    for wrong in (["r1", "r1"], [f"r{i}" for i in range(21)], "r1", [""]):
+        with pytest.raises(ValidationFailed) as refused:
+            check_author_raters(wrong)
+        assert refused.value.field == "author_raters"
+
+
+def test_naming_other_author_raters_is_a_new_assignment() -> None:
+    state = article(*assign(article(), ["Physician"], []))
+    authors = {"p00": True}
+    events = decide_assign_disciplines(
+        state, "a1", {"Physician": "Physician"}, [], [], POLICY, NOW, authors
+    )
+    state = article(*assign(article(), ["Physician"], []), *events)
+    assert state.author_raters == ("p00",)
+    with pytest.raises(ValidationFailed):
+        decide_assign_disciplines(
+            state, "a1", {"Physician": "Physician"}, [], [], POLICY, NOW, authors
+        )
+    # Left out, the next assignment names none: each replaces the last whole.
+    cleared = assign(state, ["Physician"], [])
+    assert article(*assign(article(), ["Physician"], []), *events, *cleared).author_raters == ()
 
 
 def test_a_rating_answers_the_open_request_and_beyond_expertise_is_no_rating() -> None:

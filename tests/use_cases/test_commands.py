@@ -84,6 +84,20 @@ def test_an_article_registration_fingerprint_is_as_it_was() -> None:
     assert command_fingerprint(command, actor) == hashlib.sha256(old.encode()).hexdigest()
 
 
+def test_an_assignment_without_author_raters_keeps_its_fingerprint() -> None:
+    actor = Actor("editor-1", "editor")
+    old = json.dumps(
+        ["assign_disciplines", "a1", ["Nurse"], [], "editor-1", "editor"],
+        sort_keys=True,
+        default=repr,
+    )
+    command = commands.AssignDisciplines("a1", ["Nurse"], [], author_raters=())
+    named = commands.AssignDisciplines("a1", ["Nurse"], [], author_raters=("n1",))
+
+    assert command_fingerprint(command, actor) == hashlib.sha256(old.encode()).hexdigest()
+    assert command_fingerprint(named, actor) != command_fingerprint(command, actor)
+
+
 def test_the_api_requires_at_registration_the_citation_fields_the_domain_requires() -> None:
     definition = inputs.RegisterArticleInput.__strawberry_definition__  # type: ignore[attr-defined]
     required = {
