@@ -37,6 +37,7 @@ __all__ = [
     "AlreadyExists",
     "AlreadyRetracted",
     "ArticleIsRetracted",
+    "DisciplineNotAssigned",
     "DomainError",
     "DuplicateRating",
     "EmptyAppend",
@@ -234,6 +235,19 @@ class RatingNotRequested(RuleBroken):
         )
         self.article_id = article_id
         self.rater_id = rater_id
+
+
+class DisciplineNotAssigned(RuleBroken):
+    """An article with assigned disciplines is rated in them only: a rater of another
+    discipline may not rate it (their score would not show), asked or not."""
+
+    def __init__(self, article_id: str, discipline: str) -> None:
+        super().__init__(
+            f"article {article_id!r} is not rated in the discipline {discipline!r}: "
+            "only raters of its assigned disciplines rate it"
+        )
+        self.article_id = article_id
+        self.discipline = discipline
 
 
 class WrongPauseState(RuleBroken):

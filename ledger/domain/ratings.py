@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ledger.domain.articles import ActiveRating, Article, Rater, check_open, existing
 from ledger.domain.commands import UNCHANGED
 from ledger.domain.errors import (
+    DisciplineNotAssigned,
     DuplicateRating,
     NoActiveRating,
     RatingNotRequested,
@@ -132,8 +133,9 @@ def decide_submit_rating(
     *,
     rating_without_request: bool = True,
 ) -> list[DomainEvent]:
-    """``rating_without_request``: the deployment's setting; when off, an article with
-    assigned disciplines is rated in them only by raters asked to (open or answered)."""
+    """An article with assigned disciplines is rated in them only, and, unless the
+    deployment allows ``rating_without_request``, only by raters asked to (open or
+    answered); an article never assigned any is open to every rater, as before requests."""
     article = existing(state, article_id)
     answers = check_answers(
         relevance, newsworthiness, comment, newsworthiness_unknown, beyond_expertise
@@ -141,7 +143,9 @@ def decide_submit_rating(
     check_open(article)
     if rater.rater_id in article.ratings:
         raise DuplicateRating(article_id, rater.rater_id)
-    if not rating_without_request and rater.discipline in article.disciplines:
+    if article.disciplines and rater.discipline not in article.disciplines:
+        raise DisciplineNotAssigned(article_id, rater.discipline)
+    if not rating_without_request and article.disciplines:
         asked = article.requests_of(rater.rater_id)
         if not any(r.status in ("open", "answered") for r in asked):
             raise RatingNotRequested(article_id, rater.rater_id)

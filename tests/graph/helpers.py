@@ -13,7 +13,13 @@ from typing import Any
 
 from sqlalchemy import event
 
-from ledger.domain.commands import EnrolRater, PostComment, RegisterArticle, SubmitRating
+from ledger.domain.commands import (
+    AssignDisciplines,
+    EnrolRater,
+    PostComment,
+    RegisterArticle,
+    SubmitRating,
+)
 from ledger.store.records import Actor
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from tests.graph.conftest import Api
@@ -23,6 +29,7 @@ __all__ = [
     "EDITOR",
     "SAMPLE_ID",
     "article_global_id",
+    "ask_nurses",
     "assert_no_stack_trace",
     "citation",
     "counting_statements",
@@ -64,6 +71,15 @@ async def register(api: Api, title: str, topics: list[str], **changes: Any) -> s
 async def enrol(api: Api, rater_id: str, discipline: str, name: str | None = None) -> None:
     await api.services.ledger.execute(
         EnrolRater(discipline=discipline, rater_id=rater_id, display_name=name), actor=EDITOR
+    )
+
+
+async def ask_nurses(api: Api, article_id: str = SAMPLE_ID) -> None:
+    """Assign the article Nurse beside Physician (the sample's discipline): the nurses
+    enrolled by then are asked to rate it, as an article with assigned disciplines is rated
+    only in them and only by raters asked."""
+    await api.services.ledger.execute(
+        AssignDisciplines(article_id, ["Physician", "Nurse"]), actor=EDITOR
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from ledger.domain.commands import RetractArticle
 from ledger.store.tables import alert_contacts
 from tests.graph.conftest import Api
-from tests.graph.helpers import EDITOR, enrol, ledger_position, rate, register
+from tests.graph.helpers import EDITOR, ask_nurses, enrol, ledger_position, rate, register
 from tests.graph.test_readme import readme_blocks
 
 SET = """
@@ -202,6 +202,7 @@ async def test_a_subscriber_sees_only_their_own_alerts_newest_first(api: Api) ->
 
 async def test_a_rater_has_no_alerts_and_a_forged_cursor_is_refused(api: Api) -> None:
     await enrol(api, "alert-nurse", "Nurse")
+    await ask_nurses(api)
     await rate(api, "e7d05feceeac5a68", "alert-nurse", 7, 7)
     token = await api.token("rater", "alert-nurse")
     me = (await api.data(MINE, token=token))["me"]

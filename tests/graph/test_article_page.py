@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ledger.store.tables import people
 from tests.graph.conftest import Api
-from tests.graph.helpers import SAMPLE_ID, article_global_id, enrol, rate, register
+from tests.graph.helpers import SAMPLE_ID, article_global_id, ask_nurses, enrol, rate, register
 
 SEED_RECORD = Path(__file__).parent.parent / "fixtures" / "seed_e7d05feceeac5a68.txt"
 NBSP = "\u00a0"
@@ -158,6 +158,7 @@ async def test_node_returns_the_article_by_its_global_id(api: Api) -> None:
 
 async def test_an_anonymous_response_names_no_rater(api: Api) -> None:
     await enrol(api, "nurse-jane", "Nurse", name="Jane Nightingale")
+    await ask_nurses(api)
     await rate(api, SAMPLE_ID, "nurse-jane", 5, 5, "Useful for the ward.")
     async with api.services.engine.connect() as conn:
         rows = (await conn.execute(select(people.c.person_id, people.c.display_name))).all()

@@ -18,6 +18,7 @@ from ledger.domain.commands import (
 from ledger.store.records import Actor
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from tests.graph.conftest import Api
+from tests.graph.helpers import ask_nurses
 
 EDITOR = Actor("editor-1", "editor")
 
@@ -53,6 +54,7 @@ async def _a_moderated_history(api: Api) -> dict[str, str]:
     await ledger.execute(
         EnrolRater(rater_id="nurse-1", discipline="Nurse", display_name="Nia Nurse"), actor=EDITOR
     )
+    await ask_nurses(api)
     nurse = Actor("nurse-1", "rater")
     await ledger.execute(
         SubmitRating(SAMPLE_ARTICLE_ID, "nurse-1", 4, 3, "First look."), actor=nurse
@@ -103,6 +105,8 @@ async def test_an_auditor_reads_the_whole_history_in_order_with_actors_and_hashe
         "ArticleDisciplinesAssigned",  # the sample is rated by request, in Physician
         *["RatingRequested"] * 4,  # the sample's four physicians
         *["RatingSubmitted"] * 3,  # three of them rate it
+        "ArticleDisciplinesAssigned",  # rated in Nurse as well: the nurse is asked
+        "RatingRequested",
         "RatingSubmitted",
         "RatingRevised",
         "RatingWithdrawn",
@@ -110,8 +114,8 @@ async def test_an_auditor_reads_the_whole_history_in_order_with_actors_and_hashe
         "CommentHidden",
         "CommentRestored",
     ]
-    assert [n["streamVersion"] for n in nodes] == list(range(1, 16))
-    revised = nodes[10]
+    assert [n["streamVersion"] for n in nodes] == list(range(1, 18))
+    revised = nodes[12]
     assert revised["actor"] == {
         "id": "nurse-1",
         "role": "rater",
@@ -126,7 +130,7 @@ async def test_an_auditor_reads_the_whole_history_in_order_with_actors_and_hashe
         "comment": "Second look.",
     }
     assert revised["payload"]["comment"] == "Second look."
-    assert nodes[13]["actor"] == {
+    assert nodes[15]["actor"] == {
         "id": "editor-1",
         "role": "editor",
         "name": None,

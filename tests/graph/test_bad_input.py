@@ -14,6 +14,7 @@ from ledger.domain.ratings import MAX_RATER_COMMENT
 from tests.graph.conftest import Api
 from tests.graph.helpers import (
     SAMPLE_ID,
+    ask_nurses,
     assert_no_stack_trace,
     enrol,
     ledger_position,
@@ -401,6 +402,7 @@ async def test_scores_outside_1_to_7_are_refused(
 ) -> None:
     await enrol(api, "nurse-1", "Nurse")
     await enrol(api, "nurse-2", "Nurse")
+    await ask_nurses(api)
     await rate(api, SAMPLE_ID, "nurse-2", 4, 4)
     scores = {"articleId": SAMPLE_ID, "relevance": relevance, "newsworthiness": newsworthiness}
 
@@ -432,6 +434,7 @@ async def test_empty_and_oversized_comments_are_refused(api: Api, text: str) -> 
 async def test_comments_at_exactly_their_limits_are_taken(api: Api) -> None:
     # A rater's comment: 1,000 characters, as the rating form says; a subscriber's: 5,000.
     await enrol(api, "nurse-1", "Nurse")
+    await ask_nurses(api)
     text = "y" * 5000
 
     rated = await api.data(

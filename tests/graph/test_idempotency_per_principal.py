@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.graph.conftest import Api
-from tests.graph.helpers import SAMPLE_ID, ledger_position
+from tests.graph.helpers import SAMPLE_ID, ask_nurses, ledger_position
 from tests.graph.test_ratings_over_http import (
     ENROL,
     POST_COMMENT,
@@ -47,6 +47,7 @@ async def test_a_key_taken_first_by_others_neither_refuses_nor_replays_the_owner
 async def test_each_principals_retry_with_a_shared_key_replays_its_own_answer(api: Api) -> None:
     editor, subscriber = await api.token("editor"), await api.token("subscriber")
     nurse = await enrolled_rater(api, editor, "nurse-key")
+    await ask_nurses(api)
     comment = {"articleId": SAMPLE_ID, "body": "Useful.", "idempotencyKey": KEY}
     rating = {"articleId": SAMPLE_ID, "relevance": 6, "newsworthiness": 5, "idempotencyKey": KEY}
     commented = await change(api, POST_COMMENT, subscriber, **comment)

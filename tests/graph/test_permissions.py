@@ -18,6 +18,7 @@ from tests.graph.conftest import Api
 from tests.graph.helpers import (
     EDITOR,
     SAMPLE_ID,
+    ask_nurses,
     assert_no_stack_trace,
     enrol,
     ledger_position,
@@ -102,6 +103,7 @@ CASES = [
 async def arrange(api: Api) -> World:
     await enrol(api, RATED, "Nurse")
     await enrol(api, UNRATED, "Nurse")
+    await ask_nurses(api)
     await rate(api, SAMPLE_ID, RATED, 5, 5, "Rated before.")
     visible = await post_comment(api, SAMPLE_ID, "subscriber-1", "Visible.")
     hidden = await post_comment(api, SAMPLE_ID, "subscriber-1", "Hidden.")

@@ -103,6 +103,12 @@ async def test_assigned_raters_find_the_article_in_their_queue_and_others_are_re
     refused = await unchanged(api, SUBMIT, nurses[5], articleId=article, relevance=5,
                               newsworthiness=5)  # fmt: skip
     assert (refused["__typename"], refused["code"]) == ("Conflict", "NOT_REQUESTED")
+    # A rater of a discipline the article is not rated in: refused too, asked or not.
+    physician = await enrolled_rater(api, editor, "req-p0", "Physician")
+    other = await unchanged(api, SUBMIT, physician, articleId=article, relevance=5,
+                            newsworthiness=5)  # fmt: skip
+    assert (other["__typename"], other["code"]) == ("Conflict", "DISCIPLINE_NOT_ASSIGNED")
+    assert "not rated in the discipline 'Physician'" in other["message"]
 
     rated = await send(api, SUBMIT, nurses[0], articleId=article, relevance=6, newsworthiness=5)
     assert rated["__typename"] == "ArticlePayload", rated

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.graph.conftest import Api
-from tests.graph.helpers import SAMPLE_ID, ledger_position
+from tests.graph.helpers import SAMPLE_ID, ask_nurses, ledger_position
 from tests.graph.test_ratings_over_http import REVISE, SUBMIT, change, enrolled_rater
 
 RATER_COMMENTS = """
@@ -21,6 +21,7 @@ async def nurse_comments(api: Api) -> list[str]:
 async def rated_with_comment(api: Api, rater_id: str) -> str:
     editor = await api.token("editor")
     nurse = await enrolled_rater(api, editor, rater_id)
+    await ask_nurses(api)
     rated = await change(
         api, SUBMIT, nurse, articleId=SAMPLE_ID, relevance=6, newsworthiness=5, comment="Keep me."
     )

@@ -7,7 +7,7 @@ from typing import Any
 from ledger.domain.commands import AssignDisciplines
 from ledger.use_cases.tokens import issue_token
 from tests.graph.conftest import Api
-from tests.graph.helpers import EDITOR, SAMPLE_ID, ledger_position
+from tests.graph.helpers import EDITOR, SAMPLE_ID, ask_nurses, ledger_position
 
 RESULT = """
   __typename
@@ -222,9 +222,10 @@ async def test_the_same_key_with_other_arguments_is_a_conflict(api: Api) -> None
 async def test_a_stale_expected_version_is_a_conflict(api: Api) -> None:
     editor = await api.token("editor")
     nurse = await enrolled_rater(api, editor, "nurse-stale")
+    other = await enrolled_rater(api, editor, "nurse-other")
+    await ask_nurses(api)
     submitted = await change(api, SUBMIT, nurse, articleId=SAMPLE_ID, relevance=5, newsworthiness=5)
     seen = submitted["article"]["version"]
-    other = await enrolled_rater(api, editor, "nurse-other")
     await change(api, SUBMIT, other, articleId=SAMPLE_ID, relevance=3, newsworthiness=3)
     head = await ledger_position(api)
 
@@ -307,6 +308,7 @@ async def test_a_subscriber_without_a_name_is_shown_as_subscriber(api: Api) -> N
 async def test_a_second_active_rating_is_refused(api: Api) -> None:
     editor = await api.token("editor")
     nurse = await enrolled_rater(api, editor, "nurse-twice")
+    await ask_nurses(api)
     await change(api, SUBMIT, nurse, articleId=SAMPLE_ID, relevance=4, newsworthiness=4)
     head = await ledger_position(api)
 

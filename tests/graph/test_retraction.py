@@ -9,7 +9,15 @@ import pytest
 
 from ledger.domain.commands import RetractArticle
 from tests.graph.conftest import Api
-from tests.graph.helpers import EDITOR, SAMPLE_ID, enrol, ledger_position, post_comment, rate
+from tests.graph.helpers import (
+    EDITOR,
+    SAMPLE_ID,
+    ask_nurses,
+    enrol,
+    ledger_position,
+    post_comment,
+    rate,
+)
 from tests.graph.test_ratings_over_http import (
     HIDE,
     POST_COMMENT,
@@ -56,6 +64,7 @@ async def article(api: Api) -> dict[str, Any]:
 async def retracted_sample(api: Api) -> None:
     await enrol(api, RATED, "Nurse")
     await enrol(api, UNRATED, "Nurse")
+    await ask_nurses(api)
     await rate(api, SAMPLE_ID, RATED, 5, 5, "Rated before the retraction.")
     await api.services.ledger.execute(RetractArticle(SAMPLE_ID, "Data fabrication"), actor=EDITOR)
 

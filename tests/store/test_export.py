@@ -14,7 +14,14 @@ from typer.testing import CliRunner, Result
 
 from graph.cli.main import app
 from ledger.audit.export import FORMAT, ExportReport, FileReport, export_ledger, verify_export
-from ledger.domain.commands import EnrolRater, HideComment, PostComment, ReviseRating, SubmitRating
+from ledger.domain.commands import (
+    AssignDisciplines,
+    EnrolRater,
+    HideComment,
+    PostComment,
+    ReviseRating,
+    SubmitRating,
+)
 from ledger.store.canonical import GENESIS_HASH, canonical_json, chain_hash
 from ledger.store.records import Actor
 from ledger.store.sql_store import SQLEventStore
@@ -32,6 +39,8 @@ async def fill_ledger(store: SQLEventStore) -> int:
     ledger = sql_ledger(store)
     await load_sample(ledger)
     await ledger.execute(EnrolRater(rater_id="nurse-1", discipline="Nurse"), actor=EDITOR)
+    # Rated in Nurse as well from now on: the nurse is asked.
+    await ledger.execute(AssignDisciplines(SAMPLE_ARTICLE_ID, ["Physician", "Nurse"]), actor=EDITOR)
     nurse = Actor("nurse-1", "rater")
     await ledger.execute(
         SubmitRating(SAMPLE_ARTICLE_ID, "nurse-1", 4, 3, "Café au lait: «ok»"), actor=nurse

@@ -9,6 +9,7 @@ import pytest
 from ledger.domain import articles, ratings
 from ledger.domain.articles import Article, Rater
 from ledger.domain.errors import (
+    DisciplineNotAssigned,
     NotFound,
     RatingNotRequested,
     ValidationFailed,
@@ -193,10 +194,13 @@ def test_rating_unasked_is_refused_unless_the_deployment_allows_it() -> None:
     assert ratings.decide_submit_rating(
         state, "a1", asked, 5, 5, None, rating_without_request=False
     )
-    other = Rater("n1", "Nurse")  # not an assigned discipline: not gated
-    assert ratings.decide_submit_rating(
-        state, "a1", other, 5, 5, None, rating_without_request=False
-    )
+    # A rater of a discipline the article is not rated in is refused, however it is run.
+    other = Rater("n1", "Nurse")
+    for allowed in (False, True):
+        with pytest.raises(DisciplineNotAssigned):
+            ratings.decide_submit_rating(
+                state, "a1", other, 5, 5, None, rating_without_request=allowed
+            )
     # An article without assigned disciplines is open to every rater, as before.
     assert ratings.decide_submit_rating(
         article(), "a1", unasked, 5, 5, None, rating_without_request=False
