@@ -56,6 +56,8 @@ class RequestStatus(enum.Enum):
     OPEN = "open"
     ANSWERED = "answered"  # rated, or answered "beyond my expertise"
     EXPIRED = "expired"  # not answered by its due time; another rater was asked
+    # Its discipline was taken from the article, or its rater named among the authors.
+    CANCELLED = "cancelled"
 
 
 @strawberry.type(description="A request to a rater to rate an article in their discipline.")

@@ -31,6 +31,7 @@ from ledger.domain.events import (
     CommentPosted,
     CommentRestored,
     DomainEvent,
+    RatingRequestCancelled,
     RatingRequested,
     RatingRequestExpired,
     RatingRevised,
@@ -183,6 +184,9 @@ def evolve(state: Article | None, event: DomainEvent) -> Article:
         case RatingRequestExpired(request_id=request_id):
             expired = replace(state.requests[request_id], status="expired")
             return replace(state, requests={**state.requests, request_id: expired})
+        case RatingRequestCancelled(request_id=request_id):
+            cancelled = replace(state.requests[request_id], status="cancelled")
+            return replace(state, requests={**state.requests, request_id: cancelled})
     raise TypeError(f"the article stream does not hold {event.type_name}")
 
 

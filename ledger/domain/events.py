@@ -42,6 +42,7 @@ __all__ = [
     "RaterProfileSet",
     "RaterRequestsPaused",
     "RaterRequestsResumed",
+    "RatingRequestCancelled",
     "RatingRequestExpired",
     "RatingRequested",
     "RatingRevised",
@@ -290,6 +291,19 @@ class RatingRequestExpired(DomainEvent):
     discipline: str
     requested_at: str
     due: str
+
+
+@REGISTRY.event
+@dataclass(frozen=True)
+class RatingRequestCancelled(DomainEvent):
+    """An open request closed unanswered by an assignment that took its discipline from the
+    article (the rater could no longer answer) or named its rater among the authors."""
+
+    type_name: ClassVar[str] = "RatingRequestCancelled"
+    article_id: str
+    request_id: str
+    rater_id: str
+    discipline: str
 
 
 @REGISTRY.event

@@ -4,10 +4,12 @@ An editor assigns an article the disciplines it is to be rated in (and, optional
 patient populations it concerns); requests then go to raters of each discipline, chosen by
 one rule (``choose_raters``): raters of the discipline who are not paused, are not among the
 article's authors (the editor names those enrolled, with the disciplines), were never asked
-about this article, have not rated it and are under their monthly limit; those whose
-populations match the article's first, then those asked least this month, ties by rater id.
+about this article (but by a cancelled request), have not rated it and are under their
+monthly limit; those whose populations match the article's first, then those asked least
+this month, ties by rater id.
 While a discipline is short of the minimum ratings, more requests go out, up to ``N`` open
-at a time. A request unanswered by its due time expires, and another rater is asked.
+at a time. A request unanswered by its due time expires, and another rater is asked; one
+whose discipline a new assignment drops, or whose rater it names an author, is cancelled.
 
 The times (``requested_at``, ``due``) are decided by the command's clock and kept in the
 events, so a replay decides nothing and reads no clock.
@@ -28,6 +30,7 @@ from ledger.domain.events import (
     RaterProfileSet,
     RaterRequestsPaused,
     RaterRequestsResumed,
+    RatingRequestCancelled,
     RatingRequested,
     RatingRequestExpired,
 )
@@ -193,7 +196,8 @@ def choose_raters(
     requests up to ``policy.per_discipline``. Never a rater the editor named among the
     article's authors. The one assignment rule: pure and stable, so the same state and pool
     always choose the same raters."""
-    asked = {r.rater_id for r in article.requests.values()}
+    # A cancelled request does not count: its rater may be asked again if its discipline is.
+    asked = {r.rater_id for r in article.requests.values() if r.status != "cancelled"}
     authors = set(article.author_raters)
     chosen: list[PoolRater] = []
     for discipline in article.disciplines:
@@ -264,7 +268,9 @@ def decide_assign_disciplines(
     spelling, None when unknown) and request raters of each, never one of the article's
     author raters (``author_raters``: each rater id, checked by ``check_author_raters`` ->
     whether that rater is enrolled). Assigning replaces the last assignment whole, author
-    raters included; open requests stay open."""
+    raters included; an open request stays open unless the assignment drops its discipline
+    or names its rater among the authors: then it is cancelled (the rater could not answer,
+    or should not)."""
     article = check_open(existing(state, article_id))
     if not disciplines:
         raise ValidationFailed("disciplines", "name at least one discipline")
@@ -281,7 +287,15 @@ def decide_assign_disciplines(
     if given == (article.disciplines, article.populations, article.author_raters):
         raise ValidationFailed("disciplines", "are already the article's")
     assigned = ArticleDisciplinesAssigned(article_id, names, checked, tuple(authors))
-    return [assigned, *decide_requests(evolve(article, assigned), pool, policy, now)]
+    decided: list[DomainEvent] = [assigned]
+    decided += [
+        RatingRequestCancelled(article_id, r.request_id, r.rater_id, r.discipline)
+        for r in sorted(article.requests.values(), key=lambda r: r.request_id)
+        if r.status == "open" and (r.discipline not in names or r.rater_id in authors)
+    ]
+    for event in decided:
+        article = evolve(article, event)
+    return [*decided, *decide_requests(article, pool, policy, now)]
 
 
 def decide_expire_requests(

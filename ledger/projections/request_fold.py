@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 
 from ledger.domain.events import (
     ArticleDisciplinesAssigned,
+    DomainEvent,
     RaterProfileSet,
     RaterRequestsPaused,
     RaterRequestsResumed,
+    RatingRequestCancelled,
     RatingRequested,
     RatingRequestExpired,
     RatingSubmitted,
@@ -48,6 +50,14 @@ class RequestRows:
             self.open_of[(row["article_id"], row["rater_id"])] = row["request_id"]
 
 
+# What each event that closes an open request makes of it.
+_CLOSED_AS: dict[type[DomainEvent], str] = {
+    RatingRequestExpired: "expired",
+    RatingRequestCancelled: "cancelled",
+    RatingSubmitted: "answered",
+}
+
+
 def apply_request(rows: RequestRows, fact: Fact) -> None:
     """Fold one event into the rows (events of no concern to requests change nothing)."""
     event = fact.event
@@ -67,11 +77,11 @@ def apply_request(rows: RequestRows, fact: Fact) -> None:
             },
         )
         rows.open_of[(event.article_id, event.rater_id)] = event.request_id
-    elif isinstance(event, RatingRequestExpired | RatingSubmitted):
+    elif isinstance(event, RatingRequestExpired | RatingRequestCancelled | RatingSubmitted):
         request_id = rows.open_of.pop((event.article_id, event.rater_id), None)
         if request_id is not None:
             row = rows.requests.change(request_id)
-            row["status"] = "expired" if isinstance(event, RatingRequestExpired) else "answered"
+            row["status"] = _CLOSED_AS[type(event)]
             row["closed_position"] = fact.position
     elif isinstance(event, ArticleDisciplinesAssigned):
         rows.assignments.put(
@@ -111,6 +121,7 @@ def concerns_requests(fact: Fact) -> bool:
         fact.event,
         RatingRequested
         | RatingRequestExpired
+        | RatingRequestCancelled
         | RatingSubmitted
         | ArticleDisciplinesAssigned
         | RaterProfileSet

@@ -27,7 +27,7 @@ def request_tables(target: MetaData, suffix: str = "") -> dict[str, Table]:
             # Instants as the events hold them ('YYYY-MM-DDTHH:MM:SSZ'): they sort as times.
             Column("requested_at", String(20), nullable=False),
             Column("due", String(20), nullable=False),
-            Column("status", String(10), nullable=False),  # open, answered or expired
+            Column("status", String(10), nullable=False),  # open, answered, expired or cancelled
             Column("requested_position", BigInteger, nullable=False),
             Column("closed_position", BigInteger, nullable=True),  # answered or expired at
             Index(None, "rater_id", "requested_at"),  # a queue, a month's count

@@ -21,6 +21,7 @@ from ledger.domain.events import (
     REGISTRY,
     ArticleDisciplinesAssigned,
     EventRegistry,
+    RatingRequestCancelled,
     RatingRequestExpired,
     RatingSubmitted,
 )
@@ -78,7 +79,9 @@ class RequestProjector:
             {
                 f.event.article_id
                 for f in facts
-                if isinstance(f.event, RatingRequestExpired | RatingSubmitted)
+                if isinstance(
+                    f.event, RatingRequestExpired | RatingRequestCancelled | RatingSubmitted
+                )
             }
         )
         table = v.rating_requests

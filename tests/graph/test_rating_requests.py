@@ -344,3 +344,26 @@ async def test_scores_show_in_the_assigned_disciplines_only_on_every_reader(api:
         "Nurse",
         "Physician",
     ]
+
+
+async def test_an_assignment_that_drops_a_discipline_cancels_its_open_requests(api: Api) -> None:
+    editor = await api.token("editor")
+    article = await new_article(api, editor, "Nurses first, then physicians only")
+    nurse = await enrolled_rater(api, editor, "drop-n0")
+    await enrolled_rater(api, editor, "drop-p0", "Physician")
+    await send(api, ASSIGN, editor, articleId=article, disciplines=["Nurse", "Physician"])
+    assert len((await api.http_data(QUEUE, token=nurse))["me"]["ratingRequests"]) == 1
+
+    await send(api, ASSIGN, editor, articleId=article, disciplines=["Physician"])
+
+    assert (await api.http_data(QUEUE, token=nurse))["me"]["ratingRequests"] == []
+    shown = (await api.http_data(REQUESTS, {"id": article}, editor))["article"]["ratingRequests"]
+    statuses = {r["raterId"]: r["status"] for r in shown["requests"]}
+    assert (statuses["drop-n0"], statuses["drop-p0"]) == ("CANCELLED", "OPEN")
+    refused = await unchanged(api, SUBMIT, nurse, articleId=article, relevance=5,
+                              newsworthiness=5)  # fmt: skip
+    assert refused["code"] == "DISCIPLINE_NOT_ASSIGNED"
+    # Nurse again: the nurse is asked again, the cancelled request not counting.
+    await send(api, ASSIGN, editor, articleId=article, disciplines=["Physician", "Nurse"])
+    [asked] = (await api.http_data(QUEUE, token=nurse))["me"]["ratingRequests"]
+    assert asked["status"] == "OPEN"

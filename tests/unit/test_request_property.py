@@ -136,3 +136,50 @@ def test_expiry_never_asks_a_rater_twice_about_one_article_nor_an_author(
             r for r in state.requests.values() if r.discipline == discipline and r.status == "open"
         ]
         assert len(open_now) <= n
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pool=raters(),
+    n=st.integers(1, 6),
+    steps=st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(DISCIPLINES), unique=True, min_size=1),
+            st.integers(0, 3),  # how many of the pool's first raters are named authors
+            st.booleans(),  # an expiry sweep after the assignment
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+)
+def test_reassignments_leave_open_only_requests_the_article_can_take(
+    pool: list[PoolRater], n: int, steps: list[tuple[list[str], int, bool]]
+) -> None:
+    """Whatever assignments follow one another, every open request is in a discipline the
+    article is rated in and to a rater who is not an author, one per rater, at most N per
+    discipline; what a new assignment takes away is cancelled, never left open."""
+    policy = RequestPolicy(per_discipline=n)
+    ids = sorted({r.rater_id for r in pool})
+    events = [registered()]
+    for round_, (assigned, authors, sweep) in enumerate(steps):
+        state = articles.fold(events)
+        assert state is not None
+        named = dict.fromkeys(ids[:authors], True)
+        given_now = (assigned, tuple(named))
+        if given_now == (list(state.disciplines), state.author_raters) and not state.populations:
+            continue  # the same assignment again is refused
+        later = NOW + timedelta(days=15 * round_)
+        events += decide_assign_disciplines(
+            state, "a1", {d: d for d in assigned}, [], pool, policy, later, named
+        )
+        if sweep:
+            state = articles.fold(events)
+            assert state is not None
+            events += decide_expire_requests(state, "a1", pool, policy, later + timedelta(days=15))
+        state = articles.fold(events)
+        assert state is not None
+        open_now = [r for r in state.requests.values() if r.status == "open"]
+        assert all(r.discipline in state.disciplines for r in open_now)
+        assert not {r.rater_id for r in open_now} & set(state.author_raters)
+        assert max(Counter(r.rater_id for r in open_now).values(), default=0) <= 1
+        assert max(Counter(r.discipline for r in open_now).values(), default=0) <= n
