@@ -51,12 +51,14 @@ __all__ = [
     "decide_resume",
     "decide_set_profile",
     "fold_profile",
+    "from_instant",
     "instant",
     "month_start",
     "populations_match",
 ]
 
 DEFAULT_MONTHLY_LIMIT = 4
+_INSTANT = "%Y-%m-%dT%H:%M:%SZ"
 MAX_MONTHLY_LIMIT = 99
 
 
@@ -95,7 +97,12 @@ class PoolRater:
 
 def instant(moment: datetime) -> str:
     """A moment as the events keep it: UTC to the second, one width, so texts sort as times."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime(_INSTANT)
+
+
+def from_instant(text: str) -> datetime:
+    """The moment an ``instant`` text names."""
+    return datetime.strptime(text, _INSTANT).replace(tzinfo=UTC)
 
 
 def month_start(moment: datetime) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ledger.domain import articles, raters
 from ledger.domain import requests as rules
@@ -218,17 +218,13 @@ async def _sweep(
             await runner.views.begin(tx, pessimistic=True)
             kept = await runner.views.sweep_of(tx, actor.id, idempotency_key)
             if kept is not None:
-                return _moment(kept[0]), kept[1]
+                return rules.from_instant(kept[0]), kept[1]
         # To the second, as the events keep times: a retry's moment is the very same.
         moment = rules.instant(runner.clock())
         overdue = await runner.views.overdue_articles(tx, moment)
         if idempotency_key is not None:
             await runner.views.record_sweep(tx, actor.id, idempotency_key, moment, overdue)
-        return _moment(moment), overdue
-
-
-def _moment(instant: str) -> datetime:
-    return datetime.strptime(instant, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        return rules.from_instant(moment), overdue
 
 
 def _article_key(idempotency_key: str, article_id: str) -> str:
