@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from graph.cli.main import app
-from ledger.domain.commands import EnrolRater
+from ledger.domain.commands import EnrolRater, RegisterArticle
 from ledger.read.requests import article_requests
 from ledger.store.db import create_engine
 from ledger.store.sql_store import SQLEventStore
@@ -62,3 +62,65 @@ def test_requests_expire_closes_the_overdue_request(tmp_path: Path) -> None:
     assert asyncio.run(_statuses(url)) == statuses
     verified = CliRunner().invoke(app, ["verify", "--database", url])
     assert verified.exit_code == 0, verified.output
+
+
+async def _nurses_asked_long_ago(url: str) -> None:
+    """An article assigned Nurse 30 days ago, four of six nurses asked then."""
+    engine = create_engine(url)
+    try:
+        ledger = sql_ledger(SQLEventStore(engine), clock=lambda: datetime.now(UTC) - timedelta(30))
+        await load_sample(ledger)
+        for n in range(6):
+            await ledger.execute(EnrolRater(rater_id=f"nurse-{n}", discipline="Nurse"),
+                                 actor=LOADER)  # fmt: skip
+        await ledger.execute(
+            RegisterArticle(
+                article_id="nurses-article",
+                citation={
+                    "title": "Falls",
+                    "journal": "J",
+                    "study_type": "Cohort",
+                    "abstract": "A.",
+                },
+                topics=["Falls"],
+                disciplines=["Nurse"],
+            ),
+            actor=LOADER,
+        )
+    finally:
+        await engine.dispose()
+
+
+async def _requests_of(url: str, article_id: str) -> list[tuple[str, str, str]]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            found = await article_requests(conn, article_id)
+        return sorted((r.rater_id, r.status, r.due) for r in found)
+    finally:
+        await engine.dispose()
+
+
+def test_requests_expire_asks_others_by_the_deployments_policy(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    assert CliRunner().invoke(app, ["migrate", "--database", url]).exit_code == 0
+    asyncio.run(_nurses_asked_long_ago(url))
+    expire = ["requests", "expire", "--database", url, "--requests-per-discipline", "1",
+              "--request-days", "3"]  # fmt: skip
+
+    done = CliRunner().invoke(app, expire)
+
+    assert done.exit_code == 0, done.output
+    requests = asyncio.run(_requests_of(url, "nurses-article"))
+    assert [r[:2] for r in requests if r[1] == "expired"] == [
+        (f"nurse-{n}", "expired") for n in range(4)
+    ]
+    # One nurse asked in their place (not four), due three days from now (not fourteen).
+    [(rater_id, _, due)] = [r for r in requests if r[1] == "open"]
+    assert rater_id == "nurse-4"
+    in_three_days = datetime.now(UTC) + timedelta(days=3)
+    assert abs(datetime.fromisoformat(due.replace("Z", "+00:00")) - in_three_days) < timedelta(
+        minutes=5
+    )
+    refused = CliRunner().invoke(app, [*expire[:-2], "--request-days", "0"])
+    assert refused.exit_code != 0

@@ -13,6 +13,7 @@ import typer
 
 from graph.cli.database_access import DEFAULT_DATABASE_URL, DatabaseOption
 from graph.cli.deliver import PublicUrl, delivery_settings
+from graph.cli.requests import RequestDays, RequestsPerDiscipline
 from graph.settings import Limits, Settings
 from ledger.delivery.settings import DeliverySettings
 
@@ -159,6 +160,8 @@ def serve(
     deliver: Deliver = True,
     public_url: PublicUrl = DeliverySettings.public_url,
     rating_without_request: RatingWithoutRequest = False,
+    requests_per_discipline: RequestsPerDiscipline = Settings.requests_per_discipline,
+    request_days: RequestDays = Settings.request_days,
 ) -> None:
     """Migrate, load the sample article into an empty ledger, and serve GraphQL at /graphql
     and the reader's page at /."""
@@ -187,6 +190,8 @@ def serve(
         delivery=delivery_settings(public_url, environment=os.environ),
         deliver_in_background=deliver,
         rating_without_request=rating_without_request,
+        requests_per_discipline=requests_per_discipline,
+        request_days=request_days,
     )
     # Uvicorn shuts down gracefully on SIGTERM, then re-raises it; a clean stop exits 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
