@@ -7,10 +7,12 @@ Without Chromium the tests are skipped, saying why; with ``CI`` set they fail in
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from graph.app import prepare_database
+from graph.settings import Settings
+from ledger.store.db import create_engine
+from ledger.use_cases.tokens import issue_token
 from tests.e2e.test_serve import (
     CONSOLE_SCRIPT,
     Server,
@@ -101,7 +107,24 @@ class Reader:
         return result.stdout.strip()
 
     def token(self, role: str, *options: str) -> str:
-        return self.command("token", "create", "--role", role, *options)
+        """A token as `token create --role ROLE [--rater ID] [--name NAME]` issues it, issued
+        in this process (the command itself is tested in tests/test_token_commands.py)."""
+        given = dict(zip(options[::2], options[1::2], strict=True))
+        assert set(given) <= {"--rater", "--name"}, options
+
+        async def issued() -> str:
+            engine = create_engine(self.database)
+            try:
+                found = await issue_token(
+                    engine, role, rater_id=given.get("--rater"), name=given.get("--name")
+                )
+                return found.token
+            finally:
+                await engine.dispose()
+
+        # Playwright's loop is this thread's running loop: the token is issued in another.
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            return thread.submit(asyncio.run, issued()).result(timeout=60)
 
     def graphql(self, query: str, token: str, **variables: object) -> dict[str, object]:
         """A change made behind the page's back, as another client would make it."""
@@ -117,7 +140,19 @@ class Reader:
         return body
 
 
-def start_reader(tmp_path: Path, *options: str) -> Iterator[Reader]:
+@pytest.fixture(scope="session")
+def sample_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file as `serve` leaves a new ledger (migrated, the sample article loaded),
+    made once per worker: each reader starts on a copy of it."""
+    path = tmp_path_factory.mktemp("sample") / "ledger.db"
+    settings = Settings(database_url=f"sqlite:///{path}")
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, prepare_database(settings)).result(timeout=120)
+    return path
+
+
+def start_reader(tmp_path: Path, sample: Path, *options: str) -> Iterator[Reader]:
+    shutil.copyfile(sample, tmp_path / "ledger.db")
     database = f"sqlite:///{tmp_path / 'ledger.db'}"
     server = start_serve(database, tmp_path / "serve.log", *options)
     try:
@@ -128,15 +163,17 @@ def start_reader(tmp_path: Path, *options: str) -> Iterator[Reader]:
 
 
 @pytest.fixture
-def reader(tmp_path: Path) -> Iterator[Reader]:
+def reader(tmp_path: Path, sample_ledger: Path) -> Iterator[Reader]:
     """A fresh service with the sample article: each test may change it."""
-    yield from start_reader(tmp_path)
+    yield from start_reader(tmp_path, sample_ledger)
 
 
 @pytest.fixture(scope="module")
-def shared_reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reader]:
+def shared_reader(
+    tmp_path_factory: pytest.TempPathFactory, sample_ledger: Path
+) -> Iterator[Reader]:
     """One service for a module whose tests change no article (they may issue tokens)."""
-    yield from start_reader(tmp_path_factory.mktemp("reader"))
+    yield from start_reader(tmp_path_factory.mktemp("reader"), sample_ledger)
 
 
 @pytest.fixture

@@ -3,21 +3,13 @@ from what the browser and the server kept: revalidated, not executed again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from playwright.sync_api import Page, Response
 
-from tests.browser.conftest import SEED_ARTICLE, Reader, start_reader
+from tests.browser.conftest import SEED_ARTICLE, Reader
 from tests.browser.test_article_page import open_article
-
-
-@pytest.fixture
-def reader(tmp_path: Path) -> Iterator[Reader]:
-    yield from start_reader(tmp_path)
 
 
 def cache_counters(reader: Reader) -> dict[str, Any]:

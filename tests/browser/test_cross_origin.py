@@ -37,8 +37,8 @@ window.answer = fetch(%(api)s + "/graphql", {
 
 
 @pytest.fixture
-def reader(tmp_path: Path) -> Iterator[Reader]:
-    yield from start_reader(tmp_path, "--cors-origin", ALLOWED)
+def reader(tmp_path: Path, sample_ledger: Path) -> Iterator[Reader]:
+    yield from start_reader(tmp_path, sample_ledger, "--cors-origin", ALLOWED)
 
 
 def serve_front_end(port: int, html: str) -> ThreadingHTTPServer:
