@@ -156,7 +156,11 @@ async def _delivering(settings: Settings, services: Services) -> AsyncIterator[N
     if not settings.deliver_in_background:
         yield
         return
-    async with delivering_in_background(services.engine, settings.delivery, settings.score_policy):
+    # Woken by every append this process learns of, so an alert goes out as it falls due.
+    moved = services.live.on_move() if services.live is not None else None
+    async with delivering_in_background(
+        services.engine, settings.delivery, settings.score_policy, moved
+    ):
         yield
 
 

@@ -4,7 +4,6 @@ delivery by its channel, recording every attempt (``ledger.delivery.attempts``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -67,16 +66,19 @@ class Deliverer:
             report.dead += sum(o.dies(backoff) for o in outcomes)
         return report
 
-    async def watch(self, stop: asyncio.Event) -> None:
-        """Passes until ``stop`` is set, one every ``interval_seconds``; a pass that fails
+    async def watch(self, stop: asyncio.Event, moved: asyncio.Event | None = None) -> None:
+        """Passes until ``stop`` is set: one every ``interval_seconds`` (the retries' due
+        times), and one at once whenever ``moved`` is set (an append, which may have made
+        alerts due: delivered within the pass, not an interval later). A pass that fails
         (the database away) is logged and the next one tries again."""
         while not stop.is_set():
+            if moved is not None:
+                moved.clear()  # an append during the pass sets it again: one more pass
             try:
                 await self.run_once()
             except Exception:
                 log.exception("a delivery pass failed; the next one tries again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.settings.interval_seconds)
+            await _first_of(stop, moved, self.settings.interval_seconds)
 
     async def _attempt(self, claimed: Claimed) -> Outcome:
         try:
@@ -84,3 +86,14 @@ class Deliverer:
         except DeliveryFailed as failure:
             return Outcome(claimed, str(failure))
         return Outcome(claimed, None)
+
+
+async def _first_of(stop: asyncio.Event, moved: asyncio.Event | None, seconds: float) -> None:
+    """Wait until ``stop`` or ``moved`` is set, or ``seconds`` pass."""
+    waits = [asyncio.ensure_future(e.wait()) for e in (stop, moved) if e is not None]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
+        await asyncio.gather(*waits, return_exceptions=True)

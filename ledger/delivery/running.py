@@ -42,12 +42,16 @@ async def deliverer_of(
 
 @asynccontextmanager
 async def delivering_in_background(
-    engine: AsyncEngine, settings: DeliverySettings, policy: ScorePolicy | None = None
+    engine: AsyncEngine,
+    settings: DeliverySettings,
+    policy: ScorePolicy | None = None,
+    moved: asyncio.Event | None = None,
 ) -> AsyncIterator[None]:
-    """A deliverer watching while the body runs; stopped after its pass when it ends."""
+    """A deliverer watching while the body runs (a pass at once whenever ``moved`` is set);
+    stopped after its pass when it ends."""
     stop = asyncio.Event()
     async with deliverer_of(engine, settings, policy=policy) as deliverer:
-        watching = asyncio.create_task(deliverer.watch(stop))
+        watching = asyncio.create_task(deliverer.watch(stop, moved))
         try:
             yield
         finally:

@@ -90,6 +90,8 @@ class LiveLedger:
     poll_seconds: float = DEFAULT_POLL_SECONDS
     stats: LiveStats = field(default_factory=LiveStats)
     _followers: set[Follower] = field(default_factory=set)
+    # Set at every new head, for whoever works after appends (the deliverer): no queue.
+    _watchers: list[asyncio.Event] = field(default_factory=list)
     _moved: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
     _position: int = -1
@@ -114,6 +116,13 @@ class LiveLedger:
         self.stats.subscriptions = len(self._followers)
         return follower
 
+    def on_move(self) -> asyncio.Event:
+        """An event set each time the ledger's head moves (any process's append, learnt as
+        the followers learn it); its waiter clears it before the work it wakes for."""
+        moved = asyncio.Event()
+        self._watchers.append(moved)
+        return moved
+
     def leave(self, follower: Follower) -> None:
         self._followers.discard(follower)
         self.stats.subscriptions = len(self._followers)
@@ -125,7 +134,7 @@ class LiveLedger:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._moved.wait(), self.poll_seconds)
             self._moved.clear()
-            if not self._followers:
+            if not self._followers and not self._watchers:
                 continue  # nobody to wake: no need to learn anything (or ask the database)
             try:
                 await self._wake_concerned()
@@ -139,6 +148,8 @@ class LiveLedger:
             return
         changes = self.changes.changes_after(self._position)
         self._position = head
+        for moved in self._watchers:
+            moved.set()
         for follower in list(self._followers):
             if follower.concerns(changes):
                 self.stats.wake_ups += 1

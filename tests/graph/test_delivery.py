@@ -4,18 +4,21 @@ delivery reaches a receiver that now answers."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 import httpx
+import pytest
 
+from graph.settings import Settings
 from ledger.delivery import verify_signature
 from ledger.delivery.backoff import Backoff
 from ledger.delivery.deliverer import Deliverer
 from ledger.delivery.settings import DeliverySettings
 from ledger.delivery.webhooks import WebhookSender
 from tests.delivery.receivers import webhook_receiver
-from tests.graph.conftest import Api
+from tests.graph.conftest import Api, running
 from tests.graph.helpers import enrol, rate, register
 
 SET = """
@@ -169,3 +172,27 @@ async def test_a_subscriber_is_shown_a_new_secret_once_and_the_same_key_shows_it
     }
     assert again["webhookSecret"] is None  # shown once: not again on a later change
     assert editor == {"__typename": "NotAllowed", "code": "NOT_ALLOWED"}
+
+
+async def test_the_services_deliverer_sends_an_alert_as_its_rating_commits(
+    database_url: str,
+) -> None:
+    """`serve`'s background deliverer passes at every append it learns of, not only every
+    interval: with an interval of an hour, the webhook still arrives."""
+    hourly = DeliverySettings(interval_seconds=3600.0)
+    settings = Settings(database_url=database_url, deliver_in_background=True, delivery=hourly)
+    with webhook_receiver() as receiver:
+        async with running(settings) as api:
+            await asyncio.sleep(0.2)  # the first pass, at start, finds nothing due
+            assert receiver.requests == []
+            await alerted(api, receiver.url)
+            deadline = time.monotonic() + 60
+            while not receiver.requests:
+                if time.monotonic() > deadline:
+                    pytest.fail("the alert was not delivered until the next hourly pass")
+                await asyncio.sleep(0.05)
+    [webhook] = receiver.requests
+    assert (webhook.json["type"], webhook.json["alert"]["title"]) == (
+        "alert",
+        "Exercise for chronic low back pain",
+    )
