@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.projections.tables import ViewTables, live_views
 from ledger.read.batches import Row, rows_by_article, wanted
+from ledger.read.scores import in_assigned
 
 __all__ = [
     "RaterComment",
@@ -65,7 +66,12 @@ async def load_rater_comments(
     conn: AsyncConnection, ids: Sequence[str], *, views: ViewTables = live_views
 ) -> dict[str, tuple[RaterComment, ...]]:
     table = views.active_ratings
-    query = select(table).where(table.c.article_id.in_(wanted(ids)), table.c.comment.is_not(None))
+    query = select(table).where(
+        table.c.article_id.in_(wanted(ids)),
+        table.c.comment.is_not(None),
+        # A rater's comment shows where their discipline's score does.
+        in_assigned(table, views),
+    )
     grouped = await rows_by_article(conn, query, ids)
     return {article_id: rater_comments_of(rows) for article_id, rows in grouped.items()}
 

@@ -62,9 +62,10 @@ async def load_scores(
 # for the SQL that SQLAlchemy builds and once as text for the pages' hand-written
 # statements (``ledger.read.pages``); tests hold the two to the same answers.
 def in_assigned(scores: Any, views: ViewTables = live_views) -> ColumnElement[bool]:
-    """Over a ``discipline_scores`` table: the row's discipline is one of the article's
-    assigned disciplines, or the article was never assigned any (then every discipline
-    rated shows, as before requests existed)."""
+    """Over a table of rows by article and discipline (``discipline_scores``, or the
+    ``active_ratings`` whose comments show with their discipline's score): the row's
+    discipline is one of the article's assigned disciplines, or the article was never
+    assigned any (then every discipline rated shows, as before requests existed)."""
     assigned = views.assigned_disciplines
     of_article = assigned.c.article_id == scores.c.article_id
     return or_(
@@ -76,8 +77,8 @@ def in_assigned(scores: Any, views: ViewTables = live_views) -> ColumnElement[bo
 
 
 def in_assigned_sql(scores: str) -> str:
-    """``in_assigned`` as SQL text over the live tables, ``scores`` naming the
-    ``discipline_scores`` row."""
+    """``in_assigned`` as SQL text over the live tables, ``scores`` naming the row (of
+    ``discipline_scores`` or ``active_ratings``)."""
     assigned = live_views.assigned_disciplines.name
     of_article = f"d.article_id = {scores}.article_id"
     return (
@@ -87,7 +88,7 @@ def in_assigned_sql(scores: str) -> str:
 
 
 def assigned_only(rows: Iterable[Row], assigned: Collection[str] | None) -> list[Row]:
-    """``in_assigned`` over score rows held in memory (``assigned`` None: never assigned)."""
+    """``in_assigned`` over rows held in memory (``assigned`` None: never assigned)."""
     if assigned is None:
         return list(rows)
     return [row for row in rows if row["discipline"] in assigned]

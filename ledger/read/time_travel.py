@@ -48,7 +48,7 @@ async def article_as_of(
         article,
         topics["topics"],
         assigned_only((row for row in ws.scores.rows.values() if row is not None), assigned),
-        [row for row in ws.ratings.rows.values() if row is not None],
+        assigned_only((row for row in ws.ratings.rows.values() if row is not None), assigned),
         [
             row
             for row in ws.comments.rows.values()

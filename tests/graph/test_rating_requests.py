@@ -275,9 +275,10 @@ async def test_a_deployment_may_allow_rating_without_a_request(database_url: str
 
 async def test_scores_show_in_the_assigned_disciplines_only_on_every_reader(api: Api) -> None:
     """Rated by nurses and physicians before an editor assigns it Physician only: from
-    then on no reader shows the nurses' score (the API's loaders, both one-statement pages,
-    the list's discipline and minimum-score filters, the feeds), though the ratings stay in
-    the log and a view of the article before the assignment still shows it."""
+    then on no reader shows the nurses' score or their comments (the API's loaders, both
+    one-statement pages, the list's discipline and minimum-score filters, the feeds),
+    though the ratings stay in the log and a view of the article before the assignment
+    still shows them."""
     editor = await api.token("editor")
     article = await new_article(api, editor, "Rated before its disciplines were assigned")
     key = (await api.data("query($id: ID!) { article(id: $id) { articleId } }", {"id": article}))[
@@ -287,7 +288,7 @@ async def test_scores_show_in_the_assigned_disciplines_only_on_every_reader(api:
     for number, discipline, relevance in answers:
         rater = await enrolled_rater(api, editor, f"both-{discipline}-{number}", discipline)
         rated = await send(api, SUBMIT, rater, articleId=article, relevance=relevance,
-                           newsworthiness=5)  # fmt: skip
+                           newsworthiness=5, comment=f"{discipline} {number}.")  # fmt: skip
         assert rated["__typename"] == "ArticlePayload", rated
 
     async def shown() -> dict[str, Any]:
@@ -312,6 +313,12 @@ async def test_scores_show_in_the_assigned_disciplines_only_on_every_reader(api:
 
         return {
             "page": named(page_fast.body["data"]["article"]["disciplineScores"]),
+            "comments": sorted(
+                {
+                    c["discipline"]["name"]
+                    for c in page_fast.body["data"]["article"]["raterComments"]
+                }
+            ),
             "list": named(listed["node"]["disciplineScores"]),
             "nurse list": await listed_under(discipline="Nurse"),
             "min 6": await listed_under(minScore=6),
@@ -322,6 +329,7 @@ async def test_scores_show_in_the_assigned_disciplines_only_on_every_reader(api:
 
     assert await shown() == {
         "page": [("Nurse", 7), ("Physician", 4)], "list": [("Nurse", 7), ("Physician", 4)],
+        "comments": ["Nurse", "Physician"],
         "nurse list": True, "min 6": True, "physician list": True,
         "nurse feed": True, "physician feed": True,
     }  # fmt: skip
@@ -329,7 +337,7 @@ async def test_scores_show_in_the_assigned_disciplines_only_on_every_reader(api:
     assigned = await send(api, ASSIGN, editor, articleId=article, disciplines=["Physician"])
     assert assigned["article"]["disciplineScores"] == [{"discipline": {"name": "Physician"}}]
     assert await shown() == {
-        "page": [("Physician", 4)], "list": [("Physician", 4)],
+        "page": [("Physician", 4)], "list": [("Physician", 4)], "comments": ["Physician"],
         "nurse list": False, "min 6": False, "physician list": True,
         "nurse feed": False, "physician feed": True,
     }  # fmt: skip
@@ -337,13 +345,22 @@ async def test_scores_show_in_the_assigned_disciplines_only_on_every_reader(api:
     # A view of the article at its last rating, before the assignment, shows what it did.
     past = await api.http_data(
         "query($id: ID!, $at: Int) { article(id: $id, atVersion: $at) { disciplineScores "
-        "{ discipline { name } } } }",
+        "{ discipline { name } } raterComments { discipline { name } } } }",
         {"id": article, "at": 7},
     )
     assert [s["discipline"]["name"] for s in past["article"]["disciplineScores"]] == [
         "Nurse",
         "Physician",
     ]
+    assert {c["discipline"]["name"] for c in past["article"]["raterComments"]} == {
+        "Nurse",
+        "Physician",
+    }
+    now = await api.data(
+        "query($id: ID!) { article(id: $id) { raterComments { discipline { name } } } }",
+        {"id": article},
+    )
+    assert {c["discipline"]["name"] for c in now["article"]["raterComments"]} == {"Physician"}
 
 
 async def test_an_assignment_that_drops_a_discipline_cancels_its_open_requests(api: Api) -> None:

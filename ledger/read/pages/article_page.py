@@ -77,7 +77,7 @@ SELECT {columns}, {d.instant("a.registered_at")},
   (SELECT {d.array(score)} FROM {scores.name} s
      WHERE s.article_id = a.article_id AND {in_assigned_sql("s")}),
   (SELECT {d.array(rater_comment)} FROM {ratings} r
-     WHERE r.article_id = a.article_id AND r.comment IS NOT NULL),
+     WHERE r.article_id = a.article_id AND r.comment IS NOT NULL AND {in_assigned_sql("r")}),
   (SELECT {d.array(subscriber_comment)} FROM {comments} c
      LEFT JOIN {people.name} p ON p.person_id = c.author_id
      WHERE c.article_id = a.article_id AND NOT c.hidden),
