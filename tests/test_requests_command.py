@@ -65,12 +65,12 @@ def test_requests_expire_closes_the_overdue_request(tmp_path: Path) -> None:
 
 
 async def _nurses_asked_long_ago(url: str) -> None:
-    """An article assigned Nurse 30 days ago, four of six nurses asked then."""
+    """An article assigned Nurse 30 days ago, four of ten nurses asked then."""
     engine = create_engine(url)
     try:
         ledger = sql_ledger(SQLEventStore(engine), clock=lambda: datetime.now(UTC) - timedelta(30))
         await load_sample(ledger)
-        for n in range(6):
+        for n in range(10):
             await ledger.execute(EnrolRater(rater_id=f"nurse-{n}", discipline="Nurse"),
                                  actor=LOADER)  # fmt: skip
         await ledger.execute(
@@ -105,7 +105,7 @@ def test_requests_expire_asks_others_by_the_deployments_policy(tmp_path: Path) -
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     assert CliRunner().invoke(app, ["migrate", "--database", url]).exit_code == 0
     asyncio.run(_nurses_asked_long_ago(url))
-    expire = ["requests", "expire", "--database", url, "--requests-per-discipline", "1",
+    expire = ["requests", "expire", "--database", url, "--requests-per-discipline", "5",
               "--request-days", "3"]  # fmt: skip
 
     done = CliRunner().invoke(app, expire)
@@ -115,12 +115,13 @@ def test_requests_expire_asks_others_by_the_deployments_policy(tmp_path: Path) -
     assert [r[:2] for r in requests if r[1] == "expired"] == [
         (f"nurse-{n}", "expired") for n in range(4)
     ]
-    # One nurse asked in their place (not four), due three days from now (not fourteen).
-    [(rater_id, _, due)] = [r for r in requests if r[1] == "open"]
-    assert rater_id == "nurse-4"
+    # Five nurses asked in their place (not four), due three days from now (not fourteen).
+    asked = [r for r in requests if r[1] == "open"]
+    assert [r[0] for r in asked] == [f"nurse-{n}" for n in range(4, 9)]
     in_three_days = datetime.now(UTC) + timedelta(days=3)
-    assert abs(datetime.fromisoformat(due.replace("Z", "+00:00")) - in_three_days) < timedelta(
-        minutes=5
-    )
-    refused = CliRunner().invoke(app, [*expire[:-2], "--request-days", "0"])
-    assert refused.exit_code != 0
+    for _, _, due in asked:
+        moment = datetime.fromisoformat(due.replace("Z", "+00:00"))
+        assert abs(moment - in_three_days) < timedelta(minutes=5)
+    for wrong in (["--request-days", "0"], ["--requests-per-discipline", "3"]):
+        refused = CliRunner().invoke(app, [*expire[:4], *wrong])
+        assert refused.exit_code != 0, wrong

@@ -26,9 +26,9 @@ RequestsPerDiscipline = Annotated[
     int,
     typer.Option(
         "--requests-per-discipline",
-        min=1,
+        min=4,  # the reference service asks 4 or more raters per discipline
         max=50,
-        help="Raters asked at a time in each assigned discipline.",
+        help="Raters asked at a time in each assigned discipline (4 or more).",
     ),
 ]
 RequestDays = Annotated[

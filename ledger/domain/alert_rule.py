@@ -43,6 +43,7 @@ from ledger.domain.events import (
     RatingSubmitted,
     RatingWithdrawn,
 )
+from ledger.domain.scores import rated_in
 from ledger.domain.vocabulary import topic_key
 
 __all__ = [
@@ -89,10 +90,10 @@ class ArticleFacts:
         """The discipline's sums and counts of each scale over its active ratings; none
         in a discipline the article is not rated in (its score does not show)."""
         sums = Sums()
-        if self.assigned is not None and discipline not in self.assigned:
+        if not rated_in(self.assigned, discipline):
             return sums
-        for rated_in, relevance, newsworthiness in self.ratings.values():
-            if rated_in == discipline:
+        for rating_discipline, relevance, newsworthiness in self.ratings.values():
+            if rating_discipline == discipline:
                 sums.add(relevance, newsworthiness)
         return sums
 

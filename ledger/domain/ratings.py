@@ -23,7 +23,7 @@ from ledger.domain.errors import (
     ValidationFailed,
 )
 from ledger.domain.events import DomainEvent, RatingRevised, RatingSubmitted, RatingWithdrawn
-from ledger.domain.scores import NEWSWORTHINESS_ASKED_ABOVE
+from ledger.domain.scores import NEWSWORTHINESS_ASKED_ABOVE, rated_in
 from ledger.domain.validation import check_comment, check_score
 
 __all__ = [
@@ -143,7 +143,7 @@ def decide_submit_rating(
     check_open(article)
     if rater.rater_id in article.ratings:
         raise DuplicateRating(article_id, rater.rater_id)
-    if article.disciplines and rater.discipline not in article.disciplines:
+    if not rated_in(article.disciplines, rater.discipline):
         raise DisciplineNotAssigned(article_id, rater.discipline)
     if not rating_without_request and article.disciplines:
         asked = article.requests_of(rater.rater_id)

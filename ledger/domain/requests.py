@@ -311,11 +311,12 @@ def decide_expire_requests(
     pool: Sequence[PoolRater],
     policy: RequestPolicy,
     now: datetime,
+    due_by: datetime | None = None,
 ) -> list[DomainEvent]:
-    """Expire the article's open requests due by ``now`` and ask others in their place
-    (none for a retracted article). Nothing due: no events."""
+    """Expire the article's open requests due by ``due_by`` (else ``now``) and ask others
+    in their place, as of ``now`` (none for a retracted article). Nothing due: no events."""
     article = existing(state, article_id)
-    moment = instant(now)
+    moment = instant(due_by or now)
     expired: list[DomainEvent] = [
         RatingRequestExpired(
             article_id, r.request_id, r.rater_id, r.discipline, r.requested_at, r.due

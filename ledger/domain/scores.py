@@ -8,6 +8,7 @@ newsworthiness mean over those who gave one (its own count: not asked below a re
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -23,6 +24,7 @@ __all__ = [
     "ScorePolicy",
     "counted",
     "lowest_mean_for",
+    "rated_in",
     "round_half_up",
     "score_of",
 ]
@@ -193,3 +195,11 @@ RATING_SCALES = (
         NEWSWORTHINESS_ASKED_ABOVE,
     ),
 )
+
+
+def rated_in(assigned: Collection[str] | None, discipline: str) -> bool:
+    """Whether an article assigned ``assigned`` (None or empty: never assigned any) is rated
+    in ``discipline``: only then do its ratings there count, its score and raters' comments
+    there show, and its raters rate it. The one rule; its SQL form is
+    ``ledger.read.scores.in_assigned``."""
+    return not assigned or discipline in assigned

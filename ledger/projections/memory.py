@@ -91,7 +91,11 @@ class MemoryViews:
     ) -> list[PoolRater]:
         asked: dict[str, int] = {}
         for row in self.requests.requests.rows.values():
-            if row is not None and row["requested_at"] >= month_start:
+            if (
+                row is not None
+                and row["requested_at"] >= month_start
+                and row["status"] != "cancelled"
+            ):
                 asked[row["rater_id"]] = asked.get(row["rater_id"], 0) + 1
         pool = []
         for rater in self.rows.raters.rows.values():

@@ -29,7 +29,7 @@ def request_tables(target: MetaData, suffix: str = "") -> dict[str, Table]:
             Column("due", String(20), nullable=False),
             Column("status", String(10), nullable=False),  # open, answered, expired or cancelled
             Column("requested_position", BigInteger, nullable=False),
-            Column("closed_position", BigInteger, nullable=True),  # answered or expired at
+            Column("closed_position", BigInteger, nullable=True),  # answered/expired/cancelled at
             Index(None, "rater_id", "requested_at"),  # a queue, a month's count
             Index(None, "article_id"),
             Index(None, "status", "due"),  # the overdue ones

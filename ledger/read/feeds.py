@@ -4,7 +4,10 @@ An article enters a discipline's feed at the moment its discipline score starts 
 active ratings reach the score policy's minimum), and stays while it has that many and is not
 retracted. The moment is read from the ledger: the recorded time of the rating event that
 brought the count up to the minimum, the last time it did (an article that dropped below and
-came back entered anew). So the feed is the same after a rebuild, and after any replay.
+came back entered anew). So the feed is the same after a rebuild, and after any replay. An
+article whose discipline is not among its assigned ones is left out while that lasts; one
+assigned the discipline after its ratings keeps the time of its crossing, so it may come
+back below the newest entries.
 
 Why from the rating versions and not a stored column: the minimum is a per-deployment
 setting (``ScorePolicy``), so a moment kept in a projection would be right for one policy
@@ -78,14 +81,23 @@ async def discipline_feed(
     ids = [row.article_id for row in entered]
     articles = await load_articles(conn, ids, views=views)
     scores = await load_scores(conn, ids, policy, views=views)
+    # An entry whose score no longer shows when read (an assignment committed between the
+    # two statements took the discipline away) is left out.
+    shown = {
+        row.article_id: score
+        for row in entered
+        for score in scores.get(row.article_id, ())
+        if score.discipline == discipline
+    }
     entries = tuple(
         FeedEntry(
             article=articles[row.article_id],
-            score=next(s for s in scores[row.article_id] if s.discipline == discipline),
+            score=shown[row.article_id],
             entered_at=row.recorded_at,
             entered_position=row.position,
         )
         for row in entered
+        if row.article_id in shown and row.article_id in articles
     )
     return DisciplineFeed(discipline, discipline_key(discipline), entries)
 

@@ -42,13 +42,14 @@ async def rater_pool(
     views: ViewTables = live_views,
 ) -> list[PoolRater]:
     """The raters of ``disciplines`` with their profiles and their requests since
-    ``month_start``, in rater id order (one statement)."""
+    ``month_start`` (a cancelled one not counted: it asked nothing of them), in rater id
+    order (one statement)."""
     if not disciplines:
         return []
     raters, profiles, requests = views.raters, views.rater_profiles, views.rating_requests
     this_month = (
         select(requests.c.rater_id, func.count().label("asked"))
-        .where(requests.c.requested_at >= month_start)
+        .where(requests.c.requested_at >= month_start, requests.c.status != "cancelled")
         .group_by(requests.c.rater_id)
         .subquery()
     )

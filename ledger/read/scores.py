@@ -15,7 +15,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.domain.scores import DisciplineScore, ScorePolicy, lowest_mean_for, score_of
+from ledger.domain.scores import (
+    DisciplineScore,
+    ScorePolicy,
+    lowest_mean_for,
+    rated_in,
+    score_of,
+)
 from ledger.projections.tables import ViewTables, live_views
 from ledger.read.batches import Row, rows_by_article, wanted
 
@@ -58,9 +64,9 @@ async def load_scores(
     return {article_id: scores_of(rows, policy) for article_id, rows in grouped.items()}
 
 
-# The rule that a discipline's score shows only where the article is rated in it, once
-# for the SQL that SQLAlchemy builds and once as text for the pages' hand-written
-# statements (``ledger.read.pages``); tests hold the two to the same answers.
+# ``ledger.domain.scores.rated_in`` in SQL: once as SQLAlchemy builds it and once as text
+# for the pages' hand-written statements (``ledger.read.pages``); a test holds the two and
+# the rule to the same answers.
 def in_assigned(scores: Any, views: ViewTables = live_views) -> ColumnElement[bool]:
     """Over a table of rows by article and discipline (``discipline_scores``, or the
     ``active_ratings`` whose comments show with their discipline's score): the row's
@@ -89,9 +95,7 @@ def in_assigned_sql(scores: str) -> str:
 
 def assigned_only(rows: Iterable[Row], assigned: Collection[str] | None) -> list[Row]:
     """``in_assigned`` over rows held in memory (``assigned`` None: never assigned)."""
-    if assigned is None:
-        return list(rows)
-    return [row for row in rows if row["discipline"] in assigned]
+    return [row for row in rows if rated_in(assigned, row["discipline"])]
 
 
 def score_at_least(scores: Any, minimum: int, policy: ScorePolicy) -> ColumnElement[bool]:

@@ -165,19 +165,19 @@ async def expire_article_requests(
     command: ExpireArticleRequests,
     actor: Actor,
     idempotency_key: str | None,
-    now: datetime | None = None,
+    due_by: datetime | None = None,
 ) -> AppendResult:
-    """Expire one article's overdue requests (by ``now``, else the clock) and ask others."""
-    moment = now or runner.clock()
+    """Expire one article's requests due by ``due_by`` (else now) and ask others, now."""
 
     async def plan(tx: LedgerTransaction) -> Decision:
+        now = runner.clock()
         stream = articles.stream_id(command.article_id)
         history = await tx.read_stream(stream)
         state = articles.fold(runner.decode(history))
         disciplines = state.disciplines if state is not None else ()
-        pool = await runner.views.rater_pool(tx, disciplines, rules.month_start(moment))
+        pool = await runner.views.rater_pool(tx, disciplines, rules.month_start(now))
         decided = rules.decide_expire_requests(
-            state, command.article_id, pool, runner.requests, moment
+            state, command.article_id, pool, runner.requests, now, due_by
         )
         if not decided:
             raise _NothingDue(f"no request of article {command.article_id!r} is overdue")
@@ -194,8 +194,9 @@ async def expire_rating_requests(
     Under an idempotency key the sweep is kept (its moment and the articles overdue then)
     before any article is touched, and each article's append has a key of its own made from
     it: a retry, or a sweep interrupted part way, does that very sweep again, so the
-    articles already done answer with their first answer, those not reached yet are
-    expired as of the first moment, and nothing that fell overdue since is swept by it."""
+    articles already done answer with their first answer, those not reached yet have what
+    was due by the first moment expired (the raters in their place asked now, due from
+    now), and nothing that fell overdue since is swept by it."""
     moment, overdue = await _sweep(runner, actor, idempotency_key)
     done: list[AppendResult] = []
     for article_id in overdue:
