@@ -277,6 +277,8 @@ def _change(article: ArticleFacts, event: DomainEvent) -> set[str]:
         article.topics = tuple(event.topics)
         return article.disciplines()
     if isinstance(event, ArticleDisciplinesAssigned):
+        if not event.limits_alerts:
+            return set()  # stored before assignments limited the alerts: as it was decided
         article.assigned = tuple(event.disciplines)
         return article.disciplines()
     if isinstance(event, ArticleCorrected):

@@ -253,8 +253,12 @@ class AlertProfileCleared(DomainEvent):
 class ArticleDisciplinesAssigned(DomainEvent):
     """The disciplines an article is to be rated in, the patient populations it concerns
     (empty: any) and, from version 2, the enrolled raters among its authors, who are never
-    asked to rate it (version 1 named none: its upcaster below lifts it); each assignment
-    replaces the last whole."""
+    asked to rate it; each assignment replaces the last whole.
+
+    From version 2 an assignment also limits the alerts to its disciplines
+    (``limits_alerts``). A version 1 assignment did not: ratings in any discipline counted
+    toward alerts, and its upcaster below keeps it so, so that a replay decides the alerts
+    its time decided."""
 
     type_name: ClassVar[str] = "ArticleDisciplinesAssigned"
     schema_version: ClassVar[int] = 2
@@ -262,6 +266,7 @@ class ArticleDisciplinesAssigned(DomainEvent):
     disciplines: tuple[str, ...]
     populations: tuple[str, ...]
     author_raters: tuple[str, ...] = ()
+    limits_alerts: bool = True
 
 
 @REGISTRY.event
@@ -343,8 +348,8 @@ REGISTRY.upcaster("RatingSubmitted", 1)(_both_scales)
 REGISTRY.upcaster("RatingRevised", 1)(_both_scales)
 
 
-# Version 1 of an assignment named no author raters: every rater of the disciplines could be
-# asked. Lifted on read, like the ratings above.
+# Version 1 of an assignment named no author raters (every rater of the disciplines could be
+# asked) and left the alerts to every discipline rated. Lifted on read, like the ratings above.
 @REGISTRY.upcaster("ArticleDisciplinesAssigned", 1)
 def _no_author_raters(payload: Payload) -> Payload:
-    return {**payload, "author_raters": []}
+    return {**payload, "author_raters": [], "limits_alerts": False}

@@ -1,9 +1,10 @@
-"""The alert rule counts only an article's assigned disciplines, as only their scores
+"""The alert rule counts only the disciplines an article is assigned, as only their scores
 show: the facts the alerts projection keeps of an article gain the assignment.
 
-Filled from ``article_disciplines`` (the same JSON text), so the alerts projection is
-exact under its checkpoint for what comes next. An alert already made due by a discipline
-that was not assigned stays due: it may have been sent, and an alert is due once.
+Every assignment stored before this revision is of version 1, which left the alerts to every
+discipline rated (``ArticleDisciplinesAssigned.limits_alerts``): the alerts projection keeps
+no assignment for any of them, so the new column starts empty (null) and the alerts stay
+exactly those a replay of the log decides. Assignments made from now on limit the alerts.
 
 Revision ID: 0015
 Revises: 0014
@@ -26,10 +27,6 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("alert_articles", schema=None) as batch_op:
         batch_op.add_column(sa.Column("assigned", sa.Text(), nullable=True))
-    op.execute(
-        "UPDATE alert_articles SET assigned = (SELECT d.disciplines FROM article_disciplines d "
-        "WHERE d.article_id = alert_articles.article_id)"
-    )
 
 
 def downgrade() -> None:

@@ -18,19 +18,28 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import ledger.delivery.tables  # noqa: F401  (the outbox's tables join the same metadata)
 from ledger.audit.chain import verify_chain
-from ledger.domain.commands import AssignDisciplines, EnrolRater, RegisterDiscipline, SubmitRating
+from ledger.domain.commands import (
+    AssignDisciplines,
+    EnrolRater,
+    RegisterDiscipline,
+    SetAlertProfile,
+)
+from ledger.projections.memory import MemoryViews
+from ledger.projections.projector import Projector, catch_up
 from ledger.projections.search_index import is_index_table
 from ledger.projections.tables import live_views, metadata
 from ledger.replay.rebuild import verify_projections
 from ledger.store.canonical import GENESIS_HASH
 from ledger.store.db import create_engine
+from ledger.store.memory import MemoryEventStore
 from ledger.store.migrate import current_revision, downgrade, head_revision, upgrade
 from ledger.store.records import Actor, NewEvent
 from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import appends, events, ledger_head
-from ledger.use_cases.sql_views import sql_ledger
+from ledger.use_cases.service import EvidenceLedger
 from tests.backends import create_postgres_database, drop_postgres_database
 from tests.store.ledgers import EDITOR, rater, register
+from tests.store.test_old_assignments import as_version_1
 
 LEDGER_TABLES = {"events", "ledger_head", "appends"}
 MODEL_TABLES = set(metadata.tables)
@@ -316,24 +325,49 @@ async def test_downgrade_from_0006_keeps_the_earliest_append_of_a_key_used_by_tw
     assert again.replayed
 
 
-async def test_0013_to_0015_fill_the_assignments_from_the_views_they_follow(
+async def test_0013_to_0015_keep_the_views_and_the_alerts_a_replay_decides(
     bare_engine: AsyncEngine,
 ) -> None:
-    """An article rated in two disciplines and then assigned one, written at head; the
-    database taken back to 0012 (no row per assignment, no assignment in the alerts' facts)
-    and upgraded again: the migrations fill both from ``article_disciplines``, so the views
-    equal a replay of the log."""
+    """A ledger written before assignments limited anything but requests (its assignment of
+    version 1), where nurses rated an article assigned Physician only, as the code then let
+    them, and a nurses' profile was alerted: taken back to 0012 and upgraded again, the row
+    per assignment is filled from ``article_disciplines``, the alert stays due, and the
+    views and alerts equal a replay of the log."""
     await upgrade(bare_engine)
     store = SQLEventStore(bare_engine)
-    ledger = sql_ledger(store)
+    scratch = MemoryEventStore()
+    ledger = EvidenceLedger(scratch, views=MemoryViews(scratch))
     for name in ("Physician", "Nurse"):
         await ledger.execute(RegisterDiscipline(name), actor=EDITOR)
-    await register(ledger, "a1")
-    for number, discipline in enumerate(("Nurse", "Physician", "Nurse")):
-        rater_id = f"r{number}"
+    nurses = [f"n{number}" for number in range(3)]
+    for rater_id in ["p0", *nurses]:
+        discipline = "Physician" if rater_id == "p0" else "Nurse"
         await ledger.execute(EnrolRater(rater_id=rater_id, discipline=discipline), actor=EDITOR)
-        await ledger.execute(SubmitRating("a1", rater_id, 6, 6), actor=rater(rater_id))
+    await register(ledger, "a1")
+    subscriber = Actor("s1", "subscriber")
+    await ledger.execute(SetAlertProfile("s1", ["Nurse"], 5, 5, delivery="none"), actor=subscriber)
     await ledger.execute(AssignDisciplines("a1", ["Physician"]), actor=EDITOR)
+    for e in await scratch.read_all(0, 10_000):
+        written = as_version_1(e.type, e.payload)
+        await store.append(e.stream_id, e.stream_version - 1, [written], actor=e.metadata.actor)
+    version = await store.stream_version("article:a1")
+    for number, rater_id in enumerate(nurses):
+        rating = {
+            "article_id": "a1", "rating_id": f"a1.r{version + number + 1}",
+            "rater_id": rater_id, "discipline": "Nurse", "relevance": 6, "newsworthiness": 6,
+            "comment": None, "newsworthiness_unknown": False, "beyond_expertise": False,
+        }  # fmt: skip
+        await store.append(
+            "article:a1",
+            version + number,
+            [NewEvent("RatingSubmitted", rating, 2)],
+            actor=rater(rater_id),
+        )
+    await catch_up(store, Projector(registry=store.registry))
+    due = live_views.due_alerts
+    async with bare_engine.connect() as conn:
+        alerted = (await conn.execute(select(due.c.subscriber_id, due.c.discipline))).all()
+    assert [tuple(row) for row in alerted] == [("s1", "Nurse")]
 
     await downgrade(bare_engine, "0012")
     await upgrade(bare_engine)
@@ -341,7 +375,9 @@ async def test_0013_to_0015_fill_the_assignments_from_the_views_they_follow(
     async with bare_engine.connect() as conn:
         assigned = (await conn.execute(select(live_views.assigned_disciplines))).all()
         facts = await conn.scalar(select(live_views.alert_articles.c.assigned))
+        still = (await conn.execute(select(due.c.subscriber_id, due.c.discipline))).all()
     assert [tuple(row) for row in assigned] == [("a1", "Physician")]
-    assert facts == '["Physician"]'
+    assert facts is None  # a version 1 assignment left the alerts to every discipline
+    assert still == alerted
     report = await verify_projections(store)
     assert report.ok, report.mismatches

@@ -27,7 +27,7 @@ from ledger.use_cases.sql_views import sql_ledger
 from tests.store.test_sample import sample_view
 
 ASSIGNED = "ArticleDisciplinesAssigned"
-V1_FIELDS = {"article_id", "disciplines", "populations"}
+V1_FIELDS = {"article_id", "disciplines", "populations"}  # no author raters, no alert limit
 
 
 def as_version_1(type_name: str, payload: Any) -> NewEvent:
@@ -43,7 +43,7 @@ def test_an_old_payload_decodes_with_no_author_raters() -> None:
     payload, version = REGISTRY.upcast(ASSIGNED, 1, old)
     assert version == 2
     assert REGISTRY.decode(ASSIGNED, payload) == ArticleDisciplinesAssigned(
-        "a1", ("Nurse",), (), ()
+        "a1", ("Nurse",), (), (), limits_alerts=False
     )
     assert old == {"article_id": "a1", "disciplines": ["Nurse"], "populations": []}
 
