@@ -69,6 +69,7 @@ _CONFLICT_CODES: dict[type[ledger_errors.LedgerError], str] = {
     ledger_errors.IdempotencyKeyReused: "IDEMPOTENCY_KEY_REUSED",
     ledger_errors.RatingNotRequested: "NOT_REQUESTED",
     ledger_errors.DisciplineNotAssigned: "DISCIPLINE_NOT_ASSIGNED",
+    ledger_errors.RaterIsAuthor: "RATER_IS_AUTHOR",
     ledger_errors.WrongPauseState: "WRONG_PAUSE_STATE",
 }
 

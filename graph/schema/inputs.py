@@ -37,7 +37,7 @@ KEY = "Retrying with the same key returns the first answer and changes nothing."
 EXPECTED = "The article version the change was decided on; if it moved, the answer is Conflict."
 AUTHOR_RATERS = (
     "The enrolled raters (by rater id, at most 20) among the article's authors: never asked "
-    "to rate it (each assignment names them anew)."
+    "to rate it."
 )
 
 
@@ -256,6 +256,9 @@ class AssignDisciplinesInput:
         default_factory=list,
         description="The patient populations it concerns (e.g. Adults); none: any.",
     )
-    author_raters: list[str] = strawberry.field(default_factory=list, description=AUTHOR_RATERS)
+    author_raters: list[str] | None = strawberry.field(
+        default=None,
+        description=AUTHOR_RATERS + " Left out: those named before are kept; [] clears them.",
+    )
     expected_version: int | None = strawberry.field(default=None, description=EXPECTED)
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)

@@ -361,7 +361,8 @@ class Mutation:
         # A tuple: left empty, it equals the command's default, so the fingerprint of an
         # assignment without author raters stays what it was before they existed.
         def make() -> Command:
-            return command_of(AssignDisciplines, input, author_raters=tuple(input.author_raters))
+            authors = None if input.author_raters is None else tuple(input.author_raters)
+            return command_of(AssignDisciplines, input, author_raters=authors)
 
         return await _change_article(info, make, input.idempotency_key)
 

@@ -212,14 +212,14 @@ class ClearAlertProfile(Command):
 class AssignDisciplines(Command):
     """Assign the disciplines an article is rated in (replacing the last assignment) and
     request raters of each, never one of ``author_raters`` (enrolled raters among the
-    article's authors)."""
+    article's authors; None: those named before are kept)."""
 
     kind = "assign_disciplines"
     article_id: str
     disciplines: Sequence[str]
     populations: Sequence[str] = ()
     expected_version: int | None = None
-    author_raters: Sequence[str] = field(default=(), metadata=_NEW_ANSWER)
+    author_raters: Sequence[str] | None = field(default=None, metadata=_NEW_ANSWER)
 
 
 @dataclass(frozen=True)

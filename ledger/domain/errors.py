@@ -50,6 +50,7 @@ __all__ = [
     "NoActiveRating",
     "NotASubscriber",
     "NotFound",
+    "RaterIsAuthor",
     "RatingNotRequested",
     "RuleBroken",
     "StaleExpectedVersion",
@@ -248,6 +249,18 @@ class DisciplineNotAssigned(RuleBroken):
         )
         self.article_id = article_id
         self.discipline = discipline
+
+
+class RaterIsAuthor(RuleBroken):
+    """A rater the editor named among an article's authors may not rate it."""
+
+    def __init__(self, article_id: str, rater_id: str) -> None:
+        super().__init__(
+            f"rater {rater_id!r} is named among the authors of article {article_id!r}: "
+            "an author does not rate their own article"
+        )
+        self.article_id = article_id
+        self.rater_id = rater_id
 
 
 class WrongPauseState(RuleBroken):

@@ -19,6 +19,7 @@ from ledger.domain.errors import (
     DisciplineNotAssigned,
     DuplicateRating,
     NoActiveRating,
+    RaterIsAuthor,
     RatingNotRequested,
     ValidationFailed,
 )
@@ -143,6 +144,8 @@ def decide_submit_rating(
     check_open(article)
     if rater.rater_id in article.ratings:
         raise DuplicateRating(article_id, rater.rater_id)
+    if rater.rater_id in article.author_raters:
+        raise RaterIsAuthor(article_id, rater.rater_id)
     if not rated_in(article.disciplines, rater.discipline):
         raise DisciplineNotAssigned(article_id, rater.discipline)
     if not rating_without_request and article.disciplines:

@@ -274,8 +274,8 @@ def decide_assign_disciplines(
     """Assign the disciplines (``disciplines``: each requested name -> its registered
     spelling, None when unknown) and request raters of each, never one of the article's
     author raters (``author_raters``: each rater id, checked by ``check_author_raters`` ->
-    whether that rater is enrolled). Assigning replaces the last assignment whole, author
-    raters included; an open request stays open unless the assignment drops its discipline
+    whether that rater is enrolled; None: the article's are kept). Assigning replaces the
+    last assignment whole; an open request stays open unless the assignment drops its discipline
     or names its rater among the authors: then it is cancelled (the rater could not answer,
     or should not)."""
     article = check_open(existing(state, article_id))
@@ -284,16 +284,16 @@ def decide_assign_disciplines(
     for requested, registered in disciplines.items():
         if registered is None:
             raise NotFound("discipline", requested)
-    authors = author_raters or {}
-    for rater_id, enrolled in authors.items():
+    for rater_id, enrolled in (author_raters or {}).items():
         if not enrolled:
             raise NotFound("rater", rater_id)
+    authors = article.author_raters if author_raters is None else tuple(author_raters)
     names = tuple(dict.fromkeys(d for d in disciplines.values() if d is not None))
     checked = _check_populations(populations)
-    given = (names, checked, tuple(authors))
+    given = (names, checked, authors)
     if given == (article.disciplines, article.populations, article.author_raters):
         raise ValidationFailed("disciplines", "are already the article's")
-    assigned = ArticleDisciplinesAssigned(article_id, names, checked, tuple(authors))
+    assigned = ArticleDisciplinesAssigned(article_id, names, checked, authors)
     decided: list[DomainEvent] = [assigned]
     decided += [
         RatingRequestCancelled(article_id, r.request_id, r.rater_id, r.discipline)

@@ -95,8 +95,10 @@ async def _assigned(
 ) -> list[DomainEvent]:
     names = check_texts("disciplines", command.disciplines, limit=100, most=20)
     spellings = {name: await registered_discipline(runner, tx, name) for name in names}
-    authors = rules.check_author_raters(command.author_raters)
-    enrolled = {rater_id: await _is_enrolled(runner, tx, rater_id) for rater_id in authors}
+    enrolled = None  # the author raters named before are kept
+    if command.author_raters is not None:
+        authors = rules.check_author_raters(command.author_raters)
+        enrolled = {rater_id: await _is_enrolled(runner, tx, rater_id) for rater_id in authors}
     now = runner.clock()
     known = [s for s in spellings.values() if s is not None]
     pool = await runner.views.rater_pool(tx, known, rules.month_start(now))

@@ -161,7 +161,8 @@ mutation($input: RegisterArticleInput!) {
 async def test_the_article_s_author_raters_are_never_asked(api: Api) -> None:
     """An editor names a nurse among the article's authors: the next nurses are asked, not
     them; an unknown rater is refused and changes nothing; a rebuild shows the same
-    requests; registering with disciplines names author raters the same way."""
+    requests; an author may not rate it; an assignment that leaves them out keeps them;
+    registering with disciplines names author raters the same way."""
     editor = await api.token("editor")
     article = await new_article(api, editor, "Written by one of our nurses")
     nurses = [await enrolled_rater(api, editor, f"auth-n{i}") for i in range(6)]
@@ -192,6 +193,26 @@ async def test_the_article_s_author_raters_are_never_asked(api: Api) -> None:
     assert await asked() == ["auth-n1", "auth-n2", "auth-n3", "auth-n4"]
     await rebuild(api.services.store)
     assert await asked() == ["auth-n1", "auth-n2", "auth-n3", "auth-n4"]
+
+    # An author does not rate the article, asked or not.
+    refused = await unchanged(api, SUBMIT, nurses[0], articleId=article, relevance=5,
+                              newsworthiness=5)  # fmt: skip
+    assert (refused["__typename"], refused["code"]) == ("Conflict", "RATER_IS_AUTHOR")
+    # An assignment that leaves them out keeps them; [] clears them.
+    kept = await send(api, ASSIGN, editor, articleId=article, disciplines=["Nurse"],
+                      populations=["Adults"])  # fmt: skip
+    assert kept["__typename"] == "ArticlePayload", kept
+    assert "auth-n0" not in await asked()
+    again = await unchanged(api, SUBMIT, nurses[0], articleId=article, relevance=5,
+                            newsworthiness=5)  # fmt: skip
+    assert again["code"] == "RATER_IS_AUTHOR"
+    cleared = await send(api, ASSIGN, editor, articleId=article, disciplines=["Nurse"],
+                         populations=["Adults"], authorRaters=[])  # fmt: skip
+    assert cleared["__typename"] == "ArticlePayload", cleared
+    # No longer an author: refused now only as a nurse nobody asked (four are asked already).
+    unasked = await unchanged(api, SUBMIT, nurses[0], articleId=article, relevance=5,
+                              newsworthiness=5)  # fmt: skip
+    assert unasked["code"] == "NOT_REQUESTED"
 
     registered = await send(
         api, REGISTER_ASSIGNED, editor, title="Registered with its author raters",

@@ -153,9 +153,16 @@ def test_naming_other_author_raters_is_a_new_assignment() -> None:
         decide_assign_disciplines(
             state, "a1", {"Physician": "Physician"}, [], [], POLICY, NOW, authors
         )
-    # Left out, the next assignment names none: each replaces the last whole.
-    cleared = assign(state, ["Physician"], [])
-    assert article(*assign(article(), ["Physician"], []), *events, *cleared).author_raters == ()
+    # Left out, the next assignment keeps them; named as none, it clears them.
+    kept = assign(state, ["Physician"], [], populations=["Adults"])
+    state = article(*assign(article(), ["Physician"], []), *events, *kept)
+    assert state.author_raters == ("p00",)
+    cleared = decide_assign_disciplines(
+        state, "a1", {"Physician": "Physician"}, ["Adults"], [], POLICY, NOW, {}
+    )
+    assert (
+        article(*assign(article(), ["Physician"], []), *events, *kept, *cleared).author_raters == ()
+    )
 
 
 def test_a_rating_answers_the_open_request_and_beyond_expertise_is_no_rating() -> None:

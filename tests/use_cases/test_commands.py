@@ -91,11 +91,13 @@ def test_an_assignment_without_author_raters_keeps_its_fingerprint() -> None:
         sort_keys=True,
         default=repr,
     )
-    command = commands.AssignDisciplines("a1", ["Nurse"], [], author_raters=())
+    command = commands.AssignDisciplines("a1", ["Nurse"], [])  # author raters kept as they are
     named = commands.AssignDisciplines("a1", ["Nurse"], [], author_raters=("n1",))
+    cleared = commands.AssignDisciplines("a1", ["Nurse"], [], author_raters=())
 
     assert command_fingerprint(command, actor) == hashlib.sha256(old.encode()).hexdigest()
     assert command_fingerprint(named, actor) != command_fingerprint(command, actor)
+    assert command_fingerprint(cleared, actor) != command_fingerprint(command, actor)
 
 
 def test_the_api_requires_at_registration_the_citation_fields_the_domain_requires() -> None:
