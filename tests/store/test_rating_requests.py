@@ -64,6 +64,10 @@ async def statuses(engine: AsyncEngine, article_id: str) -> dict[str, str]:
         return {r.rater_id: r.status for r in await article_requests(conn, article_id)}
 
 
+async def asked(engine: AsyncEngine, article_id: str) -> list[str]:
+    return sorted(await statuses(engine, article_id))
+
+
 async def rows(engine: AsyncEngine) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     async with engine.connect() as conn:
@@ -163,3 +167,12 @@ async def test_two_sweeps_racing_under_one_key_do_one_sweep(
     expired = [e for e in await store.read_all(after=head) if e.type == "RatingRequestExpired"]
     assert len(expired) == len({(e.payload["article_id"], e.payload["rater_id"]) for e in expired})
     assert {e.payload["article_id"] for e in expired} == {"a1", "a2"}
+
+    # The same key a month later, when a3's requests are overdue too: still that one sweep.
+    await register(ledger, "a3")
+    await ledger.execute(AssignDisciplines("a3", ["Physician"]), actor=EDITOR)
+    clock.now = START + timedelta(days=45)
+    later = await ledger.expire_requests(actor=EDITOR, idempotency_key="nightly")
+    assert [(r.article_id, r.replayed) for r in later] == [("a1", True), ("a2", True)]
+    assert len(await asked(engine, "a3")) == 4
+    assert set((await statuses(engine, "a3")).values()) == {"open"}  # due, but not this sweep's
