@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,6 +13,7 @@ from ledger.domain.scores import DisciplineScore, ScorePolicy
 from ledger.projections.projector import Projector, catch_up
 from ledger.projections.tables import live_views
 from ledger.read.articles import ArticleView, article_views
+from ledger.store.event_store import EventLog
 from ledger.store.records import Actor, NewEvent
 from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import people
@@ -136,3 +137,14 @@ async def bulk_comments(store: SQLEventStore, article_id: str, count: int) -> No
         ]
         await store.append(f"article:{article_id}", None, batch, actor=EDITOR)
     await catch_up(store, Projector(registry=store.registry))
+
+
+async def append_as_written(
+    source: EventLog, store: SQLEventStore, written: Callable[[str, Any], NewEvent]
+) -> None:
+    """Every event of ``source``, in order, appended to ``store`` in the shape ``written``
+    gives it (the payload an older version of the code stored, say), by the same actors."""
+    for e in await source.read_all(0, 100_000):
+        await store.append(
+            e.stream_id, e.stream_version - 1, [written(e.type, e.payload)], actor=e.metadata.actor
+        )

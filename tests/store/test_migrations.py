@@ -38,7 +38,7 @@ from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import appends, events, ledger_head
 from ledger.use_cases.service import EvidenceLedger
 from tests.backends import create_postgres_database, drop_postgres_database
-from tests.store.ledgers import EDITOR, rater, register
+from tests.store.ledgers import EDITOR, append_as_written, rater, register
 from tests.store.test_old_assignments import as_version_1
 
 LEDGER_TABLES = {"events", "ledger_head", "appends"}
@@ -347,9 +347,7 @@ async def test_0013_to_0015_keep_the_views_and_the_alerts_a_replay_decides(
     subscriber = Actor("s1", "subscriber")
     await ledger.execute(SetAlertProfile("s1", ["Nurse"], 5, 5, delivery="none"), actor=subscriber)
     await ledger.execute(AssignDisciplines("a1", ["Physician"]), actor=EDITOR)
-    for e in await scratch.read_all(0, 10_000):
-        written = as_version_1(e.type, e.payload)
-        await store.append(e.stream_id, e.stream_version - 1, [written], actor=e.metadata.actor)
+    await append_as_written(scratch, store, as_version_1)
     version = await store.stream_version("article:a1")
     for number, rater_id in enumerate(nurses):
         rating = {

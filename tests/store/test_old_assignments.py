@@ -24,6 +24,7 @@ from ledger.store.tables import events
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID, load_sample
 from ledger.use_cases.service import EvidenceLedger
 from ledger.use_cases.sql_views import sql_ledger
+from tests.store.ledgers import append_as_written
 from tests.store.test_sample import sample_view
 
 ASSIGNED = "ArticleDisciplinesAssigned"
@@ -53,13 +54,7 @@ async def test_old_assignments_read_as_naming_no_author_raters_and_the_chain_hol
 ) -> None:
     scratch = MemoryEventStore()
     await load_sample(EvidenceLedger(scratch, views=MemoryViews(scratch)))
-    for e in await scratch.read_all(0, 10_000):
-        await store.append(
-            e.stream_id,
-            e.stream_version - 1,
-            [as_version_1(e.type, e.payload)],
-            actor=e.metadata.actor,
-        )
+    await append_as_written(scratch, store, as_version_1)
     await catch_up(store, Projector(registry=store.registry))
 
     async with store.engine.connect() as conn:

@@ -22,6 +22,7 @@ from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import events
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID, load_sample
 from ledger.use_cases.service import EvidenceLedger
+from tests.store.ledgers import append_as_written
 from tests.store.test_sample import SEED_RECORD, render_like_the_reference_page, sample_view
 
 RATINGS = ("RatingSubmitted", "RatingRevised")
@@ -51,13 +52,7 @@ async def store_the_sample_as_version_1(store: SQLEventStore) -> None:
     shapes the older code stored; the views then catch up from the log."""
     scratch = MemoryEventStore()
     await load_sample(EvidenceLedger(scratch, views=MemoryViews(scratch)))
-    for e in await scratch.read_all(0, 10_000):
-        await store.append(
-            e.stream_id,
-            e.stream_version - 1,
-            [as_version_1(e.type, e.payload)],
-            actor=e.metadata.actor,
-        )
+    await append_as_written(scratch, store, as_version_1)
     await catch_up(store, Projector(registry=store.registry))
 
 
