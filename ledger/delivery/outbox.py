@@ -59,10 +59,12 @@ async def fill_outbox(
     engine: AsyncEngine, clock: Callable[[], datetime], policy: ScorePolicy | None = None
 ) -> int:
     """Take in every due alert the outbox has not; returns how many."""
-    # Looked at first without the write lock (SQLite's is the whole database's): an idle
-    # pass takes no lock at all.
+    # Looked at first without the write lock (SQLite's is the whole database's): a pass that
+    # finds no alert past the checkpoint takes no lock at all (the checkpoint can wait: the
+    # next alert's take-in moves it past the appends that made none).
     async with engine.connect() as conn:
-        if await outbox_checkpoint(conn) >= await alerts_checkpoint(conn):
+        start = await outbox_checkpoint(conn)
+        if start >= await alerts_checkpoint(conn) or not await _due_after(conn, start):
             return 0
     total = 0
     while True:
@@ -71,6 +73,12 @@ async def fill_outbox(
         total += taken
         if not more:
             return total
+
+
+async def _due_after(conn: AsyncConnection, position: int) -> bool:
+    due = live_views.due_alerts
+    found = await conn.scalar(select(due.c.position).where(due.c.position > position).limit(1))
+    return found is not None
 
 
 async def take_in_page(

@@ -66,5 +66,6 @@ def alert_tables(target: MetaData, suffix: str = "") -> dict[str, Table]:
             Column("due_at", UTCDateTime, nullable=False),
             Index(None, "subscriber_id", "position"),
             Index(None, "article_id"),
+            Index(None, "position"),  # the outbox's look for alerts past its checkpoint
         ),
     }

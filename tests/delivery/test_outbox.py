@@ -133,3 +133,26 @@ async def test_an_alert_taken_in_after_its_days_digest_went_joins_the_next_one(
     later = next(r for r in rows if r["delivery_id"] != first["delivery_id"])
     assert later["period_start"] == first["period_start"] + timedelta(days=1)
     assert await item_count(engine) == 2
+
+
+async def test_appends_that_make_no_alert_leave_the_outbox_as_it_was(
+    store: SQLEventStore, engine: AsyncEngine
+) -> None:
+    """A pass after appends that made no alert due writes nothing (so it takes no write
+    lock); the next alert is taken in past them all the same."""
+    ledger = await raters_ledger(store)
+    clock = FixedClock()
+    await fill_outbox(engine, clock)
+    async with engine.connect() as conn:
+        before = await outbox_checkpoint(conn)
+    await set_profile(ledger, "s1", webhook_url=HOOK)  # an append, and no alert due
+
+    assert (await store.head()).position > before
+    assert await fill_outbox(engine, clock) == 0
+    async with engine.connect() as conn:
+        assert await outbox_checkpoint(conn) == before
+
+    await alerted(ledger, "a1")
+    assert await fill_outbox(engine, clock) == 1
+    async with engine.connect() as conn:
+        assert await outbox_checkpoint(conn) == (await store.head()).position
