@@ -37,7 +37,8 @@ from graph.http.auth import PrincipalUser
 from graph.http.caching import CachedRequest
 from graph.http.csrf import refuse_forgery
 from graph.http.guards import is_unexpected
-from graph.http.limits import MAX_NUMBER_DIGITS, count_tokens
+from graph.http.json_body import parse_request_json
+from graph.http.limits import count_tokens
 from graph.http.media_types import GRAPHQL_RESPONSE, JSON, negotiate
 from graph.http.pages import answer_known_operation, encode_answer, is_known_page
 from graph.http.persisted_queries import PersistedQueries
@@ -48,22 +49,6 @@ from graph.settings import Settings
 from ledger.use_cases.tokens import Principal
 
 __all__ = ["EvidenceGraphQL"]
-
-
-class _NumberTooLong(Exception):
-    pass
-
-
-def _bounded_int(text: str) -> int:
-    """A JSON integer, refused past the digits any argument takes before ``int`` reads it
-    (Python refuses more than 4,300 digits with a ValueError that would read as bad JSON)."""
-    digits = len(text.lstrip("-"))
-    if digits > MAX_NUMBER_DIGITS:
-        raise _NumberTooLong(
-            f"The request holds an integer of {digits} digits; none this API takes has more "
-            f"than {MAX_NUMBER_DIGITS}."
-        )
-    return int(text)
 
 
 class SubResponse(Response):
@@ -246,13 +231,7 @@ class EvidenceGraphQL(GraphQL[Context, None]):
     # -- the request's parameters ------------------------------------------------------------
 
     def parse_json(self, data: str | bytes) -> Any:
-        try:
-            return json.loads(data, parse_int=_bounded_int)
-        except _NumberTooLong as error:
-            raise Refusal(400, "BAD_USER_INPUT", str(error)) from None
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            # (RecursionError: JSON nested deeper than the parser goes.)
-            raise Refusal(400, "INVALID_JSON", "The request body is not JSON in UTF-8.") from None
+        return parse_request_json(data)
 
     def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
         parsed: dict[str, Any] = dict(params)
