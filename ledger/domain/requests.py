@@ -55,6 +55,7 @@ __all__ = [
     "instant",
     "month_start",
     "populations_match",
+    "wanted_requests",
 ]
 
 DEFAULT_MONTHLY_LIMIT = 4
@@ -195,6 +196,27 @@ def populations_match(article: Sequence[str], rater: Sequence[str]) -> bool:
 # -- the assignment rule ------------------------------------------------------------------
 
 
+def wanted_requests(article: Article, policy: RequestPolicy) -> dict[str, int]:
+    """By assigned discipline short of ``policy.minimum`` ratings, in the article's order:
+    how many more requests bring its open ones up to ``policy.per_discipline``. Empty:
+    nobody is to be asked, so there is no pool to read."""
+    wanted: dict[str, int] = {}
+    for discipline in article.disciplines:
+        ratings = sum(
+            1
+            for rating in article.ratings.values()
+            if rating.discipline == discipline and rating.relevance is not None
+        )
+        open_now = sum(
+            1
+            for r in article.requests.values()
+            if r.discipline == discipline and r.status == "open"
+        )
+        if ratings < policy.minimum and open_now < policy.per_discipline:
+            wanted[discipline] = policy.per_discipline - open_now
+    return wanted
+
+
 def choose_raters(
     article: Article, pool: Sequence[PoolRater], policy: RequestPolicy
 ) -> list[PoolRater]:
@@ -207,20 +229,7 @@ def choose_raters(
     asked = {r.rater_id for r in article.requests.values() if r.status != "cancelled"}
     authors = set(article.author_raters)
     chosen: list[PoolRater] = []
-    for discipline in article.disciplines:
-        ratings = sum(
-            1
-            for rating in article.ratings.values()
-            if rating.discipline == discipline and rating.relevance is not None
-        )
-        open_now = sum(
-            1
-            for r in article.requests.values()
-            if r.discipline == discipline and r.status == "open"
-        )
-        if ratings >= policy.minimum:
-            continue
-        wanted = policy.per_discipline - open_now
+    for discipline, wanted in wanted_requests(article, policy).items():
         eligible = [
             rater
             for rater in pool
@@ -238,7 +247,7 @@ def choose_raters(
                 r.rater_id,
             )
         )
-        chosen += eligible[: max(wanted, 0)]
+        chosen += eligible[:wanted]
     return chosen
 
 

@@ -114,6 +114,8 @@ async def _top_up(
     answered = state
     for event in decided:
         answered = articles.evolve(answered, event)
+    if discipline not in requests.wanted_requests(answered, runner.requests):
+        return []  # the discipline has its ratings, or enough raters asked: no pool to read
     now = runner.clock()
     pool = await runner.views.rater_pool(tx, [discipline], requests.month_start(now))
     return requests.decide_requests(answered, pool, runner.requests, now)

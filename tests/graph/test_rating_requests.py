@@ -11,7 +11,7 @@ from graph.http.pages.documents import ARTICLE_LIST, ARTICLE_PAGE
 from graph.settings import Settings
 from ledger.replay.rebuild import rebuild
 from tests.graph.conftest import Api, running
-from tests.graph.helpers import ledger_position
+from tests.graph.helpers import counting_statements, ledger_position
 from tests.graph.pages.helpers import both_ways
 from tests.graph.test_feeds import feed_articles
 from tests.graph.test_ratings_over_http import SUBMIT, enrolled_rater, new_article
@@ -405,3 +405,25 @@ async def test_an_assignment_that_drops_a_discipline_cancels_its_open_requests(a
     await send(api, ASSIGN, editor, articleId=article, disciplines=["Physician", "Nurse"])
     [asked] = (await api.http_data(QUEUE, token=nurse))["me"]["ratingRequests"]
     assert asked["status"] == "OPEN"
+
+
+async def test_a_rating_reads_the_rater_pool_only_when_someone_is_to_be_asked(api: Api) -> None:
+    """The top-up after an answer reads the pool (every rater of the discipline, with the
+    month's requests) only while the discipline is short of ratings and of raters asked."""
+    editor = await api.token("editor")
+    article = await new_article(api, editor, "Topped up while short")
+    nurses = [await enrolled_rater(api, editor, f"pool-n{i}") for i in range(6)]
+    await send(api, ASSIGN, editor, articleId=article, disciplines=["Nurse"])
+    last_physician = await api.token("rater", "sample-physician-4")
+
+    async def pool_reads(token: str, article_id: str) -> int:
+        with counting_statements(api) as statements:
+            rated = await send(api, SUBMIT, token, articleId=article_id, relevance=5,
+                               newsworthiness=5)  # fmt: skip
+        assert rated["__typename"] == "ArticlePayload", rated
+        return sum("rater_profiles" in statement for statement in statements)
+
+    # The sample's Physician already has its three ratings: nobody more to ask.
+    assert await pool_reads(last_physician, "e7d05feceeac5a68") == 0
+    # One nurse of three answers: the next nurse is asked, from the pool.
+    assert await pool_reads(nurses[0], article) == 1
