@@ -48,6 +48,7 @@ from ledger.domain.vocabulary import topic_key
 
 __all__ = [
     "ARTICLE",
+    "ARTICLE_FACTS",
     "KINDS",
     "RETRACTION",
     "AlertBook",
@@ -61,6 +62,20 @@ __all__ = [
 ARTICLE = "article"  # the article newly meets the subscriber's profile
 RETRACTION = "retraction"  # an article the subscriber was sent is retracted
 KINDS = (ARTICLE, RETRACTION)
+
+# The events on an article that change what the rule reads of it (``ArticleFacts``); the
+# others (comments, requests, hidings) concern no alert, and the projection loads nothing
+# for them.
+ARTICLE_FACTS = (
+    ArticleRegistered,
+    ArticleRetracted,
+    ArticleCorrected,
+    ArticleTopicsChanged,
+    ArticleDisciplinesAssigned,
+    RatingSubmitted,
+    RatingRevised,
+    RatingWithdrawn,
+)
 
 # A rating as the rule counts it: discipline, relevance, newsworthiness (None: the rating
 # has none: newsworthiness not asked or not known, or neither scale, beyond expertise).
@@ -202,9 +217,9 @@ class AlertBook:
             # No rating yet, so no discipline meets any profile: nothing is due.
             self.articles[event.article_id] = ArticleFacts(event.study_type, tuple(event.topics))
             return []
-        article_id = getattr(event, "article_id", None)
-        if article_id is None:
-            return []
+        if not isinstance(event, ARTICLE_FACTS):
+            return []  # comments, requests and the like: nothing the rule reads
+        article_id = event.article_id
         article = self.articles.get(article_id)
         assert article is not None, f"{event.type_name} of an article the book does not hold"
         if isinstance(event, ArticleRetracted):

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.domain.alert_rule import AlertBook, ArticleFacts, DueAlert
+from ledger.domain.alert_rule import ARTICLE_FACTS, AlertBook, ArticleFacts, DueAlert
 from ledger.domain.alerts import AlertProfile
 from ledger.domain.events import (
     REGISTRY,
@@ -88,8 +88,8 @@ class AlertProjector:
             due += [(alert, fact.recorded_at) for alert in book.apply(event, fact.position)]
             if isinstance(event, AlertProfileSet | AlertProfileCleared):
                 profiles_set[event.subscriber_id] = fact
-            elif (article_id := getattr(event, "article_id", None)) is not None:
-                articles.add(article_id)
+            elif isinstance(event, ARTICLE_FACTS):
+                articles.add(event.article_id)
         await self._write_articles(conn, book, sorted(articles))
         await self._write_profiles(conn, book, profiles_set)
         if due:
@@ -100,7 +100,8 @@ class AlertProjector:
         """Load into ``book`` the rows ``facts`` can read."""
         v = self.views
         created = {f.event.article_id for f in facts if isinstance(f.event, ArticleRegistered)}
-        touched = {getattr(f.event, "article_id", None) for f in facts} - created - {None}
+        touched = {f.event.article_id for f in facts if isinstance(f.event, ARTICLE_FACTS)}
+        touched -= created
         disciplines = {
             f.event.discipline
             for f in facts

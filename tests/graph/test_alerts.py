@@ -13,7 +13,17 @@ from sqlalchemy import func, select
 from ledger.domain.commands import RetractArticle
 from ledger.store.tables import alert_contacts
 from tests.graph.conftest import Api
-from tests.graph.helpers import EDITOR, ask_nurses, enrol, ledger_position, rate, register
+from tests.graph.helpers import (
+    EDITOR,
+    SAMPLE_ID,
+    ask_nurses,
+    counting_statements,
+    enrol,
+    ledger_position,
+    post_comment,
+    rate,
+    register,
+)
 from tests.graph.test_readme import readme_blocks
 
 SET = """
@@ -221,3 +231,16 @@ async def test_the_readmes_alert_profile_example_works_as_written(api: Api) -> N
 
     assert answer["__typename"] == "AlertProfilePayload"
     assert answer["alertProfile"]["disciplines"] == [{"name": "Physician"}]
+
+
+async def test_changes_the_alert_rule_does_not_read_touch_no_alert_table(api: Api) -> None:
+    """A comment (or a request) is nothing the rule reads: its append neither loads nor
+    rewrites the alerts' article facts, while a rating does."""
+    with counting_statements(api) as statements:
+        await post_comment(api, SAMPLE_ID, "subscriber-1", "Useful.")
+    assert not [s for s in statements if "alert_articles" in s]
+    await enrol(api, "facts-physician", "Physician")
+    article = await register(api, "Facts", ["Back Pain"])
+    with counting_statements(api) as statements:
+        await rate(api, article, "facts-physician", 5, 5)
+    assert [s for s in statements if "alert_articles" in s]
