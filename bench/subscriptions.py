@@ -91,14 +91,18 @@ async def _round(
         headers={"authorization": f"Bearer {token}"},
     )
     answered = time.perf_counter()
+    assert answer.status_code == 200, f"the rating was answered {answer.status_code}: {answer.text}"
     assert answer.json()["data"][f"{verb.lower()}Rating"]["__typename"] == "ArticlePayload"
     last = max(await asyncio.gather(*waiting))
     return (last - answered) * 1000, (last - sent) * 1000
 
 
-def _serve(database: str, port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
+def _serve(database: str, port: int, log: IO[bytes], n: int) -> subprocess.Popen[bytes]:
     command = [str(CONSOLE_SCRIPT), "serve", "--database", database, "--host", LOOPBACK]
     command += ["--port", str(port), "--mutations-per-minute", "0"]
+    # Every open subscription holds a connection: past the limit (1,000 by default) the
+    # raters' own requests would be answered 503.
+    command += ["--limit-concurrency", str(n + 100)]
     return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
 
@@ -106,7 +110,7 @@ async def _run(n: int, rounds: int, directory: Path) -> list[str]:
     database = f"sqlite:///{directory / 'ledger.db'}"
     port = _free_port()
     log = (directory / "serve.log").open("wb")
-    server = _serve(database, port, log)
+    server = _serve(database, port, log, n)
     base = f"http://{LOOPBACK}:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=60) as client:
