@@ -21,16 +21,15 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 
-import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench import _postgres
 from bench._webhook_receiver import loopback_webhooks
 from ledger.delivery.deliverer import Deliverer
+from ledger.delivery.running import deliverer_of
 from ledger.delivery.settings import DeliverySettings
 from ledger.delivery.tables import deliveries
-from ledger.delivery.webhooks import WebhookSender
 from ledger.domain.commands import (
     EnrolRater,
     RegisterArticle,
@@ -133,11 +132,11 @@ async def due_count(engine: AsyncEngine) -> int:
 
 @asynccontextmanager
 async def delivering(engine: AsyncEngine) -> AsyncIterator[Deliverer]:
+    """The deliverer as ``serve`` and ``deliver`` make it, passing every 20 ms (at most one
+    pass per gap, as in ``serve``), batches of 100."""
     settings = DeliverySettings(interval_seconds=0.02, batch=100)
     stop = asyncio.Event()
-    async with httpx.AsyncClient() as client:
-        sender = WebhookSender(client, settings.public_url)
-        deliverer = Deliverer(engine, settings, {"webhook": sender.send})
+    async with deliverer_of(engine, settings) as deliverer:
         watching = asyncio.create_task(deliverer.watch(stop))
         try:
             yield deliverer

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -68,10 +69,12 @@ class Deliverer:
 
     async def watch(self, stop: asyncio.Event, moved: asyncio.Event | None = None) -> None:
         """Passes until ``stop`` is set: one every ``interval_seconds`` (the retries' due
-        times), and one at once whenever ``moved`` is set (an append, which may have made
-        alerts due: delivered within the pass, not an interval later). A pass that fails
-        (the database away) is logged and the next one tries again."""
+        times), and one soon after ``moved`` is set (an append, which may have made alerts
+        due: delivered within ``pass_gap_seconds`` of the pass before, not an interval
+        later). A pass that fails (the database away) is logged and the next one tries
+        again."""
         while not stop.is_set():
+            began = time.monotonic()
             if moved is not None:
                 moved.clear()  # an append during the pass sets it again: one more pass
             try:
@@ -79,6 +82,10 @@ class Deliverer:
             except Exception:
                 log.exception("a delivery pass failed; the next one tries again")
             await _first_of(stop, moved, self.settings.interval_seconds)
+            # Appends close together are taken in by one pass.
+            rest = self.settings.pass_gap_seconds - (time.monotonic() - began)
+            if rest > 0:
+                await _first_of(stop, None, rest)
 
     async def _attempt(self, claimed: Claimed) -> Outcome:
         try:

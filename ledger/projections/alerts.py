@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.domain.alert_rule import ARTICLE_FACTS, AlertBook, ArticleFacts, DueAlert
+from ledger.domain.alert_rule import ARTICLE, ARTICLE_FACTS, AlertBook, ArticleFacts, DueAlert
 from ledger.domain.alerts import AlertProfile
 from ledger.domain.events import (
     REGISTRY,
@@ -118,8 +118,13 @@ class AlertProjector:
             for f in facts
             if isinstance(f.event, AlertProfileSet | AlertProfileCleared)
         }
+        # Who was sent every article the events touch can be sent none of them again (once
+        # per article and subscriber), so their profiles need not be read: once an article
+        # has gone out to most of a discipline, a rating of it reads the few still unsent.
+        settled = _sent_all(book, touched) if touched and not created else set()
         for row in await _rows_in(conn, v.alert_interests.c.discipline, sorted(disciplines)):
-            subscribers.add(row["subscriber_id"])
+            if row["subscriber_id"] not in settled:
+                subscribers.add(row["subscriber_id"])
         for row in await _rows_in(conn, v.alert_profiles.c.subscriber_id, sorted(subscribers)):
             book.set_profile(_profile_of(row))
 
@@ -153,6 +158,12 @@ class AlertProjector:
             for d in p.disciplines
         ]
         await conn.execute(insert(v.alert_interests), interests)
+
+
+def _sent_all(book: AlertBook, article_ids: set[str]) -> set[str]:
+    """The subscribers each of these articles was already sent to."""
+    sent = [{s for s, kind in book.sent.get(a, ()) if kind == ARTICLE} for a in article_ids]
+    return set.intersection(*sent)
 
 
 async def _rows_in(conn: AsyncConnection, column: Any, keys: Sequence[Any]) -> list[Any]:
