@@ -30,11 +30,7 @@ async def deliverer_of(
     clock: Clock = utc_now,
     jitter: Random = random.random,
 ) -> AsyncIterator[Deliverer]:
-    # A batch's webhooks go out side by side: as many connections kept alive as a batch
-    # sends, so a busy outbox reuses them rather than opening most afresh (httpx keeps 20).
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=settings.batch)
-    timeout = settings.webhook_timeout_seconds
-    async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
         senders: dict[str, Send] = {"webhook": WebhookSender(client, settings.public_url).send}
         if settings.smtp is not None and settings.unsubscribe_secret:
             email = EmailSender(settings.smtp, settings.public_url, settings.unsubscribe_secret)
