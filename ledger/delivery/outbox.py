@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ledger.delivery.content import content_of
 from ledger.delivery.periods import DIGESTS, period_of
-from ledger.delivery.secrets import issue_secret
+from ledger.delivery.secrets import issue_secrets
 from ledger.delivery.sql import insert_new
 from ledger.delivery.tables import OUTBOX, deliveries, delivery_checkpoints, delivery_items
 from ledger.domain.scores import ScorePolicy
@@ -123,8 +123,7 @@ class _Page:
     webhook_subscribers: set[str] = field(default_factory=set)
 
     async def write(self, conn: AsyncConnection) -> None:
-        for subscriber_id in sorted(self.webhook_subscribers):
-            await issue_secret(conn, subscriber_id, self.now)
+        await issue_secrets(conn, sorted(self.webhook_subscribers), self.now)
         await insert_new(conn, deliveries, list(self.deliveries.values()))
         await insert_new(conn, delivery_items, self.items)
 

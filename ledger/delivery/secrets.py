@@ -4,6 +4,7 @@ the subscriber first sets a webhook, and whenever they rotate it."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,9 +15,18 @@ from ledger.delivery.sql import insert_new
 from ledger.delivery.tables import webhook_secrets
 from ledger.store.db import write_transaction
 
-__all__ = ["Rotation", "issue_secret", "issue_secret_now", "rotate_secret", "secret_of"]
+__all__ = [
+    "Rotation",
+    "issue_secret",
+    "issue_secret_now",
+    "issue_secrets",
+    "rotate_secret",
+    "secret_of",
+]
 
 _PREFIX = "whsec_"
+# Ids per IN list (both databases allow some 32,000 parameters per statement).
+_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,25 @@ async def issue_secret(conn: AsyncConnection, subscriber_id: str, now: datetime)
     await insert_new(conn, webhook_secrets, [row])
     # Another transaction may have made one first: theirs is the one kept.
     return secret if await secret_of(conn, subscriber_id) == secret else None
+
+
+async def issue_secrets(
+    conn: AsyncConnection, subscriber_ids: Sequence[str], now: datetime
+) -> None:
+    """A secret for each of these subscribers who has none (an outbox page's webhook
+    subscribers, thousands at once): one read per chunk of ids, then one insert. Another
+    transaction's secret made first is kept, as ``issue_secret`` keeps it."""
+    column = webhook_secrets.c.subscriber_id
+    rows = []
+    for start in range(0, len(subscriber_ids), _CHUNK):
+        chunk = subscriber_ids[start : start + _CHUNK]
+        have = set(await conn.scalars(select(column).where(column.in_(chunk))))
+        rows += [
+            {"subscriber_id": s, "secret": _new_secret(), "created_at": now}
+            for s in chunk
+            if s not in have
+        ]
+    await insert_new(conn, webhook_secrets, rows)
 
 
 async def issue_secret_now(engine: AsyncEngine, subscriber_id: str, now: datetime) -> str | None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ledger.delivery.deliverer import Deliverer
 from ledger.delivery.outbox import fill_outbox, outbox_checkpoint, take_in_page
 from ledger.delivery.periods import period_of
+from ledger.delivery.secrets import issue_secret_now
 from ledger.delivery.settings import DeliverySettings
 from ledger.delivery.tables import OUTBOX, delivery_checkpoints, delivery_items
 from ledger.delivery.webhooks import WebhookSender
@@ -25,6 +26,7 @@ from tests.delivery.histories import (
     delivery_rows,
     raters_ledger,
     set_profile,
+    webhook_secret,
 )
 from tests.delivery.receivers import webhook_receiver
 
@@ -156,3 +158,30 @@ async def test_appends_that_make_no_alert_leave_the_outbox_as_it_was(
     assert await fill_outbox(engine, clock) == 1
     async with engine.connect() as conn:
         assert await outbox_checkpoint(conn) == (await store.head()).position
+
+
+async def test_taking_in_gives_a_secret_to_webhook_subscribers_without_one_and_keeps_the_rest(
+    store: SQLEventStore, engine: AsyncEngine
+) -> None:
+    """Profiles written without the API (which shows a new secret at once) get their
+    webhook's secret when their first alert is taken in; one already shown stays."""
+    ledger = await raters_ledger(store)
+    await set_profile(ledger, "s1", webhook_url=HOOK)
+    await set_profile(ledger, "s2", webhook_url=HOOK)
+    clock = FixedClock()
+    shown = await issue_secret_now(engine, "s1", clock())
+    assert shown is not None
+
+    await alerted(ledger, "a1")
+    assert await fill_outbox(engine, clock) == 2
+    given = await webhook_secret(engine, "s2")
+    assert given.startswith("whsec_")
+    assert given != shown
+    assert await webhook_secret(engine, "s1") == shown
+
+    await alerted(ledger, "a2")
+    assert await fill_outbox(engine, clock) == 2
+    assert (await webhook_secret(engine, "s1"), await webhook_secret(engine, "s2")) == (
+        shown,
+        given,
+    )
