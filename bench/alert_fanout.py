@@ -132,8 +132,8 @@ async def due_count(engine: AsyncEngine) -> int:
 
 @asynccontextmanager
 async def delivering(engine: AsyncEngine) -> AsyncIterator[Deliverer]:
-    """The deliverer as ``serve`` and ``deliver`` make it, passing every 20 ms (at most one
-    pass per gap, as in ``serve``), batches of 100."""
+    """The deliverer as ``serve`` and ``deliver`` make it, with a pass every 20 ms (as
+    ``deliver --watch --interval 0.02`` would) and batches of 100."""
     settings = DeliverySettings(interval_seconds=0.02, batch=100)
     stop = asyncio.Event()
     async with deliverer_of(engine, settings) as deliverer:

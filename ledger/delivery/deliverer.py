@@ -82,10 +82,11 @@ class Deliverer:
             except Exception:
                 log.exception("a delivery pass failed; the next one tries again")
             await _first_of(stop, moved, self.settings.interval_seconds)
-            # Appends close together are taken in by one pass.
-            rest = self.settings.pass_gap_seconds - (time.monotonic() - began)
-            if rest > 0:
-                await _first_of(stop, None, rest)
+            if moved is not None and moved.is_set():
+                # Woken by an append: those close together are taken in by one pass.
+                rest = self.settings.pass_gap_seconds - (time.monotonic() - began)
+                if rest > 0:
+                    await _first_of(stop, None, rest)
 
     async def _attempt(self, claimed: Claimed) -> Outcome:
         try:

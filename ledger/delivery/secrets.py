@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ledger.delivery.sql import insert_new
 from ledger.delivery.tables import webhook_secrets
 from ledger.store.db import write_transaction
+from ledger.store.in_lists import in_chunks
 
 __all__ = [
     "Rotation",
@@ -25,8 +26,6 @@ __all__ = [
 ]
 
 _PREFIX = "whsec_"
-# Ids per IN list (both databases allow some 32,000 parameters per statement).
-_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -61,12 +60,11 @@ async def issue_secrets(
     conn: AsyncConnection, subscriber_ids: Sequence[str], now: datetime
 ) -> None:
     """A secret for each of these subscribers who has none (an outbox page's webhook
-    subscribers, thousands at once): one read per chunk of ids, then one insert. Another
+    subscribers, thousands at once): one read per ``IN`` list of ids, then one insert. Another
     transaction's secret made first is kept, as ``issue_secret`` keeps it."""
     column = webhook_secrets.c.subscriber_id
     rows = []
-    for start in range(0, len(subscriber_ids), _CHUNK):
-        chunk = subscriber_ids[start : start + _CHUNK]
+    for chunk in in_chunks(subscriber_ids):
         have = set(await conn.scalars(select(column).where(column.in_(chunk))))
         rows += [
             {"subscriber_id": s, "secret": _new_secret(), "created_at": now}

@@ -46,9 +46,10 @@ class DeliverySettings:
     batch: int = 50
     # Seconds between passes when watching.
     interval_seconds: float = 5.0
-    # Seconds at least from one pass woken by appends to the next: a stream of appends is
-    # taken in by a pass every so often (each pass reads the outbox and claims what is
-    # due), not by a pass per append, which would cost a busy process as much as its reads.
+    # Seconds at least from the start of one pass to the next one woken by an append: a
+    # stream of appends is taken in by a pass every so often (each pass reads the outbox and
+    # claims what is due), not by a pass per append, which would cost a busy process as
+    # much as its reads. Passes on the interval keep to the interval.
     pass_gap_seconds: float = 0.1
 
     @property

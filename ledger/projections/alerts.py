@@ -33,13 +33,12 @@ from ledger.domain.scores import ScorePolicy
 from ledger.projections.fold import Fact
 from ledger.projections.tables import ALERTS, ViewTables, live_views, projection_checkpoints
 from ledger.store.event_store import EventLog
+from ledger.store.in_lists import in_chunks
 from ledger.store.records import RecordedEvent
 
 __all__ = ["AlertProjector", "advance_alerts", "alerts_checkpoint", "catch_up_alerts"]
 
 CATCH_UP_PAGE = 2000
-# Keys per IN list (both backends allow some 32,000 parameters per statement).
-_IN_CHUNK = 5000
 
 
 def _json(value: Any) -> str:
@@ -168,15 +167,13 @@ def _sent_all(book: AlertBook, article_ids: set[str]) -> set[str]:
 
 async def _rows_in(conn: AsyncConnection, column: Any, keys: Sequence[Any]) -> list[Any]:
     found: list[Any] = []
-    for start in range(0, len(keys), _IN_CHUNK):
-        chunk = keys[start : start + _IN_CHUNK]
+    for chunk in in_chunks(keys):
         found += (await conn.execute(select(column.table).where(column.in_(chunk)))).mappings()
     return found
 
 
 async def _delete_in(conn: AsyncConnection, column: Any, keys: Sequence[Any]) -> None:
-    for start in range(0, len(keys), _IN_CHUNK):
-        chunk = keys[start : start + _IN_CHUNK]
+    for chunk in in_chunks(keys):
         await conn.execute(delete(column.table).where(column.in_(chunk)))
 
 

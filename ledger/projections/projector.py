@@ -25,14 +25,13 @@ from ledger.projections.requests import RequestProjector
 from ledger.projections.tables import PROJECTIONS, ViewTables, live_views, projection_checkpoints
 from ledger.projections.views import ProjectionBehind
 from ledger.store.append import lock_head
+from ledger.store.in_lists import IN_LIST_KEYS, in_chunks
 from ledger.store.records import RecordedEvent
 from ledger.store.sql_store import SQLEventStore
 
 __all__ = ["ProjectionBehind", "Projector", "advance_checkpoints", "catch_up", "checkpoint"]
 
 CATCH_UP_PAGE = 2000
-# Keys per IN list: SQLite allows 32,766 parameters per statement and PostgreSQL 32,767.
-IN_CHUNK = 5000
 
 
 class Projector:
@@ -176,14 +175,10 @@ class Projector:
         rows.changed.clear()
 
 
-def _chunks(keys: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
-    return (keys[start : start + size] for start in range(0, len(keys), size))
-
-
 async def select_in(conn: AsyncConnection, column: Column[Any], keys: Sequence[Any]) -> list[Row]:
     """The rows of ``column``'s table whose ``column`` is one of ``keys``."""
     found: list[Row] = []
-    for chunk in _chunks(keys):
+    for chunk in in_chunks(keys):
         result = await conn.execute(select(column.table).where(column.in_(chunk)))
         found += [dict(row) for row in result.mappings()]
     return found
@@ -196,10 +191,10 @@ async def delete_in(
     pk = table.primary_key.columns.values()
     if column is not None or len(pk) == 1:
         target: Any = column if column is not None else pk[0]
-        size = IN_CHUNK
+        size = IN_LIST_KEYS
     else:
-        target, size = tuple_(*pk), IN_CHUNK // len(pk)
-    for chunk in _chunks(keys, size):
+        target, size = tuple_(*pk), IN_LIST_KEYS // len(pk)
+    for chunk in in_chunks(keys, size):
         await conn.execute(delete(table).where(target.in_(chunk)))
 
 

@@ -11,7 +11,7 @@ profiles of the raters it changes. The in-memory views fold into rows that hold 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -33,11 +33,10 @@ from ledger.projections.request_fold import (
     concerns_requests,
 )
 from ledger.projections.tables import ViewTables, live_views
+from ledger.store.in_lists import in_chunks
 from ledger.store.records import RecordedEvent
 
 __all__ = ["RequestProjector"]
-
-_IN_CHUNK = 5000
 
 
 class RequestProjector:
@@ -85,19 +84,19 @@ class RequestProjector:
             }
         )
         table = v.rating_requests
-        for chunk in _chunks(closing):
+        for chunk in in_chunks(closing):
             query = select(table).where(table.c.article_id.in_(chunk), table.c.status == "open")
             for row in (await conn.execute(query)).mappings():
                 rows.hold_request(dict(row))
         raters = sorted({f.event.rater_id for f in facts if isinstance(f.event, PROFILE_EVENTS)})
-        for chunk in _chunks(raters):
+        for chunk in in_chunks(raters):
             query = select(v.rater_profiles).where(v.rater_profiles.c.rater_id.in_(chunk))
             for row in (await conn.execute(query)).mappings():
                 rows.profiles.loaded(row["rater_id"], dict(row))
         assigned = sorted(
             {f.event.article_id for f in facts if isinstance(f.event, ArticleDisciplinesAssigned)}
         )
-        for chunk in _chunks(assigned):
+        for chunk in in_chunks(assigned):
             query = select(v.article_disciplines).where(
                 v.article_disciplines.c.article_id.in_(chunk)
             )
@@ -111,7 +110,7 @@ async def _write(conn: AsyncConnection, table: Any, rows: Rows) -> None:
         return
     changed = sorted(rows.changed)
     key = next(iter(table.primary_key.columns))
-    for chunk in _chunks([k for k in changed if k in rows.stored]):
+    for chunk in in_chunks([k for k in changed if k in rows.stored]):
         await conn.execute(delete(table).where(key.in_(chunk)))
     new_rows = [row for k in changed if (row := rows.rows[k]) is not None]
     if new_rows:
@@ -124,7 +123,7 @@ async def _write_assigned(conn: AsyncConnection, table: Any, assignments: Rows) 
     """The changed assignments again, a row per discipline: an article's rows replaced.
     Before ``_write`` of the same rows, which clears what changed."""
     changed = sorted(assignments.changed)
-    for chunk in _chunks([k for k in changed if k in assignments.stored]):
+    for chunk in in_chunks([k for k in changed if k in assignments.stored]):
         await conn.execute(delete(table).where(table.c.article_id.in_(chunk)))
     new_rows = [
         {"article_id": article_id, "discipline": discipline}
@@ -134,7 +133,3 @@ async def _write_assigned(conn: AsyncConnection, table: Any, assignments: Rows) 
     ]
     if new_rows:
         await conn.execute(insert(table), new_rows)
-
-
-def _chunks(keys: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    return (keys[start : start + _IN_CHUNK] for start in range(0, len(keys), _IN_CHUNK))
