@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.domain.alert_rule import ARTICLE, ARTICLE_FACTS, AlertBook, ArticleFacts, DueAlert
@@ -33,7 +33,7 @@ from ledger.domain.scores import ScorePolicy
 from ledger.projections.fold import Fact
 from ledger.projections.tables import ALERTS, ViewTables, live_views, projection_checkpoints
 from ledger.store.event_store import EventLog
-from ledger.store.in_lists import in_chunks
+from ledger.store.in_lists import delete_in, select_in
 from ledger.store.records import RecordedEvent
 
 __all__ = ["AlertProjector", "advance_alerts", "alerts_checkpoint", "catch_up_alerts"]
@@ -106,11 +106,11 @@ class AlertProjector:
             for f in facts
             if isinstance(f.event, RatingSubmitted | RatingRevised | RatingWithdrawn)
         }
-        for row in await _rows_in(conn, v.alert_articles.c.article_id, sorted(touched)):
+        for row in await select_in(conn, v.alert_articles.c.article_id, sorted(touched)):
             book.articles[row["article_id"]] = _article_of(row)
         for article in book.articles.values():
             disciplines |= article.disciplines()
-        for row in await _rows_in(conn, v.due_alerts.c.article_id, sorted(touched)):
+        for row in await select_in(conn, v.due_alerts.c.article_id, sorted(touched)):
             book.sent.setdefault(row["article_id"], set()).add((row["subscriber_id"], row["kind"]))
         subscribers = {
             f.event.subscriber_id
@@ -121,10 +121,10 @@ class AlertProjector:
         # per article and subscriber), so their profiles need not be read: once an article
         # has gone out to most of a discipline, a rating of it reads the few still unsent.
         settled = _sent_all(book, touched) if touched and not created else set()
-        for row in await _rows_in(conn, v.alert_interests.c.discipline, sorted(disciplines)):
+        for row in await select_in(conn, v.alert_interests.c.discipline, sorted(disciplines)):
             if row["subscriber_id"] not in settled:
                 subscribers.add(row["subscriber_id"])
-        for row in await _rows_in(conn, v.alert_profiles.c.subscriber_id, sorted(subscribers)):
+        for row in await select_in(conn, v.alert_profiles.c.subscriber_id, sorted(subscribers)):
             book.set_profile(_profile_of(row))
 
     async def _write_articles(
@@ -132,7 +132,7 @@ class AlertProjector:
     ) -> None:
         table = self.views.alert_articles
         rows = [_article_row(a, book.articles[a]) for a in article_ids if a in book.articles]
-        await _delete_in(conn, table.c.article_id, article_ids)
+        await delete_in(conn, table, article_ids)
         if rows:
             await conn.execute(insert(table), rows)
 
@@ -142,8 +142,10 @@ class AlertProjector:
         """Each changed subscriber's profile as it now stands (none, when cleared)."""
         v = self.views
         subscribers = sorted(changed)
-        await _delete_in(conn, v.alert_profiles.c.subscriber_id, subscribers)
-        await _delete_in(conn, v.alert_interests.c.subscriber_id, subscribers)
+        await delete_in(conn, v.alert_profiles, subscribers)
+        await delete_in(
+            conn, v.alert_interests, subscribers, column=v.alert_interests.c.subscriber_id
+        )
         profiles = [book.profiles[s] for s in subscribers if s in book.profiles]
         if not profiles:
             return
@@ -163,18 +165,6 @@ def _sent_all(book: AlertBook, article_ids: set[str]) -> set[str]:
     """The subscribers each of these articles was already sent to."""
     sent = [{s for s, kind in book.sent.get(a, ()) if kind == ARTICLE} for a in article_ids]
     return set.intersection(*sent)
-
-
-async def _rows_in(conn: AsyncConnection, column: Any, keys: Sequence[Any]) -> list[Any]:
-    found: list[Any] = []
-    for chunk in in_chunks(keys):
-        found += (await conn.execute(select(column.table).where(column.in_(chunk)))).mappings()
-    return found
-
-
-async def _delete_in(conn: AsyncConnection, column: Any, keys: Sequence[Any]) -> None:
-    for chunk in in_chunks(keys):
-        await conn.execute(delete(column.table).where(column.in_(chunk)))
 
 
 def _article_of(row: Any) -> ArticleFacts:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Table, delete, select, tuple_, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.domain.events import REGISTRY, EventRegistry
@@ -25,7 +25,7 @@ from ledger.projections.requests import RequestProjector
 from ledger.projections.tables import PROJECTIONS, ViewTables, live_views, projection_checkpoints
 from ledger.projections.views import ProjectionBehind
 from ledger.store.append import lock_head
-from ledger.store.in_lists import IN_LIST_KEYS, in_chunks
+from ledger.store.in_lists import delete_in, select_in
 from ledger.store.records import RecordedEvent
 from ledger.store.sql_store import SQLEventStore
 
@@ -173,29 +173,6 @@ class Projector:
             await self._writer(conn, table).insert(conn, new_rows)
         rows.stored.update(changed)
         rows.changed.clear()
-
-
-async def select_in(conn: AsyncConnection, column: Column[Any], keys: Sequence[Any]) -> list[Row]:
-    """The rows of ``column``'s table whose ``column`` is one of ``keys``."""
-    found: list[Row] = []
-    for chunk in in_chunks(keys):
-        result = await conn.execute(select(column.table).where(column.in_(chunk)))
-        found += [dict(row) for row in result.mappings()]
-    return found
-
-
-async def delete_in(
-    conn: AsyncConnection, table: Table, keys: Sequence[Any], *, column: Column[Any] | None = None
-) -> None:
-    """Delete the rows of these primary keys (or of these values of ``column``)."""
-    pk = table.primary_key.columns.values()
-    if column is not None or len(pk) == 1:
-        target: Any = column if column is not None else pk[0]
-        size = IN_LIST_KEYS
-    else:
-        target, size = tuple_(*pk), IN_LIST_KEYS // len(pk)
-    for chunk in in_chunks(keys, size):
-        await conn.execute(delete(table).where(target.in_(chunk)))
 
 
 async def checkpoint(conn: AsyncConnection, name: str = PROJECTIONS[0]) -> int:
