@@ -39,6 +39,15 @@ if (memory := memory_directory()) is not None:
     os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", memory)
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than the cores this process may use. A worker spends about
+    a fifth of its time waiting (for a `serve` process or a browser to start, for a server's
+    answer, for a lock), and the extra worker keeps the cores busy meanwhile."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) + 1
+    return (os.cpu_count() or 1) + 1
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))

@@ -297,7 +297,7 @@ async def run_at_once(*commands: list[str]) -> list[tuple[int, str, str]]:
     ]
 
 
-@pytest.mark.long(55)
+@pytest.mark.long(13)
 async def test_commands_run_at_once_on_one_database_wait_for_each_other_and_all_succeed(
     empty_database_url: str,
 ) -> None:

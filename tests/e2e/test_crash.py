@@ -312,7 +312,7 @@ def run_verify(database: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.long(40)
+@pytest.mark.long(8)
 async def test_acknowledged_mutations_survive_a_sigkill(
     servers: Servers, crash_engine: AsyncEngine, empty_database_url: str
 ) -> None:

@@ -147,7 +147,7 @@ def create_token(database: str, role: str) -> str:
     return token
 
 
-@pytest.mark.long(22)
+@pytest.mark.long(5)
 def test_serve_answers_takes_a_change_and_stops_cleanly(
     server: Server, empty_database_url: str
 ) -> None:
@@ -216,7 +216,7 @@ def test_serve_answers_takes_a_change_and_stops_cleanly(
     assert "Traceback" not in output, output
 
 
-@pytest.mark.long(28)
+@pytest.mark.long(5)
 def test_serve_keeps_the_ledger_across_a_restart(server: Server, empty_database_url: str) -> None:
     first = wait_until_healthy(server)
     server.process.send_signal(signal.SIGTERM)

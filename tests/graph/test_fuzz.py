@@ -204,7 +204,7 @@ def assert_graphql_response(response: httpx.Response) -> dict[str, Any]:
 
 # Both backends: SQL, types and errors differ between them. Each operation goes to both (see
 # ``fuzzed``), one after the other; a failure's curl command names the backend as its host.
-@pytest.mark.long(200)
+@pytest.mark.long(40)
 @settings(
     max_examples=OPERATIONS,
     # The same operations on every run, and no failure replayed from a local example database.

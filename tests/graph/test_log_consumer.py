@@ -100,7 +100,7 @@ async def _page(api: Api, token: str, after: int) -> dict[str, Any]:
     return page
 
 
-@pytest.mark.long(24)
+@pytest.mark.long(7)
 async def test_a_log_consumer_sees_every_position_once_and_in_order_while_writers_race(
     api: Api, database_url: str
 ) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from sqlalchemy import select
 
@@ -43,6 +44,7 @@ async def _play(ledger: EvidenceLedger, prefix: str, history: list[tuple[Any, ..
             event(f"{command[0]} refused: {type(refusal).__name__}")
 
 
+@pytest.mark.long(20)
 @settings(max_examples=200, deadline=None, suppress_health_check=SLOW)
 @given(history=ALERT_HISTORIES.strategy)
 async def test_the_alerts_in_memory_are_those_of_the_whole_event_list(
@@ -63,6 +65,7 @@ async def test_the_alerts_in_memory_are_those_of_the_whole_event_list(
     assert len({a.alert_id for a in views.alerts}) == len(views.alerts)
 
 
+@pytest.mark.long(50)
 @settings(max_examples=25, deadline=None, suppress_health_check=SLOW)
 @given(history=ALERT_HISTORIES.strategy)
 async def test_the_alerts_projected_in_sql_are_those_of_the_whole_event_list(
@@ -92,6 +95,7 @@ async def test_the_alerts_projected_in_sql_are_those_of_the_whole_event_list(
 TWO_RATINGS = ScorePolicy(min_ratings_for_threshold=2)
 
 
+@pytest.mark.long(7)
 @settings(max_examples=100, deadline=None, suppress_health_check=SLOW)
 @given(history=ALERT_HISTORIES.strategy)
 async def test_the_alerts_in_memory_follow_the_deployments_score_policy(
@@ -110,6 +114,7 @@ async def test_the_alerts_in_memory_follow_the_deployments_score_policy(
     assert found == expected
 
 
+@pytest.mark.long(20)
 @settings(max_examples=10, deadline=None, suppress_health_check=SLOW)
 @given(history=ALERT_HISTORIES.strategy)
 async def test_the_alerts_projected_in_sql_follow_the_deployments_score_policy(

@@ -88,7 +88,7 @@ async def _assert_scores_match_active_ratings(store: SQLEventStore, prefix: str)
         assert views[article_id].retracted == state.retracted
 
 
-@pytest.mark.long(170)
+@pytest.mark.long(30)
 @settings(
     max_examples=50,
     deadline=None,

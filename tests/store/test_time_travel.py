@@ -60,7 +60,7 @@ async def _recorded_at_by_version(store: SQLEventStore, article_id: str) -> dict
     }
 
 
-@pytest.mark.long(120)
+@pytest.mark.long(25)
 @settings(
     max_examples=60,
     deadline=None,

@@ -76,7 +76,7 @@ async def _tail(store: EventStore, writers_done: asyncio.Event) -> list[int]:
 
 
 class RaceContract:
-    @pytest.mark.long(20)
+    @pytest.mark.long(5)
     async def test_racing_writers_get_dense_commit_ordered_positions_exactly_once(
         self, harness: Harness
     ) -> None:

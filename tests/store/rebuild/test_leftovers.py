@@ -121,7 +121,7 @@ def tables_seen_from_elsewhere(database_url: str) -> set[str]:
         return thread.submit(asyncio.run, listed()).result()
 
 
-@pytest.mark.long(20)
+@pytest.mark.long(6)
 async def test_the_cleanup_command_drops_a_killed_rebuilds_tables_and_keeps_a_running_replays(
     database_url: str, store: SQLEventStore, engine: AsyncEngine
 ) -> None:

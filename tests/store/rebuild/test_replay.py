@@ -14,7 +14,7 @@ from tests.store.rebuild.history import PARTITIONS, all_views
 from tests.store.test_migrations import compare
 
 
-@pytest.mark.long(20)
+@pytest.mark.long(4)
 @pytest.mark.parametrize("partitions", PARTITIONS)
 async def test_a_rebuild_reproduces_the_views_it_replaces(
     store: SQLEventStore, engine: AsyncEngine, partitions: int

@@ -34,7 +34,7 @@ TAMPERING = [
 ]
 
 
-@pytest.mark.long(20)
+@pytest.mark.long(4)
 @pytest.mark.parametrize("partitions", [1, 2])
 @pytest.mark.parametrize(("table", "tampering"), TAMPERING, ids=[t for t, _ in TAMPERING])
 async def test_verify_names_the_first_article_whose_view_was_tampered_with(
