@@ -42,6 +42,9 @@ class Backend:
     write_append: Callable[[Connection, PreparedAppend], AppendResult]
     # How an append made alone is written, given the store's in-a-transaction way.
     appender: Callable[[AsyncEngine, Appender], Appender]
+    # The engine (the same pool) running each statement alone, without BEGIN and COMMIT:
+    # for a single-statement read, which sees one snapshot by itself.
+    statements_alone: Callable[[AsyncEngine], AsyncEngine]
     # One writer at a time (SQLite): this process's write transactions queue in arrival
     # order rather than in the database's busy handler, which sleeps and polls.
     one_writer: bool
@@ -56,6 +59,7 @@ _BACKENDS = {
         serialise_migrations=sqlite.nothing_to_do,
         write_append=sqlite.write_append_sync,
         appender=sqlite_appender,
+        statements_alone=sqlite.statements_alone,
         one_writer=True,
     ),
     "postgresql": Backend(
@@ -66,6 +70,7 @@ _BACKENDS = {
         serialise_migrations=postgres.one_migration_at_a_time,
         write_append=postgres.write_append_sync,
         appender=postgres.postgres_appender,
+        statements_alone=postgres.statements_alone,
         one_writer=False,
     ),
 }

@@ -15,6 +15,7 @@ __all__ = [
     "async_url",
     "create_engine",
     "snapshot",
+    "statements_alone",
     "write_transaction",
 ]
 
@@ -46,6 +47,12 @@ def async_url(url: str | URL) -> URL:
 def create_engine(url: str | URL, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     target = async_url(url)
     return backend_of(target).create_engine(target, echo=echo, pool_size=pool_size)
+
+
+def statements_alone(engine: AsyncEngine) -> AsyncEngine:
+    """The engine (the same pool) running each statement alone, without BEGIN and COMMIT
+    around it: for a read of one statement, which sees one snapshot by itself."""
+    return backend_of(engine).statements_alone(engine)
 
 
 @asynccontextmanager

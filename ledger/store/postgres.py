@@ -41,6 +41,7 @@ __all__ = [
     "one_migration_at_a_time",
     "postgres_appender",
     "repeatable_read",
+    "statements_alone",
     "write_append_sync",
 ]
 
@@ -164,6 +165,12 @@ def create_postgres_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngi
     )
 
 
+def statements_alone(engine: AsyncEngine) -> AsyncEngine:
+    """The engine (the same pool) in autocommit: no BEGIN before a statement, no ROLLBACK or
+    COMMIT after it; each statement is its own transaction."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 async def read_committed(conn: AsyncConnection) -> None:
     """A write transaction needs nothing more: the row lock on the head serialises appenders."""
 
@@ -184,7 +191,7 @@ def postgres_appender(
 ) -> Callable[[PreparedAppend], Awaitable[AppendResult]]:
     """An append alone is one statement (``ledger_append``), atomic by itself: without BEGIN
     and COMMIT around it, it is one round trip."""
-    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    autocommit = statements_alone(engine)
 
     async def append(prepared: PreparedAppend) -> AppendResult:
         async with autocommit.connect() as conn:

@@ -32,6 +32,7 @@ __all__ = [
     "create_sqlite_engine",
     "database_file",
     "sqlite_pragmas",
+    "statements_alone",
     "write_append_sync",
 ]
 
@@ -40,6 +41,8 @@ __all__ = [
 # write lock is taken at BEGIN (a deferred reader upgrading to writer can fail at once with
 # SQLITE_BUSY instead of waiting), readers keep DEFERRED and never block under WAL.
 SQLITE_BEGIN = "ledger_sqlite_begin"
+# Its value for no BEGIN at all (``statements_alone``).
+STATEMENTS_ALONE = "ALONE"
 
 
 def database_file(engine: AsyncEngine) -> str | None:
@@ -79,9 +82,17 @@ def create_sqlite_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngine
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode != STATEMENTS_ALONE:
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def statements_alone(engine: AsyncEngine) -> AsyncEngine:
+    """The engine (the same pool) with no BEGIN emitted: each statement is its own
+    transaction, as the driver runs it. Not SQLAlchemy's AUTOCOMMIT, whose reset when the
+    connection goes back to the pool gives the driver back its own transaction control."""
+    return engine.execution_options(**{SQLITE_BEGIN: STATEMENTS_ALONE})
 
 
 async def begin_immediate(conn: AsyncConnection) -> None:
