@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.domain.events import (
@@ -33,7 +33,7 @@ from ledger.projections.request_fold import (
     concerns_requests,
 )
 from ledger.projections.tables import ViewTables, live_views
-from ledger.store.in_lists import in_chunks
+from ledger.store.in_lists import delete_in, in_chunks, select_in
 from ledger.store.records import RecordedEvent
 
 __all__ = ["RequestProjector"]
@@ -89,19 +89,13 @@ class RequestProjector:
             for row in (await conn.execute(query)).mappings():
                 rows.hold_request(dict(row))
         raters = sorted({f.event.rater_id for f in facts if isinstance(f.event, PROFILE_EVENTS)})
-        for chunk in in_chunks(raters):
-            query = select(v.rater_profiles).where(v.rater_profiles.c.rater_id.in_(chunk))
-            for row in (await conn.execute(query)).mappings():
-                rows.profiles.loaded(row["rater_id"], dict(row))
+        for profile in await select_in(conn, v.rater_profiles.c.rater_id, raters):
+            rows.profiles.loaded(profile["rater_id"], profile)
         assigned = sorted(
             {f.event.article_id for f in facts if isinstance(f.event, ArticleDisciplinesAssigned)}
         )
-        for chunk in in_chunks(assigned):
-            query = select(v.article_disciplines).where(
-                v.article_disciplines.c.article_id.in_(chunk)
-            )
-            for row in (await conn.execute(query)).mappings():
-                rows.assignments.loaded(row["article_id"], dict(row))
+        for assignment in await select_in(conn, v.article_disciplines.c.article_id, assigned):
+            rows.assignments.loaded(assignment["article_id"], assignment)
 
 
 async def _write(conn: AsyncConnection, table: Any, rows: Rows) -> None:
@@ -109,9 +103,7 @@ async def _write(conn: AsyncConnection, table: Any, rows: Rows) -> None:
     if not rows.changed:
         return
     changed = sorted(rows.changed)
-    key = next(iter(table.primary_key.columns))
-    for chunk in in_chunks([k for k in changed if k in rows.stored]):
-        await conn.execute(delete(table).where(key.in_(chunk)))
+    await delete_in(conn, table, [k for k in changed if k in rows.stored])
     new_rows = [row for k in changed if (row := rows.rows[k]) is not None]
     if new_rows:
         await conn.execute(insert(table), new_rows)
@@ -123,8 +115,8 @@ async def _write_assigned(conn: AsyncConnection, table: Any, assignments: Rows) 
     """The changed assignments again, a row per discipline: an article's rows replaced.
     Before ``_write`` of the same rows, which clears what changed."""
     changed = sorted(assignments.changed)
-    for chunk in in_chunks([k for k in changed if k in assignments.stored]):
-        await conn.execute(delete(table).where(table.c.article_id.in_(chunk)))
+    stored = [k for k in changed if k in assignments.stored]
+    await delete_in(conn, table, stored, column=table.c.article_id)
     new_rows = [
         {"article_id": article_id, "discipline": discipline}
         for article_id in changed

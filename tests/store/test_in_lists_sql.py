@@ -3,9 +3,12 @@ key is named is found (once) or deleted, and no other row is touched."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.projections.tables import live_views
@@ -36,6 +39,22 @@ def _profile(number: int) -> dict[str, object]:
     }
 
 
+@contextmanager
+def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The first word of each statement ``engine`` sends meanwhile (BEGIN left out)."""
+    sent: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.startswith("BEGIN"):
+            sent.append(statement.split()[0].upper())
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+
+
 async def test_rows_named_by_more_keys_than_one_list_are_all_read_then_deleted(
     engine: AsyncEngine,
 ) -> None:
@@ -48,15 +67,19 @@ async def test_rows_named_by_more_keys_than_one_list_are_all_read_then_deleted(
         )
     named = [_subscriber(n) for n in range(NAMED)]
 
-    async with engine.begin() as conn:
-        found = await select_in(conn, PROFILES.c.subscriber_id, named)
-        interests = await select_in(conn, INTERESTS.c.subscriber_id, named)
+    with statements(engine) as sent:
+        async with engine.begin() as conn:
+            found = await select_in(conn, PROFILES.c.subscriber_id, named)
+            interests = await select_in(conn, INTERESTS.c.subscriber_id, named)
+    assert sent == ["SELECT"] * 4  # two lists of keys each
     assert sorted(row["subscriber_id"] for row in found) == named
     assert len(interests) == 2 * NAMED
 
-    async with engine.begin() as conn:
-        await delete_in(conn, PROFILES, named)  # by the primary key
-        await delete_in(conn, INTERESTS, named, column=INTERESTS.c.subscriber_id)
+    with statements(engine) as sent:
+        async with engine.begin() as conn:
+            await delete_in(conn, PROFILES, named)  # by the primary key
+            await delete_in(conn, INTERESTS, named, column=INTERESTS.c.subscriber_id)
+    assert sent == ["DELETE"] * 4
     async with engine.connect() as conn:
         left = (await conn.execute(select(PROFILES.c.subscriber_id))).scalars().all()
         left_interests = (await conn.execute(select(INTERESTS.c.subscriber_id))).scalars().all()
@@ -72,8 +95,11 @@ async def test_a_composite_key_is_deleted_in_lists_of_whole_keys(engine: AsyncEn
             insert(INTERESTS), [{"discipline": d, "subscriber_id": s} for d, s in keys]
         )
         await conn.execute(insert(INTERESTS), [{"discipline": "Medicine", "subscriber_id": "x"}])
-    async with engine.begin() as conn:
-        await delete_in(conn, INTERESTS, keys)
+    with statements(engine) as sent:
+        async with engine.begin() as conn:
+            await delete_in(conn, INTERESTS, keys)
+    # A pair counts as two keys: two lists of 2,500 pairs, under the parameter limits.
+    assert sent == ["DELETE"] * 2
     async with engine.connect() as conn:
         left = (await conn.execute(select(INTERESTS))).all()
     assert [tuple(row) for row in left] == [("Medicine", "x")]
