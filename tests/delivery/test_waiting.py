@@ -63,7 +63,7 @@ async def test_work_waits_exactly_while_alerts_wait_to_be_taken_in_or_deliveries
     assert not await webhooks.any_by(clock())
 
 
-async def test_a_pass_told_nothing_waits_sends_nothing_and_one_told_yes_delivers(
+async def test_a_pass_told_nothing_waits_sends_one_statement_and_one_told_yes_delivers(
     store: SQLEventStore, engine: AsyncEngine
 ) -> None:
     clock = FixedClock()
@@ -73,8 +73,18 @@ async def test_a_pass_told_nothing_waits_sends_nothing_and_one_told_yes_delivers
         sent.append(claimed.delivery_id)
 
     idle = Deliverer(engine, DeliverySettings(), {"webhook": _nowhere}, clock=clock)
-    report = await idle.run_once()
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        report = await idle.run_once()
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
     assert (report.taken_in, report.delivered, report.failed) == (0, 0, 0)
+    assert statements == ["SELECT"]  # the question alone: no BEGIN, no outbox, no claim
 
     ledger = await raters_ledger(store)
     await set_profile(ledger, "s1", webhook_url=HOOK)
