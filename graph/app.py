@@ -114,7 +114,7 @@ async def _started(settings: Settings, engine: Database) -> Services:
     changes = await start_learning(engine)
     store.on_commit(changes.committed)
     # One task of the process follows the ledger for every live subscription.
-    live = LiveLedger(changes, queue_size=settings.live_queue_size)
+    live = LiveLedger(changes, patience=settings.live_send_patience)
     store.on_commit(live.committed)
     ledger = await _prepared(settings, engine, store)
     await live.start()

@@ -75,9 +75,10 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     # A deliverer running in the app's background (``ledger.delivery``); `serve` turns it on.
     deliver_in_background: bool = False
-    # Wake-ups a live subscription may have waiting before it counts as a slow consumer and
-    # its WebSocket is closed (graph.http.websocket).
-    live_queue_size: int = 64
+    # Wake-ups (appends it follows) a live subscription may see while one message of it
+    # waits to be sent, before it counts as a slow consumer and its WebSocket is closed
+    # (graph.http.websocket).
+    live_send_patience: int = 64
     # Rating requests: raters asked per discipline at a time, days a request stays open, and
     # whether a rater of an assigned discipline may rate an article without being asked.
     requests_per_discipline: int = 4

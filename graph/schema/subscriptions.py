@@ -58,10 +58,11 @@ async def _woken(context: LiveContext, follower: Follower) -> None:
 
 
 def _closer(context: LiveContext) -> Callable[[], None]:
-    """What the fan-out calls when this subscription falls behind: its task (stuck sending
-    to a client that does not read) is cancelled, which ends the subscription and lets go of
-    what it holds, and the connection is closed (``graph.http.websocket`` leaves the closing
-    in the connection's state; the close frame reaches the client once it reads again)."""
+    """What the fan-out calls when this subscription falls behind: its task (stuck in
+    ``follower.sending()``, to a client that does not read) is cancelled, which ends the
+    subscription and lets go of what it holds, and the connection is closed
+    (``graph.http.websocket`` leaves the closing in the connection's state; the close frame
+    reaches the client once it reads again)."""
     task = asyncio.current_task()
     close: Callable[[], None] | None = getattr(context.request.state, "close_behind", None)
 
@@ -101,7 +102,8 @@ class Subscription:
                 # began, or a page of changes read in one go) sends nothing again.
                 if summary.version != sent:
                     sent = summary.version
-                    yield Article.of(summary)
+                    with follower.sending():
+                        yield Article.of(summary)
                 await _woken(context, follower)
         finally:
             context.live.leave(follower)
@@ -132,7 +134,8 @@ class Subscription:
                     ),
                 )
                 for event in await to_ledger_events(info, entries):
-                    yield event
+                    with follower.sending():
+                        yield event
                     position = event.position
                 if not more:
                     await _woken(context, follower)
@@ -166,7 +169,8 @@ class Subscription:
                 )
                 summaries = await context.loaders.articles.load_many([a.article_id for a in due])
                 for found, summary in zip(due, summaries, strict=True):
-                    yield Alert.of(found, summary)
+                    with follower.sending():
+                        yield Alert.of(found, summary)
                     position = found.position
                 if len(due) < PAGE:
                     await follower.woken()

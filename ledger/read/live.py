@@ -8,11 +8,14 @@ only the position a subscription may now read up to: the subscription reads what
 itself, from the log or the views (catch-up), so nothing it must send is held here and a
 wake-up it missed is never an event it missed.
 
-Each follower's wake-ups wait in a bounded queue. A subscription takes all of them at once
-whenever it comes back for more, so its queue fills only while it is stuck sending to a
-client that does not read: then it is marked behind, its ``on_behind`` is called (the API
-closes the connection) and it is woken no more. Memory per subscription stays bounded
-whatever the writers do.
+A follower keeps only the newest position it was woken for, however many wake-ups came:
+the subscription reads everything up to it when it comes back, so a wake-up it slept
+through is never an event it missed, and its memory is the same whatever the writers do.
+What marks a slow consumer is a message that cannot be sent: while a subscription waits on
+one send (``sending``), wake-ups are counted, and past ``patience`` of them it is marked
+behind, its ``on_behind`` is called (the API closes the connection) and it is woken no more.
+Time spent reading, or sending to a client that reads, never counts: a client that reads
+keeps its subscription whatever the writers do.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ledger.read.changes import Change, LearningChanges
@@ -31,7 +34,8 @@ __all__ = ["FellBehind", "Follower", "LiveLedger", "LiveStats"]
 
 log = logging.getLogger("evidence_ledger.live")
 
-DEFAULT_QUEUE = 64
+# Wake-ups one message may wait through, unsent, before its subscription counts as behind.
+DEFAULT_PATIENCE = 64
 DEFAULT_POLL_SECONDS = 0.05
 
 
@@ -42,28 +46,45 @@ class FellBehind(Exception):
 @dataclass(eq=False)
 class Follower:
     """One subscription's place in the fan-out: the articles it follows (None: every
-    append) and its bounded queue of wake-ups (positions)."""
+    append), the newest position it was woken for, and the wake-ups that came while its
+    current message waited to be sent."""
 
     articles: frozenset[str] | None
-    queue: asyncio.Queue[int]
+    patience: int
     on_behind: Callable[[], None] | None = None
     behind: bool = False
+    _position: int = -1
+    _awake: asyncio.Event = field(default_factory=asyncio.Event)
+    _sending: bool = False
+    _waited: int = 0
 
     async def woken(self) -> int:
-        """Wait for a wake-up; the newest position announced so far (all queued are taken)."""
-        position = await self.queue.get()
-        while not self.queue.empty():
-            position = max(position, self.queue.get_nowait())
+        """Wait for a wake-up; the newest position announced so far."""
+        await self._awake.wait()
+        self._awake.clear()
         if self.behind:
             raise FellBehind
-        return position
+        return self._position
+
+    @contextlib.contextmanager
+    def sending(self) -> Iterator[None]:
+        """Around one message's send (a subscription's ``yield``): the wake-ups that come
+        until it returns are what its patience counts."""
+        self._sending, self._waited = True, 0
+        try:
+            yield
+        finally:
+            self._sending = False
 
     def _wake(self, position: int) -> None:
         if self.behind:
             return
-        try:
-            self.queue.put_nowait(position)
-        except asyncio.QueueFull:
+        self._position = max(self._position, position)
+        self._awake.set()
+        if not self._sending:
+            return
+        self._waited += 1
+        if self._waited > self.patience:
             self.behind = True
             if self.on_behind is not None:
                 self.on_behind()
@@ -86,7 +107,7 @@ class LiveStats:
 @dataclass(eq=False)
 class LiveLedger:
     changes: LearningChanges
-    queue_size: int = DEFAULT_QUEUE
+    patience: int = DEFAULT_PATIENCE
     poll_seconds: float = DEFAULT_POLL_SECONDS
     stats: LiveStats = field(default_factory=LiveStats)
     _followers: set[Follower] = field(default_factory=set)
@@ -111,7 +132,7 @@ class LiveLedger:
     def follow(
         self, articles: frozenset[str] | None, on_behind: Callable[[], None] | None = None
     ) -> Follower:
-        follower = Follower(articles, asyncio.Queue(self.queue_size), on_behind)
+        follower = Follower(articles, self.patience, on_behind)
         self._followers.add(follower)
         self.stats.subscriptions = len(self._followers)
         return follower

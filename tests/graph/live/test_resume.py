@@ -29,9 +29,10 @@ subscription($after: Int!) {
 WRITES = 40
 
 
-async def write(live: Served, count: int, abstract: str = "Falls fell.") -> None:
+async def write(live: Served, count: int, abstract: str = "Falls fell.", by: str = "") -> None:
     for number in range(count):
-        await register(live.api, f"Written while followed {number}", ["Falls"], abstract=abstract)
+        title = f"Written while followed {by}{number}"
+        await register(live.api, title, ["Falls"], abstract=abstract)
 
 
 async def test_ledger_events_resume_after_a_killed_connection_without_a_gap_or_a_repeat(
@@ -61,7 +62,7 @@ async def test_ledger_events_resume_after_a_killed_connection_without_a_gap_or_a
 async def impatient(database_url: str) -> AsyncIterator[Served]:
     """A service whose subscriptions may fall at most 2 wake-ups behind, with small send
     buffers (a client that stops reading blocks the server's sending soon)."""
-    settings = Settings(database_url=database_url, live_queue_size=2)
+    settings = Settings(database_url=database_url, live_send_patience=2)
     async with served(settings, send_buffer=8192) as started:
         yield started
 
@@ -145,13 +146,15 @@ async def test_a_client_that_stops_reading_is_closed_as_a_slow_consumer(
 
 
 async def test_a_reading_client_is_not_closed(impatient: Served) -> None:
-    """The bound is on wake-ups waiting, not on how much is written: a client that reads
-    keeps its subscription whatever the writers do."""
+    """The bound is on wake-ups that come while one message waits to be sent, not on how
+    much is written: a client that reads keeps its subscription whatever the writers do,
+    here four of them at once, many appends committing while the subscription reads and
+    sends what came before."""
     live = impatient
     auditor = await live.api.token("auditor")
     async with live_client(live.url, auditor) as client:
         await client.subscribe("1", EVENTS % "", {"after": 0})
-        await write(live, WRITES)
+        await asyncio.gather(*(write(live, WRITES // 4, by=f"by {w}: ") for w in range(4)))
         head = await ledger_position(live.api)
         last = 0
         while last < head:
