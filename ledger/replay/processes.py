@@ -7,13 +7,16 @@ any coordination: an article stream belongs to the partition of its id's last ch
 (ids end in a hex digit or a counter, so the partitions come out about even), every other
 stream to partition 0. Each partition is replayed into the same fresh tables, rows of
 different partitions never sharing a key. The calling process replays partition 0 itself;
-the others get a process each, started by ``spawn`` (never ``fork``: the caller runs an
-event loop and driver threads, which a forked child would inherit half-copied), without the
-caller's ``__main__`` (``_main_left_behind``).
+the others get a process each, without the caller's ``__main__`` (``_main_left_behind``).
+Never forked from the caller: it runs an event loop and driver threads, which a forked child
+would inherit half-copied. They are forked instead from multiprocessing's fork server, a
+fresh interpreter with no threads that imports SQLAlchemy and the ledger once (a second or
+so) and is kept for the caller's lifetime: every later worker starts in milliseconds. Where
+there is no fork server (Windows), each worker is spawned and imports them itself.
 
-A worker takes a second or so to start (an interpreter importing SQLAlchemy and the ledger),
-and longer while the caller replays beside it on a core it needs. So the caller waits until
-every worker is connected and ready (``Workers.started``) and they all begin together.
+A first worker may take a second or so to start, longer while the caller replays beside it
+on a core it needs. So the caller waits until every worker is connected and ready
+(``Workers.started``) and they all begin together.
 
 An event whose article is not that of its stream (possible only for events appended to the
 store directly, past the use cases) would be folded by the wrong partition: a worker that
@@ -34,6 +37,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -135,11 +139,12 @@ def partition_count(
 
 @contextmanager
 def _main_left_behind() -> Iterator[None]:
-    """While workers start, ``__main__`` is an empty module. ``spawn`` would otherwise import
-    the caller's main module again in each worker, which needs only this package: for the
-    command line, its whole module tree (a second or two before the first event), for a
-    script, its top-level code run again. Anything defined in ``__main__`` then does not
-    pickle, and so is never sent to a worker that could not find it."""
+    """While workers start, ``__main__`` is an empty module. A worker (spawned, or forked
+    from the fork server) would otherwise import the caller's main module again, though it
+    needs only this package: for the command line, its whole module tree (a second or two
+    before the first event), for a script, its top-level code run again. Anything defined in
+    ``__main__`` then does not pickle, and so is never sent to a worker that could not find
+    it."""
     main = sys.modules["__main__"]
     sys.modules["__main__"] = types.ModuleType("__main__")
     try:
@@ -154,6 +159,17 @@ def _cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def _starting(target: Callable[..., int]) -> ForkServerContext | SpawnContext:
+    """How workers start: forked from the fork server, which imports ``target``'s module
+    (and so the ledger) once, when it starts with the first worker; spawned where there is
+    none."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([target.__module__])
+    return context
 
 
 def _child(target: Callable[..., int], args: tuple[Any, ...], answer: Connection) -> None:
@@ -246,7 +262,7 @@ async def started_partitions(
     """A process for each of ``partitions``, running ``target(*args_of(partition, shared))``
     (``shared``: where it adds its progress, and says it is ready); stopped on the way out
     if still running (the caller failed, or was cancelled)."""
-    context = multiprocessing.get_context("spawn")
+    context = _starting(target)
     workers: list[_Worker] = []
     try:
         for partition in partitions:
