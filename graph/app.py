@@ -37,8 +37,8 @@ from ledger.read.reader import Database
 from ledger.read.replica import Replica
 from ledger.replay.rebuild import ProjectionReport, drop_abandoned_replays, verify_projections
 from ledger.store.db import create_engine
-from ledger.store.migrate import upgrade
 from ledger.store.records import ChainReport
+from ledger.store.revision import upgrade_to_head
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import load_sample
 from ledger.use_cases.service import EvidenceLedger
@@ -98,7 +98,7 @@ async def prepare_database(settings: Settings) -> None:
     engine = create_engine(settings.database_url)
     try:
         if settings.migrate_on_start:
-            await upgrade(engine)
+            await upgrade_to_head(engine)
         await _prepared(settings, engine, SQLEventStore(engine))
     finally:
         await engine.dispose()
@@ -107,7 +107,7 @@ async def prepare_database(settings: Settings) -> None:
 async def _started(settings: Settings, engine: Database) -> Services:
     """The services of a starting app: the database brought up to date and caught up."""
     if settings.migrate_on_start:
-        await upgrade(engine)
+        await upgrade_to_head(engine)
     store = SQLEventStore(engine)
     # Learning before the first write of this process, so every one of them is learnt as
     # it commits.

@@ -321,3 +321,40 @@ async def test_commands_run_at_once_on_one_database_wait_for_each_other_and_all_
     tokens = {out.strip() for _, out, _ in issued}
     assert len(tokens) == AT_ONCE
     assert all(token.startswith("el_") for token in tokens)
+
+
+ALEMBIC_LOADED = "import atexit, sys; atexit.register(lambda: print('alembic' in sys.modules)); "
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "from graph.cli.main import main; "
+        "sys.argv = ['evidence-ledger', 'verify', '--database', {url!r}]; main()",
+        "from starlette.testclient import TestClient; from graph.app import create_app; "
+        "from graph.settings import Settings; "
+        "client = TestClient(create_app(Settings(database_url={url!r}))).__enter__(); "
+        "assert client.get('/healthz').json()['status'] == 'ok'; "
+        "client.__exit__(None, None, None)",
+    ],
+    ids=["a command", "the service's start and health"],
+)
+def test_a_ledger_at_the_newest_migration_is_used_without_loading_alembic(
+    tmp_path: Path, program: str
+) -> None:
+    """Alembic's import (about a third of a second) is paid only to move a schema."""
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    migrated = CliRunner().invoke(app, ["migrate", "--database", url])
+    assert migrated.exit_code == 0, migrated.output
+
+    ran = subprocess.run(
+        [sys.executable, "-c", ALEMBIC_LOADED + program.format(url=url)],
+        capture_output=True,
+        text=True,
+        env=child_environment(),
+        timeout=120,
+        check=False,
+    )
+
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines()[-1] == "False"

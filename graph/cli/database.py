@@ -25,8 +25,8 @@ from ledger.replay.rebuild import (
     rebuild,
     verify_projections,
 )
-from ledger.store.migrate import current_revision, upgrade
 from ledger.store.records import ChainReport
+from ledger.store.revision import current_revision, upgrade_to_head
 from ledger.store.sql_store import SQLEventStore
 
 __all__ = ["cleanup", "migrate", "rebuild_views", "verify"]
@@ -36,7 +36,7 @@ def migrate(database: DatabaseOption = DEFAULT_DATABASE_URL) -> None:
     """Bring the database schema up to date (creates it on a new database)."""
 
     async def work(engine: AsyncEngine) -> str | None:
-        await upgrade(engine)
+        await upgrade_to_head(engine)
         return await current_revision(engine)
 
     revision = with_engine(database, work, create=True)

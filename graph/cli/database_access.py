@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from graph.cli.output import fail
 from ledger.domain.errors import LedgerError
 from ledger.store.db import DEFAULT_DATABASE_URL, async_url, create_engine
-from ledger.store.migrate import current_revision, head_revision
+from ledger.store.revision import HEAD_REVISION, current_revision
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -104,9 +104,9 @@ def _where(url: URL) -> str:
 async def require_schema(engine: AsyncEngine) -> None:
     """Refuse a database whose schema is not at the newest migration, saying what to run."""
     revision = await current_revision(engine)
-    if revision != head_revision():
+    if revision != HEAD_REVISION:
         where = _where(engine.url)
         state = "has no ledger schema" if revision is None else f"is at revision {revision}"
         raise NotMigrated(
-            f"the database at {where} {state}, not {head_revision()}: run `evidence-ledger migrate`"
+            f"the database at {where} {state}, not {HEAD_REVISION}: run `evidence-ledger migrate`"
         )

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.store.migrate import current_revision, head_revision
+from ledger.store.revision import HEAD_REVISION, current_revision
 
 __all__ = ["DatabaseHealth", "database_health"]
 
@@ -20,7 +20,7 @@ class DatabaseHealth:
 
     @property
     def up_to_date(self) -> bool:
-        return self.reachable and self.revision == head_revision()
+        return self.reachable and self.revision == HEAD_REVISION
 
 
 async def database_health(engine: AsyncEngine) -> DatabaseHealth:

@@ -7,13 +7,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.store.backends import backend_of
 from ledger.store.db import write_transaction
+from ledger.store.revision import current_revision
 
 __all__ = ["alembic_config", "current_revision", "downgrade", "head_revision", "upgrade"]
 
@@ -47,11 +47,6 @@ async def _run(engine: AsyncEngine, step: Any, revision: str) -> None:
 
 
 def head_revision() -> str | None:
+    """The newest migration's revision, as Alembic finds it in the scripts (the command line
+    and the service use ``ledger.store.revision.HEAD_REVISION``, held equal to it)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
-
-
-async def current_revision(engine: AsyncEngine) -> str | None:
-    async with engine.connect() as conn:
-        return await conn.run_sync(
-            lambda sync: MigrationContext.configure(sync).get_current_revision()
-        )

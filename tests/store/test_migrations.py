@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Column, MetaData, String, Table, Text, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -32,8 +33,9 @@ from ledger.replay.rebuild import verify_projections
 from ledger.store.canonical import GENESIS_HASH
 from ledger.store.db import create_engine
 from ledger.store.memory import MemoryEventStore
-from ledger.store.migrate import current_revision, downgrade, head_revision, upgrade
+from ledger.store.migrate import alembic_config, downgrade, head_revision, upgrade
 from ledger.store.records import Actor, NewEvent
+from ledger.store.revision import HEAD_REVISION, current_revision, upgrade_to_head
 from ledger.store.sql_store import SQLEventStore
 from ledger.store.tables import appends, events, ledger_head
 from ledger.use_cases.service import EvidenceLedger
@@ -379,3 +381,37 @@ async def test_0013_to_0015_keep_the_views_and_the_alerts_a_replay_decides(
     assert still == alerted
     report = await verify_projections(store)
     assert report.ok, report.mismatches
+
+
+def test_the_head_the_service_checks_against_is_alembics_head() -> None:
+    assert head_revision() == HEAD_REVISION
+
+
+async def test_the_revision_read_without_alembic_is_alembics_at_every_step(
+    bare_engine: AsyncEngine,
+) -> None:
+    def alembics(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    revisions = [script.revision for script in reversed(list(scripts.walk_revisions()))]
+    seen = [await current_revision(bare_engine)]
+    for revision in revisions:
+        await upgrade(bare_engine, revision)
+        async with bare_engine.connect() as conn:
+            assert await conn.run_sync(alembics) == revision
+        seen.append(await current_revision(bare_engine))
+
+    assert seen == [None, *revisions]
+
+
+async def test_upgrade_to_head_on_a_schema_at_head_changes_nothing(
+    bare_engine: AsyncEngine,
+) -> None:
+    await upgrade_to_head(bare_engine)
+    tables = await table_names(bare_engine)
+
+    await upgrade_to_head(bare_engine)
+
+    assert await current_revision(bare_engine) == HEAD_REVISION
+    assert await table_names(bare_engine) == tables
