@@ -6,6 +6,8 @@ memory, and in the SQL projection on SQLite and PostgreSQL (where a replay agree
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -17,10 +19,12 @@ from ledger.domain.scores import ScorePolicy
 from ledger.projections.memory import MemoryViews
 from ledger.projections.tables import live_views
 from ledger.replay.rebuild import rebuild, verify_projections
+from ledger.store.db import create_engine
 from ledger.store.memory import MemoryEventStore
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
 from ledger.use_cases.sql_views import sql_ledger
+from tests.backends import NewDatabase
 from tests.store.alert_histories import (
     ALERT_HISTORIES,
     expected_alerts,
@@ -31,6 +35,18 @@ from tests.store.alert_histories import (
 from tests.store.commands import prepare
 
 SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+
+
+@asynccontextmanager
+async def _store(new_database: NewDatabase) -> AsyncIterator[SQLEventStore]:
+    """A ledger of the example's own: the replay that checks it reads this example's log,
+    not every example's before it."""
+    async with new_database() as database_url:
+        engine = create_engine(database_url)
+        try:
+            yield SQLEventStore(engine)
+        finally:
+            await engine.dispose()
 
 
 async def _play(ledger: EvidenceLedger, prefix: str, history: list[tuple[Any, ...]]) -> None:
@@ -65,14 +81,21 @@ async def test_the_alerts_in_memory_are_those_of_the_whole_event_list(
     assert len({a.alert_id for a in views.alerts}) == len(views.alerts)
 
 
-@pytest.mark.long(50)
+@pytest.mark.long(22)
 @settings(max_examples=25, deadline=None, suppress_health_check=SLOW)
 @given(history=ALERT_HISTORIES.strategy)
 async def test_the_alerts_projected_in_sql_are_those_of_the_whole_event_list(
+    new_database: NewDatabase, history: list[tuple[Any, ...]]
+) -> None:
+    async with _store(new_database) as store:
+        await _alerts_projected_in_sql_are_those_of_the_event_list(store, history)
+
+
+async def _alerts_projected_in_sql_are_those_of_the_event_list(
     store: SQLEventStore, history: list[tuple[Any, ...]]
 ) -> None:
     ledger = sql_ledger(store)
-    prefix = uuid.uuid4().hex[:8]  # each example writes its own articles and subscribers
+    prefix = uuid.uuid4().hex[:8]
     await _play(ledger, prefix, history)
 
     due = live_views.due_alerts
@@ -114,10 +137,17 @@ async def test_the_alerts_in_memory_follow_the_deployments_score_policy(
     assert found == expected
 
 
-@pytest.mark.long(20)
+@pytest.mark.long(10)
 @settings(max_examples=10, deadline=None, suppress_health_check=SLOW)
 @given(history=ALERT_HISTORIES.strategy)
 async def test_the_alerts_projected_in_sql_follow_the_deployments_score_policy(
+    new_database: NewDatabase, history: list[tuple[Any, ...]]
+) -> None:
+    async with _store(new_database) as store:
+        await _alerts_projected_in_sql_follow_the_policy(store, history)
+
+
+async def _alerts_projected_in_sql_follow_the_policy(
     store: SQLEventStore, history: list[tuple[Any, ...]]
 ) -> None:
     ledger = sql_ledger(store, policy=TWO_RATINGS)
