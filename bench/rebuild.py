@@ -39,6 +39,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass
+from multiprocessing import forkserver
 from pathlib import Path
 
 from sqlalchemy import select, text
@@ -176,6 +177,11 @@ def child(kind: str, url: str, profile_out: str | None, partitions: int | None) 
         profiler.disable()
         profiler.dump_stats(profile_out)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    # The replay processes are the fork server's children: it waits for them, and once it
+    # is stopped and waited for here, their peak counts among this process's children.
+    stop_fork_server = getattr(forkserver._forkserver, "_stop", None)
+    if stop_fork_server is not None:
+        stop_fork_server()
     workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     parts = _used_partitions[0] if kind == "rebuild" else 1
     measured = Measurement(kind, count, seconds, before, peak, tail, parts, workers_peak)
