@@ -168,7 +168,9 @@ def _starting(target: Callable[..., int]) -> ForkServerContext | SpawnContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([target.__module__])
+    # (Never "__main__": to the fork server that means running the caller's script again.)
+    if target.__module__ != "__main__":
+        context.set_forkserver_preload([target.__module__])
     return context
 
 
