@@ -165,12 +165,6 @@ def serve(
 ) -> None:
     """Migrate, load the sample article into an empty ledger, and serve GraphQL at /graphql
     and the reader's page at /."""
-    import uvicorn
-
-    from graph.app import create_app, prepare_database
-    from graph.cli.workers import APP_FACTORY, PROTOCOL, SETTINGS_VARIABLE, settings_to_json
-    from graph.http.server import with_head_deadline
-
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     limits = Limits(
         mutations_per_minute_per_token=mutations_per_minute,
@@ -193,6 +187,18 @@ def serve(
         requests_per_discipline=requests_per_discipline,
         request_days=request_days,
     )
+    _run(settings, host, port, workers)
+
+
+def _run(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Uvicorn serving the app: in this process, or in ``workers`` processes of its own."""
+    import uvicorn
+
+    from graph.app import create_app, prepare_database
+    from graph.cli.workers import APP_FACTORY, PROTOCOL, SETTINGS_VARIABLE, settings_to_json
+    from graph.http.server import with_head_deadline
+
+    limits = settings.limits
     # Uvicorn shuts down gracefully on SIGTERM, then re-raises it; a clean stop exits 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     serving: dict[str, Any] = {
