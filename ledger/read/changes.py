@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ledger.store.records import AppendResult
@@ -167,19 +167,24 @@ def appended_changes(first: int, last: int, stream_id: str) -> Iterator[Change]:
     return (Change(position, article_id) for position in range(first, last + 1))
 
 
+# The log's appends after a position, in order: the one statement every way of learning
+# reads them with (a driver's own connection too, hence plain SQL).
+CHANGES_AFTER = "SELECT position, stream_id FROM events WHERE position > :after ORDER BY position"
+
+
 async def read_changes_after(conn: AsyncConnection, after: int) -> tuple[list[Change], int]:
     """The log's changes after ``after`` and the head they reach (from the start: only the
     head, since nothing before the first look is remembered)."""
     if after < 0:
         head = (await conn.execute(select(func.max(events.c.position)))).scalar()
         return [], int(head or 0)
-    query = (
-        select(events.c.position, events.c.stream_id)
-        .where(events.c.position > after)
-        .order_by(events.c.position)
-    )
-    rows = (await conn.execute(query)).all()
-    changes = [Change(row.position, article_of_stream(row.stream_id)) for row in rows]
+    rows = (await conn.execute(text(CHANGES_AFTER), {"after": after})).all()
+    return changes_of(rows, after)
+
+
+def changes_of(rows: Iterable[tuple[int, str]], after: int) -> tuple[list[Change], int]:
+    """``CHANGES_AFTER``'s rows as changes, and the head they reach."""
+    changes = [Change(position, article_of_stream(stream_id)) for position, stream_id in rows]
     return changes, changes[-1].position if changes else after
 
 

@@ -14,9 +14,12 @@ import sqlite3
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.read.changes import HISTORY, LearningChanges
+from ledger.read.changes import CHANGES_AFTER, HISTORY, LearningChanges, changes_of
 
 __all__ = ["DataVersionChanges"]
+
+# Rows read on the loop at most; more (after a bulk import, say) are read on the driver's thread.
+READ_HERE = 1_000
 
 
 class DataVersionChanges(LearningChanges):
@@ -40,8 +43,27 @@ class DataVersionChanges(LearningChanges):
     async def _read(self) -> None:
         # Taken before the read: a commit after it moves the counter again.
         version = self._version()
-        await super()._read()
+        if not self._read_here():
+            await super()._read()
         self._seen = version
+
+    def _read_here(self) -> bool:
+        """The changes since the last read, read on the loop like the counter: the few rows
+        after a known position come from the primary key's index in microseconds, where a
+        read through the engine (a pooled connection, a transaction, the driver's thread)
+        cost more than the page it was learnt for. False, for the engine to read, before
+        the first read (only the head is wanted then) and past ``READ_HERE`` rows (a large
+        read would hold up the loop)."""
+        after = self._log.position
+        if after < 0:
+            return False
+        rows = self._counter.execute(
+            f"{CHANGES_AFTER} LIMIT :limit", {"after": after, "limit": READ_HERE + 1}
+        ).fetchall()
+        if len(rows) > READ_HERE:
+            return False
+        self._log.learn(*changes_of(rows, after))
+        return True
 
     async def close(self) -> None:
         self._counter.close()

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from sqlalchemy import event, text
 
+from ledger.read import data_version
 from ledger.read.changes import Change, ChangeLog, article_of_stream
 from ledger.read.listened import ListenedChanges
 from tests.graph.feed.conftest import Process
@@ -80,6 +81,40 @@ async def test_sqlite_learns_another_connections_write_on_the_very_next_current(
 
     assert await this_process.changes.current() == result.last_position
     assert this_process.changes.changed_since(start, A)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_sqlite_reads_another_connections_write_beside_the_engine(
+    backend: str, this_process: Process, other_process: Process
+) -> None:
+    """On the change counter's own connection: no pooled connection, transaction or hop to
+    the driver's thread for the few rows a write adds."""
+    await this_process.changes.current()
+    sent = statements_of(this_process)
+    start = this_process.changes.position
+    result = await other_process.retract("b")
+
+    assert await this_process.changes.current() == result.last_position
+    assert this_process.changes.changed_since(start, B)
+    assert not this_process.changes.changed_since(start, A)
+    assert sent == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_sqlite_reads_a_long_run_of_writes_through_the_engine_and_misses_none(
+    backend: str, this_process: Process, other_process: Process, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(data_version, "READ_HERE", 2)
+    await this_process.changes.current()
+    sent = statements_of(this_process)
+    start = this_process.changes.position
+    results = [await other_process.retract(name) for name in ("a", "a", "b")]
+
+    assert await this_process.changes.current() == results[-1].last_position
+    assert this_process.changes.changed_since(start, A)
+    assert this_process.changes.changed_since(results[1].last_position, B)
+    assert not this_process.changes.changed_since(results[1].last_position, A)
+    assert any("FROM events" in statement for statement in sent)
 
 
 async def test_current_asks_the_database_nothing_while_nothing_was_committed(
