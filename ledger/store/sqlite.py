@@ -9,6 +9,8 @@ the head, so they are dense, and the lock is held to commit, so they become visi
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -43,6 +45,8 @@ __all__ = [
 SQLITE_BEGIN = "ledger_sqlite_begin"
 # Its value for no BEGIN at all (``statements_alone``).
 STATEMENTS_ALONE = "ALONE"
+# How long any connection waits for another's lock before "database is locked".
+BUSY_TIMEOUT_MS = 60_000
 
 
 def database_file(engine: AsyncEngine) -> str | None:
@@ -60,12 +64,36 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any = None) -> None:
     # Take transaction control away from the driver so BEGIN is ours to emit.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # First, so that every wait below (and every lock after) is this long.
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    _into_wal(cursor)
     # FULL: a commit is on disk when it returns, as on PostgreSQL with synchronous_commit.
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=60000")
     cursor.close()
+
+
+def _into_wal(cursor: Any) -> None:
+    """WAL journaling, waiting for another connection that is turning a new file into WAL.
+
+    The change reads the file's header and then writes it in one transaction, and SQLite
+    refuses that upgrade at once ("database is locked") when another connection took the
+    write lock in between: the busy timeout is never consulted. Two processes that open a
+    new database at the same moment (two ``migrate`` commands, say) race there; the loser
+    tries again, and finds the file in WAL already, which changes nothing. The wait is a few
+    milliseconds, once in a file's life.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.001
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as refused:
+            if refused.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def create_sqlite_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngine:
@@ -74,7 +102,7 @@ def create_sqlite_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngine
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        connect_args={"timeout": 60},
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
     )
 
     event.listen(engine.sync_engine, "connect", sqlite_pragmas)

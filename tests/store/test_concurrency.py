@@ -18,7 +18,7 @@ from ledger.store.db import create_engine
 from ledger.store.migrate import upgrade
 from ledger.store.records import Actor, AppendResult, NewEvent
 from ledger.store.sql_store import SQLEventStore
-from ledger.store.sqlite import SQLITE_BEGIN
+from ledger.store.sqlite import SQLITE_BEGIN, sqlite_pragmas
 
 
 async def test_sqlite_appends_queued_together_commit_together_and_refusals_take_nothing(
@@ -142,3 +142,40 @@ async def test_the_writer_reports_a_database_it_cannot_open_and_recovers(tmp_pat
         assert result.first_position == 1
     finally:
         await engine.dispose()
+
+
+def test_connections_opening_a_new_file_at_once_all_get_wal(tmp_path: Path) -> None:
+    """Turning a new file into WAL reads its header and then writes it; a connection that
+    loses that race is refused at once, whatever the busy timeout ("database is locked",
+    seen as one of six ``migrate`` commands failing). Six connections open each of a hundred
+    new files at the same moment: every one is set up, and every one is in WAL. (With
+    ``PRAGMA journal_mode=WAL`` run plainly, about one round in five has a refusal.)"""
+    rounds, at_once = 100, 6
+    refusals: list[str] = []
+    modes: list[str] = []
+
+    def open_with_the_others(path: Path, together: threading.Barrier) -> None:
+        connection = sqlite3.connect(path, check_same_thread=False)
+        try:
+            together.wait()
+            sqlite_pragmas(connection)
+            modes.append(connection.execute("PRAGMA journal_mode").fetchone()[0])
+        except sqlite3.OperationalError as refused:
+            refusals.append(str(refused))
+        finally:
+            connection.close()
+
+    for round_ in range(rounds):
+        together = threading.Barrier(at_once)
+        path = tmp_path / f"new-{round_}.db"
+        threads = [
+            threading.Thread(target=open_with_the_others, args=(path, together))
+            for _ in range(at_once)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert refusals == []
+    assert modes == ["wal"] * (rounds * at_once)
