@@ -6,12 +6,12 @@ folds the same rows in memory.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -124,7 +124,7 @@ def summary_of(row: Row) -> ArticleSummary:
         article_id=row["article_id"],
         citation=Citation(
             title=row["title"],
-            authors=tuple(json.loads(row["authors"])),
+            authors=tuple(orjson.loads(row["authors"])),
             journal=row["journal"],
             journal_abbreviation=row["journal_abbreviation"],
             published_on=row["published_on"],

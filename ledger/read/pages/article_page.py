@@ -4,11 +4,12 @@ each list built as JSON by the database."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from ledger.domain.scores import ScorePolicy
 from ledger.projections.tables import live_views
@@ -98,7 +99,7 @@ def _page(row: Sequence[Any], policy: ScorePolicy) -> ArticlePageRead:
     width = len(SUMMARY_COLUMNS)
     article: dict[str, Any] = dict(zip(SUMMARY_COLUMNS, row[:width], strict=True))
     article["registered_at"] = _instant(row[width])
-    topics, scores, ratings, comments, related = (json.loads(text) for text in row[width + 1 :])
+    topics, scores, ratings, comments, related = (orjson.loads(text) for text in row[width + 1 :])
     for rating in ratings:
         rating["rated_at"] = _instant(rating["rated_at"])
     for comment in comments:

@@ -5,11 +5,12 @@ the database. Filtered and searched lists are read by ``ledger.read.article_list
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from ledger.domain import vocabulary
 from ledger.domain.events import EventRegistry
@@ -132,7 +133,7 @@ def _study_types(registry: EventRegistry, history: list[dict[str, Any]]) -> tupl
     decoded = []
     for e in sorted(history, key=lambda e: e["position"]):
         payload, _ = current_payload(
-            registry, e["type"], e["version"], json.loads(e["payload"]), e["position"]
+            registry, e["type"], e["version"], orjson.loads(e["payload"]), e["position"]
         )
         decoded.append(registry.decode(e["type"], payload))
     return vocabulary.study_types(decoded)
@@ -142,18 +143,19 @@ def _read(
     row: Sequence[Any], first: int, policy: ScorePolicy, registry: EventRegistry
 ) -> ListPageRead:
     page, total, topics, disciplines, history = row
-    nodes = sorted(json.loads(page), key=lambda n: -n["registered_position"])
+    nodes = sorted(orjson.loads(page), key=lambda n: -n["registered_position"])
     return ListPageRead(
         articles=tuple(_listed(node, policy) for node in nodes[:first]),
         more=len(nodes) > first,
         total=int(total),
         topics=tuple(
-            (t["topic"], t["articles"]) for t in sorted(json.loads(topics), key=lambda t: t["rank"])
+            (t["topic"], t["articles"])
+            for t in sorted(orjson.loads(topics), key=lambda t: t["rank"])
         ),
         disciplines=tuple(
-            g["name"] for g in sorted(json.loads(disciplines), key=lambda g: g["position"])
+            g["name"] for g in sorted(orjson.loads(disciplines), key=lambda g: g["position"])
         ),
-        study_types=_study_types(registry, json.loads(history)),
+        study_types=_study_types(registry, orjson.loads(history)),
     )
 
 
