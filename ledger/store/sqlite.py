@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, bindparam, event, func, insert, select, true, update
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import PoolResetState
 
 from ledger.store.event_store import Head
 from ledger.store.prepare import PreparedAppend
@@ -103,9 +104,13 @@ def create_sqlite_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngine
         pool_size=pool_size,
         max_overflow=pool_size,
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+        # The pool's own reset rolls back every connection it takes back; ``_reset`` below
+        # does so only where a transaction is open.
+        pool_reset_on_return=None,
     )
 
     event.listen(engine.sync_engine, "connect", sqlite_pragmas)
+    event.listen(engine.sync_engine, "reset", _reset)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -114,6 +119,15 @@ def create_sqlite_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngine
             connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    """A connection back in the pool is left in no transaction. SQLite says whether one is
+    open without a trip to the driver's thread; a rollback is such a trip even with nothing
+    to undo, and most connections come back with none (a single read in autocommit mode, a
+    transaction already ended)."""
+    if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
+        dbapi_connection.rollback()
 
 
 def statements_alone(engine: AsyncEngine) -> AsyncEngine:

@@ -179,3 +179,36 @@ def test_connections_opening_a_new_file_at_once_all_get_wal(tmp_path: Path) -> N
 
     assert refusals == []
     assert modes == ["wal"] * (rounds * at_once)
+
+
+async def test_a_connection_back_in_the_pool_with_a_transaction_open_is_rolled_back(
+    tmp_path: Path,
+) -> None:
+    """The pool rolls back only a connection that has a transaction open (asked of SQLite,
+    not by a rollback trip to the driver's thread each time): one given back holding the
+    write lock lets it go, and what it wrote is not kept."""
+    path = tmp_path / "reset.db"
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            await driver.execute("BEGIN IMMEDIATE")
+            await driver.execute("UPDATE ledger_head SET position = 99")
+            assert driver.in_transaction
+        # Given back: another connection, that waits for no lock, can write at once.
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            assert other.execute("SELECT position FROM ledger_head").fetchall() == [(0,)]
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            assert raw.driver_connection is not None
+            assert not raw.driver_connection.in_transaction
+    finally:
+        await engine.dispose()
