@@ -17,7 +17,9 @@ from typer.testing import CliRunner
 from graph.cli.main import app
 from graph.settings import Settings
 from ledger.projections.tables import metadata
+from ledger.read.health import DatabaseHealth, database_health
 from ledger.store.canonical import GENESIS_HASH
+from ledger.store.db import create_engine
 from ledger.store.migrate import head_revision
 from tests.e2e.test_serve import child_environment
 
@@ -233,6 +235,39 @@ def test_a_command_on_a_database_without_the_schema_names_it_and_asks_for_migrat
         f"error: the database at {path} has no ledger schema, not {head_revision()}: "
         "run `evidence-ledger migrate`\n"
     )
+
+
+def test_a_database_recording_several_revisions_is_refused_in_one_line_and_is_not_healthy(
+    tmp_path: Path,
+) -> None:
+    """Alembic's version table with a second row (a branch, or a row made by hand): no
+    command guesses which schema it has, and ``/healthz`` says it cannot serve."""
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    assert CliRunner().invoke(app, ["migrate", "--database", url]).exit_code == 0
+    with sqlite3.connect(tmp_path / "ledger.db") as conn:
+        conn.execute("INSERT INTO alembic_version (version_num) VALUES ('branch-b')")
+    conn.close()
+
+    for command in (["verify"], ["migrate"], ["load-sample"]):
+        result = CliRunner().invoke(app, [*command, "--database", url])
+
+        assert result.exit_code == 2, (command, result.output)
+        assert result.stderr == (
+            f"error: the database records several schema revisions ({head_revision()}, branch-b), "
+            f"where the ledger's migrations make one ({head_revision()} at the newest)\n"
+        ), command
+
+    health = asyncio.run(_health(url))
+    assert (health.reachable, health.up_to_date) == (True, False)
+    assert health.revision == f"{head_revision()}, branch-b"
+
+
+async def _health(url: str) -> DatabaseHealth:
+    engine = create_engine(url)
+    try:
+        return await database_health(engine)
+    finally:
+        await engine.dispose()
 
 
 def test_a_command_on_a_postgresql_database_that_does_not_exist_names_it(

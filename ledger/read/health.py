@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.store.revision import HEAD_REVISION, current_revision
+from ledger.store.revision import HEAD_REVISION, SeveralRevisions, current_revision
 
 __all__ = ["DatabaseHealth", "database_health"]
 
@@ -32,4 +32,7 @@ async def database_health(engine: AsyncEngine) -> DatabaseHealth:
         revision = await current_revision(engine)
     except (SQLAlchemyError, OSError):
         return DatabaseHealth(reachable=False)
+    except SeveralRevisions as several:
+        # Reachable, and not at the one newest revision: not ready to serve.
+        return DatabaseHealth(reachable=True, revision=", ".join(several.revisions))
     return DatabaseHealth(reachable=True, revision=revision)

@@ -13,12 +13,26 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["HEAD_REVISION", "current_revision", "upgrade_to_head"]
+from ledger.domain.errors import LedgerError
+
+__all__ = ["HEAD_REVISION", "SeveralRevisions", "current_revision", "upgrade_to_head"]
 
 # The newest migration's revision; tests/store/test_migrations.py holds it to Alembic's head,
 # so a new migration that does not move it here fails there.
 HEAD_REVISION = "0016"
 VERSION_TABLE = "alembic_version"  # Alembic's default, which migrations/env.py keeps
+
+
+class SeveralRevisions(LedgerError):
+    """Alembic's version table names more than one revision (branches, or a hand-made row):
+    there is no one schema to check, and nothing here guesses which."""
+
+    def __init__(self, revisions: list[str]) -> None:
+        self.revisions = revisions
+        super().__init__(
+            f"the database records several schema revisions ({', '.join(revisions)}), "
+            f"where the ledger's migrations make one ({HEAD_REVISION} at the newest)"
+        )
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
@@ -31,8 +45,8 @@ def _recorded(connection: Connection) -> str | None:
     if not inspect(connection).has_table(VERSION_TABLE):
         return None
     found = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
-    if len(found) > 1:  # branches, which Alembic would refuse to name one revision of
-        raise RuntimeError(f"the database records several revisions: {', '.join(found)}")
+    if len(found) > 1:
+        raise SeveralRevisions(sorted(found))
     return found[0] if found else None
 
 
