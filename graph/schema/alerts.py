@@ -14,9 +14,10 @@ from strawberry.types import Info
 
 from graph.schema.context import Context
 from graph.schema.cursors import CursorFormat
-from graph.schema.errors import BadInput, Conflict, NotAllowed, NotFound, ValidationError, error_of
+from graph.schema.errors import Conflict, NotAllowed, NotFound, ValidationError, error_of
 from graph.schema.ids import INT64_MAX
 from graph.schema.inputs import KEY
+from graph.schema.paging import page_info, page_size
 from graph.schema.types import Article
 from graph.schema.vocabulary import Discipline
 from ledger.delivery.secrets import issue_secret_now
@@ -221,9 +222,7 @@ async def my_alerts(
     info: Info[Context, None], subscriber_id: str, first: int | None, after: str | None
 ) -> AlertConnection:
     settings = info.context.services.settings
-    size = settings.default_page_size if first is None else first
-    if not 0 <= size <= settings.max_page_size:
-        raise BadInput(f"`first` must be from 0 to {settings.max_page_size}", "first")
+    size = page_size(first, settings.default_page_size, settings.max_page_size)
     before = _CURSOR.decode(after) if after is not None else None
     page, more = await info.context.reader.run(
         lambda conn: alert_page(conn, subscriber_id, size, before=before)
@@ -237,12 +236,7 @@ async def my_alerts(
     ]
     return AlertConnection(
         edges=edges,
-        page_info=relay.PageInfo(
-            has_next_page=more,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=page_info(edges, more=more, after_start=after is not None),
     )
 
 

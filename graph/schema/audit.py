@@ -24,6 +24,7 @@ from graph.schema.ids import (
     encode_history_cursor,
     ledger_position,
 )
+from graph.schema.paging import page_info, page_size
 from graph.schema.permissions import Auditors, only
 from ledger.audit import history
 from ledger.domain.articles import stream_id
@@ -123,12 +124,6 @@ LogResult = Annotated[LedgerEventsPage | NotAllowed, strawberry.union("LedgerEve
 VerifyResult = Annotated[LedgerVerification | NotAllowed, strawberry.union("VerifyLedgerResult")]
 
 
-def _page_size(first: int) -> int:
-    if not 0 <= first <= MAX_PAGE:
-        raise BadInput(f"`first` must be from 0 to {MAX_PAGE}", "first")
-    return first
-
-
 def _event_types(info: Info[Context, None], types: Sequence[str] | None) -> Sequence[str] | None:
     """The asked-for event types, each one the ledger knows: a typo is not an empty page."""
     registry = info.context.services.store.registry
@@ -196,7 +191,7 @@ class AuditQuery:
             article_id = article_key(id, "id")
         except ValidationFailed as error:
             raise BadInput(str(error), "id") from None
-        size = _page_size(first)
+        size = page_size(first, first, MAX_PAGE)
         after_version = decode_history_cursor(after) if after is not None else 0
         wanted = _event_types(info, types)
         if await info.context.loaders.articles.load(article_id) is None:
@@ -222,12 +217,7 @@ class AuditQuery:
         edges = [relay.Edge(cursor=encode_history_cursor(n.stream_version), node=n) for n in nodes]
         return LedgerEventConnection(
             edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=more,
-                has_previous_page=after_version > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=page_info(edges, more=more, after_start=after_version > 0),
         )
 
     @strawberry.field(
@@ -244,7 +234,7 @@ class AuditQuery:
     ) -> LogResult:
         if after < 0:
             raise BadInput("`after` is a position: 0 or more", "after")
-        size, wanted = _page_size(first), _event_types(info, types)
+        size, wanted = page_size(first, first, MAX_PAGE), _event_types(info, types)
         services = info.context.services
         # Read outside the request's snapshot: a consumer polls for what is new.
         entries, more = await read_now(

@@ -17,8 +17,9 @@ from strawberry.types import Info
 
 from graph.schema.context import Context
 from graph.schema.cursors import CursorFormat
-from graph.schema.errors import BadInput, Conflict, NotAllowed, NotFound
+from graph.schema.errors import Conflict, NotAllowed, NotFound
 from graph.schema.inputs import KEY
+from graph.schema.paging import page_info, page_size
 from ledger.delivery.dead_letters import (
     DeadDelivery,
     DeliveryNotDead,
@@ -138,9 +139,7 @@ async def dead_deliveries(
     context = info.context
     context.facts.refuse_caching()
     settings = context.services.settings
-    size = settings.default_page_size if first is None else first
-    if not 0 <= size <= settings.max_page_size:
-        raise BadInput(f"`first` must be from 0 to {settings.max_page_size}", "first")
+    size = page_size(first, settings.default_page_size, settings.max_page_size)
     keyset = _CURSOR.decode(after) if after is not None else None
     page, more = await context.reader.run(lambda conn: dead_page(conn, size, after=keyset))
     edges = [
@@ -152,12 +151,7 @@ async def dead_deliveries(
     ]
     return DeadDeliveryConnection(
         edges=edges,
-        page_info=relay.PageInfo(
-            has_next_page=more,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=page_info(edges, more=more, after_start=after is not None),
     )
 
 

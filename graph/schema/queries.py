@@ -24,6 +24,7 @@ from graph.schema.ids import (
     encode_search_cursor,
     ledger_position,
 )
+from graph.schema.paging import page_info, page_size
 from graph.schema.permissions import Editors, only
 from graph.schema.scores import RatingScale
 from graph.schema.types import Article, Me, Rater
@@ -128,15 +129,6 @@ HiddenCommentPage = Annotated[
 ]
 
 
-def _page_info(cursors: list[str], more: bool, after: str | None) -> relay.PageInfo:
-    return relay.PageInfo(
-        has_next_page=more,
-        has_previous_page=after is not None,
-        start_cursor=cursors[0] if cursors else None,
-        end_cursor=cursors[-1] if cursors else None,
-    )
-
-
 def _article_id(value: str) -> str:
     try:
         return article_key(value, "id")
@@ -234,9 +226,7 @@ class Query(AuditQuery):
         include_retracted: bool | None = False,
     ) -> ArticleConnection:
         settings = info.context.services.settings
-        size = settings.default_page_size if first is None else first
-        if not 0 <= size <= settings.max_page_size:
-            raise BadInput(f"`first` must be from 0 to {settings.max_page_size}", "first")
+        size = page_size(first, settings.default_page_size, settings.max_page_size)
         if min_score is not None and not 1 <= min_score <= 7:
             raise BadInput("`minScore` must be from 1 to 7", "minScore")
         if search is not None and len(search) > 200:
@@ -257,7 +247,7 @@ class Query(AuditQuery):
         edges = [relay.Edge(cursor=_cursor(hit), node=Article.of(hit.summary)) for hit in page]
         return ArticleConnection(
             edges=edges,
-            page_info=_page_info([edge.cursor for edge in edges], more, after),
+            page_info=page_info(edges, more=more, after_start=after is not None),
             where=where,
             whole_list=len(page) if after is None and not more else None,
         )
@@ -271,9 +261,7 @@ class Query(AuditQuery):
     ) -> HiddenCommentPage:
         context = info.context
         settings = context.services.settings
-        size = settings.default_page_size if first is None else first
-        if not 0 <= size <= settings.max_page_size:
-            raise BadInput(f"`first` must be from 0 to {settings.max_page_size}", "first")
+        size = page_size(first, settings.default_page_size, settings.max_page_size)
         before = decode_cursor(after) if after is not None else None  # range-checked
         store = context.services.store
         page, more = await context.reader.run(
@@ -286,7 +274,7 @@ class Query(AuditQuery):
         ]
         return HiddenCommentConnection(
             edges=edges,
-            page_info=_page_info([edge.cursor for edge in edges], more, after),
+            page_info=page_info(edges, more=more, after_start=after is not None),
         )
 
     @strawberry.field(
