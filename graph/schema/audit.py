@@ -34,6 +34,7 @@ from ledger.read.reader import read_now
 __all__ = ["AuditQuery", "LedgerEvent", "to_ledger_events"]
 
 MAX_PAGE = 500
+PAGE = 100  # when `first` is not given
 
 
 @strawberry.type
@@ -182,7 +183,7 @@ class AuditQuery:
         self,
         info: Info[Context, None],
         id: strawberry.ID,
-        first: int = 100,
+        first: int = PAGE,
         after: str | None = None,
         types: list[str] | None = None,
         actor: str | None = None,
@@ -191,7 +192,7 @@ class AuditQuery:
             article_id = article_key(id, "id")
         except ValidationFailed as error:
             raise BadInput(str(error), "id") from None
-        size = page_size(first, first, MAX_PAGE)
+        size = page_size(first, PAGE, MAX_PAGE)
         after_version = decode_history_cursor(after) if after is not None else 0
         wanted = _event_types(info, types)
         if await info.context.loaders.articles.load(article_id) is None:
@@ -229,12 +230,12 @@ class AuditQuery:
         self,
         info: Info[Context, None],
         after: int = 0,
-        first: int = 100,
+        first: int = PAGE,
         types: list[str] | None = None,
     ) -> LogResult:
         if after < 0:
             raise BadInput("`after` is a position: 0 or more", "after")
-        size, wanted = page_size(first, first, MAX_PAGE), _event_types(info, types)
+        size, wanted = page_size(first, PAGE, MAX_PAGE), _event_types(info, types)
         services = info.context.services
         # Read outside the request's snapshot: a consumer polls for what is new.
         entries, more = await read_now(
