@@ -38,7 +38,7 @@ from ledger.read.replica import Replica
 from ledger.replay.rebuild import ProjectionReport, drop_abandoned_replays, verify_projections
 from ledger.store.db import create_engine
 from ledger.store.records import ChainReport
-from ledger.store.revision import upgrade_to_head
+from ledger.store.revision import HEAD_REVISION, upgrade_to_head
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import load_sample
 from ledger.use_cases.service import EvidenceLedger
@@ -57,7 +57,11 @@ async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
     head = await services.store.head()
     if not health.up_to_date:
-        return JSONResponse({"status": "unavailable", "migrations": "behind"}, 503)
+        # Which revision it found (several, after a branch) and which it needs: older or
+        # newer than this code, the schema is not the one it was written for.
+        return JSONResponse(
+            {"status": "unavailable", "revision": health.revision, "wanted": HEAD_REVISION}, 503
+        )
     answer: dict[str, object] = {
         "status": "ok",
         "revision": health.revision,

@@ -17,11 +17,10 @@ from typer.testing import CliRunner
 from graph.cli.main import app
 from graph.settings import Settings
 from ledger.projections.tables import metadata
-from ledger.read.health import DatabaseHealth, database_health
 from ledger.store.canonical import GENESIS_HASH
-from ledger.store.db import create_engine
 from ledger.store.migrate import head_revision
 from tests.e2e.test_serve import child_environment
+from tests.graph.conftest import running
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "evidence-ledger"
 
@@ -237,16 +236,18 @@ def test_a_command_on_a_database_without_the_schema_names_it_and_asks_for_migrat
     )
 
 
-def test_a_database_recording_several_revisions_is_refused_in_one_line_and_is_not_healthy(
-    tmp_path: Path,
-) -> None:
-    """Alembic's version table with a second row (a branch, or a row made by hand): no
-    command guesses which schema it has, and ``/healthz`` says it cannot serve."""
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    assert CliRunner().invoke(app, ["migrate", "--database", url]).exit_code == 0
-    with sqlite3.connect(tmp_path / "ledger.db") as conn:
+def _second_revision(path: Path) -> None:
+    """A second row in Alembic's version table, as a branch (or a hand) would add it."""
+    with sqlite3.connect(path) as conn:
         conn.execute("INSERT INTO alembic_version (version_num) VALUES ('branch-b')")
     conn.close()
+
+
+def test_a_database_recording_several_revisions_is_refused_in_one_line(tmp_path: Path) -> None:
+    """No command guesses which schema such a database has."""
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    assert CliRunner().invoke(app, ["migrate", "--database", url]).exit_code == 0
+    _second_revision(tmp_path / "ledger.db")
 
     for command in (["verify"], ["migrate"], ["load-sample"]):
         result = CliRunner().invoke(app, [*command, "--database", url])
@@ -257,17 +258,25 @@ def test_a_database_recording_several_revisions_is_refused_in_one_line_and_is_no
             f"where the ledger's migrations make one ({head_revision()} at the newest)\n"
         ), command
 
-    health = asyncio.run(_health(url))
-    assert (health.reachable, health.up_to_date) == (True, False)
-    assert health.revision == f"{head_revision()}, branch-b"
 
+async def test_healthz_says_a_service_whose_database_gained_a_revision_cannot_serve(
+    tmp_path: Path,
+) -> None:
+    """Healthy at start; once the database records a second revision, 503 with what it found
+    and what it wants (not a 500)."""
+    path = tmp_path / "ledger.db"
+    async with running(Settings(database_url=f"sqlite:///{path}")) as service:
+        assert (await service.client.get("/healthz")).json()["status"] == "ok"
+        _second_revision(path)
 
-async def _health(url: str) -> DatabaseHealth:
-    engine = create_engine(url)
-    try:
-        return await database_health(engine)
-    finally:
-        await engine.dispose()
+        response = await service.client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "revision": f"{head_revision()}, branch-b",
+        "wanted": head_revision(),
+    }
 
 
 def test_a_command_on_a_postgresql_database_that_does_not_exist_names_it(

@@ -20,6 +20,7 @@ __all__ = ["DataVersionChanges"]
 
 # Rows read on the loop at most; more (after a bulk import, say) are read on the driver's thread.
 READ_HERE = 1_000
+_CHANGES_HERE = f"{CHANGES_AFTER} LIMIT :limit"  # built once, not at every read
 
 
 class DataVersionChanges(LearningChanges):
@@ -57,8 +58,9 @@ class DataVersionChanges(LearningChanges):
         after = self._log.position
         if after < 0:
             return False
+        # One row more than the limit tells whether there were more.
         rows = self._counter.execute(
-            f"{CHANGES_AFTER} LIMIT :limit", {"after": after, "limit": READ_HERE + 1}
+            _CHANGES_HERE, {"after": after, "limit": READ_HERE + 1}
         ).fetchall()
         if len(rows) > READ_HERE:
             return False
