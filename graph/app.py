@@ -18,6 +18,7 @@ from graph.http.auth import TokenAuthentication, refuse_credentials
 from graph.http.body_limit import BodyLimit
 from graph.http.logging import RequestLogging
 from graph.http.read_your_writes import ReadYourWrites
+from graph.http.repeats import AnswerRepeats
 from graph.http.schema import build_schema
 from graph.http.unsubscribe import unsubscribe_routes
 from graph.http.websocket import SUBSCRIPTION_PROTOCOLS, LiveGraphQL
@@ -223,6 +224,9 @@ def create_app(settings: Settings) -> Starlette:
                 max_bytes=settings.limits.max_body_bytes,
                 read_seconds=settings.limits.request_body_seconds,
             ),
+            # Inside the log, CORS and the body limit, which hold for its answers too; before
+            # authentication, which it leaves to the long way (credentials never come here).
+            Middleware(AnswerRepeats, cache=graphql.response_cache, repeats=graphql.repeats),
             Middleware(
                 AuthenticationMiddleware, backend=TokenAuthentication(), on_error=refuse_credentials
             ),

@@ -49,6 +49,11 @@ class CachedRequest:
     def _principal_id(self) -> str | None:
         return self.principal.id if self.principal is not None else None
 
+    @property
+    def is_kept(self) -> bool:
+        """Whether the cache holds an answer for this caller now (fresh or not)."""
+        return self.cache.peek(self.cache.key_for(self.role_key, self._principal_id)) is not None
+
     async def kept_answer(self, request: Request) -> Response | None:
         """The kept answer (or a 304), if there is one and its facts have not moved."""
         entry = self.cache.get(self.cache.key_for(self.role_key, self._principal_id))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-__all__ = ["cache_headers", "conditional_answer", "tag_matches"]
+__all__ = ["answer_or_not_modified", "cache_headers", "conditional_answer", "tag_matches"]
 
 
 def cache_headers(etag: str, private: bool) -> dict[str, str]:
@@ -39,7 +39,16 @@ def conditional_answer(
     request: Request, body: bytes, media_type: str, etag: str, private: bool
 ) -> Response:
     """The answer, or ``304`` without a body when the client holds it already."""
+    return answer_or_not_modified(
+        request.headers.get("if-none-match"), body, media_type, etag, private
+    )
+
+
+def answer_or_not_modified(
+    if_none_match: str | None, body: bytes, media_type: str, etag: str, private: bool
+) -> Response:
+    """As ``conditional_answer``, given the request's ``If-None-Match``."""
     headers = cache_headers(etag, private)
-    if tag_matches(request.headers.get("if-none-match"), etag):
+    if tag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=f"{media_type}; charset=utf-8", headers=headers)

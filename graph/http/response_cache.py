@@ -50,6 +50,7 @@ class CacheStats:
     evictions: int = 0
     stored: int = 0
     executions: int = 0  # operations the executor ran (parsed, validated, executed)
+    repeats: int = 0  # hits answered to a repeated request before the stack (graph.http.repeats)
 
     def as_json(self) -> dict[str, int]:
         return {
@@ -58,6 +59,7 @@ class CacheStats:
             "evictions": self.evictions,
             "stored": self.stored,
             "executions": self.executions,
+            "repeats": self.repeats,
         }
 
 
@@ -107,6 +109,10 @@ class ResponseCache:
         if entry is not None:
             self._entries.move_to_end(key)
         return entry
+
+    def peek(self, key: str) -> CacheEntry | None:
+        """The entry under ``key``, left where it is in the order of use."""
+        return self._entries.get(key)
 
     def put(
         self, role_key: str, principal_id: str | None, personal: bool, entry: CacheEntry

@@ -43,6 +43,7 @@ from graph.http.media_types import GRAPHQL_RESPONSE, JSON, negotiate
 from graph.http.pages import answer_known_operation, encode_answer, is_known_page
 from graph.http.persisted_queries import PersistedQueries
 from graph.http.refusals import Refusal, as_refusal, error_body
+from graph.http.repeats import REQUEST_BYTES, Repeats
 from graph.http.response_cache import ResponseCache
 from graph.schema.context import Context
 from graph.settings import Settings
@@ -96,6 +97,7 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.response_cache = ResponseCache(settings.response_cache_bytes)
         self.persisted_queries = PersistedQueries()
+        self.repeats = Repeats()  # requests answered early next time (graph.http.repeats)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -127,6 +129,16 @@ class EvidenceGraphQL(GraphQL[Context, None]):
         cached = CachedRequest.of(
             self.response_cache, operation, _principal(request), request.state.media_type
         )
+        response = await self._cached_answer(request, operation, cached)
+        # The same bytes without credentials come to the same key: answered early next time.
+        repeated = getattr(request.state, REQUEST_BYTES, None)
+        if repeated is not None and cached.principal is None and cached.is_kept:
+            self.repeats.remember(repeated, cached.role_key)
+        return response
+
+    async def _cached_answer(
+        self, request: Request, operation: GraphQLRequestData, cached: CachedRequest
+    ) -> Response:
         kept = await cached.kept_answer(request)
         if kept is not None:
             return kept
