@@ -168,3 +168,5 @@ async def test_the_run_served_answers_from_the_cache(world: World) -> None:
     stats = world.cache.stats
     assert stats.hits > 20, stats
     assert stats.misses > 20, stats
+    # The public's repeated requests among them, answered before the stack (graph.http.repeats).
+    assert stats.repeats > 5, stats
