@@ -226,7 +226,12 @@ def create_app(settings: Settings) -> Starlette:
             ),
             # Inside the log, CORS and the body limit, which hold for its answers too; before
             # authentication, which it leaves to the long way (credentials never come here).
-            Middleware(AnswerRepeats, cache=graphql.response_cache, repeats=graphql.repeats),
+            Middleware(
+                AnswerRepeats,
+                cache=graphql.response_cache,
+                repeats=graphql.repeats,
+                persisted_queries=graphql.persisted_queries,
+            ),
             Middleware(
                 AuthenticationMiddleware, backend=TokenAuthentication(), on_error=refuse_credentials
             ),

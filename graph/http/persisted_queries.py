@@ -16,7 +16,7 @@ from typing import Any
 
 from graph.http.refusals import Refusal
 
-__all__ = ["NOT_FOUND_CODE", "PersistedQueries", "document_hash"]
+__all__ = ["NOT_FOUND_CODE", "PersistedQueries", "document_hash", "requested_hash"]
 
 NOT_FOUND_CODE = "PERSISTED_QUERY_NOT_FOUND"
 NOT_FOUND_MESSAGE = "PersistedQueryNotFound"  # the message Apollo Client also looks for
@@ -27,7 +27,8 @@ def document_hash(query: str) -> str:
     return hashlib.sha256(query.encode()).hexdigest()
 
 
-def _requested_hash(extensions: dict[str, Any] | None) -> str | None:
+def requested_hash(extensions: dict[str, Any] | None) -> str | None:
+    """The persisted query's hash the request names, if any (a malformed one is refused)."""
     persisted = (extensions or {}).get("persistedQuery")
     if persisted is None:
         return None
@@ -52,7 +53,7 @@ class PersistedQueries:
     def document(self, query: str | None, extensions: dict[str, Any] | None) -> str | None:
         """The request's document: ``query``, or the one kept under its persisted hash.
         A text sent with its hash is checked against it; ``keep`` stores it once admitted."""
-        sha = _requested_hash(extensions)
+        sha = requested_hash(extensions)
         if sha is None:
             return query
         if query is not None:
@@ -65,9 +66,16 @@ class PersistedQueries:
         self._documents.move_to_end(sha)
         return found
 
+    def touch(self, sha: str) -> bool:
+        """Whether the document of ``sha`` is kept; used now, as ``document`` uses it."""
+        if sha not in self._documents:
+            return False
+        self._documents.move_to_end(sha)
+        return True
+
     def keep(self, query: str, extensions: dict[str, Any] | None) -> None:
         """Keeps a document sent with its (checked) hash, once it passed the size limits."""
-        sha = _requested_hash(extensions)
+        sha = requested_hash(extensions)
         if sha is None or sha in self._documents or len(query) > self.max_chars:
             return
         self._documents[sha] = query

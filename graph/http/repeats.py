@@ -18,25 +18,27 @@ response cache, under exactly the rules of a hit on the long way:
 A request with an ``Authorization`` header always takes the long way: what it may see is
 decided by its token, which only authentication can read. So does one whose position header
 is not a plain number, or names a position this process cannot reach (the view refuses it
-in its own words), and one whose body does not arrive in one piece.
+in its own words), and one whose body is larger than a page's document. The body is read
+here only when its method, query string and decisive headers were remembered before, so
+a request the view refuses for its headers alone (406, 415, CSRF) is refused as soon, without
+waiting for its body; a document named by a persisted query's hash is answered only while
+the persisted queries still hold it (``graph.http.persisted_queries``), as the view would.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.http.conditional import answer_or_not_modified
 from graph.http.csrf import PREFLIGHT_HEADERS
+from graph.http.persisted_queries import PersistedQueries
 from graph.http.response_cache import ResponseCache
 from graph.schema.context import Services
 
-__all__ = ["REQUEST_BYTES", "AnswerRepeats", "Repeats", "RequestBytes"]
-
-# Where a request that took the long way carries its bytes, for the view to remember.
-REQUEST_BYTES = "repeat_request_bytes"
+__all__ = ["AnswerRepeats", "Repeats", "RequestBytes", "request_bytes"]
 
 # The headers the view's decisions read besides the method, query string and body: the
 # media type (Accept), the body's type and CSRF's preflight headers (the IDE's page too).
@@ -49,10 +51,29 @@ _MAX_DIGITS = 18  # as graph.http.read_your_writes reads the position
 
 # A body larger than this is not remembered (a page's document is a few KiB).
 MAX_BODY_BYTES = 16_384
-ENTRY_OVERHEAD = 256
+# Bytes counted per request remembered besides its own (the tuples, the key, the entry).
+ENTRY_OVERHEAD = 640
 
-RequestBytes = tuple[str, bytes, bytes, tuple[tuple[bytes, bytes], ...]]
-"""What decides a request's answer: method, query string, body and the decisive headers."""
+Prefix = tuple[str, bytes, tuple[tuple[bytes, bytes], ...]]
+"""A request's method, query string and decisive headers, in the order they came."""
+RequestBytes = tuple[Prefix, bytes]
+"""What decides a request's answer: its prefix and its body."""
+
+
+def _prefix(scope: Scope) -> Prefix:
+    decisive = tuple((name, value) for name, value in scope["headers"] if name in _DECISIVE)
+    return scope["method"], scope["query_string"], decisive
+
+
+def request_bytes(scope: Scope, body: bytes) -> RequestBytes:
+    """The bytes that decide the answer to the request of ``scope`` with this body."""
+    return _prefix(scope), body
+
+
+@dataclass(frozen=True)
+class _Remembered:
+    key: str  # the response cache's key of the role (``CachedRequest.role_key``)
+    persisted: str | None  # the persisted query's hash the request named, if any
 
 
 class Repeats:
@@ -61,31 +82,40 @@ class Repeats:
 
     def __init__(self, max_bytes: int = 8 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
-        self._keys: OrderedDict[RequestBytes, str] = OrderedDict()
+        self._known: OrderedDict[RequestBytes, _Remembered] = OrderedDict()
+        self._prefixes: Counter[Prefix] = Counter()
         self._bytes = 0
 
-    def key_of(self, request: RequestBytes) -> str | None:
-        key = self._keys.get(request)
-        if key is not None:
-            self._keys.move_to_end(request)
-        return key
+    def knows_prefix(self, prefix: Prefix) -> bool:
+        """Whether some request remembered began so (its body is then worth reading)."""
+        return prefix in self._prefixes
 
-    def remember(self, request: RequestBytes, key: str) -> None:
-        if request in self._keys:
-            self._keys[request] = key
-            return
-        self._keys[request] = key
-        self._bytes += _size(request)
+    def get(self, request: RequestBytes) -> _Remembered | None:
+        remembered = self._known.get(request)
+        if remembered is not None:
+            self._known.move_to_end(request)
+        return remembered
+
+    def remember(self, request: RequestBytes, key: str, persisted: str | None) -> None:
+        """``request`` comes to the cache's ``key``; by the persisted query ``persisted``."""
+        if request not in self._known:
+            self._bytes += _size(request)
+            self._prefixes[request[0]] += 1
+        self._known[request] = _Remembered(key, persisted)
+        self._known.move_to_end(request)
         while self._bytes > self.max_bytes:
-            oldest, _ = self._keys.popitem(last=False)
+            oldest, _ = self._known.popitem(last=False)
             self._bytes -= _size(oldest)
+            self._prefixes[oldest[0]] -= 1
+            if not self._prefixes[oldest[0]]:
+                del self._prefixes[oldest[0]]
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._known)
 
 
 def _size(request: RequestBytes) -> int:
-    _, query, body, headers = request
+    (_, query, headers), body = request
     return len(query) + len(body) + sum(len(v) + len(n) for n, v in headers) + ENTRY_OVERHEAD
 
 
@@ -97,43 +127,67 @@ def _position(sent: bytes) -> int | None:
     return int(sent)
 
 
+@dataclass(frozen=True)
+class _Head:
+    """The headers read here (the first of each, as Starlette's ``headers.get`` reads it)."""
+
+    credentials: bool
+    position: bytes | None
+    if_none_match: bytes | None
+    length: bytes | None
+
+    @classmethod
+    def of(cls, scope: Scope) -> _Head:
+        found: dict[bytes, bytes] = {}
+        for name, value in scope["headers"]:
+            if name in (_AUTHORIZATION, _POSITION, _IF_NONE_MATCH, _CONTENT_LENGTH):
+                found.setdefault(name, value)
+        return cls(
+            _AUTHORIZATION in found,
+            found.get(_POSITION),
+            found.get(_IF_NONE_MATCH),
+            found.get(_CONTENT_LENGTH),
+        )
+
+
 class AnswerRepeats:
     """The middleware: a repeated request without credentials, answered from the cache."""
 
-    def __init__(self, app: ASGIApp, cache: ResponseCache, repeats: Repeats) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        cache: ResponseCache,
+        repeats: Repeats,
+        persisted_queries: PersistedQueries,
+    ) -> None:
         self.app = app
         self.cache = cache
         self.repeats = repeats
+        self.persisted_queries = persisted_queries
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        method = scope.get("method")
         if (
             scope["type"] != "http"
             or scope["path"] != "/graphql"
             or scope.get("root_path")
-            or method not in ("GET", "POST")
+            or scope["method"] not in ("GET", "POST")
         ):
             await self.app(scope, receive, send)
             return
-        decisive: list[tuple[bytes, bytes]] = []
-        position: bytes | None = None
-        if_none_match: bytes | None = None
-        length: bytes | None = None
-        for name, value in scope["headers"]:
-            if name in _DECISIVE:
-                decisive.append((name, value))
-            elif name == _AUTHORIZATION:
-                await self.app(scope, receive, send)
-                return
-            # The first of a repeated header, as Starlette's ``headers.get`` reads it.
-            elif name == _POSITION:
-                position = value if position is None else position
-            elif name == _IF_NONE_MATCH:
-                if_none_match = value if if_none_match is None else if_none_match
-            elif name == _CONTENT_LENGTH:
-                length = value if length is None else length
+        head = _Head.of(scope)
+        at_least = 0 if head.position is None else _position(head.position)
+        prefix = _prefix(scope)
+        if head.credentials or at_least is None or not self.repeats.knows_prefix(prefix):
+            await self.app(scope, receive, send)
+            return
+        services: Services = scope["app"].state.services
+        # As the long way does first: a position not reached is refused before the body.
+        if at_least and await services.changes.current(at_least=at_least) < at_least:
+            await self.app(scope, receive, send)
+            return
         body = b""
-        if method == "POST":
+        if scope["method"] == "POST":
+            length = head.length
             if length is None or not length.isdigit() or int(length) > MAX_BODY_BYTES:
                 await self.app(scope, receive, send)
                 return
@@ -144,9 +198,10 @@ class AnswerRepeats:
                 await self.app(scope, receive, send)
                 return
             body = read.body
-        request: RequestBytes = (method, scope["query_string"], body, tuple(decisive))
-        if not await self._answered(scope, receive, send, request, position, if_none_match):
-            scope.setdefault("state", {})[REQUEST_BYTES] = request
+        answered = await self._answered(
+            scope, receive, send, (prefix, body), at_least, head.if_none_match
+        )
+        if not answered:
             await self.app(scope, receive, send)
 
     async def _answered(
@@ -155,22 +210,24 @@ class AnswerRepeats:
         receive: Receive,
         send: Send,
         request: RequestBytes,
-        position: bytes | None,
+        at_least: int,
         if_none_match: bytes | None,
     ) -> bool:
         """Whether the request was answered here, from a kept answer that still holds."""
-        key = self.repeats.key_of(request)
-        if key is None:
+        remembered = self.repeats.get(request)
+        if remembered is None:
             return False
-        entry = self.cache.get(self.cache.key_for(key, None))
+        entry = self.cache.get(self.cache.key_for(remembered.key, None))
         if entry is None:
             return False
-        at_least = 0 if position is None else _position(position)
-        if at_least is None:
+        # A document named by its hash alone is the view's to refuse once no longer kept.
+        if remembered.persisted is not None and not self.persisted_queries.touch(
+            remembered.persisted
+        ):
             return False
-        services: Services = scope["app"].state.services
-        head = await services.changes.current(at_least=at_least)
-        if head < at_least or services.changes.changed_since(entry.position, entry.articles):
+        changes = scope["app"].state.services.changes
+        await changes.current(at_least=at_least)
+        if changes.changed_since(entry.position, entry.articles):
             return False
         self.cache.stats.hits += 1
         self.cache.stats.repeats += 1
@@ -183,7 +240,7 @@ class AnswerRepeats:
 @dataclass(frozen=True)
 class _Read:
     messages: list[Message]  # as they came
-    body: bytes | None  # None: the client left, or sent more than it declared
+    body: bytes | None  # None: the client left, or sent more than a page's document
 
 
 async def _body(receive: Receive) -> _Read:

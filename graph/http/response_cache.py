@@ -76,7 +76,9 @@ def request_key(
 ) -> str:
     """The key of an answer for callers of one role (``visibility``)."""
     canonical = json.dumps(variables or {}, sort_keys=True, separators=(",", ":"))
-    return _digest(document_hash, canonical, operation_name or "", media_type, visibility)
+    # As JSON: no operation name (null) and an empty one ("", which no operation has) differ.
+    name = json.dumps(operation_name)
+    return _digest(document_hash, canonical, name, media_type, visibility)
 
 
 def entity_tag(body: bytes, media_type: str) -> str:

@@ -41,9 +41,9 @@ from graph.http.json_body import parse_request_json
 from graph.http.limits import count_tokens
 from graph.http.media_types import GRAPHQL_RESPONSE, JSON, negotiate
 from graph.http.pages import answer_known_operation, encode_answer, is_known_page
-from graph.http.persisted_queries import PersistedQueries
+from graph.http.persisted_queries import PersistedQueries, requested_hash
 from graph.http.refusals import Refusal, as_refusal, error_body
-from graph.http.repeats import REQUEST_BYTES, Repeats
+from graph.http.repeats import Repeats, request_bytes
 from graph.http.response_cache import ResponseCache
 from graph.schema.context import Context
 from graph.settings import Settings
@@ -130,10 +130,15 @@ class EvidenceGraphQL(GraphQL[Context, None]):
             self.response_cache, operation, _principal(request), request.state.media_type
         )
         response = await self._cached_answer(request, operation, cached)
-        # The same bytes without credentials come to the same key: answered early next time.
-        repeated = getattr(request.state, REQUEST_BYTES, None)
-        if repeated is not None and cached.principal is None and cached.is_kept:
-            self.repeats.remember(repeated, cached.role_key)
+        # The same bytes without credentials come to the same key: answered early next time
+        # (``graph.http.repeats``). The body was read already (cached by the request).
+        if cached.principal is None and cached.is_kept:
+            body = await request.body() if request.method == "POST" else b""
+            self.repeats.remember(
+                request_bytes(request.scope, body),
+                cached.role_key,
+                requested_hash(operation.extensions),
+            )
         return response
 
     async def _cached_answer(

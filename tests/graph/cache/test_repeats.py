@@ -4,6 +4,8 @@ of the long way kept (the position header, CSRF, media types, CORS, the log line
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,8 @@ import httpx
 import orjson
 import pytest
 
-from graph.http.repeats import Repeats
+from graph.http.read_your_writes import ReadYourWrites
+from graph.http.repeats import ENTRY_OVERHEAD, Repeats, RequestBytes
 from graph.http.response_cache import ResponseCache
 from graph.settings import Settings
 from tests.graph.conftest import Api, running
@@ -243,16 +246,125 @@ async def test_an_early_answer_is_logged_in_one_line(
 
 
 def test_the_requests_remembered_are_bounded_least_recently_used_out() -> None:
-    def request(number: int) -> tuple[str, bytes, bytes, tuple[tuple[bytes, bytes], ...]]:
-        return ("POST", b"", b"x" * 1000 + str(number).encode(), ())
+    def request(number: int) -> RequestBytes:
+        return ("POST", b"", ()), b"x" * 1000 + str(number).encode()
 
-    repeats = Repeats(max_bytes=5_100)  # four of them
+    repeats = Repeats(max_bytes=4 * (1001 + ENTRY_OVERHEAD) + 100)  # four of them
     for number in range(4):
-        repeats.remember(request(number), f"key {number}")
-    assert repeats.key_of(request(0)) == "key 0"  # used: the newest now
+        repeats.remember(request(number), f"key {number}", None)
+    remembered = repeats.get(request(0))  # used: the newest now
+    assert remembered is not None
+    assert remembered.key == "key 0"
 
-    repeats.remember(request(4), "key 4")
+    repeats.remember(request(4), "key 4", None)
 
     assert len(repeats) == 4
-    assert repeats.key_of(request(1)) is None
-    assert [repeats.key_of(request(n)) for n in (0, 2, 3, 4)] == [f"key {n}" for n in (0, 2, 3, 4)]
+    assert repeats.get(request(1)) is None
+    for number in (0, 2, 3, 4):
+        found = repeats.get(request(number))
+        assert found is not None
+        assert found.key == f"key {number}"
+    assert repeats.knows_prefix(("POST", b"", ()))
+    assert not repeats.knows_prefix(("GET", b"", ()))
+
+
+def view_of(api: Api) -> Any:
+    """The GraphQL view behind the read-your-writes guard."""
+    return next(
+        route.app.app
+        for route in api.app.routes
+        if isinstance(getattr(route, "app", None), ReadYourWrites)
+    )
+
+
+def persisted(document: str) -> dict[str, Any]:
+    sha = hashlib.sha256(document.encode()).hexdigest()
+    return {"persistedQuery": {"version": 1, "sha256Hash": sha}}
+
+
+async def test_a_hash_is_answered_early_only_while_its_document_is_kept(api: Api) -> None:
+    view_of(api).persisted_queries.max_chars = len(ARTICLE)  # room for one document
+    variables = {"id": SAMPLE_ID}
+    sent = {"query": ARTICLE, "variables": variables, "extensions": persisted(ARTICLE)}
+    assert (await api.client.post("/graphql", json=sent)).status_code == 200
+    by_hash = {"variables": variables, "extensions": persisted(ARTICLE)}
+    first = await api.client.post("/graphql", json=by_hash)
+    repeats = counters(api)[0]
+    assert (await api.client.post("/graphql", json=by_hash)).content == first.content
+    assert counters(api)[0] == repeats + 1
+
+    # Another document takes the only room: the article's is no longer kept.
+    other = "{ __typename }"
+    await api.client.post("/graphql", json={"query": other, "extensions": persisted(other)})
+    repeat = await api.client.post("/graphql", json=by_hash)
+
+    assert repeat.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert counters(api)[0] == repeats + 1
+
+
+async def test_an_empty_operation_name_is_not_answered_as_none(api: Api) -> None:
+    await ask(api)
+    await ask(api)
+    named = {**BODY, "operationName": ""}
+
+    answers = [await api.client.post("/graphql", json=named) for _ in range(2)]
+
+    for answer in answers:
+        assert "errors" in answer.json(), answer.text
+        assert answer.json().get("data") is None
+
+
+async def raw_post(api: Api, headers: list[tuple[bytes, bytes]], body: bytes | None) -> int:
+    """A POST whose body is ``body``, or never arrives (None); the status answered."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 80),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if body is None:
+            await asyncio.Event().wait()  # the body never comes
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await asyncio.wait_for(api.app(scope, receive, send), 10)
+    status: int = sent[0]["status"]
+    return status
+
+
+@pytest.mark.parametrize(
+    ("refusing", "status"),
+    [
+        ([(b"accept", b"text/csv")], 406),  # no media type of ours
+        ([(b"content-type", b"text/plain")], 400),  # CSRF
+        ([(b"content-type", b"application/xml"), (b"graphql-require-preflight", b"1")], 415),
+        ([(b"ledger-position", b"x")], 400),
+        ([(b"ledger-position", b"999999")], 400),  # beyond the head
+    ],
+)
+async def test_a_request_refused_for_its_headers_is_refused_without_waiting_for_its_body(
+    api: Api, refusing: list[tuple[bytes, bytes]], status: int
+) -> None:
+    # The same headers (but the refusing ones) came before: what a repeat begins with.
+    json_type = (b"content-type", b"application/json")
+    body = orjson.dumps(BODY)
+    length = (b"content-length", str(len(body)).encode())
+    for _ in range(2):
+        assert await raw_post(api, [json_type, length], body) == 200
+    names = {name for name, _ in refusing}
+    headers = [h for h in [json_type] if h[0] not in names] + refusing + [length]
+
+    assert await raw_post(api, headers, None) == status
