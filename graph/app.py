@@ -76,7 +76,8 @@ async def healthz(request: Request) -> Response:
         }
     cache = getattr(request.app.state, "response_cache", None)
     if cache is not None:
-        answer["responseCache"] = cache.as_json()
+        # With the requests known to repeat (graph.http.repeats), bounded like the cache.
+        answer["responseCache"] = {**cache.as_json(), "remembered": len(request.app.state.repeats)}
     return JSONResponse(answer)
 
 
@@ -239,4 +240,5 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.response_cache = graphql.response_cache  # its counters, shown by /healthz
+    app.state.repeats = graphql.repeats
     return app

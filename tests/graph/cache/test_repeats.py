@@ -65,6 +65,8 @@ async def test_a_repeat_is_answered_early_with_the_bytes_and_headers_of_the_long
     assert repeat.headers["x-request-id"] != long_way.headers["x-request-id"]
     health = (await api.client.get("/healthz")).json()["responseCache"]
     assert health["repeats"] == repeats + 1
+    # The two ways of asking, each remembered once.
+    assert health["remembered"] == 2
 
 
 async def test_a_write_sends_a_repeat_the_long_way_and_it_answers_the_new_state(
