@@ -17,12 +17,14 @@ response cache, under exactly the rules of a hit on the long way:
 
 A request with an ``Authorization`` header always takes the long way: what it may see is
 decided by its token, which only authentication can read. So does one whose position header
-is not a plain number, or names a position this process cannot reach (the view refuses it
-in its own words), and one whose body is larger than a page's document. The body is read
+is not a plain number, or names a position this process cannot reach (read-your-writes
+refuses it in its own words), and one whose body is larger than a page's document. The body is read
 here only when its method, query string and decisive headers were remembered before, so
 a request the view refuses for its headers alone (406, 415, CSRF) is refused as soon, without
 waiting for its body; a document named by a persisted query's hash is answered only while
 the persisted queries still hold it (``graph.http.persisted_queries``), as the view would.
+Where reads may go to a replica, the long way asks it first whether it has replayed the
+position sent; a kept answer reads nothing, so it is answered here without asking.
 """
 
 from __future__ import annotations
