@@ -162,40 +162,14 @@ async def test_each_media_type_gets_its_own_answer_early(api: Api) -> None:
     assert (await ask(api, accept="text/csv")).status_code == 406
 
 
+def declared(body: bytes) -> list[tuple[bytes, bytes]]:
+    """A JSON body's headers, its whole length declared."""
+    return [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+
+
 async def call(api: Api, pieces: list[bytes]) -> tuple[int, bytes]:
     """A POST whose body arrives in ``pieces`` (with its whole length declared)."""
-    body = b"".join(pieces)
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ],
-        "client": ("127.0.0.1", 5000),
-        "server": ("127.0.0.1", 80),
-    }
-    messages = [
-        {"type": "http.request", "body": piece, "more_body": number < len(pieces) - 1}
-        for number, piece in enumerate(pieces)
-    ]
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await api.app(scope, receive, send)
-    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+    return await raw_post(api, declared(b"".join(pieces)), pieces)
 
 
 async def test_a_body_in_pieces_is_read_whole_and_is_a_repeat_however_it_is_cut(
@@ -316,8 +290,10 @@ async def test_an_empty_operation_name_is_not_answered_as_none(api: Api) -> None
         assert answer.json().get("data") is None
 
 
-async def raw_post(api: Api, headers: list[tuple[bytes, bytes]], body: bytes | None) -> int:
-    """A POST whose body is ``body``, or never arrives (None); the status answered."""
+async def raw_post(
+    api: Api, headers: list[tuple[bytes, bytes]], pieces: list[bytes] | None
+) -> tuple[int, bytes]:
+    """A POST whose body arrives in ``pieces``, or never (None): the status and body."""
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -332,19 +308,22 @@ async def raw_post(api: Api, headers: list[tuple[bytes, bytes]], body: bytes | N
         "client": ("127.0.0.1", 5000),
         "server": ("127.0.0.1", 80),
     }
+    messages = [
+        {"type": "http.request", "body": piece, "more_body": number < len(pieces) - 1}
+        for number, piece in enumerate(pieces or ())
+    ]
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
-        if body is None:
+        if pieces is None:
             await asyncio.Event().wait()  # the body never comes
-        return {"type": "http.request", "body": body, "more_body": False}
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
     await asyncio.wait_for(api.app(scope, receive, send), 10)
-    status: int = sent[0]["status"]
-    return status
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 
 @pytest.mark.parametrize(
@@ -361,12 +340,11 @@ async def test_a_request_refused_for_its_headers_is_refused_without_waiting_for_
     api: Api, refusing: list[tuple[bytes, bytes]], status: int
 ) -> None:
     # The same headers (but the refusing ones) came before: what a repeat begins with.
-    json_type = (b"content-type", b"application/json")
     body = orjson.dumps(BODY)
-    length = (b"content-length", str(len(body)).encode())
+    json_type, length = declared(body)
     for _ in range(2):
-        assert await raw_post(api, [json_type, length], body) == 200
+        assert (await raw_post(api, [json_type, length], [body]))[0] == 200
     names = {name for name, _ in refusing}
     headers = [h for h in [json_type] if h[0] not in names] + refusing + [length]
 
-    assert await raw_post(api, headers, None) == status
+    assert (await raw_post(api, headers, None))[0] == status
