@@ -133,7 +133,11 @@ async def _started(settings: Settings, engine: Database) -> Services:
         policy = settings.score_policy
         return await verify_chain(engine), await verify_projections(store, policy=policy)
 
-    replica = Replica(create_engine(settings.replica_url)) if settings.replica_url else None
+    replica = (
+        Replica(create_engine(settings.replica_url), retry_seconds=settings.replica_retry_seconds)
+        if settings.replica_url
+        else None
+    )
     return Services(
         settings,
         engine,

@@ -8,6 +8,7 @@ from datetime import timedelta
 from ledger.delivery.settings import DeliverySettings
 from ledger.domain.requests import RequestPolicy
 from ledger.domain.scores import ScorePolicy
+from ledger.read.replica import RETRY_SECONDS
 from ledger.store.db import DEFAULT_DATABASE_URL
 
 __all__ = ["Limits", "Settings"]
@@ -69,6 +70,9 @@ class Settings:
     # A PostgreSQL streaming replica of ``database_url`` that queries read from once it has
     # replayed the position the client sent (``Ledger-Position``); None: all on the primary.
     replica_url: str | None = None
+    # Seconds a replica that could not be reached is left alone (every read on the primary)
+    # before it is asked again (``ledger.read.replica``).
+    replica_retry_seconds: float = RETRY_SECONDS
     # The response cache's bound: answers kept, least recently used out; 0 keeps none.
     response_cache_bytes: int = 64 * 1024 * 1024
     # Alert delivery: links, SMTP (none: email off), the unsubscribe secret, retries.

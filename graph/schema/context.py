@@ -155,8 +155,20 @@ class Context:
     def __post_init__(self) -> None:
         # A replica when graph.http.read_your_writes found it far enough along, else the primary.
         database = getattr(self.request.state, "read_database", None) or self.services.engine
-        self.reader = RecordingReader(database, self.facts, self.services.changes)
+        replica = self.services.replica
+        self.reader = RecordingReader(
+            database,
+            self.facts,
+            self.services.changes,
+            instead=self._primary_instead if replica and database is replica.engine else None,
+        )
         self.loaders = _loaders(self.reader, self.services)
+
+    def _primary_instead(self, error: BaseException) -> Database | None:
+        """The first read on the replica failed: the primary answers, unless the read itself
+        was at fault (``Replica.instead_of``)."""
+        assert self.services.replica is not None
+        return self.services.engine if self.services.replica.instead_of(error) else None
 
     async def after_write(self) -> None:
         """Forget what this request read: the next reads must see the write just made (on the

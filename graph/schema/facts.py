@@ -28,7 +28,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from ledger.read.changes import LedgerChanges
-from ledger.read.reader import Database, Read, Reader
+from ledger.read.reader import Database, Instead, Read, Reader
 
 __all__ = ["CACHEABLE_ROOT_FIELDS", "ReadFacts", "RecordFacts", "RecordingReader"]
 
@@ -107,8 +107,15 @@ class ReadFacts:
 class RecordingReader(Reader):
     """The request's reader, recording what it is asked to read."""
 
-    def __init__(self, database: Database, facts: ReadFacts, changes: LedgerChanges) -> None:
-        super().__init__(database)
+    def __init__(
+        self,
+        database: Database,
+        facts: ReadFacts,
+        changes: LedgerChanges,
+        *,
+        instead: Instead | None = None,
+    ) -> None:
+        super().__init__(database, instead=instead)
         self.facts = facts
         self._changes = changes
         self._learning: asyncio.Future[int] | None = None

@@ -7,6 +7,7 @@ the engine it is handed (``Database``) and the shape of a read (``Read``, ``Batc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ledger.store.db import snapshot
 
-__all__ = ["BatchRead", "Database", "Read", "Reader", "read_now"]
+__all__ = ["BatchRead", "Database", "Instead", "Read", "Reader", "read_now"]
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -30,6 +31,10 @@ Read: TypeAlias = Callable[[AsyncConnection], Awaitable[T]]
 BatchRead: TypeAlias = Callable[[AsyncConnection, Sequence[K]], Awaitable[Mapping[K, T]]]
 """A batch read (a loader's): many keys in one statement, absent keys left out."""
 
+Instead: TypeAlias = Callable[[BaseException], Database | None]
+"""Given why the first read of a snapshot failed, the database to read from instead (a
+replica's primary), or None: the failure stands."""
+
 log = logging.getLogger("evidence_ledger.errors")
 
 
@@ -41,10 +46,15 @@ class Reader:
     cancelled or refused never cuts a read short: the others keep the snapshot, and closing
     always ends it cleanly. Once the request is over (``finish``), a read still asked for
     gets a snapshot of its own that ends with it: nothing is left open after the request.
+
+    With ``instead``, a snapshot whose first read fails is given up for one on the database
+    ``instead`` names: nothing was read from the first, so the request still reads one
+    snapshot (a replica that went away is read around this way).
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, instead: Instead | None = None) -> None:
         self._engine = engine
+        self._instead = instead
         self._lock = asyncio.Lock()
         self._stack: AsyncExitStack | None = None
         self._connection: AsyncConnection | None = None
@@ -87,10 +97,34 @@ class Reader:
                 # statement after the request ended: nobody would close a snapshot opened now.
                 async with snapshot(self._engine) as connection:
                     return await work(connection)
-            if self._connection is None:
-                self._stack = AsyncExitStack()
-                self._connection = await self._stack.enter_async_context(snapshot(self._engine))
-            return await work(self._connection)
+            if self._connection is not None:
+                return await work(self._connection)
+            try:
+                return await work(await self._open())
+            except Exception as error:
+                instead = self._instead(error) if self._instead is not None else None
+                if instead is None:
+                    raise
+            await self._give_up()
+            self._engine, self._instead = instead, None
+            return await work(await self._open())
+
+    async def _open(self) -> AsyncConnection:
+        self._stack = AsyncExitStack()
+        self._connection = await self._stack.enter_async_context(snapshot(self._engine))
+        return self._connection
+
+    async def _give_up(self) -> None:
+        """Drop a snapshot whose first read failed: its connection may be dead, so ending it
+        may fail too, and nothing it could say matters any more."""
+        stack, connection = self._stack, self._connection
+        self._stack, self._connection = None, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.rollback()
+        if stack is not None:
+            with contextlib.suppress(Exception):
+                await stack.aclose()
 
     def read_from(self, database: Database) -> None:
         """Read from ``database`` from the next snapshot on (the one open, if any, is ended by

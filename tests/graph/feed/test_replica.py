@@ -1,19 +1,27 @@
 """Reads from a streaming replica (``--replica-url``), with read-your-writes held while it
 lags: a request sending a ``Ledger-Position`` the replica has not replayed is read from the
-primary; one without, or whose position the replica has, is read from the replica."""
+primary; one without, or whose position the replica has, is read from the replica. A replica
+that cannot be reached is read around (every request answered from the primary) and read
+again once it is back."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 
 from graph.settings import Settings
+from ledger.read.replica import Replica
+from ledger.store.db import create_engine
 from tests.graph.conftest import Api, running
 from tests.graph.test_ratings_over_http import REVISE, SUBMIT, enrolled_rater, new_article
+from tests.socket_relay import SocketRelay
 from tests.streaming_replica import Replication, dsn, new_replicated_database, streaming_replica
 
 SCORE = "query($id: ID!) { article(id: $id) { disciplineScores { relevance } } }"
@@ -52,10 +60,12 @@ async def api(replication: Replication) -> AsyncIterator[Api]:
         yield started
 
 
-async def relevance(api: Api, article: str, position: str | None = None) -> float:
+async def relevance(
+    api: Api, article: str, position: str | None = None, document: str = SCORE
+) -> float:
     headers = {"ledger-position": position} if position is not None else {}
     response = await api.client.post(
-        "/graphql", json={"query": SCORE, "variables": {"id": article}}, headers=headers
+        "/graphql", json={"query": document, "variables": {"id": article}}, headers=headers
     )
     assert response.status_code == 200, response.text
     [score] = response.json()["data"]["article"]["disciplineScores"]
@@ -110,3 +120,99 @@ async def test_read_your_writes_holds_while_the_replica_lags(
     await _until(replayed_written)
     assert await relevance(api, article) == 6
     assert await relevance(api, article, position=written) == 6
+
+
+# Each a document not asked before: no kept answer of an earlier one is served instead.
+_UNKEPT = (SCORE.replace("query(", f"query Unkept{n}(") for n in itertools.count())
+
+
+async def test_a_replica_that_cannot_be_reached_is_read_around_then_read_again_once_back(
+    replication: Replication, replica_of: asyncpg.Connection
+) -> None:
+    name = await new_replicated_database(replication)
+    replica_url = make_url(replication.replica(name))
+    # The service reaches the replica through a relay that the test cuts and mends.
+    relay = SocketRelay(
+        Path(str(replica_url.query["host"])) / f".s.PGSQL.{replica_url.port or 5432}"
+    )
+    port = await relay.open()
+    through = replica_url.set(host="127.0.0.1", port=port, query={})
+    settings = Settings(
+        database_url=replication.primary(name),
+        replica_url=through.render_as_string(hide_password=False),
+        replica_retry_seconds=0.5,
+    )
+    async with running(settings) as api:
+        replica = api.services.replica
+        assert replica is not None
+        editor = await api.token("editor")
+        article = await new_article(api, editor)
+        nurse = await enrolled_rater(api, editor, "nurse-1")
+        first = await rate(api, nurse, SUBMIT, article, 3)
+        await _until(lambda: replica.has_replayed(int(first)))
+        assert await relevance(api, article, document=next(_UNKEPT)) == 3
+        assert relay.accepted > 0  # read from the replica
+
+        await relay.cut()
+        written = await rate(api, nurse, REVISE, article, 6)
+        # Every read is answered, from the primary: those without a position (whose reads the
+        # replica was to take, on a connection now cut), and those with one.
+        for _ in range(3):
+            assert await relevance(api, article, document=next(_UNKEPT)) == 6
+            assert await relevance(api, article, written, document=next(_UNKEPT)) == 6
+        assert replica.away
+        refused = relay.accepted
+        assert await relevance(api, article, document=next(_UNKEPT)) == 6
+        assert relay.accepted == refused  # left alone: not asked again at every request
+
+        # Back, holding the rating of 6 but not what comes next (its replay paused): a read
+        # without a position shows 6 where the primary has 7, so it came from the replica.
+        await replica_of.execute("SELECT pg_wal_replay_resume()")
+        await _until_replayed(replication.replica(name), int(written))
+        await replica_of.execute("SELECT pg_wal_replay_pause()")
+        await rate(api, nurse, REVISE, article, 7)
+        await relay.open()
+        await _until(lambda: _usable(replica))
+        assert await relevance(api, article, document=next(_UNKEPT)) == 6
+        assert not replica.away
+        assert relay.accepted > refused
+    await relay.cut()
+
+
+async def _usable(replica: Replica) -> bool:
+    return replica.usable()
+
+
+async def _until_replayed(replica_url: str, position: int) -> None:
+    on_replica = await asyncpg.connect(dsn(replica_url))
+
+    async def replayed() -> bool:
+        return bool(await on_replica.fetchval("SELECT position FROM ledger_head") >= position)
+
+    try:
+        await _until(replayed)
+    finally:
+        await on_replica.close()
+
+
+async def test_a_replica_never_reached_is_asked_again_only_after_its_time_away() -> None:
+    now = [0.0]
+    # Nothing listens on port 1 of the loopback: every connection is refused at once.
+    replica = Replica(create_engine("postgresql://ledger@127.0.0.1:1/ledger"), clock=lambda: now[0])
+    try:
+        assert not await replica.has_replayed(1)  # refused: counted as away, not raised
+        assert replica.away
+        assert not replica.usable()
+        now[0] += 4.9
+        assert not replica.usable()
+        now[0] += 0.2
+        assert replica.usable()  # its time away is over: the next request asks again
+        assert not await replica.has_replayed(1)
+        assert replica.away  # refused again: away again
+        assert not replica.usable()
+        # A read's own failure is not the replica's: the primary would fail it the same way.
+        assert not replica.instead_of(ValueError("a read of its own went wrong"))
+        now[0] += 5.1
+        assert replica.usable()  # such a failure does not send it away
+    finally:
+        await replica.close()
