@@ -130,11 +130,16 @@ class ListenedChanges(LearningChanges):
             self._listening = True
             self._connected.set()
             while not self._lost.is_set():
+                # ``asyncio.timeout``, not ``wait_for``: on Python 3.11 the latter swallows a
+                # cancellation that comes as what it waits for ends, and ``close`` would then
+                # wait for this loop forever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._lost.wait(), self._check_seconds)
+                    async with asyncio.timeout(self._check_seconds):
+                        await self._lost.wait()
                 if not self._lost.is_set():
                     # A cut without a word is only found by asking.
-                    await asyncio.wait_for(connection.fetchval("SELECT 1"), self._check_seconds)
+                    async with asyncio.timeout(self._check_seconds):
+                        await connection.fetchval("SELECT 1")
         finally:
             self._listening = False
             self.connection_pid = None

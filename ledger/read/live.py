@@ -152,8 +152,11 @@ class LiveLedger:
 
     async def _follow_forever(self) -> None:
         while True:
+            # Not ``wait_for``: on Python 3.11 it swallows a cancellation that comes as the
+            # event is set, and ``close`` would then wait for this loop forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._moved.wait(), self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._moved.wait()
             self._moved.clear()
             if not self._followers and not self._watchers:
                 continue  # nobody to wake: no need to learn anything (or ask the database)

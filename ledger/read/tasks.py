@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 __all__ = ["stop_task"]
 
 
 async def stop_task(task: asyncio.Task[None] | None) -> None:
     """Cancel ``task`` (if it was started) and wait until it has ended: its cancellation is
-    what was asked for, not an error."""
+    what was asked for, not an error. The caller's own cancellation, if one comes while it
+    waits (a timeout around a shutdown), is not swallowed with it."""
     if task is None:
         return
     task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
+    try:
         await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
