@@ -34,6 +34,7 @@ from ledger.read.changes import LearningChanges
 from ledger.read.health import database_health
 from ledger.read.learn import start_learning
 from ledger.read.live import LiveLedger
+from ledger.read.pages import DriverReads
 from ledger.read.reader import Database
 from ledger.read.replica import Replica
 from ledger.replay.rebuild import ProjectionReport, drop_abandoned_replays, verify_projections
@@ -146,6 +147,7 @@ async def _started(settings: Settings, engine: Database) -> Services:
         rates,
         SingleFlight(verification),
         changes,
+        await DriverReads.open(engine),
         replica,
         live,
     )
@@ -156,6 +158,7 @@ async def _stopped(services: Services) -> None:
         await services.live.close()
     if isinstance(services.changes, LearningChanges):  # its connection, on PostgreSQL
         await services.changes.close()
+    await services.page_reads.close()
     if services.replica is not None:
         await services.replica.close()
 

@@ -24,6 +24,7 @@ from ledger.read.comments import (
     load_subscriber_comments,
 )
 from ledger.read.live import LiveLedger
+from ledger.read.pages import DriverReads
 from ledger.read.reader import BatchRead, Database, Read, Reader
 from ledger.read.related import load_related
 from ledger.read.replica import Replica
@@ -53,6 +54,9 @@ class Services:
     # What this process knows of the ledger's positions (ledger.read.changes): whether a kept
     # answer may still be served, and whether a client's Ledger-Position has been reached.
     changes: LedgerChanges
+    # The known pages' one statement on the driver (ledger.read.pages; on PostgreSQL a pool
+    # of its own), always on the primary.
+    page_reads: DriverReads
     # A streaming replica that queries read from once it has replayed what the client wrote
     # (graph.http.read_your_writes); None: every read on the primary.
     replica: Replica | None = None

@@ -62,7 +62,7 @@ async def _article_page(services: Services, variables: dict[str, Any]) -> FastAn
         article_id = article_key(variables["id"], "id")
     except ValidationFailed:
         return None
-    page = await read_article_page(services.engine, article_id, services.settings.score_policy)
+    page = await read_article_page(services.page_reads, article_id, services.settings.score_policy)
     # Unknown: the executor's null. Retracted: the retraction's reason is read from the log.
     if page is None or page.view.retracted:
         return None
@@ -87,7 +87,7 @@ async def _article_list(services: Services, variables: dict[str, Any]) -> FastAn
     except GraphQLError:
         return None
     page = await read_list_page(
-        services.engine,
+        services.page_reads,
         first,
         position,
         settings.score_policy,

@@ -15,8 +15,7 @@ from ledger.domain.scores import ScorePolicy
 from ledger.projections.tables import live_views
 from ledger.read.articles import ArticleView, view_of
 from ledger.read.pages.dialects import POSTGRES, SQLITE, PageDialect
-from ledger.read.pages.driver import fetch_row
-from ledger.read.reader import Database
+from ledger.read.pages.driver import DriverReads
 from ledger.read.scores import in_assigned_sql
 from ledger.store.tables import people
 
@@ -123,9 +122,9 @@ def _page(row: Sequence[Any], policy: ScorePolicy) -> ArticlePageRead:
 
 
 async def read_article_page(
-    database: Database, article_id: str, policy: ScorePolicy
+    reads: DriverReads, article_id: str, policy: ScorePolicy
 ) -> ArticlePageRead | None:
     """The article page of ``article_id`` as everyone may read it; None when there is no
     such article."""
-    row = await fetch_row(database, _STATEMENTS[database.dialect.name], article_id)
+    row = await reads.fetch_row(_STATEMENTS[reads.dialect_name], article_id)
     return None if row is None else _page(row, policy)

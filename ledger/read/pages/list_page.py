@@ -19,8 +19,7 @@ from ledger.projections.tables import live_views
 from ledger.read.articles import ArticleSummary, summary_of
 from ledger.read.pages.article_page import SUMMARY_COLUMNS
 from ledger.read.pages.dialects import POSTGRES, SQLITE, PageDialect
-from ledger.read.pages.driver import fetch_row
-from ledger.read.reader import Database
+from ledger.read.pages.driver import DriverReads
 from ledger.read.scores import in_assigned_sql, scores_of
 from ledger.store.codec import current_payload
 from ledger.store.tables import events
@@ -160,7 +159,7 @@ def _read(
 
 
 async def read_list_page(
-    database: Database,
+    reads: DriverReads,
     first: int,
     after: int | None,
     policy: ScorePolicy,
@@ -170,7 +169,7 @@ async def read_list_page(
 ) -> ListPageRead:
     """Up to ``first`` articles registered before position ``after`` (from the newest when
     None), and what the list page shows beside them."""
-    statement = _STATEMENTS[database.dialect.name, include_retracted]
-    row = await fetch_row(database, statement, _NO_CURSOR if after is None else after, first + 1)
+    statement = _STATEMENTS[reads.dialect_name, include_retracted]
+    row = await reads.fetch_row(statement, _NO_CURSOR if after is None else after, first + 1)
     assert row is not None, "a statement of scalar subqueries always has its row"
     return _read(row, first, policy, registry)

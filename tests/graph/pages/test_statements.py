@@ -1,46 +1,46 @@
 """The fast path sends one statement per known page: no BEGIN/COMMIT pair around it, and
-nothing through SQLAlchemy's execution (the statement text is built once, at import)."""
+nothing through SQLAlchemy's execution (the statement text is built once, at import). On
+PostgreSQL it goes on connections of its own, named, which the service's stop closes."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import asyncpg
 import pytest
-from sqlalchemy import event
 
 from graph.http.pages.documents import ARTICLE_LIST, ARTICLE_PAGE
+from graph.settings import Settings
+from ledger.read.pages.driver import APPLICATION_NAME
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
-from tests.graph.conftest import Api
+from tests.graph.conftest import Api, running
 from tests.graph.helpers import counting_statements
 from tests.graph.pages.helpers import answered_fast
+from tests.streaming_replica import dsn
 
 
 @contextmanager
 def driver_queries(api: Api) -> Iterator[list[str]]:
-    """Every query asyncpg sends on the app's connections (its own query logger, attached to
-    each connection as the pool hands it out)."""
+    """Every query asyncpg sends on the page reads' own connections (its query logger on
+    each connection their pool holds: the pool has no hook to watch them otherwise)."""
     queries: list[str] = []
-    attached: list[Any] = []
 
     def log(record: Any) -> None:
         queries.append(record.query)
 
-    def attach(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        driver = dbapi_connection.driver_connection
-        if driver not in attached:
-            driver.add_query_logger(log)
-            attached.append(driver)
-
-    pool = api.services.engine.sync_engine.pool
-    event.listen(pool, "checkout", attach)
+    pool = api.services.page_reads._pool
+    connections = [holder._con for holder in pool._holders if holder._con is not None]
+    assert connections, "the pool keeps a connection open"
+    for connection in connections:
+        connection.add_query_logger(log)
     try:
         yield queries
     finally:
-        event.remove(pool, "checkout", attach)
-        for driver in attached:
-            driver.remove_query_logger(log)
+        for connection in connections:
+            connection.remove_query_logger(log)
 
 
 @pytest.mark.parametrize(
@@ -84,3 +84,31 @@ async def test_an_unknown_article_costs_the_executor_its_own_statements(
         "data": {"article": None, "ratingScales": response.json()["data"]["ratingScales"]}
     }
     assert through_sqlalchemy
+
+
+async def _page_sessions(database_url: str) -> list[str]:
+    """The page reads' sessions open on the database (by their application name)."""
+    connection = await asyncpg.connect(dsn(database_url))
+    try:
+        rows = await connection.fetch(
+            "SELECT application_name FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name LIKE $1",
+            f"{APPLICATION_NAME} %",
+        )
+    finally:
+        await connection.close()
+    return [row["application_name"] for row in rows]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_the_page_reads_connections_are_named_and_closed_when_the_service_stops(
+    backend: str, database_url: str
+) -> None:
+    async with running(Settings(database_url=database_url)) as api:
+        api.app.state.response_cache.clear()
+        before = answered_fast(api)
+        assert (await api.post(ARTICLE_PAGE, {"id": SAMPLE_ARTICLE_ID})).status_code == 200
+        assert answered_fast(api) == before + 1
+        sessions = await _page_sessions(database_url)
+        assert sessions == [f"{APPLICATION_NAME} {os.getpid()}"]
+    assert await _page_sessions(database_url) == []
