@@ -1,6 +1,7 @@
 """A loopback TCP port relaying every connection to a Unix socket: the network between the
-service and a database, which a test can cut (every connection dropped, new ones refused)
-and mend again on the same port."""
+service and a database, which a test can cut (every open connection dropped, every new one
+reset as soon as it is made) and mend. Connections are counted, cut or not, so a test can
+tell whether the service tried to reach the database at all."""
 
 from __future__ import annotations
 
@@ -16,32 +17,44 @@ HOST = "127.0.0.1"
 class SocketRelay:
     def __init__(self, target: Path) -> None:
         self.target = target
-        self.port = 0  # chosen by the first ``open``, kept by the next
-        self.accepted = 0  # connections relayed so far
+        self.port = 0
+        self.attempts = 0  # connections made to the relay, cut or relayed
+        self._cut = False
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._pumps: set[asyncio.Task[None]] = set()
 
     async def open(self) -> int:
-        """Accept connections (again) on the relay's port; the port."""
-        self._server = await asyncio.start_server(self._relay, HOST, self.port)
+        """Listen on a port of the loopback; the port."""
+        self._server = await asyncio.start_server(self._relay, HOST, 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
     async def cut(self) -> None:
-        """Refuse new connections and drop every open one, as a lost network does."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        """Drop every open connection; reset every new one as soon as it is made."""
+        self._cut = True
         for writer in list(self._writers):
             writer.transport.abort()
         for pump in list(self._pumps):
             pump.cancel()
         await asyncio.gather(*self._pumps, return_exceptions=True)
 
+    def mend(self) -> None:
+        """Relay new connections again."""
+        self._cut = False
+
+    async def close(self) -> None:
+        await self.cut()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.accepted += 1
+        self.attempts += 1
+        if self._cut:
+            writer.transport.abort()
+            return
         try:
             upstream_reader, upstream_writer = await asyncio.open_unix_connection(self.target)
         except OSError:

@@ -7,10 +7,12 @@ once that row says N or more; otherwise it goes to the primary. What was once se
 stays replayed, so a replica far enough ahead is known without asking again.
 
 A replica is a copy: whatever goes wrong with it, the primary can answer instead. One that
-cannot be reached (refused, cut, timed out) is left alone for ``retry_seconds``: every read
-goes to the primary meanwhile, and the first request after that asks it again. A read that
-fails on a replica before anything was read from it is made again on the primary
-(``instead_of``): a hot standby may also cancel a read whose rows its replay is changing.
+cannot be reached (refused, cut, timed out, or saying it cannot serve now) is left alone for
+``retry_seconds``: every read goes to the primary meanwhile, and the first request after
+that asks it again. A read that fails on a replica before anything was read from it is made
+again on the primary (``instead_of``), as is one a hot standby cancelled because its replay
+had to change the rows it read. Connecting and each statement are bounded in time, so a
+replica that stops answering altogether is found out too.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.store.tables import HEAD_ID, ledger_head
 
-__all__ = ["RETRY_SECONDS", "Replica", "unreachable"]
+__all__ = ["CONNECT_SECONDS", "READ_SECONDS", "RETRY_SECONDS", "Replica", "unreachable"]
 
 log = logging.getLogger("evidence_ledger.replica")
 
@@ -33,14 +37,43 @@ _HEAD = select(ledger_head.c.position).where(ledger_head.c.id == HEAD_ID)
 
 RETRY_SECONDS = 5.0
 """How long a replica that could not be reached is left alone before it is asked again."""
+CONNECT_SECONDS = 2.0
+"""How long a connection to the replica may take to open (asyncpg waits a minute)."""
+READ_SECONDS = 30.0
+"""How long one statement on the replica may take before it counts as not answering."""
+
+# SQLSTATEs of a server that cannot serve now: a connection exception (class 08), invalid
+# authorization (28), too many connections, an administrator's or a crash's shutdown, or
+# "cannot connect now" (a standby still starting).
+_AWAY_STATES = ("08", "28", "53300", "57P01", "57P02", "57P03")
+# What a hot standby cancels: a read in the way of its replay (40001), or one held past its
+# max_standby_streaming_delay (57014). The primary answers such a read; the replica stays.
+_STANDBY_CANCELS = ("40001", "57014")
+
+
+def _sqlstate(error: BaseException) -> str:
+    """The SQLSTATE of a failure, through SQLAlchemy's wrapping or straight from asyncpg."""
+    found = getattr(getattr(error, "orig", None), "sqlstate", None) or getattr(
+        error, "sqlstate", None
+    )
+    return found if isinstance(found, str) else ""
 
 
 def unreachable(error: BaseException) -> bool:
-    """Whether a failure says the database could not be reached (the connection refused, cut
-    or timed out), rather than something about the read itself."""
-    if isinstance(error, OSError | TimeoutError):
+    """Whether a failure says the database cannot be reached or cannot serve now (the
+    connection refused, cut or timed out, the pool waited out, the server refusing), rather
+    than something about the read itself."""
+    if isinstance(error, OSError | PoolTimeout):  # TimeoutError is an OSError
         return True
-    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return _sqlstate(error).startswith(_AWAY_STATES)
+
+
+def _bounded(_dialect: Any, _record: Any, _arguments: Any, parameters: dict[str, Any]) -> None:
+    # asyncpg's own connect arguments: a replica that stops answering is found out.
+    parameters.setdefault("timeout", CONNECT_SECONDS)
+    parameters.setdefault("command_timeout", READ_SECONDS)
 
 
 class Replica:
@@ -52,7 +85,9 @@ class Replica:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
+        event.listen(engine.sync_engine, "do_connect", _bounded)
         self._replayed = 0  # the highest head this replica was seen at
+        self._losses = 0  # times it was found away: a probe begun before one is not trusted
         self._retry_seconds = retry_seconds
         self._clock = clock
         self._away_until: float | None = None  # while set, reads go to the primary
@@ -76,7 +111,7 @@ class Replica:
             return False
         if self._replayed >= position and not self.away:
             return True
-        self._asking = True
+        self._asking, losses = True, self._losses
         try:
             async with self.engine.connect() as conn:
                 head = await conn.scalar(_HEAD)
@@ -85,6 +120,8 @@ class Replica:
             return False
         finally:
             self._asking = False
+        if losses != self._losses:
+            return False  # found away by a read while this probe was under way
         self._back()
         self._replayed = max(self._replayed, int(head or 0))
         return self._replayed >= position
@@ -96,8 +133,8 @@ class Replica:
         if unreachable(error):
             self.lost(error)
             return True
-        if isinstance(error, DBAPIError):  # such as a read a hot standby's replay cancelled
-            log.info("a read on the replica failed (%s): read from the primary", error)
+        if _sqlstate(error).startswith(_STANDBY_CANCELS):
+            log.info("the replica cancelled a read (%s): read from the primary", error)
             return True
         return False
 
@@ -105,6 +142,7 @@ class Replica:
         """Leave the replica alone for ``retry_seconds``; reads go to the primary."""
         if not self.away:
             log.warning("the replica cannot be reached (%r): reading the primary", error)
+        self._losses += 1
         self._away_until = self._clock() + self._retry_seconds
         # Back, it may be another copy (restored from an older backup): ask again how far.
         self._replayed = 0

@@ -142,41 +142,54 @@ async def test_a_replica_that_cannot_be_reached_is_read_around_then_read_again_o
         replica_url=through.render_as_string(hide_password=False),
         replica_retry_seconds=0.5,
     )
-    async with running(settings) as api:
-        replica = api.services.replica
-        assert replica is not None
-        editor = await api.token("editor")
-        article = await new_article(api, editor)
-        nurse = await enrolled_rater(api, editor, "nurse-1")
-        first = await rate(api, nurse, SUBMIT, article, 3)
-        await _until(lambda: replica.has_replayed(int(first)))
-        assert await relevance(api, article, document=next(_UNKEPT)) == 3
-        assert relay.accepted > 0  # read from the replica
+    try:
+        async with running(settings) as api:
+            await _read_around_and_back(api, replication.replica(name), relay, replica_of)
+    finally:
+        await relay.close()
 
-        await relay.cut()
-        written = await rate(api, nurse, REVISE, article, 6)
-        # Every read is answered, from the primary: those without a position (whose reads the
-        # replica was to take, on a connection now cut), and those with one.
-        for _ in range(3):
-            assert await relevance(api, article, document=next(_UNKEPT)) == 6
-            assert await relevance(api, article, written, document=next(_UNKEPT)) == 6
-        assert replica.away
-        refused = relay.accepted
-        assert await relevance(api, article, document=next(_UNKEPT)) == 6
-        assert relay.accepted == refused  # left alone: not asked again at every request
 
-        # Back, holding the rating of 6 but not what comes next (its replay paused): a read
-        # without a position shows 6 where the primary has 7, so it came from the replica.
-        await replica_of.execute("SELECT pg_wal_replay_resume()")
-        await _until_replayed(replication.replica(name), int(written))
-        await replica_of.execute("SELECT pg_wal_replay_pause()")
-        await rate(api, nurse, REVISE, article, 7)
-        await relay.open()
-        await _until(lambda: _usable(replica))
-        assert await relevance(api, article, document=next(_UNKEPT)) == 6
-        assert not replica.away
-        assert relay.accepted > refused
+async def _read_around_and_back(
+    api: Api, replica_url: str, relay: SocketRelay, replica_of: asyncpg.Connection
+) -> None:
+    replica = api.services.replica
+    assert replica is not None
+    editor = await api.token("editor")
+    article = await new_article(api, editor)
+    nurse = await enrolled_rater(api, editor, "nurse-1")
+    first = await rate(api, nurse, SUBMIT, article, 3)
+    await _until(lambda: replica.has_replayed(int(first)))
+    # The replica holds 3 and replays nothing more: a 3 can only have come from it.
+    await replica_of.execute("SELECT pg_wal_replay_pause()")
+    await rate(api, nurse, REVISE, article, 6)
+    assert await relevance(api, article, document=next(_UNKEPT)) == 3
+
     await relay.cut()
+    # A request without a position: its reads were to go to the replica (nothing asked it
+    # whether it is there), on a connection now cut. The primary answers, and the replica
+    # is left alone from then on.
+    assert await relevance(api, article, document=next(_UNKEPT)) == 6
+    assert replica.away
+    attempts = relay.attempts
+    now = 6
+    for value in (7, 6, 7):
+        assert await relevance(api, article, document=next(_UNKEPT)) == now
+        written = await rate(api, nurse, REVISE, article, value)
+        assert await relevance(api, article, written, document=next(_UNKEPT)) == value
+        now = value
+    assert relay.attempts == attempts  # not asked again at every request while away
+
+    # Back, holding what the primary had then but not what comes next (replay paused
+    # again): a read without a position shows the older value, so it came from the replica.
+    await replica_of.execute("SELECT pg_wal_replay_resume()")
+    await _until_replayed(replica_url, int(written))
+    await replica_of.execute("SELECT pg_wal_replay_pause()")
+    await rate(api, nurse, REVISE, article, 3)
+    relay.mend()
+    await _until(lambda: _usable(replica))
+    assert await relevance(api, article, document=next(_UNKEPT)) == 7
+    assert not replica.away
+    assert relay.attempts > attempts
 
 
 async def _usable(replica: Replica) -> bool:
@@ -212,7 +225,14 @@ async def test_a_replica_never_reached_is_asked_again_only_after_its_time_away()
         assert not replica.usable()
         # A read's own failure is not the replica's: the primary would fail it the same way.
         assert not replica.instead_of(ValueError("a read of its own went wrong"))
+        assert not replica.instead_of(asyncpg.exceptions.UndefinedTableError("no such table"))
         now[0] += 5.1
         assert replica.usable()  # such a failure does not send it away
+        # A read a hot standby cancelled: the primary makes it; the replica stays in use.
+        assert replica.instead_of(asyncpg.exceptions.SerializationError("replay conflict"))
+        assert replica.usable()
+        # A standby still starting: away, as one that refuses connections.
+        assert replica.instead_of(asyncpg.exceptions.CannotConnectNowError("starting up"))
+        assert not replica.usable()
     finally:
         await replica.close()
