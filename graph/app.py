@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -30,7 +30,6 @@ from graph.web import GraphQLWithGraphiQL, cors_middleware, web_routes
 from graph.web.feeds import feed_routes
 from ledger.audit.chain import verify_chain
 from ledger.delivery.running import delivering_in_background
-from ledger.read.changes import LearningChanges
 from ledger.read.health import database_health
 from ledger.read.learn import start_learning
 from ledger.read.live import LiveLedger
@@ -111,20 +110,26 @@ async def prepare_database(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def _started(settings: Settings, engine: Database) -> Services:
-    """The services of a starting app: the database brought up to date and caught up."""
+async def _started(settings: Settings, engine: Database, held: AsyncExitStack) -> Services:
+    """The services of a starting app: the database brought up to date and caught up. What
+    they hold open (connections, tasks) is closed by ``held``, last opened first, also when
+    the start fails halfway."""
     if settings.migrate_on_start:
         await upgrade_to_head(engine)
     store = SQLEventStore(engine)
     # Learning before the first write of this process, so every one of them is learnt as
     # it commits.
     changes = await start_learning(engine)
+    held.push_async_callback(changes.close)  # its connection, on PostgreSQL
     store.on_commit(changes.committed)
     # One task of the process follows the ledger for every live subscription.
     live = LiveLedger(changes, patience=settings.live_send_patience)
     store.on_commit(live.committed)
     ledger = await _prepared(settings, engine, store)
     await live.start()
+    held.push_async_callback(live.close)
+    page_reads = await DriverReads.open(engine)
+    held.push_async_callback(page_reads.close)
     limits = settings.limits
     rates = MutationRates.per_minute(
         limits.mutations_per_minute_per_token, limits.mutations_per_minute_per_address
@@ -134,11 +139,11 @@ async def _started(settings: Settings, engine: Database) -> Services:
         policy = settings.score_policy
         return await verify_chain(engine), await verify_projections(store, policy=policy)
 
-    replica = (
-        Replica(create_engine(settings.replica_url), retry_seconds=settings.replica_retry_seconds)
-        if settings.replica_url
-        else None
-    )
+    replica = None
+    if settings.replica_url:
+        replica_engine = create_engine(settings.replica_url)
+        replica = Replica(replica_engine, retry_seconds=settings.replica_retry_seconds)
+        held.push_async_callback(replica.close)
     return Services(
         settings,
         engine,
@@ -147,20 +152,10 @@ async def _started(settings: Settings, engine: Database) -> Services:
         rates,
         SingleFlight(verification),
         changes,
-        await DriverReads.open(engine),
+        page_reads,
         replica,
         live,
     )
-
-
-async def _stopped(services: Services) -> None:
-    if services.live is not None:
-        await services.live.close()
-    if isinstance(services.changes, LearningChanges):  # its connection, on PostgreSQL
-        await services.changes.close()
-    await services.page_reads.close()
-    if services.replica is not None:
-        await services.replica.close()
 
 
 @asynccontextmanager
@@ -185,19 +180,15 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
-        try:
-            app.state.services = services = await _started(settings, engine)
+        async with AsyncExitStack() as held:
+            held.push_async_callback(engine.dispose)
+            app.state.services = services = await _started(settings, engine, held)
             # The schema, SQLAlchemy and Strawberry are long-lived: keep them out of every
             # later full collection, whose pauses otherwise make the latency tail.
             gc.collect()
             gc.freeze()
-            try:
-                async with _delivering(settings, services):
-                    yield
-            finally:
-                await _stopped(services)
-        finally:
-            await engine.dispose()
+            async with _delivering(settings, services):
+                yield
 
     # Built first: it refuses a malformed origin in its own words, before Strawberry's check
     # of the WebSocket origins below sees the same list.

@@ -8,6 +8,11 @@ transaction left open is rolled back): one statement leaves no session state beh
 four statements of asyncpg's own reset would be a round trip for nothing. asyncpg prepares
 each statement once per connection and keeps it (its statement cache).
 
+A connection lost while idle in the pool (the server restarted, or an administrator ended
+the session) is found out by the statement sent on it; nothing was read, so the statement is
+sent once more, on a connection opened anew. Waiting for a free connection, and each
+statement, are bounded in time (as SQLAlchemy's pool bounds its own), and so is the close.
+
 SQLite: the engine's pooled connection's own driver (the standard library's module, which
 also keeps its prepared statements); the engine's pool is in-process, with no such cost.
 
@@ -18,6 +23,8 @@ SELECT is its own read transaction).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -31,6 +38,16 @@ __all__ = ["APPLICATION_NAME", "DriverReads"]
 
 APPLICATION_NAME = "evidence-ledger pages"
 """How the pool's sessions are named in ``pg_stat_activity`` (with the process id)."""
+WAIT_SECONDS = 30.0
+"""How long a read may wait for a free connection, or for its statement's answer."""
+CLOSE_SECONDS = 10.0
+"""How long ``close`` waits for reads under way before it cuts their connections."""
+
+log = logging.getLogger("evidence_ledger.pages")
+
+# What a statement on a connection that had died meanwhile raises: it never reached the
+# server, or the server ended the session (57P01: an administrator's or a shutdown's).
+_LOST = (OSError, asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.AdminShutdownError)
 
 
 async def _nothing_left(connection: Any) -> None:
@@ -55,6 +72,7 @@ class DriverReads:
             min_size=1,
             max_size=size,
             reset=_nothing_left,
+            command_timeout=WAIT_SECONDS,
             server_settings={"application_name": f"{APPLICATION_NAME} {os.getpid()}"},
         )
         return cls(database, pool)
@@ -66,14 +84,27 @@ class DriverReads:
     async def fetch_row(self, statement: str, *arguments: Any) -> Sequence[Any] | None:
         """The first row ``statement`` finds with these parameters, or None."""
         if self._pool is not None:
-            row: Sequence[Any] | None = await self._pool.fetchrow(statement, *arguments)
-            return row
+            try:
+                return await self._fetch_row(statement, arguments)
+            except _LOST as lost:
+                log.info("a page read's connection was lost (%r): sent again", lost)
+                return await self._fetch_row(statement, arguments)
         async with self.database.connect() as connection:
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
             rows = await driver.execute_fetchall(statement, arguments)
             return rows[0] if rows else None
 
+    async def _fetch_row(self, statement: str, arguments: tuple[Any, ...]) -> Sequence[Any] | None:
+        async with self._pool.acquire(timeout=WAIT_SECONDS) as connection:
+            row: Sequence[Any] | None = await connection.fetchrow(statement, *arguments)
+            return row
+
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
+        if self._pool is None:
+            return
+        try:
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await self._pool.close()
+        except TimeoutError:
+            self._pool.terminate()  # reads still waiting: their connections are cut

@@ -4,6 +4,7 @@ PostgreSQL it goes on connections of its own, named, which the service's stop cl
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -111,4 +112,33 @@ async def test_the_page_reads_connections_are_named_and_closed_when_the_service_
         assert answered_fast(api) == before + 1
         sessions = await _page_sessions(database_url)
         assert sessions == [f"{APPLICATION_NAME} {os.getpid()}"]
+    # A session leaves pg_stat_activity a moment after its client has closed it.
+    for _ in range(250):
+        if not await _page_sessions(database_url):
+            break
+        await asyncio.sleep(0.02)
     assert await _page_sessions(database_url) == []
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_page_read_whose_connection_was_ended_is_sent_again_on_a_new_one(
+    backend: str, database_url: str
+) -> None:
+    async with running(Settings(database_url=database_url)) as api:
+        for _ in range(3):
+            connection = await asyncpg.connect(dsn(database_url))
+            try:  # an administrator ends the page reads' idle session (or the server restarts)
+                ended = await connection.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND application_name LIKE $1",
+                    f"{APPLICATION_NAME} %",
+                )
+            finally:
+                await connection.close()
+            assert ended >= 1
+            api.app.state.response_cache.clear()
+            before = answered_fast(api)
+            response = await api.post(ARTICLE_PAGE, {"id": SAMPLE_ARTICLE_ID})
+            assert response.status_code == 200, response.text
+            assert response.json()["data"]["article"]["id"]
+            assert answered_fast(api) == before + 1
