@@ -1,7 +1,9 @@
 """A loopback TCP port relaying every connection to a Unix socket: the network between the
 service and a database, which a test can cut (every open connection dropped, every new one
-reset as soon as it is made) and mend. Connections are counted, cut or not, so a test can
-tell whether the service tried to reach the database at all."""
+reset as soon as it is made), stall (nothing gets through any more, both ways, and nothing
+is closed: a server that stopped answering, or a network that lost its way) and mend.
+Connections are counted, cut or not, so a test can tell whether the service tried to reach
+the database at all."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ class SocketRelay:
         self.port = 0
         self.attempts = 0  # connections made to the relay, cut or relayed
         self._cut = False
+        self._stalled = False
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._pumps: set[asyncio.Task[None]] = set()
@@ -39,9 +42,13 @@ class SocketRelay:
             pump.cancel()
         await asyncio.gather(*self._pumps, return_exceptions=True)
 
+    def stall(self) -> None:
+        """Let nothing through any more, on open connections and new ones alike."""
+        self._stalled = True
+
     def mend(self) -> None:
         """Relay new connections again."""
-        self._cut = False
+        self._cut = self._stalled = False
 
     async def close(self) -> None:
         await self.cut()
@@ -55,6 +62,13 @@ class SocketRelay:
         if self._cut:
             writer.transport.abort()
             return
+        if self._stalled:  # held open, never answered
+            self._writers.add(writer)
+            with contextlib.suppress(OSError):
+                while await reader.read(65536):
+                    pass
+            self._writers.discard(writer)
+            return
         try:
             upstream_reader, upstream_writer = await asyncio.open_unix_connection(self.target)
         except OSError:
@@ -62,8 +76,8 @@ class SocketRelay:
             return
         self._writers.update((writer, upstream_writer))
         pumps = [
-            asyncio.ensure_future(_pump(reader, upstream_writer)),
-            asyncio.ensure_future(_pump(upstream_reader, writer)),
+            asyncio.ensure_future(self._pump(reader, upstream_writer)),
+            asyncio.ensure_future(self._pump(upstream_reader, writer)),
         ]
         self._pumps.update(pumps)
         try:
@@ -74,10 +88,10 @@ class SocketRelay:
                 self._writers.discard(end)
                 end.transport.abort()
 
-
-async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(OSError, asyncio.IncompleteReadError):
-        while data := await source.read(65536):
-            sink.write(data)
-            await sink.drain()
-    sink.transport.abort()  # one side ended: the whole connection ends, both ways
+    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            while data := await source.read(65536):
+                if not self._stalled:  # stalled: what comes is swallowed
+                    sink.write(data)
+                    await sink.drain()
+        sink.transport.abort()  # one side ended: the whole connection ends, both ways

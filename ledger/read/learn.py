@@ -23,5 +23,9 @@ async def start_learning(engine: AsyncEngine) -> LearningChanges:
         changes = DataVersionChanges(engine, path)
     else:
         changes = PolledChanges(engine)
-    await changes.current()  # the first look: where the log stands
+    try:
+        await changes.current()  # the first look: where the log stands
+    except BaseException:
+        await changes.close()  # the listener's connection and task, on PostgreSQL
+        raise
     return changes

@@ -115,13 +115,14 @@ class Reader:
         return self._connection
 
     async def _give_up(self) -> None:
-        """Drop a snapshot whose first read failed: its connection may be dead, so ending it
-        may fail too, and nothing it could say matters any more."""
+        """Drop a snapshot whose first read failed: its connection is closed at once, not
+        rolled back (a connection that stopped answering would keep the request waiting for
+        that too); nothing it could say matters any more."""
         stack, connection = self._stack, self._connection
         self._stack, self._connection = None, None
         if connection is not None:
             with contextlib.suppress(Exception):
-                await connection.rollback()
+                await connection.invalidate()
         if stack is not None:
             with contextlib.suppress(Exception):
                 await stack.aclose()

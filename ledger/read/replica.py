@@ -6,12 +6,12 @@ same transactions). A read for a client who wrote at position N may go to the re
 once that row says N or more; otherwise it goes to the primary. What was once seen replayed
 stays replayed, so a replica far enough ahead is known without asking again.
 
-A replica is a copy: whatever goes wrong with it, the primary can answer instead. One that
-cannot be reached (refused, cut, timed out, or saying it cannot serve now) is left alone for
+A replica is a copy: whatever goes wrong with it, the primary can answer instead. A read
+that fails on a replica (the database's failure, not the code's) before anything was read
+from it is made again on the primary (``instead_of``), and the replica is left alone for
 ``retry_seconds``: every read goes to the primary meanwhile, and the first request after
-that asks it again. A read that fails on a replica before anything was read from it is made
-again on the primary (``instead_of``), as is one a hot standby cancelled because its replay
-had to change the rows it read. Connecting and each statement are bounded in time, so a
+that asks it again. Only a read a hot standby cancelled because its replay had to change the
+rows it read leaves it in use. Connecting and each statement are bounded in time, so a
 replica that stops answering altogether is found out too.
 """
 
@@ -43,12 +43,12 @@ READ_SECONDS = 30.0
 """How long one statement on the replica may take before it counts as not answering."""
 
 # SQLSTATEs of a server that cannot serve now: a connection exception (class 08), invalid
-# authorization (28), too many connections, an administrator's or a crash's shutdown, or
-# "cannot connect now" (a standby still starting).
-_AWAY_STATES = ("08", "28", "53300", "57P01", "57P02", "57P03")
-# What a hot standby cancels: a read in the way of its replay (40001), or one held past its
-# max_standby_streaming_delay (57014). The primary answers such a read; the replica stays.
-_STANDBY_CANCELS = ("40001", "57014")
+# authorization (28), too many connections, an administrator's or a crash's shutdown,
+# "cannot connect now" (a standby still starting), or the database dropped (3D000, 57P04).
+_AWAY_STATES = ("08", "28", "53300", "57P01", "57P02", "57P03", "57P04", "3D000")
+# What a hot standby cancels: a read in the way of its replay (class 40: a serialization
+# failure or a deadlock), or one held past max_standby_streaming_delay (57014).
+_STANDBY_CANCELS = ("40", "57014")
 
 
 def _sqlstate(error: BaseException) -> str:
@@ -128,13 +128,16 @@ class Replica:
 
     def instead_of(self, error: BaseException) -> bool:
         """A read on the replica failed before anything was read from it: whether the
-        primary makes it instead (a failure of the database, not of the read's own). A replica
-        that could not be reached is left alone awhile."""
-        if unreachable(error):
-            self.lost(error)
-            return True
+        primary makes it instead. Yes for a failure of the database (the replica is then left
+        alone awhile, unless it was a hot standby's cancellation); no for the code's own (a
+        Python error, which the primary would raise the same way)."""
         if _sqlstate(error).startswith(_STANDBY_CANCELS):
             log.info("the replica cancelled a read (%s): read from the primary", error)
+            return True
+        if unreachable(error) or isinstance(error, DBAPIError) or _sqlstate(error):
+            # Not reached, or failing where the primary answers (a database missing there,
+            # a migration not replayed yet): left alone either way.
+            self.lost(error)
             return True
         return False
 

@@ -10,8 +10,9 @@ each statement once per connection and keeps it (its statement cache).
 
 A connection lost while idle in the pool (the server restarted, or an administrator ended
 the session) is found out by the statement sent on it; nothing was read, so the statement is
-sent once more, on a connection opened anew. Waiting for a free connection, and each
-statement, are bounded in time (as SQLAlchemy's pool bounds its own), and so is the close.
+sent once more (the pool reopens a connection it finds closed). Waiting for a free
+connection, and each statement, are bounded in time (as SQLAlchemy's pool bounds its own),
+and so is the close.
 
 SQLite: the engine's pooled connection's own driver (the standard library's module, which
 also keeps its prepared statements); the engine's pool is in-process, with no such cost.
@@ -46,8 +47,17 @@ CLOSE_SECONDS = 10.0
 log = logging.getLogger("evidence_ledger.pages")
 
 # What a statement on a connection that had died meanwhile raises: it never reached the
-# server, or the server ended the session (57P01: an administrator's or a shutdown's).
-_LOST = (OSError, asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.AdminShutdownError)
+# server (refused, reset), the server ended the session (57P01/57P02), or the notice of its
+# end came as the statement went out (asyncpg then finds the connection busy or closed).
+# Not any OSError: a timeout is one, and a statement that took too long is not sent again.
+_LOST = (
+    ConnectionError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+)
 
 
 async def _nothing_left(connection: Any) -> None:

@@ -15,8 +15,10 @@ from typing import Any
 import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from graph.settings import Settings
+from ledger.read import replica as replica_module
 from ledger.read.replica import Replica
 from ledger.store.db import create_engine
 from tests.graph.conftest import Api, running
@@ -223,16 +225,77 @@ async def test_a_replica_never_reached_is_asked_again_only_after_its_time_away()
         assert not await replica.has_replayed(1)
         assert replica.away  # refused again: away again
         assert not replica.usable()
-        # A read's own failure is not the replica's: the primary would fail it the same way.
-        assert not replica.instead_of(ValueError("a read of its own went wrong"))
-        assert not replica.instead_of(asyncpg.exceptions.UndefinedTableError("no such table"))
         now[0] += 5.1
-        assert replica.usable()  # such a failure does not send it away
-        # A read a hot standby cancelled: the primary makes it; the replica stays in use.
-        assert replica.instead_of(asyncpg.exceptions.SerializationError("replay conflict"))
+        # The code's own failure is not the replica's: the primary would raise it the same way.
+        assert not replica.instead_of(ValueError("a read of its own went wrong"))
         assert replica.usable()
-        # A standby still starting: away, as one that refuses connections.
-        assert replica.instead_of(asyncpg.exceptions.CannotConnectNowError("starting up"))
-        assert not replica.usable()
+        # A read a hot standby cancelled: the primary makes it; the replica stays in use.
+        for cancelled in (
+            asyncpg.exceptions.SerializationError("conflict with recovery"),
+            asyncpg.exceptions.DeadlockDetectedError("conflict with recovery"),
+            asyncpg.exceptions.QueryCanceledError("canceling statement"),
+        ):
+            assert replica.instead_of(_as_sqlalchemy_raises(cancelled))
+            assert replica.usable()
+        # Failing where the primary answers (a table not there yet, a standby still
+        # starting, a database missing): the primary makes it, the replica is left alone.
+        for failing in (
+            asyncpg.exceptions.UndefinedTableError("relation does not exist"),
+            asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+            asyncpg.exceptions.InvalidCatalogNameError("database does not exist"),
+        ):
+            assert replica.instead_of(_as_sqlalchemy_raises(failing))
+            assert not replica.usable()
+            now[0] += 5.1
     finally:
         await replica.close()
+
+
+def _as_sqlalchemy_raises(error: Exception) -> DBAPIError:
+    """``error`` as a statement through the engine raises it: wrapped by SQLAlchemy."""
+    return DBAPIError.instance("SELECT 1", None, error, type(error))
+
+
+async def test_a_replica_that_stops_answering_is_found_out_within_its_time_limits(
+    replication: Replication, replica_of: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replica_module, "CONNECT_SECONDS", 0.5)
+    monkeypatch.setattr(replica_module, "READ_SECONDS", 0.5)
+    name = await new_replicated_database(replication)
+    replica_url = make_url(replication.replica(name))
+    relay = SocketRelay(
+        Path(str(replica_url.query["host"])) / f".s.PGSQL.{replica_url.port or 5432}"
+    )
+    port = await relay.open()
+    through = replica_url.set(host="127.0.0.1", port=port, query={})
+    settings = Settings(
+        database_url=replication.primary(name),
+        replica_url=through.render_as_string(hide_password=False),
+        replica_retry_seconds=0.5,
+    )
+    try:
+        async with running(settings) as api:
+            replica = api.services.replica
+            assert replica is not None
+            editor = await api.token("editor")
+            article = await new_article(api, editor)
+            nurse = await enrolled_rater(api, editor, "nurse-1")
+            first = await rate(api, nurse, SUBMIT, article, 3)
+            await _until(lambda: replica.has_replayed(int(first)))
+            await replica_of.execute("SELECT pg_wal_replay_pause()")
+            await rate(api, nurse, REVISE, article, 6)
+            assert await relevance(api, article, document=next(_UNKEPT)) == 3  # the replica
+
+            # Its connections open, but nothing comes back any more: the statement's time
+            # limit ends the wait, and the primary answers.
+            # (Without the limits the request waits for ever: a read, once begun, is always
+            # waited for, so this would hang rather than fail.)
+            relay.stall()
+            assert await relevance(api, article, document=next(_UNKEPT)) == 6
+            assert replica.away
+            # A new connection would wait for an answer that never comes: its time limit.
+            await _until(lambda: _usable(replica))
+            assert not await replica.has_replayed(int(first) + 1_000)
+            assert replica.away
+    finally:
+        await relay.close()
