@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,20 +90,23 @@ async def rate(api: Api, token: str, document: str, article: str, value: int) ->
     return response.headers["ledger-position"]
 
 
-async def test_read_your_writes_holds_while_the_replica_lags(
-    api: Api, replica_of: asyncpg.Connection
-) -> None:
+async def rated_and_replayed(api: Api) -> tuple[Replica, str, str, str]:
+    """The service's replica, an article rated 3 by a nurse that the replica has replayed,
+    the nurse's token and the rating's position."""
     replica = api.services.replica
     assert replica is not None
     editor = await api.token("editor")
     article = await new_article(api, editor)
     nurse = await enrolled_rater(api, editor, "nurse-1")
     first = await rate(api, nurse, SUBMIT, article, 3)
+    await _until(lambda: replica.has_replayed(int(first)))
+    return replica, article, nurse, first
 
-    async def replayed_first() -> bool:
-        return await replica.has_replayed(int(first))
 
-    await _until(replayed_first)
+async def test_read_your_writes_holds_while_the_replica_lags(
+    api: Api, replica_of: asyncpg.Connection
+) -> None:
+    replica, article, nurse, first = await rated_and_replayed(api)
     await replica_of.execute("SELECT pg_wal_replay_pause()")
 
     written = await rate(api, nurse, REVISE, article, 6)
@@ -128,12 +133,26 @@ async def test_read_your_writes_holds_while_the_replica_lags(
 _UNKEPT = (SCORE.replace("query(", f"query Unkept{n}(") for n in itertools.count())
 
 
-async def test_a_replica_that_cannot_be_reached_is_read_around_then_read_again_once_back(
+@dataclass
+class Relayed:
+    """The service reading a replica through a relay, with an article whose score the
+    replica (its replay paused) shows as 3 where the primary has 6."""
+
+    api: Api
+    relay: SocketRelay
+    replica: Replica
+    replica_url: str  # straight to the replica, around the relay
+    article: str
+    nurse: str  # the rater's token
+    first: str  # the position of the rating of 3
+
+
+@asynccontextmanager
+async def relayed(
     replication: Replication, replica_of: asyncpg.Connection
-) -> None:
+) -> AsyncIterator[Relayed]:
     name = await new_replicated_database(replication)
     replica_url = make_url(replication.replica(name))
-    # The service reaches the replica through a relay that the test cuts and mends.
     relay = SocketRelay(
         Path(str(replica_url.query["host"])) / f".s.PGSQL.{replica_url.port or 5432}"
     )
@@ -146,52 +165,47 @@ async def test_a_replica_that_cannot_be_reached_is_read_around_then_read_again_o
     )
     try:
         async with running(settings) as api:
-            await _read_around_and_back(api, replication.replica(name), relay, replica_of)
+            replica, article, nurse, first = await rated_and_replayed(api)
+            # The replica holds 3 and replays nothing more: a 3 can only have come from it.
+            await replica_of.execute("SELECT pg_wal_replay_pause()")
+            await rate(api, nurse, REVISE, article, 6)
+            assert await relevance(api, article, document=next(_UNKEPT)) == 3
+            yield Relayed(api, relay, replica, replication.replica(name), article, nurse, first)
     finally:
         await relay.close()
 
 
-async def _read_around_and_back(
-    api: Api, replica_url: str, relay: SocketRelay, replica_of: asyncpg.Connection
+async def test_a_replica_that_cannot_be_reached_is_read_around_then_read_again_once_back(
+    replication: Replication, replica_of: asyncpg.Connection
 ) -> None:
-    replica = api.services.replica
-    assert replica is not None
-    editor = await api.token("editor")
-    article = await new_article(api, editor)
-    nurse = await enrolled_rater(api, editor, "nurse-1")
-    first = await rate(api, nurse, SUBMIT, article, 3)
-    await _until(lambda: replica.has_replayed(int(first)))
-    # The replica holds 3 and replays nothing more: a 3 can only have come from it.
-    await replica_of.execute("SELECT pg_wal_replay_pause()")
-    await rate(api, nurse, REVISE, article, 6)
-    assert await relevance(api, article, document=next(_UNKEPT)) == 3
+    async with relayed(replication, replica_of) as it:
+        api, relay, replica, article, nurse = it.api, it.relay, it.replica, it.article, it.nurse
+        await relay.cut()
+        # A request without a position: its reads were to go to the replica (nothing asked
+        # it whether it is there), on a connection now cut. The primary answers, and the
+        # replica is left alone from then on.
+        assert await relevance(api, article, document=next(_UNKEPT)) == 6
+        assert replica.away
+        attempts = relay.attempts
+        now = 6
+        for value in (7, 6, 7):
+            assert await relevance(api, article, document=next(_UNKEPT)) == now
+            written = await rate(api, nurse, REVISE, article, value)
+            assert await relevance(api, article, written, document=next(_UNKEPT)) == value
+            now = value
+        assert relay.attempts == attempts  # not asked again at every request while away
 
-    await relay.cut()
-    # A request without a position: its reads were to go to the replica (nothing asked it
-    # whether it is there), on a connection now cut. The primary answers, and the replica
-    # is left alone from then on.
-    assert await relevance(api, article, document=next(_UNKEPT)) == 6
-    assert replica.away
-    attempts = relay.attempts
-    now = 6
-    for value in (7, 6, 7):
-        assert await relevance(api, article, document=next(_UNKEPT)) == now
-        written = await rate(api, nurse, REVISE, article, value)
-        assert await relevance(api, article, written, document=next(_UNKEPT)) == value
-        now = value
-    assert relay.attempts == attempts  # not asked again at every request while away
-
-    # Back, holding what the primary had then but not what comes next (replay paused
-    # again): a read without a position shows the older value, so it came from the replica.
-    await replica_of.execute("SELECT pg_wal_replay_resume()")
-    await _until_replayed(replica_url, int(written))
-    await replica_of.execute("SELECT pg_wal_replay_pause()")
-    await rate(api, nurse, REVISE, article, 3)
-    relay.mend()
-    await _until(lambda: _usable(replica))
-    assert await relevance(api, article, document=next(_UNKEPT)) == 7
-    assert not replica.away
-    assert relay.attempts > attempts
+        # Back, holding what the primary had then but not what comes next (replay paused
+        # again): a read without a position shows the older value, so it came from it.
+        await replica_of.execute("SELECT pg_wal_replay_resume()")
+        await _until_replayed(it.replica_url, int(written))
+        await replica_of.execute("SELECT pg_wal_replay_pause()")
+        await rate(api, nurse, REVISE, article, 3)
+        relay.mend()
+        await _until(lambda: _usable(replica))
+        assert await relevance(api, article, document=next(_UNKEPT)) == 7
+        assert not replica.away
+        assert relay.attempts > attempts
 
 
 async def _usable(replica: Replica) -> bool:
@@ -229,23 +243,21 @@ async def test_a_replica_never_reached_is_asked_again_only_after_its_time_away()
         # The code's own failure is not the replica's: the primary would raise it the same way.
         assert not replica.instead_of(ValueError("a read of its own went wrong"))
         assert replica.usable()
-        # A read a hot standby cancelled: the primary makes it; the replica stays in use.
-        for cancelled in (
-            asyncpg.exceptions.SerializationError("conflict with recovery"),
-            asyncpg.exceptions.DeadlockDetectedError("conflict with recovery"),
-            asyncpg.exceptions.QueryCanceledError("canceling statement"),
-        ):
-            assert replica.instead_of(_as_sqlalchemy_raises(cancelled))
-            assert replica.usable()
-        # Failing where the primary answers (a table not there yet, a standby still
-        # starting, a database missing): the primary makes it, the replica is left alone.
-        for failing in (
-            asyncpg.exceptions.UndefinedTableError("relation does not exist"),
-            asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
-            asyncpg.exceptions.InvalidCatalogNameError("database does not exist"),
-        ):
-            assert replica.instead_of(_as_sqlalchemy_raises(failing))
-            assert not replica.usable()
+        # Every failure of the database on a replica's read: the primary makes it. A hot
+        # standby's cancellation leaves the replica in use; failing where the primary
+        # answers (a table not there yet, a standby still starting, a database missing)
+        # leaves it alone awhile.
+        cases = [
+            (asyncpg.exceptions.SerializationError("conflict with recovery"), True),
+            (asyncpg.exceptions.DeadlockDetectedError("conflict with recovery"), True),
+            (asyncpg.exceptions.QueryCanceledError("canceling statement"), True),
+            (asyncpg.exceptions.UndefinedTableError("relation does not exist"), False),
+            (asyncpg.exceptions.CannotConnectNowError("the system is starting up"), False),
+            (asyncpg.exceptions.InvalidCatalogNameError("database does not exist"), False),
+        ]
+        for failure, stays_in_use in cases:
+            assert replica.instead_of(_as_sqlalchemy_raises(failure))
+            assert replica.usable() == stays_in_use, failure
             now[0] += 5.1
     finally:
         await replica.close()
@@ -261,41 +273,14 @@ async def test_a_replica_that_stops_answering_is_found_out_within_its_time_limit
 ) -> None:
     monkeypatch.setattr(replica_module, "CONNECT_SECONDS", 0.5)
     monkeypatch.setattr(replica_module, "READ_SECONDS", 0.5)
-    name = await new_replicated_database(replication)
-    replica_url = make_url(replication.replica(name))
-    relay = SocketRelay(
-        Path(str(replica_url.query["host"])) / f".s.PGSQL.{replica_url.port or 5432}"
-    )
-    port = await relay.open()
-    through = replica_url.set(host="127.0.0.1", port=port, query={})
-    settings = Settings(
-        database_url=replication.primary(name),
-        replica_url=through.render_as_string(hide_password=False),
-        replica_retry_seconds=0.5,
-    )
-    try:
-        async with running(settings) as api:
-            replica = api.services.replica
-            assert replica is not None
-            editor = await api.token("editor")
-            article = await new_article(api, editor)
-            nurse = await enrolled_rater(api, editor, "nurse-1")
-            first = await rate(api, nurse, SUBMIT, article, 3)
-            await _until(lambda: replica.has_replayed(int(first)))
-            await replica_of.execute("SELECT pg_wal_replay_pause()")
-            await rate(api, nurse, REVISE, article, 6)
-            assert await relevance(api, article, document=next(_UNKEPT)) == 3  # the replica
-
-            # Its connections open, but nothing comes back any more: the statement's time
-            # limit ends the wait, and the primary answers.
-            # (Without the limits the request waits for ever: a read, once begun, is always
-            # waited for, so this would hang rather than fail.)
-            relay.stall()
-            assert await relevance(api, article, document=next(_UNKEPT)) == 6
-            assert replica.away
-            # A new connection would wait for an answer that never comes: its time limit.
-            await _until(lambda: _usable(replica))
-            assert not await replica.has_replayed(int(first) + 1_000)
-            assert replica.away
-    finally:
-        await relay.close()
+    async with relayed(replication, replica_of) as it:
+        # Its connections open, but nothing comes back any more: the statement's time limit
+        # ends the wait, and the primary answers. (Without the limits the request waits for
+        # ever: a read, once begun, is always waited for, so this would hang, not fail.)
+        it.relay.stall()
+        assert await relevance(it.api, it.article, document=next(_UNKEPT)) == 6
+        assert it.replica.away
+        # A new connection would wait for an answer that never comes: its time limit.
+        await _until(lambda: _usable(it.replica))
+        assert not await it.replica.has_replayed(int(it.first) + 1_000)
+        assert it.replica.away
