@@ -129,8 +129,9 @@ class Reader:
 
     def read_from(self, database: Database) -> None:
         """Read from ``database`` from the next snapshot on (the one open, if any, is ended by
-        ``close``): a request that wrote reads the primary, which a replica may lag."""
-        self._engine = database
+        ``close``): a request that wrote reads the primary, which a replica may lag. What
+        ``instead`` named was for the database given first: a failure here is this one's."""
+        self._engine, self._instead = database, None
 
     async def finish(self) -> None:
         """End the request's reading for good: close, and open nothing that outlives it."""

@@ -29,23 +29,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.store.tables import HEAD_ID, ledger_head
 
-__all__ = ["CONNECT_SECONDS", "READ_SECONDS", "RETRY_SECONDS", "Replica", "unreachable"]
+__all__ = ["CONNECT_SECONDS", "READ_SECONDS", "RETRY_SECONDS", "Replica"]
 
 log = logging.getLogger("evidence_ledger.replica")
 
 _HEAD = select(ledger_head.c.position).where(ledger_head.c.id == HEAD_ID)
 
 RETRY_SECONDS = 5.0
-"""How long a replica that could not be reached is left alone before it is asked again."""
+"""How long a replica found failing is left alone before it is asked again."""
 CONNECT_SECONDS = 2.0
 """How long a connection to the replica may take to open (asyncpg waits a minute)."""
 READ_SECONDS = 30.0
 """How long one statement on the replica may take before it counts as not answering."""
 
-# SQLSTATEs of a server that cannot serve now: a connection exception (class 08), invalid
-# authorization (28), too many connections, an administrator's or a crash's shutdown,
-# "cannot connect now" (a standby still starting), or the database dropped (3D000, 57P04).
-_AWAY_STATES = ("08", "28", "53300", "57P01", "57P02", "57P03", "57P04", "3D000")
 # What a hot standby cancels: a read in the way of its replay (class 40: a serialization
 # failure or a deadlock), or one held past max_standby_streaming_delay (57014).
 _STANDBY_CANCELS = ("40", "57014")
@@ -59,15 +55,11 @@ def _sqlstate(error: BaseException) -> str:
     return found if isinstance(found, str) else ""
 
 
-def unreachable(error: BaseException) -> bool:
-    """Whether a failure says the database cannot be reached or cannot serve now (the
-    connection refused, cut or timed out, the pool waited out, the server refusing), rather
-    than something about the read itself."""
-    if isinstance(error, OSError | PoolTimeout):  # TimeoutError is an OSError
-        return True
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    return _sqlstate(error).startswith(_AWAY_STATES)
+def _the_databases(error: BaseException) -> bool:
+    """Whether a failure is the database's (the connection refused, cut or timed out, the
+    pool waited out, an error the server answered), not the code's own: only the former may
+    go better on the primary."""
+    return isinstance(error, OSError | PoolTimeout | DBAPIError) or bool(_sqlstate(error))
 
 
 def _bounded(_dialect: Any, _record: Any, _arguments: Any, parameters: dict[str, Any]) -> None:
@@ -95,7 +87,7 @@ class Replica:
 
     @property
     def away(self) -> bool:
-        """Whether the replica was found unreachable and is being left alone."""
+        """Whether the replica was found failing and is being left alone."""
         return self._away_until is not None
 
     def usable(self) -> bool:
@@ -128,23 +120,25 @@ class Replica:
 
     def instead_of(self, error: BaseException) -> bool:
         """A read on the replica failed before anything was read from it: whether the
-        primary makes it instead. Yes for a failure of the database (the replica is then left
-        alone awhile, unless it was a hot standby's cancellation); no for the code's own (a
-        Python error, which the primary would raise the same way)."""
+        primary makes it instead. Yes for a failure of the database: refused, cut, timed out,
+        or failing where the primary answers (a standby still starting, a database missing, a
+        migration not replayed yet), after which the replica is left alone awhile, or a hot
+        standby's cancellation, after which it stays in use. No for the code's own (a Python
+        error, which the primary would raise the same way)."""
+        if not _the_databases(error):
+            return False
         if _sqlstate(error).startswith(_STANDBY_CANCELS):
             log.info("the replica cancelled a read (%s): read from the primary", error)
-            return True
-        if unreachable(error) or isinstance(error, DBAPIError) or _sqlstate(error):
-            # Not reached, or failing where the primary answers (a database missing there,
-            # a migration not replayed yet): left alone either way.
+        else:
             self.lost(error)
-            return True
-        return False
+        return True
 
     def lost(self, error: BaseException) -> None:
         """Leave the replica alone for ``retry_seconds``; reads go to the primary."""
         if not self.away:
-            log.warning("the replica cannot be reached (%r): reading the primary", error)
+            log.warning(
+                "the replica failed (%r): reading the primary for %s s", error, self._retry_seconds
+            )
         self._losses += 1
         self._away_until = self._clock() + self._retry_seconds
         # Back, it may be another copy (restored from an older backup): ask again how far.

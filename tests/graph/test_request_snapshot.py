@@ -10,10 +10,12 @@ the others' answers in place.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import QueuePool
 from starlette.requests import Request
@@ -22,6 +24,7 @@ from starlette.responses import Response
 from graph.http.schema import build_schema
 from graph.schema.context import Context, Reader
 from graph.settings import Limits, Settings
+from ledger.store.db import create_engine
 from tests.graph.conftest import Api, running
 from tests.graph.helpers import SAMPLE_ID, article_global_id
 
@@ -188,3 +191,38 @@ async def test_the_operations_of_a_batch_read_one_snapshot_until_the_last_one_en
         # The refused operation ended first; the other went on in the one snapshot.
         assert len(checkouts) == 1
         assert connections_in_use(api.services.engine) == 0
+
+
+async def _head(connection: AsyncConnection) -> int:
+    return int((await connection.execute(text("SELECT position FROM ledger_head"))).scalar_one())
+
+
+async def test_a_snapshot_whose_first_read_fails_is_read_again_where_instead_says(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The reader's fallback (a replica's primary): taken for the database it was given for,
+    and only there; after ``read_from`` a failure is the new database's own."""
+    good = create_engine(database_url)
+    # A SQLite file in a folder that does not exist: every connection fails as it opens.
+    failing = create_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'ledger.db'}")
+    asked: list[BaseException] = []
+
+    def instead(error: BaseException) -> AsyncEngine:
+        asked.append(error)
+        return good
+
+    try:
+        reader = Reader(failing, instead=instead)
+        assert await reader.run(_head) >= 1  # read where ``instead`` said
+        assert len(asked) == 1
+        await reader.finish()
+
+        reader = Reader(good, instead=instead)
+        reader.read_from(failing)
+        with pytest.raises(DBAPIError):
+            await reader.run(_head)
+        assert len(asked) == 1  # not asked for the database read from later
+        await reader.finish()
+    finally:
+        await good.dispose()
+        await failing.dispose()
