@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, TypeAlias, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ledger.store.db import snapshot
@@ -47,9 +48,10 @@ class Reader:
     always ends it cleanly. Once the request is over (``finish``), a read still asked for
     gets a snapshot of its own that ends with it: nothing is left open after the request.
 
-    With ``instead``, a snapshot whose first read fails is given up for one on the database
-    ``instead`` names: nothing was read from the first, so the request still reads one
-    snapshot (a replica that went away is read around this way).
+    A snapshot whose first read fails is given up, once, for one on the database ``instead``
+    names (a replica that went away is read around this way), or for one on a new connection
+    when the pooled one was found ended (a restarted server): nothing was read from the
+    first, so the request still reads one snapshot.
     """
 
     def __init__(self, engine: AsyncEngine, *, instead: Instead | None = None) -> None:
@@ -102,12 +104,23 @@ class Reader:
             try:
                 return await work(await self._open())
             except Exception as error:
-                instead = self._instead(error) if self._instead is not None else None
+                instead = self._instead_of(error)
                 if instead is None:
                     raise
             await self._give_up()
             self._engine, self._instead = instead, None
             return await work(await self._open())
+
+    def _instead_of(self, error: Exception) -> Database | None:
+        """Where to read again after the snapshot's first read failed, or None."""
+        if self._instead is not None and (instead := self._instead(error)) is not None:
+            return instead
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            # The pooled connection was found ended (the server restarted, or an
+            # administrator ended the session). The pool has let go of it and of every
+            # connection as old, so a new connection to the same database answers.
+            return self._engine
+        return None
 
     async def _open(self) -> AsyncConnection:
         self._stack = AsyncExitStack()
