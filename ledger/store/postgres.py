@@ -24,9 +24,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from ledger.domain.errors import IdempotencyKeyReused, WrongExpectedVersion
 from ledger.store.canonical import canonical_template
@@ -151,9 +153,7 @@ _ONE_MIGRATION_AT_A_TIME = text("SELECT pg_advisory_xact_lock(1296648018, 0)")  
 
 
 def create_postgres_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngine:
-    # No pre-ping: it costs a round trip per checkout. A connection found dead is
-    # invalidated by SQLAlchemy (with the rest of the pool) on its first error.
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
@@ -163,6 +163,23 @@ def create_postgres_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngi
         # the previous head holder committed, which READ COMMITTED guarantees after the lock.
         isolation_level="READ COMMITTED",
     )
+    # No pre-ping: it costs a round trip per checkout. What the server ended while the
+    # connection sat in the pool is found without one; a statement that finds it ended
+    # (SQLAlchemy asks asyncpg whether its connection is closed) lets it go, and with it
+    # every connection as old.
+    event.listen(engine.sync_engine.pool, "checkout", _open_or_replaced)
+    return engine
+
+
+def _open_or_replaced(
+    dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+) -> None:
+    """A connection the server ended while it sat in the pool (a restart, an administrator's
+    ``pg_terminate_backend``) is closed as far as asyncpg knows once the event loop has read
+    the end: the pool replaces it on checkout (SQLAlchemy's answer to a
+    ``DisconnectionError`` here), for the price of a flag's check."""
+    if record.driver_connection is not None and record.driver_connection.is_closed():
+        raise DisconnectionError("the server ended this connection while it was in the pool")
 
 
 def statements_alone(engine: AsyncEngine) -> AsyncEngine:

@@ -13,7 +13,6 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
@@ -28,7 +27,6 @@ from graph.settings import Limits, Settings
 from ledger.store.db import create_engine
 from tests.graph.conftest import Api, running
 from tests.graph.helpers import SAMPLE_ID, article_global_id
-from tests.streaming_replica import dsn
 
 ROUNDS = 100
 
@@ -228,36 +226,3 @@ async def test_a_snapshot_whose_first_read_fails_is_read_again_where_instead_say
     finally:
         await good.dispose()
         await failing.dispose()
-
-
-# Not a known page: read through the executor and the engine's pool.
-TOPIC_NAMES = "{ topics { name } }"
-
-
-async def _end_pooled_sessions(database_url: str) -> int:
-    """End the engine's pooled sessions, as an administrator (or a server's restart) would:
-    the unnamed ones, not the page reads' or the change listener's, nor this one."""
-    connection = await asyncpg.connect(dsn(database_url))
-    try:
-        ended: int = await connection.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND application_name = ''"
-            " AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await connection.close()
-    return ended
-
-
-@pytest.mark.parametrize("backend", ["postgresql"])
-async def test_a_request_whose_pooled_connection_was_ended_reads_on_a_new_one(
-    backend: str, database_url: str
-) -> None:
-    async with running(Settings(database_url=database_url)) as api:
-        expected = await api.http_data(TOPIC_NAMES)
-        for _ in range(3):
-            assert await _end_pooled_sessions(database_url) >= 1
-            api.app.state.response_cache.clear()
-            response = await api.post(TOPIC_NAMES)
-            assert response.status_code == 200, response.text
-            assert response.json() == {"data": expected}

@@ -1,0 +1,129 @@
+"""The engine's pooled connections ended under the service (a restart of PostgreSQL, an
+administrator's ``pg_terminate_backend``): the next request is answered all the same, read or
+write, on a new connection, and a write is made once.
+
+The pool replaces a connection it hands out that asyncpg already knows closed. A request's
+snapshot whose first read still finds its connection ended (the end arrived after the
+checkout) is opened again on a new one: shown on an engine without that check."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+from graph.settings import Settings
+from ledger.read.reader import Reader
+from ledger.store.db import async_url
+from tests.graph.conftest import Api, running
+from tests.streaming_replica import dsn
+
+ROUNDS = 3
+
+# Not a known page: read through the executor and the engine's pool.
+TOPIC_NAMES = "{ topics { name } }"
+
+ENROL = """
+mutation Enrol($input: EnrollRaterInput!) {
+  enrollRater(input: $input) {
+    __typename
+    ... on RaterPayload { rater { id } position }
+  }
+}
+"""
+
+
+async def _end_pooled_sessions(database_url: str) -> int:
+    """End the engine's pooled sessions, idle between two requests: the unnamed ones, not
+    the page reads' or the change listener's, nor this one."""
+    connection = await asyncpg.connect(dsn(database_url))
+    try:
+        ended: int = await connection.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = ''"
+            " AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await connection.close()
+    return ended
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_read_whose_pooled_connection_was_ended_reads_on_a_new_one(
+    backend: str, database_url: str
+) -> None:
+    async with running(Settings(database_url=database_url)) as api:
+        expected = await api.http_data(TOPIC_NAMES)
+        for _ in range(ROUNDS):
+            assert await _end_pooled_sessions(database_url) >= 1
+            api.app.state.response_cache.clear()
+            response = await api.post(TOPIC_NAMES)
+            assert response.status_code == 200, response.text
+            assert response.json() == {"data": expected}
+
+
+async def _head(database_url: str) -> int:
+    """The ledger's head, read on a connection of the test's own (the engine's may be ended)."""
+    connection = await asyncpg.connect(dsn(database_url))
+    try:
+        position: int = await connection.fetchval("SELECT position FROM ledger_head")
+    finally:
+        await connection.close()
+    return position
+
+
+async def _enrol(api: Api, token: str, rater: str) -> dict[str, object]:
+    variables = {
+        "input": {"discipline": "Physician", "displayName": rater, "idempotencyKey": rater}
+    }
+    response = await api.post(ENROL, variables, token)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    answer: dict[str, object] = body["data"]["enrollRater"]
+    return answer
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_write_whose_pooled_connection_was_ended_is_made_once_on_a_new_one(
+    backend: str, database_url: str
+) -> None:
+    async with running(Settings(database_url=database_url)) as api:
+        token = await api.token("editor")
+        await _enrol(api, token, "rater before")
+        for n in range(ROUNDS):
+            assert await _end_pooled_sessions(database_url) >= 1
+            before = await _head(database_url)
+            answer = await _enrol(api, token, f"rater {n}")
+            assert answer["__typename"] == "RaterPayload"
+            assert await _head(database_url) == before + 1
+            # The same request again: the first answer, nothing written twice.
+            assert await _enrol(api, token, f"rater {n}") == answer
+            assert await _head(database_url) == before + 1
+
+
+async def _topics(connection: AsyncConnection) -> list[str]:
+    return list(
+        (await connection.execute(text("SELECT DISTINCT topic FROM article_topics"))).scalars()
+    )
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_snapshot_whose_connection_was_ended_before_its_first_read_is_opened_again(
+    backend: str, database_url: str
+) -> None:
+    # SQLAlchemy's own engine, without the service's check at checkout: the pooled
+    # connection's end is found by the read itself, as when it arrives after the checkout.
+    engine = create_async_engine(async_url(database_url))
+    try:
+        reader = Reader(engine)
+        expected = await reader.run(_topics)
+        await reader.finish()
+        for _ in range(ROUNDS):
+            assert await _end_pooled_sessions(database_url) >= 1
+            reader = Reader(engine)
+            assert await reader.run(_topics) == expected
+            await reader.finish()
+    finally:
+        await engine.dispose()
