@@ -101,25 +101,27 @@ class Reader:
                     return await work(connection)
             if self._connection is not None:
                 return await work(self._connection)
+            database = self._engine  # ``read_from`` may change it meanwhile
             try:
                 return await work(await self._open())
             except Exception as error:
-                instead = self._instead_of(error)
+                instead = self._instead_of(error, database)
                 if instead is None:
                     raise
             await self._give_up()
             self._engine, self._instead = instead, None
             return await work(await self._open())
 
-    def _instead_of(self, error: Exception) -> Database | None:
-        """Where to read again after the snapshot's first read failed, or None."""
+    def _instead_of(self, error: Exception, database: Database) -> Database | None:
+        """Where to read again after the snapshot's first read, on ``database``, failed; or
+        None."""
         if self._instead is not None and (instead := self._instead(error)) is not None:
             return instead
         if isinstance(error, DBAPIError) and error.connection_invalidated:
-            # The pooled connection was found ended (the server restarted, or an
-            # administrator ended the session). The pool has let go of it and of every
-            # connection as old, so a new connection to the same database answers.
-            return self._engine
+            # The connection was found ended (the server restarted, or an administrator
+            # ended the session). The pool has let go of it and of every connection as old,
+            # so a new connection to the same database answers.
+            return database
         return None
 
     async def _open(self) -> AsyncConnection:

@@ -163,11 +163,11 @@ def create_postgres_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngi
         # the previous head holder committed, which READ COMMITTED guarantees after the lock.
         isolation_level="READ COMMITTED",
     )
-    # No pre-ping: it costs a round trip per checkout. What the server ended while the
-    # connection sat in the pool is found without one; a statement that finds it ended
-    # (SQLAlchemy asks asyncpg whether its connection is closed) lets it go, and with it
-    # every connection as old.
-    event.listen(engine.sync_engine.pool, "checkout", _open_or_replaced)
+    # No pre-ping: it costs a round trip per checkout. Connections the server ended are
+    # found without one: at checkout (``_open_or_replaced``), and by the statement that meets
+    # one (SQLAlchemy asks asyncpg whether the connection is closed, and then lets it go with
+    # every connection as old).
+    event.listen(engine.sync_engine, "checkout", _open_or_replaced)
     return engine
 
 
@@ -178,7 +178,7 @@ def _open_or_replaced(
     ``pg_terminate_backend``) is closed as far as asyncpg knows once the event loop has read
     the end: the pool replaces it on checkout (SQLAlchemy's answer to a
     ``DisconnectionError`` here), for the price of a flag's check."""
-    if record.driver_connection is not None and record.driver_connection.is_closed():
+    if dbapi_connection.driver_connection.is_closed():
         raise DisconnectionError("the server ended this connection while it was in the pool")
 
 
