@@ -9,6 +9,7 @@ checkout) is opened again on a new one: shown on an engine without that check.""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -20,6 +21,9 @@ from ledger.read.reader import Reader
 from ledger.store.db import async_url
 from tests.graph.conftest import Api, running
 from tests.streaming_replica import dsn
+
+# The database matters here: PostgreSQL's sessions are what is ended.
+pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
 
 ROUNDS = 3
 
@@ -36,18 +40,25 @@ mutation Enrol($input: EnrollRaterInput!) {
 """
 
 
+async def _value(database_url: str, query: str) -> int:
+    """A number read on a connection of the test's own (the engine's may be ended)."""
+    connection = await asyncpg.connect(dsn(database_url))
+    try:
+        value: int = await connection.fetchval(query)
+    finally:
+        await connection.close()
+    return value
+
+
 async def _end_pooled_sessions(database_url: str) -> int:
     """End the engine's pooled sessions, idle between two requests: the unnamed ones, not
     the page reads' or the change listener's, nor this one."""
-    connection = await asyncpg.connect(dsn(database_url))
-    try:
-        ended: int = await connection.fetchval(
-            "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND application_name = ''"
-            " AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await connection.close()
+    ended = await _value(
+        database_url,
+        "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND application_name = ''"
+        " AND pid <> pg_backend_pid()",
+    )
     # The backends have exited (the call waits for them); the service's event loop reads
     # their ends in a few turns (the notice, then the closed socket), as it would between
     # two requests.
@@ -56,28 +67,26 @@ async def _end_pooled_sessions(database_url: str) -> int:
     return ended
 
 
-@pytest.mark.parametrize("backend", ["postgresql"])
-async def test_a_read_whose_pooled_connection_was_ended_reads_on_a_new_one(
-    backend: str, database_url: str
-) -> None:
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[Api]:
     async with running(Settings(database_url=database_url)) as api:
-        expected = await api.http_data(TOPIC_NAMES)
-        for _ in range(ROUNDS):
-            assert await _end_pooled_sessions(database_url) >= 1
-            api.app.state.response_cache.clear()
-            response = await api.post(TOPIC_NAMES)
-            assert response.status_code == 200, response.text
-            assert response.json() == {"data": expected}
+        yield api
+
+
+async def test_a_read_whose_pooled_connection_was_ended_reads_on_a_new_one(
+    api: Api, database_url: str
+) -> None:
+    expected = await api.http_data(TOPIC_NAMES)
+    for _ in range(ROUNDS):
+        assert await _end_pooled_sessions(database_url) >= 1
+        api.app.state.response_cache.clear()
+        response = await api.post(TOPIC_NAMES)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"data": expected}
 
 
 async def _head(database_url: str) -> int:
-    """The ledger's head, read on a connection of the test's own (the engine's may be ended)."""
-    connection = await asyncpg.connect(dsn(database_url))
-    try:
-        position: int = await connection.fetchval("SELECT position FROM ledger_head")
-    finally:
-        await connection.close()
-    return position
+    return await _value(database_url, "SELECT position FROM ledger_head")
 
 
 async def _enrol(api: Api, token: str, rater: str) -> dict[str, object]:
@@ -92,22 +101,20 @@ async def _enrol(api: Api, token: str, rater: str) -> dict[str, object]:
     return answer
 
 
-@pytest.mark.parametrize("backend", ["postgresql"])
 async def test_a_write_after_the_pooled_connections_were_ended_is_answered_and_made_once(
-    backend: str, database_url: str
+    api: Api, database_url: str
 ) -> None:
-    async with running(Settings(database_url=database_url)) as api:
-        token = await api.token("editor")
-        await _enrol(api, token, "rater before")
-        for n in range(ROUNDS):
-            assert await _end_pooled_sessions(database_url) >= 1
-            before = await _head(database_url)
-            answer = await _enrol(api, token, f"rater {n}")
-            assert answer["__typename"] == "RaterPayload"
-            assert await _head(database_url) == before + 1
-            # The same request again: the first answer, nothing written twice.
-            assert await _enrol(api, token, f"rater {n}") == answer
-            assert await _head(database_url) == before + 1
+    token = await api.token("editor")
+    await _enrol(api, token, "rater before")
+    for n in range(ROUNDS):
+        assert await _end_pooled_sessions(database_url) >= 1
+        before = await _head(database_url)
+        answer = await _enrol(api, token, f"rater {n}")
+        assert answer["__typename"] == "RaterPayload"
+        assert await _head(database_url) == before + 1
+        # The same request again: the first answer, nothing written twice.
+        assert await _enrol(api, token, f"rater {n}") == answer
+        assert await _head(database_url) == before + 1
 
 
 TOPICS = text("SELECT DISTINCT topic FROM article_topics ORDER BY topic")
@@ -117,9 +124,8 @@ async def _topics(connection: AsyncConnection) -> list[str]:
     return list((await connection.execute(TOPICS)).scalars())
 
 
-@pytest.mark.parametrize("backend", ["postgresql"])
 async def test_a_snapshot_whose_connection_was_ended_before_its_first_read_is_opened_again(
-    backend: str, database_url: str
+    database_url: str,
 ) -> None:
     # SQLAlchemy's own engine, without the service's check at checkout: the pooled
     # connection's end is found by the read itself, as when it arrives after the checkout.
