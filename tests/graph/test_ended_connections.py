@@ -1,6 +1,6 @@
-"""The engine's pooled connections ended under the service (a restart of PostgreSQL, an
-administrator's ``pg_terminate_backend``): the next request is answered all the same, read or
-write, on a new connection, and a write is made once.
+"""The service's connections ended under it (a restart of PostgreSQL, an administrator's
+``pg_terminate_backend``): the next request is answered all the same, read or write, on a
+new connection, and a write is made once.
 
 The pool replaces a connection it hands out that asyncpg already knows closed. A request's
 snapshot whose first read still finds its connection ended (the end arrived after the
@@ -16,14 +16,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from graph.http.pages.documents import ARTICLE_PAGE
 from graph.settings import Settings
 from ledger.read.reader import Reader
 from ledger.store.db import async_url
+from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
+from tests.backends import migrated_template, postgres_clone, restartable_postgres
 from tests.graph.conftest import Api, running
 from tests.streaming_replica import dsn
-
-# The database matters here: PostgreSQL's sessions are what is ended.
-pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
 
 ROUNDS = 3
 
@@ -65,6 +65,12 @@ async def _end_pooled_sessions(database_url: str) -> int:
     for _ in range(10):
         await asyncio.sleep(0)
     return ended
+
+
+@pytest.fixture
+def database_url(migrated_postgresql_url: str) -> str:
+    """PostgreSQL's: its sessions are what is ended."""
+    return migrated_postgresql_url
 
 
 @pytest.fixture
@@ -141,3 +147,23 @@ async def test_a_snapshot_whose_connection_was_ended_before_its_first_read_is_op
             await reader.finish()
     finally:
         await engine.dispose()
+
+
+async def test_after_postgresql_restarts_the_next_requests_are_answered() -> None:
+    with restartable_postgres() as (server_url, restart):
+        async with (
+            migrated_template(server_url) as template,
+            postgres_clone(server_url, template) as database_url,
+            running(Settings(database_url=database_url)) as api,
+        ):
+            token = await api.token("editor")
+            topics = await api.http_data(TOPIC_NAMES)
+            page = await api.http_data(ARTICLE_PAGE, {"id": SAMPLE_ARTICLE_ID})
+            for n in range(ROUNDS):
+                await asyncio.to_thread(restart)
+                api.app.state.response_cache.clear()
+                assert await api.http_data(TOPIC_NAMES) == topics  # the engine's pool
+                # The page reads' own pool.
+                assert await api.http_data(ARTICLE_PAGE, {"id": SAMPLE_ARTICLE_ID}) == page
+                answer = await _enrol(api, token, f"rater {n}")
+                assert answer["__typename"] == "RaterPayload"
