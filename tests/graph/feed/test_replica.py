@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
@@ -275,12 +275,31 @@ async def test_a_replica_that_stops_answering_is_found_out_within_its_time_limit
     monkeypatch.setattr(replica_module, "READ_SECONDS", 0.5)
     async with relayed(replication, replica_of) as it:
         # Its connections open, but nothing comes back any more: the statement's time limit
-        # ends the wait, and the primary answers. (Without the limits the request waits for
-        # ever: a read, once begun, is always waited for, so this would hang, not fail.)
+        # ends the wait, and the primary answers.
         it.relay.stall()
-        assert await relevance(it.api, it.article, document=next(_UNKEPT)) == 6
+        shown = await _within_limits(
+            it.relay, relevance(it.api, it.article, document=next(_UNKEPT))
+        )
+        assert shown == 6
         assert it.replica.away
         # A new connection would wait for an answer that never comes: its time limit.
         await _until(lambda: _usable(it.replica))
-        assert not await it.replica.has_replayed(int(it.first) + 1_000)
+        assert not await _within_limits(it.relay, it.replica.has_replayed(int(it.first) + 1_000))
         assert it.replica.away
+
+
+T = TypeVar("T")
+
+
+async def _within_limits(relay: SocketRelay, waited: Coroutine[Any, Any, T]) -> T:
+    """``waited``, which the replica's time limits (0.5 s here) must end. Without them it
+    would wait for ever (a read, once begun, is always waited for, even by a cancelled
+    request): past a bound far above them, the stalled connections are cut, so the test
+    fails instead of hanging."""
+    task = asyncio.ensure_future(waited)
+    await asyncio.wait({task}, timeout=30)
+    if not task.done():
+        await relay.cut()
+        await asyncio.gather(task, return_exceptions=True)
+        raise AssertionError("the stalled replica was waited for past its time limits")
+    return task.result()
