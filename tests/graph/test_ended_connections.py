@@ -82,6 +82,8 @@ async def api(database_url: str) -> AsyncIterator[Api]:
 async def test_a_read_whose_pooled_connection_was_ended_reads_on_a_new_one(
     api: Api, database_url: str
 ) -> None:
+    """What a client sees, whichever way the end is found (at checkout, or by the read and
+    its retry): each way alone is pinned by a test below."""
     expected = await api.http_data(TOPIC_NAMES)
     for _ in range(ROUNDS):
         assert await _end_pooled_sessions(database_url) >= 1
@@ -163,7 +165,7 @@ async def test_after_postgresql_restarts_the_next_requests_are_answered() -> Non
                 await asyncio.to_thread(restart)
                 api.app.state.response_cache.clear()
                 assert await api.http_data(TOPIC_NAMES) == topics  # the engine's pool
-                # The page reads' own pool.
+                # The page reads' own pool (asyncpg's pool reopens what a restart closed).
                 assert await api.http_data(ARTICLE_PAGE, {"id": SAMPLE_ARTICLE_ID}) == page
                 answer = await _enrol(api, token, f"rater {n}")
                 assert answer["__typename"] == "RaterPayload"

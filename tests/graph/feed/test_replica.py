@@ -161,7 +161,8 @@ async def relayed(
     settings = Settings(
         database_url=replication.primary(name),
         replica_url=through.render_as_string(hide_password=False),
-        replica_retry_seconds=0.5,
+        # Far longer than the requests a test makes while it is away (about 0.1 s here).
+        replica_retry_seconds=2.0,
     )
     try:
         async with running(settings) as api:
@@ -227,19 +228,20 @@ async def _until_replayed(replica_url: str, position: int) -> None:
 async def test_a_replica_never_reached_is_asked_again_only_after_its_time_away() -> None:
     now = [0.0]
     # Nothing listens on port 1 of the loopback: every connection is refused at once.
-    replica = Replica(create_engine("postgresql://ledger@127.0.0.1:1/ledger"), clock=lambda: now[0])
+    engine = create_engine("postgresql://ledger@127.0.0.1:1/ledger")
+    replica = Replica(engine, retry_seconds=2.0, clock=lambda: now[0])
     try:
         assert not await replica.has_replayed(1)  # refused: counted as away, not raised
         assert replica.away
         assert not replica.usable()
-        now[0] += 4.9
+        now[0] += 1.9
         assert not replica.usable()
         now[0] += 0.2
         assert replica.usable()  # its time away is over: the next request asks again
         assert not await replica.has_replayed(1)
         assert replica.away  # refused again: away again
         assert not replica.usable()
-        now[0] += 5.1
+        now[0] += 2.1
         # The code's own failure is not the replica's: the primary would raise it the same way.
         assert not replica.instead_of(ValueError("a read of its own went wrong"))
         assert replica.usable()
@@ -258,7 +260,7 @@ async def test_a_replica_never_reached_is_asked_again_only_after_its_time_away()
         for failure, stays_in_use in cases:
             assert replica.instead_of(_as_sqlalchemy_raises(failure))
             assert replica.usable() == stays_in_use, failure
-            now[0] += 5.1
+            now[0] += 2.1
     finally:
         await replica.close()
 
@@ -282,9 +284,11 @@ async def test_a_replica_that_stops_answering_is_found_out_within_its_time_limit
         )
         assert shown == 6
         assert it.replica.away
+        # The snapshot given up was let go at once, not left waiting on its connection.
+        assert it.replica.engine.sync_engine.pool.checkedout() == 0
         # A new connection would wait for an answer that never comes: its time limit.
         await _until(lambda: _usable(it.replica))
-        assert not await _within_limits(it.relay, it.replica.has_replayed(int(it.first) + 1_000))
+        assert not await _within_limits(it.relay, it.replica.has_replayed(int(it.first)))
         assert it.replica.away
 
 
@@ -293,11 +297,12 @@ T = TypeVar("T")
 
 async def _within_limits(relay: SocketRelay, waited: Coroutine[Any, Any, T]) -> T:
     """``waited``, which the replica's time limits (0.5 s here) must end. Without them it
-    would wait for ever (a read, once begun, is always waited for, even by a cancelled
-    request): past a bound far above them, the stalled connections are cut, so the test
-    fails instead of hanging."""
+    would wait for ever on a statement (a read, once begun, is always waited for, even by a
+    cancelled request) and asyncpg's minute on a connection: past a bound far above the
+    limits and below that minute, the stalled connections are cut, so the test fails
+    instead of hanging or passing late."""
     task = asyncio.ensure_future(waited)
-    await asyncio.wait({task}, timeout=30)
+    await asyncio.wait({task}, timeout=10)
     if not task.done():
         await relay.cut()
         await asyncio.gather(task, return_exceptions=True)

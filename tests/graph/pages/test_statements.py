@@ -15,7 +15,9 @@ import pytest
 
 from graph.http.pages.documents import ARTICLE_LIST, ARTICLE_PAGE
 from graph.settings import Settings
+from ledger.read.pages import DriverReads, driver
 from ledger.read.pages.driver import APPLICATION_NAME
+from ledger.store.db import create_engine
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from tests.graph.conftest import Api, running
 from tests.graph.helpers import counting_statements
@@ -142,3 +144,25 @@ async def test_a_page_read_whose_connection_was_ended_is_sent_again_on_a_new_one
             assert response.status_code == 200, response.text
             assert response.json()["data"]["article"]["id"]
             assert answered_fast(api) == before + 1
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_page_read_that_runs_out_of_time_is_not_sent_again(
+    backend: str, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A statement that took too long is not a lost connection: sent again, it would take
+    # as long once more (and a timeout is an OSError, as a reset connection is).
+    monkeypatch.setattr(driver, "WAIT_SECONDS", 0.2)
+    engine = create_engine(database_url)
+    reads = await DriverReads.open(engine)
+    counter = await asyncpg.connect(dsn(database_url))
+    try:
+        # A sequence counts the sends: nextval is not undone when the statement is.
+        await counter.execute("CREATE SEQUENCE page_sends")
+        with pytest.raises(TimeoutError):
+            await reads.fetch_row("SELECT nextval('page_sends'), pg_sleep(5)")
+        assert await counter.fetchval("SELECT last_value FROM page_sends") == 1
+    finally:
+        await counter.close()
+        await reads.close()
+        await engine.dispose()
