@@ -10,7 +10,8 @@ each statement once per connection and keeps it (its statement cache).
 
 A connection lost while idle in the pool (the server restarted, or an administrator ended
 the session) is found out by the statement sent on it; nothing was read, so the statement is
-sent once more (the pool reopens a connection it finds closed). Waiting for a free
+sent once more, on a new connection (the lost one is cut, the pool's others are replaced as
+they are next taken, and the pool reopens a connection it finds closed). Waiting for a free
 connection, and each statement, are bounded in time (as SQLAlchemy's pool bounds its own),
 and so is the close.
 
@@ -25,6 +26,7 @@ SELECT is its own read transaction).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Sequence
@@ -107,7 +109,19 @@ class DriverReads:
 
     async def _fetch_row(self, statement: str, arguments: tuple[Any, ...]) -> Sequence[Any] | None:
         async with self._pool.acquire(timeout=WAIT_SECONDS) as connection:
-            row: Sequence[Any] | None = await connection.fetchrow(statement, *arguments)
+            try:
+                row: Sequence[Any] | None = await connection.fetchrow(statement, *arguments)
+            except _LOST:
+                # The server's notice of the end may not have been read yet (the statement
+                # met it half-way): the connection is not known to be closed, and the pool
+                # would hand it out again. Cut, the pool opens a new one in its place; so
+                # for the others it holds, which the same restart or administrator most
+                # likely ended too and which look as alive as this one did (SQLAlchemy's
+                # pool likewise replaces all its connections on a disconnect).
+                await self._pool.expire_connections()
+                with contextlib.suppress(asyncpg.exceptions.InterfaceError):
+                    connection.terminate()  # (refused when the pool already took it back)
+                raise
             return row
 
     async def close(self) -> None:
