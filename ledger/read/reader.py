@@ -13,10 +13,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, TypeAlias, TypeVar
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ledger.store.db import snapshot
+from ledger.store.db import found_ended, snapshot
 
 __all__ = ["BatchRead", "Database", "Instead", "Read", "Reader", "read_now"]
 
@@ -117,7 +116,7 @@ class Reader:
         None."""
         if self._instead is not None and (instead := self._instead(error)) is not None:
             return instead
-        if isinstance(error, DBAPIError) and error.connection_invalidated:
+        if found_ended(error):
             # The connection was found ended (the server restarted, or an administrator
             # ended the session). The pool has let go of it and of every connection as old,
             # so a new connection to the same database answers.

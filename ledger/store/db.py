@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ledger.store.backends import backend_of
@@ -14,12 +16,16 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "async_url",
     "create_engine",
+    "found_ended",
+    "read_on_a_live_connection",
     "snapshot",
     "statements_alone",
     "write_transaction",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite:///evidence-ledger.db"
+
+T = TypeVar("T")
 
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -53,6 +59,28 @@ def statements_alone(engine: AsyncEngine) -> AsyncEngine:
     """The engine (the same pool) running each statement alone, without BEGIN and COMMIT
     around it: for a read of one statement, which sees one snapshot by itself."""
     return backend_of(engine).statements_alone(engine)
+
+
+def found_ended(error: BaseException) -> bool:
+    """Whether ``error`` is a statement's finding that its connection had ended (the server
+    restarted, or an administrator ended the session): the pool has then let go of it and
+    of every connection as old, so a new connection answers."""
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+async def read_on_a_live_connection(
+    engine: AsyncEngine, read: Callable[[AsyncConnection], Awaitable[T]]
+) -> T:
+    """``read`` on a pooled connection, and once more on a new one when the first was found
+    ended. Only for what reads: a read that failed there changed nothing."""
+    try:
+        async with engine.connect() as conn:
+            return await read(conn)
+    except DBAPIError as error:
+        if not found_ended(error):
+            raise
+    async with engine.connect() as conn:
+        return await read(conn)
 
 
 @asynccontextmanager

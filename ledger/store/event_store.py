@@ -16,9 +16,15 @@ from typing import Protocol
 from ledger.domain.events import EventRegistry
 from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
 
-__all__ = ["READ_PAGE", "EventLog", "EventStore", "Head", "LedgerTransaction"]
+__all__ = ["READ_PAGE", "EventLog", "EventStore", "Head", "LedgerTransaction", "TransactionLost"]
 
 READ_PAGE = 1000
+
+
+class TransactionLost(Exception):
+    """A write transaction's connection was found ended before its commit was asked for (the
+    server restarted, or an administrator ended the session). The database rolled it back
+    with the session, so nothing of it was written: it may be run again from the start."""
 
 
 @dataclass(frozen=True)

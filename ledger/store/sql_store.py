@@ -13,13 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ledger.domain.events import REGISTRY, EventRegistry
 from ledger.store.append import write_append
 from ledger.store.backends import backend_of
 from ledger.store.codec import decode_row
-from ledger.store.event_store import READ_PAGE, Head, LedgerTransaction
+from ledger.store.db import found_ended, read_on_a_live_connection
+from ledger.store.event_store import READ_PAGE, Head, LedgerTransaction, TransactionLost
 from ledger.store.prepare import PreparedAppend, prepare_append
 from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
 from ledger.store.sealing import replay_of
@@ -138,7 +140,13 @@ class SQLEventStore:
             await self._backend.before_write(conn)
             async with conn.begin():
                 tx = SQLTransaction(self, conn)
-                yield tx
+                try:
+                    yield tx
+                except DBAPIError as error:
+                    # Before the commit: the session's end took the transaction with it.
+                    if found_ended(error):
+                        raise TransactionLost() from error
+                    raise
             if tx.appended:
                 self._committed(tx.appended)
 
@@ -208,15 +216,15 @@ class SQLEventStore:
 
         With a ``fingerprint``, a key first used for another request is refused.
         """
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(appends).where(
-                        appends.c.actor_id == actor.id,
-                        appends.c.idempotency_key == idempotency_key,
-                    )
-                )
-            ).one_or_none()
+        found = select(appends).where(
+            appends.c.actor_id == actor.id, appends.c.idempotency_key == idempotency_key
+        )
+
+        async def read(conn: AsyncConnection) -> Row[Any] | None:
+            return (await conn.execute(found)).one_or_none()
+
+        # Often a request's first statement: the one to meet a connection ended meanwhile.
+        row = await read_on_a_live_connection(self.engine, read)
         return None if row is None else replay_of(row, idempotency_key, fingerprint)
 
     async def head(self) -> Head:

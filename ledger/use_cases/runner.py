@@ -20,7 +20,7 @@ from ledger.domain.errors import DomainError, StaleExpectedVersion, WrongExpecte
 from ledger.domain.events import DomainEvent
 from ledger.domain.requests import RequestPolicy
 from ledger.projections.views import ProjectionBehind, Views
-from ledger.store.event_store import EventStore, LedgerTransaction
+from ledger.store.event_store import EventStore, LedgerTransaction, TransactionLost
 from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
 
 __all__ = [
@@ -169,6 +169,11 @@ class Runner:
                 if last:
                     raise
                 await self.views.catch_up()
+            except TransactionLost:
+                # Nothing of it was written: decided again on a new connection. Lost every
+                # time, it is the database's failure (not a refusal of the ledger).
+                if last:
+                    raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(

@@ -13,15 +13,16 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import Row, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ledger.domain.errors import NotFound, ValidationFailed
 from ledger.domain.raters import MAX_DISPLAY_NAME
 from ledger.domain.validation import check_optional_text
 from ledger.projections.tables import live_views
-from ledger.store.db import write_transaction
+from ledger.store.db import read_on_a_live_connection, write_transaction
 from ledger.store.tables import ROLES, api_tokens, people
 
 __all__ = [
@@ -183,10 +184,13 @@ async def authenticate(engine: AsyncEngine, token: str) -> Principal | None:
     """The principal a token stands for; None when unknown, expired or revoked."""
     if not token.startswith("el_") or len(token) > 200:
         return None
-    async with engine.connect() as conn:
-        row = (
-            await conn.execute(select(api_tokens).where(api_tokens.c.token_hash == _hash(token)))
-        ).one_or_none()
+    found = select(api_tokens).where(api_tokens.c.token_hash == _hash(token))
+
+    async def read(conn: AsyncConnection) -> Row[Any] | None:
+        return (await conn.execute(found)).one_or_none()
+
+    # A request's first statement: the one to meet a connection the server ended meanwhile.
+    row = await read_on_a_live_connection(engine, read)
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= datetime.now(UTC):

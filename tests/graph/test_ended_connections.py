@@ -4,7 +4,9 @@ new connection, and a write is made once.
 
 The pool replaces a connection it hands out that asyncpg already knows closed. A request's
 snapshot whose first read still finds its connection ended (the end arrived after the
-checkout) is opened again on a new one: shown on an engine without that check."""
+checkout) is opened again on a new one: shown on an engine without that check. So are a
+token's check and a write's look for an earlier answer under its key; a write transaction
+that finds its connection ended before its commit is decided again on a new one."""
 
 from __future__ import annotations
 
@@ -18,11 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from graph.http.pages.documents import ARTICLE_PAGE
 from graph.settings import Settings
+from ledger.domain.commands import RegisterDiscipline
 from ledger.read.reader import Reader
-from ledger.store.db import async_url
+from ledger.store.db import async_url, create_engine
+from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
+from ledger.use_cases.sql_views import sql_ledger
 from tests.backends import migrated_template, postgres_clone, restartable_postgres
 from tests.graph.conftest import Api, running
+from tests.store.commands import EDITOR
 from tests.streaming_replica import dsn
 
 ROUNDS = 3
@@ -50,20 +56,23 @@ async def _value(database_url: str, query: str) -> int:
     return value
 
 
-async def _end_pooled_sessions(database_url: str) -> int:
+async def _end_pooled_sessions(database_url: str, *, settled: bool = True) -> int:
     """End the engine's pooled sessions, idle between two requests: the unnamed ones, not
-    the page reads' or the change listener's, nor this one."""
+    the page reads' or the change listener's, nor this one. ``settled``: the next request
+    comes once the service has read the ends; else at once, meeting them half read."""
+    wait = "10000" if settled else "0"
     ended = await _value(
         database_url,
-        "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity"
+        f"SELECT count(pg_terminate_backend(pid, {wait})) FROM pg_stat_activity"
         " WHERE datname = current_database() AND application_name = ''"
         " AND pid <> pg_backend_pid()",
     )
-    # The backends have exited (the call waits for them); the service's event loop reads
-    # their ends in a few turns (the notice, then the closed socket), as it would between
-    # two requests.
-    for _ in range(10):
-        await asyncio.sleep(0)
+    if settled:
+        # The backends have exited (the call waits for them); the service's event loop reads
+        # their ends in a few turns (the notice, then the closed socket), as it would
+        # between two requests.
+        for _ in range(10):
+            await asyncio.sleep(0)
     return ended
 
 
@@ -123,6 +132,51 @@ async def test_a_write_after_the_pooled_connections_were_ended_is_answered_and_m
         # The same request again: the first answer, nothing written twice.
         assert await _enrol(api, token, f"rater {n}") == answer
         assert await _head(database_url) == before + 1
+
+
+# Requests sent as the sessions end: the server's notice of the end has been read, its closed
+# socket not yet, and asyncpg refuses the next statement on the connection without calling it
+# closed. Sent many times over, as the moment the end is met varies.
+RACES = 40
+
+
+async def test_requests_sent_just_as_the_pooled_sessions_end_are_answered(
+    api: Api, database_url: str
+) -> None:
+    token = await api.token("editor")
+    topics = await api.http_data(TOPIC_NAMES)
+    for n in range(RACES):
+        before = await _head(database_url)
+        api.app.state.response_cache.clear()
+        assert await _end_pooled_sessions(database_url, settled=False) >= 1
+        if n % 2:
+            assert await api.http_data(TOPIC_NAMES) == topics
+            continue
+        # A mutation: the token's check is its first statement.
+        answer = await _enrol(api, token, f"rater {n}")
+        assert answer["__typename"] == "RaterPayload"
+        assert await _head(database_url) == before + 1
+
+
+async def test_a_write_that_meets_an_ended_connection_is_made_once_on_a_new_one(
+    database_url: str,
+) -> None:
+    # Without a key the transaction's first statement is the write's first; with one, the
+    # look for an earlier answer under the key is.
+    engine = create_engine(database_url)
+    ledger = sql_ledger(SQLEventStore(engine))
+    try:
+        await ledger.execute(RegisterDiscipline("Discipline before"), actor=EDITOR)
+        for n in range(RACES):
+            before = await _head(database_url)
+            key = f"discipline {n}" if n % 2 else None
+            assert await _end_pooled_sessions(database_url, settled=False) >= 1
+            await ledger.execute(
+                RegisterDiscipline(f"Discipline {n}"), actor=EDITOR, idempotency_key=key
+            )
+            assert await _head(database_url) == before + 1
+    finally:
+        await engine.dispose()
 
 
 TOPICS = text("SELECT DISTINCT topic FROM article_topics ORDER BY topic")
