@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from graph.cli.output import fail
 from ledger.domain.errors import LedgerError
 from ledger.store.db import DEFAULT_DATABASE_URL, async_url, create_engine
+from ledger.store.event_store import TransactionLost
 from ledger.store.revision import HEAD_REVISION, current_revision
 
 __all__ = [
@@ -70,13 +71,23 @@ def with_engine(
 
     try:
         return asyncio.run(run())
-    except (ValueError, LedgerError, SQLAlchemyError, OSError, NotMigrated, NoDatabase) as error:
+    except (
+        ValueError,
+        LedgerError,
+        SQLAlchemyError,
+        TransactionLost,
+        OSError,
+        NotMigrated,
+        NoDatabase,
+    ) as error:
         fail(_describe(error))
 
 
 def _describe(error: Exception) -> str:
     if isinstance(error, DBAPIError):
         return f"database error: {error.orig}".splitlines()[0]
+    if isinstance(error, TransactionLost):
+        return f"database error: {error}"
     return str(error).splitlines()[0]
 
 

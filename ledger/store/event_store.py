@@ -26,6 +26,12 @@ class TransactionLost(Exception):
     server restarted, or an administrator ended the session). The database rolled it back
     with the session, so nothing of it was written: it may be run again from the start."""
 
+    def __init__(self) -> None:
+        super().__init__(
+            "the connection to the database ended before the transaction's commit: "
+            "nothing of it was written"
+        )
+
 
 @dataclass(frozen=True)
 class Head:

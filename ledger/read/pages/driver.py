@@ -10,10 +10,11 @@ each statement once per connection and keeps it (its statement cache).
 
 A connection lost while idle in the pool (the server restarted, or an administrator ended
 the session) is found out by the statement sent on it; nothing was read, so the statement is
-sent once more, on a new connection (the lost one is cut, the pool's others are replaced as
-they are next taken, and the pool reopens a connection it finds closed). Waiting for a free
-connection, and each statement, are bounded in time (as SQLAlchemy's pool bounds its own),
-and so is the close.
+sent once more, on a new connection (asyncpg closes the lost one, and the pool reopens a
+connection it finds closed). The pool's other connections are replaced as they are next
+taken: the same end most likely took them, and they look alive until their ends are read.
+Waiting for a free connection, and each statement, are bounded in time (as SQLAlchemy's
+pool bounds its own), and so is the close.
 
 SQLite: the engine's pooled connection's own driver (the standard library's module, which
 also keeps its prepared statements); the engine's pool is in-process, with no such cost.
@@ -26,7 +27,6 @@ SELECT is its own read transaction).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Sequence
@@ -60,6 +60,13 @@ _LOST = (
     asyncpg.exceptions.InterfaceError,
     asyncpg.exceptions.InternalClientError,
 )
+
+
+def _lost(error: BaseException) -> bool:
+    """Whether ``error`` says the statement's connection had died, not that the statement
+    was wrong: asyncpg's ``DataError`` (an argument it cannot send) is an ``InterfaceError``
+    too."""
+    return isinstance(error, _LOST) and not isinstance(error, asyncpg.exceptions.DataError)
 
 
 async def _nothing_left(connection: Any) -> None:
@@ -98,8 +105,10 @@ class DriverReads:
         if self._pool is not None:
             try:
                 return await self._fetch_row(statement, arguments)
-            except _LOST as lost:
-                log.info("a page read's connection was lost (%r): sent again", lost)
+            except Exception as error:
+                if not _lost(error):
+                    raise
+                log.info("a page read's connection was lost (%r): sent again", error)
                 return await self._fetch_row(statement, arguments)
         async with self.database.connect() as connection:
             raw = await connection.get_raw_connection()
@@ -111,16 +120,14 @@ class DriverReads:
         async with self._pool.acquire(timeout=WAIT_SECONDS) as connection:
             try:
                 row: Sequence[Any] | None = await connection.fetchrow(statement, *arguments)
-            except _LOST:
-                # The server's notice of the end may not have been read yet (the statement
-                # met it half-way): the connection is not known to be closed, and the pool
-                # would hand it out again. Cut, the pool opens a new one in its place; so
-                # for the others it holds, which the same restart or administrator most
-                # likely ended too and which look as alive as this one did (SQLAlchemy's
-                # pool likewise replaces all its connections on a disconnect).
-                await self._pool.expire_connections()
-                with contextlib.suppress(asyncpg.exceptions.InterfaceError):
-                    connection.terminate()  # (refused when the pool already took it back)
+            except Exception as error:
+                if _lost(error):
+                    # asyncpg closes this connection itself. The pool's others, which the
+                    # same restart or administrator most likely ended too, still look alive
+                    # until the event loop reads their closed sockets, and would refuse the
+                    # statement sent again: each is replaced as it is next taken (as
+                    # SQLAlchemy's pool replaces all its connections on a disconnect).
+                    await self._pool.expire_connections()
                 raise
             return row
 
