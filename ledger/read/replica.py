@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -45,6 +45,7 @@ READ_SECONDS = 30.0
 # What a hot standby cancels: a read in the way of its replay (class 40: a serialization
 # failure or a deadlock), or one held past max_standby_streaming_delay (57014).
 _STANDBY_CANCELS = ("40", "57014")
+_DATA_EXCEPTION = "22"
 
 
 def _sqlstate(error: BaseException) -> str:
@@ -57,8 +58,12 @@ def _sqlstate(error: BaseException) -> str:
 
 def _the_databases(error: BaseException) -> bool:
     """Whether a failure is the database's (the connection refused, cut or timed out, the
-    pool waited out, an error the server answered), not the code's own: only the former may
-    go better on the primary."""
+    pool waited out, an error the server answered), not the read's own: only the former may
+    go better on the primary. A data exception (SQLSTATE class 22, or an argument the driver
+    cannot send) is the read's own: the primary would refuse the same values, and a request
+    must not be able to send every reader to the primary by what it asks for."""
+    if isinstance(error, DataError) or _sqlstate(error).startswith(_DATA_EXCEPTION):
+        return False
     return isinstance(error, OSError | PoolTimeout | DBAPIError) or bool(_sqlstate(error))
 
 
@@ -123,8 +128,8 @@ class Replica:
         primary makes it instead. Yes for a failure of the database: refused, cut, timed out,
         or failing where the primary answers (a standby still starting, a database missing, a
         migration not replayed yet), after which the replica is left alone awhile, or a hot
-        standby's cancellation, after which it stays in use. No for the code's own (a Python
-        error, which the primary would raise the same way)."""
+        standby's cancellation, after which it stays in use. No for the read's own (a Python
+        error, or a data exception), which the primary would raise the same way."""
         if not _the_databases(error):
             return False
         if _sqlstate(error).startswith(_STANDBY_CANCELS):

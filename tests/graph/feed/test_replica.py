@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 
 from graph.settings import Settings
 from ledger.read import replica as replica_module
@@ -244,6 +244,18 @@ async def test_a_replica_never_reached_is_asked_again_only_after_its_time_away()
         now[0] += 2.1
         # The code's own failure is not the replica's: the primary would raise it the same way.
         assert not replica.instead_of(ValueError("a read of its own went wrong"))
+        assert replica.usable()
+        # Nor are values the database refuses (a data exception), as the driver or SQLAlchemy
+        # raise them: a request cannot send reads to the primary by what it asks for.
+        refused_values = [
+            asyncpg.exceptions.InvalidTextRepresentationError("invalid input syntax"),
+            asyncpg.exceptions.NumericValueOutOfRangeError("value out of range"),
+            asyncpg.exceptions.DataError("invalid input for query argument $1"),
+        ]
+        for refused in refused_values:
+            assert not replica.instead_of(_as_sqlalchemy_raises(refused)), refused
+            assert replica.usable(), refused
+        assert not replica.instead_of(DataError("SELECT 1", None, ValueError("a bad value")))
         assert replica.usable()
         # Every failure of the database on a replica's read: the primary makes it. A hot
         # standby's cancellation leaves the replica in use; failing where the primary
