@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from playwright.sync_api import Page, Response
 
 from tests.browser.conftest import SEED_ARTICLE, Reader
@@ -13,7 +12,7 @@ from tests.browser.test_article_page import open_article
 
 
 def cache_counters(reader: Reader) -> dict[str, Any]:
-    counters: dict[str, Any] = httpx.get(reader.url("/healthz")).json()["responseCache"]
+    counters: dict[str, Any] = reader.client.get(reader.url("/healthz")).json()["responseCache"]
     return counters
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
-import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import SEED_ARTICLE, Reader
@@ -18,7 +17,7 @@ def test_a_list_filtered_by_discipline_links_its_feeds(page: Page, shared_reader
     expect(atom).to_have_attribute("href", "/feeds/physician.atom")
     json_feed = page.locator('head link[rel="alternate"][type="application/feed+json"]')
     expect(json_feed).to_have_attribute("href", "/feeds/physician.json")
-    feed = httpx.get(shared_reader.url("/feeds/physician.atom"), timeout=30.0)
+    feed = shared_reader.client.get(shared_reader.url("/feeds/physician.atom"))
     assert feed.status_code == 200
     entries = ElementTree.fromstring(feed.content).findall("{http://www.w3.org/2005/Atom}entry")
     assert [e.findtext("{http://www.w3.org/2005/Atom}id") for e in entries] == [

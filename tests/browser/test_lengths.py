@@ -3,7 +3,6 @@ words (the browser's own limit is lifted to send it, as a script or an old brows
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -19,10 +18,8 @@ COMMENTS = "query($id: ID!) { article(id: $id) { subscriberComments { body } } }
 
 
 def comment_count(reader: Reader) -> int:
-    response = httpx.post(
-        reader.url("/graphql"),
-        json={"query": COMMENTS, "variables": {"id": SEED_ARTICLE}},
-        timeout=30.0,
+    response = reader.client.post(
+        reader.url("/graphql"), json={"query": COMMENTS, "variables": {"id": SEED_ARTICLE}}
     )
     return len(response.json()["data"]["article"]["subscriberComments"])
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
 from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import SEED_ARTICLE, Reader
@@ -16,10 +15,8 @@ COMMENTS = "query($id: ID!) { article(id: $id) { subscriberComments { body } } }
 
 def subscriber_comments(reader: Reader) -> list[str]:
     """The comments as the API holds them, read behind the page's back."""
-    response = httpx.post(
-        reader.url("/graphql"),
-        json={"query": COMMENTS, "variables": {"id": SEED_ARTICLE}},
-        timeout=30.0,
+    response = reader.client.post(
+        reader.url("/graphql"), json={"query": COMMENTS, "variables": {"id": SEED_ARTICLE}}
     )
     comments = response.json()["data"]["article"]["subscriberComments"]
     return [comment["body"] for comment in comments]

@@ -79,19 +79,22 @@ class Server:
 def wait_until_healthy(server: Server) -> dict[str, Any]:
     deadline = time.monotonic() + START_TIMEOUT
     last: str = "no answer yet"
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"serve exited with {server.process.returncode}:\n{server.output()}")
-        try:
-            response = httpx.get(f"{server.base_url}/healthz", timeout=2.0)
-        except httpx.TransportError as error:
-            last = repr(error)
-        else:
-            if response.status_code == 200:
-                health: dict[str, Any] = response.json()
-                return health
-            last = f"{response.status_code} {response.text}"
-        time.sleep(0.1)
+    # One client for every try: each new one loads the CA bundle (about 25 ms of CPU), and a
+    # start under load takes dozens of tries.
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if server.process.poll() is not None:
+                pytest.fail(f"serve exited with {server.process.returncode}:\n{server.output()}")
+            try:
+                response = client.get(f"{server.base_url}/healthz")
+            except httpx.TransportError as error:
+                last = repr(error)
+            else:
+                if response.status_code == 200:
+                    health: dict[str, Any] = response.json()
+                    return health
+                last = f"{response.status_code} {response.text}"
+            time.sleep(0.1)
     pytest.fail(f"/healthz did not answer 200 in {START_TIMEOUT} s ({last}):\n{server.output()}")
 
 
