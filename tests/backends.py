@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
 
@@ -24,8 +24,11 @@ from sqlalchemy.engine import make_url
 from ledger.store.db import create_engine
 from ledger.store.migrate import upgrade
 
-# Makes a database at head, a new one per call (the ``new_database`` fixture).
+# Makes a database at head, a new one per call (what ``prepared_database`` gives).
 NewDatabase = Callable[[], AbstractAsyncContextManager[str]]
+# Writes what a test needs into the database at a URL (the ``prepared_database`` fixture);
+# it leaves no connection open.
+Fill = Callable[[str], Awaitable[None]]
 
 
 def configured_postgres_url() -> str | None:
@@ -106,21 +109,36 @@ async def migrated_template(server_url: str) -> AsyncIterator[str]:
     """A database the migrations brought to head, to be cloned by ``create_postgres_database``.
 
     Built by running the migrations, never from a copy of the schema, so it is at head whatever
-    migrations exist. PostgreSQL copies a template only while nobody is connected to it, so its
-    engine is disposed and further connections to it are refused.
+    migrations exist.
     """
-    url = await create_postgres_database(server_url)
+    async with frozen_template(server_url, upgraded) as url:
+        yield url
+
+
+@asynccontextmanager
+async def frozen_template(
+    server_url: str, fill: Fill, template: str | None = None
+) -> AsyncIterator[str]:
+    """A new database (a copy of ``template``'s, if given) that ``fill`` wrote, to be cloned by
+    ``create_postgres_database``; dropped afterwards. PostgreSQL copies a template only while
+    nobody is connected to it, so further connections to it are refused."""
+    url = await create_postgres_database(server_url, template)
     try:
-        engine = create_engine(url)
-        try:
-            await upgrade(engine)
-        finally:
-            await engine.dispose()
+        await fill(url)
         name = make_url(url).database
         await _on_server(server_url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
         yield url
     finally:
         await drop_postgres_database(server_url, url)
+
+
+async def upgraded(database_url: str) -> None:
+    """The database at ``database_url`` migrated to head."""
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
 
 
 @asynccontextmanager

@@ -5,25 +5,28 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.store.db import create_engine
-from ledger.store.migrate import upgrade
 from ledger.store.sql_store import SQLEventStore
 from tests.backends import (
+    Fill,
     NewDatabase,
     create_postgres_database,
     drop_postgres_database,
+    frozen_template,
     memory_directory,
     migrated_template,
     postgres_clone,
     postgres_server,
+    upgraded,
 )
 from tests.scheduling import long_tests_first
 
@@ -121,7 +124,7 @@ async def sqlite_template_path(tmp_path_factory: pytest.TempPathFactory) -> Path
     """A SQLite file the migrations brought to head once per session (per worker), which
     ``migrated_sqlite_url`` copies: the same file as migrating one, made in less time."""
     path = tmp_path_factory.mktemp("template") / "ledger.db"
-    await _migrate(f"sqlite:///{path}")
+    await upgraded(f"sqlite:///{path}")
     # The last connection's close checkpointed the WAL: the file alone is the database.
     assert [p.name for p in path.parent.iterdir()] == [path.name]
     return path
@@ -148,21 +151,54 @@ async def migrated_postgresql_url(
 
 
 @pytest.fixture
-def new_database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> NewDatabase:
-    """Makes a database at head on each backend, a new one per call: for a property test whose
-    examples each need a ledger of their own (a whole-log check then reads one example's log,
-    not every example's before it)."""
+def migrated_templates(backend: str, request: pytest.FixtureRequest) -> tuple[str, str | None]:
+    """The backend's database at head that tests copy (a SQLite file's path, a PostgreSQL
+    template's URL), and the PostgreSQL server's URL (None on SQLite)."""
     if backend == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template_path")
+        return str(request.getfixturevalue("sqlite_template_path")), None
+    template: str = request.getfixturevalue("postgres_template_url")
+    return template, request.getfixturevalue("postgres_server_url")
+
+
+@pytest.fixture
+async def prepared_database(
+    migrated_templates: tuple[str, str | None], tmp_path: Path
+) -> AsyncIterator[Callable[[Fill], NewDatabase]]:
+    """For a property test whose examples each need a ledger of their own (a whole-log check
+    then reads one example's log, not every example's before it), all prepared alike: given
+    ``fill``, makes a database at head that ``fill`` wrote, a new one per call. ``fill`` runs
+    once, on a template that each call copies (a copy costs a fraction of writing it again)."""
+    migrated, server_url = migrated_templates
+    templates: dict[Fill, str] = {}
+    async with AsyncExitStack() as stack:
+
+        async def template_of(fill: Fill) -> str:
+            if fill in templates:
+                return templates[fill]
+            if server_url is None:
+                url = _copied(Path(migrated), Path(tempfile.mkdtemp(dir=tmp_path)))
+                await fill(url)
+                # As the migrated template: the last close checkpointed the WAL into the file.
+                path = Path(make_url(url).database or "")
+                assert [p.name for p in path.parent.iterdir()] == [path.name]
+            else:
+                url = await stack.enter_async_context(
+                    frozen_template(server_url, fill, template=migrated)
+                )
+            templates[fill] = url
+            return url
 
         @asynccontextmanager
-        async def copied() -> AsyncIterator[str]:
-            yield _copied(template, Path(tempfile.mkdtemp(dir=tmp_path)))
+        async def copy_of(fill: Fill) -> AsyncIterator[str]:
+            template = await template_of(fill)
+            if server_url is None:
+                path = Path(make_url(template).database or "")
+                yield _copied(path, Path(tempfile.mkdtemp(dir=tmp_path)))
+            else:
+                async with postgres_clone(server_url, template) as url:
+                    yield url
 
-        return copied
-    server_url: str = request.getfixturevalue("postgres_server_url")
-    template_url: str = request.getfixturevalue("postgres_template_url")
-    return lambda: postgres_clone(server_url, template_url)
+        yield lambda fill: lambda: copy_of(fill)
 
 
 @pytest.fixture(scope="module")
@@ -186,14 +222,6 @@ async def module_migrated_postgresql_url(
 ) -> AsyncIterator[str]:
     async with postgres_clone(postgres_server_url, postgres_template_url) as url:
         yield url
-
-
-async def _migrate(database_url: str) -> None:
-    engine = create_engine(database_url)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture

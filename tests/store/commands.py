@@ -8,6 +8,8 @@ left for a ``register`` command; the others exist from the start.
 from __future__ import annotations
 
 import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from hypothesis import strategies as st
@@ -28,10 +30,23 @@ from ledger.domain.commands import (
     SubmitRating,
     WithdrawRating,
 )
+from ledger.domain.scores import ScorePolicy
+from ledger.store.db import create_engine
 from ledger.store.records import Actor
+from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
 
-__all__ = ["DISCIPLINES", "EDITOR", "READER", "Histories", "form_answers", "prepare", "run"]
+__all__ = [
+    "DISCIPLINES",
+    "EDITOR",
+    "READER",
+    "Histories",
+    "form_answers",
+    "ledger_at",
+    "prepare",
+    "run",
+]
 
 EDITOR = Actor("editor-1", "editor")
 READER = Actor("subscriber-1", "subscriber")
@@ -81,6 +96,19 @@ class Histories:
             _TOPIC_SETS,
         )
         self.strategy = st.lists(command, min_size=min_size, max_size=max_size)
+
+
+@asynccontextmanager
+async def ledger_at(
+    database_url: str, policy: ScorePolicy | None = None
+) -> AsyncIterator[EvidenceLedger]:
+    """The SQL ledger at ``database_url``, its connections closed afterwards (a property
+    test's ``prepared_database`` copies a database only while nobody is connected to it)."""
+    engine = create_engine(database_url)
+    try:
+        yield sql_ledger(SQLEventStore(engine), policy=policy)
+    finally:
+        await engine.dispose()
 
 
 async def prepare(ledger: EvidenceLedger, prefix: str, histories: Histories) -> None:

@@ -5,8 +5,7 @@ memory, and in the SQL projection on SQLite and PostgreSQL (where a replay agree
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,7 +23,7 @@ from ledger.store.memory import MemoryEventStore
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
 from ledger.use_cases.sql_views import sql_ledger
-from tests.backends import NewDatabase
+from tests.backends import Fill, NewDatabase
 from tests.store.alert_histories import (
     ALERT_HISTORIES,
     expected_alerts,
@@ -32,7 +31,7 @@ from tests.store.alert_histories import (
     log_of,
     run_with_profiles,
 )
-from tests.store.commands import prepare
+from tests.store.commands import ledger_at, prepare
 
 SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 
@@ -49,9 +48,27 @@ async def _store(new_database: NewDatabase) -> AsyncIterator[SQLEventStore]:
             await engine.dispose()
 
 
-async def _play(ledger: EvidenceLedger, prefix: str, history: list[tuple[Any, ...]]) -> None:
+# Every example in SQL has a ledger of its own, prepared alike: one prefix serves them all.
+PREFIX = "p"
+
+
+async def _prepare(ledger: EvidenceLedger, prefix: str) -> None:
     await prepare(ledger, prefix, ALERT_HISTORIES)
     await first_profiles(ledger, prefix)
+
+
+async def _prepared(database_url: str) -> None:
+    async with ledger_at(database_url) as ledger:
+        await _prepare(ledger, PREFIX)
+
+
+async def _prepared_under_two_ratings(database_url: str) -> None:
+    async with ledger_at(database_url, policy=TWO_RATINGS) as ledger:
+        await _prepare(ledger, PREFIX)
+
+
+async def _play(ledger: EvidenceLedger, prefix: str, history: list[tuple[Any, ...]]) -> None:
+    """The history's commands, on a ledger ``_prepare`` prepared under ``prefix``."""
     for command in history:
         try:
             await run_with_profiles(ledger, prefix, command)
@@ -69,6 +86,7 @@ async def test_the_alerts_in_memory_are_those_of_the_whole_event_list(
     store = MemoryEventStore()
     views = MemoryViews(store)
     ledger = EvidenceLedger(store, views=views)
+    await _prepare(ledger, "m")
     await _play(ledger, "m", history)
 
     found = [
@@ -85,9 +103,9 @@ async def test_the_alerts_in_memory_are_those_of_the_whole_event_list(
 @settings(max_examples=25, deadline=None, suppress_health_check=SLOW)
 @given(history=ALERT_HISTORIES.strategy)
 async def test_the_alerts_projected_in_sql_are_those_of_the_whole_event_list(
-    new_database: NewDatabase, history: list[tuple[Any, ...]]
+    prepared_database: Callable[[Fill], NewDatabase], history: list[tuple[Any, ...]]
 ) -> None:
-    async with _store(new_database) as store:
+    async with _store(prepared_database(_prepared)) as store:
         await _alerts_projected_in_sql_are_those_of_the_event_list(store, history)
 
 
@@ -95,8 +113,7 @@ async def _alerts_projected_in_sql_are_those_of_the_event_list(
     store: SQLEventStore, history: list[tuple[Any, ...]]
 ) -> None:
     ledger = sql_ledger(store)
-    prefix = uuid.uuid4().hex[:8]
-    await _play(ledger, prefix, history)
+    await _play(ledger, PREFIX, history)
 
     due = live_views.due_alerts
     async with store.engine.connect() as conn:
@@ -104,9 +121,9 @@ async def _alerts_projected_in_sql_are_those_of_the_event_list(
     found = [
         (r.subscriber_id, r.article_id, r.kind, r.discipline, r.position)
         for r in rows
-        if r.subscriber_id.startswith(f"{prefix}-")
+        if r.subscriber_id.startswith(f"{PREFIX}-")
     ]
-    expected = expected_alerts(await log_of(store, prefix))
+    expected = expected_alerts(await log_of(store, PREFIX))
     event(f"{len(expected)} alerts due")
     assert found == expected
     assert len({(s, a, kind) for s, a, kind, _, _ in found}) == len(found)
@@ -127,6 +144,7 @@ async def test_the_alerts_in_memory_follow_the_deployments_score_policy(
     store = MemoryEventStore()
     views = MemoryViews(store, TWO_RATINGS)
     ledger = EvidenceLedger(store, views=views)
+    await _prepare(ledger, "m")
     await _play(ledger, "m", history)
 
     found = [
@@ -141,9 +159,9 @@ async def test_the_alerts_in_memory_follow_the_deployments_score_policy(
 @settings(max_examples=10, deadline=None, suppress_health_check=SLOW)
 @given(history=ALERT_HISTORIES.strategy)
 async def test_the_alerts_projected_in_sql_follow_the_deployments_score_policy(
-    new_database: NewDatabase, history: list[tuple[Any, ...]]
+    prepared_database: Callable[[Fill], NewDatabase], history: list[tuple[Any, ...]]
 ) -> None:
-    async with _store(new_database) as store:
+    async with _store(prepared_database(_prepared_under_two_ratings)) as store:
         await _alerts_projected_in_sql_follow_the_policy(store, history)
 
 
@@ -151,16 +169,15 @@ async def _alerts_projected_in_sql_follow_the_policy(
     store: SQLEventStore, history: list[tuple[Any, ...]]
 ) -> None:
     ledger = sql_ledger(store, policy=TWO_RATINGS)
-    prefix = uuid.uuid4().hex[:8]
-    await _play(ledger, prefix, history)
+    await _play(ledger, PREFIX, history)
 
-    found = await _due(store, prefix)
-    expected = expected_alerts(await log_of(store, prefix), TWO_RATINGS)
+    found = await _due(store, PREFIX)
+    expected = expected_alerts(await log_of(store, PREFIX), TWO_RATINGS)
     assert found == expected
     report = await verify_projections(store, policy=TWO_RATINGS)
     assert report.ok, report.mismatches[:3]
     await rebuild(store, policy=TWO_RATINGS)
-    assert await _due(store, prefix) == expected
+    assert await _due(store, PREFIX) == expected
 
 
 async def _due(store: SQLEventStore, prefix: str) -> list[tuple[Any, ...]]:

@@ -3,9 +3,8 @@ equals a recomputation from the ratings still active."""
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from fractions import Fraction
 from typing import Any
 
@@ -20,8 +19,8 @@ from ledger.replay.rebuild import verify_projections
 from ledger.store.db import create_engine
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sql_views import sql_ledger
-from tests.backends import NewDatabase
-from tests.store.commands import Histories, prepare, run
+from tests.backends import Fill, NewDatabase
+from tests.store.commands import Histories, ledger_at, prepare, run
 
 # Three articles (the last registered by a command, if at all). Weighted towards ratings,
 # which the views are mostly about; retraction (which ends an article's rating) is rare.
@@ -96,9 +95,9 @@ async def _assert_scores_match_active_ratings(store: SQLEventStore, prefix: str)
 )
 @given(history=HISTORIES.strategy)
 async def test_live_views_equal_a_replay_for_any_history(
-    new_database: NewDatabase, history: list[tuple[Any, ...]]
+    prepared_database: Callable[[Fill], NewDatabase], history: list[tuple[Any, ...]]
 ) -> None:
-    async with new_database() as database_url:
+    async with prepared_database(_prepared)() as database_url:
         engine = create_engine(database_url)
         try:
             await _live_views_equal_a_replay(SQLEventStore(engine), history)
@@ -106,19 +105,26 @@ async def test_live_views_equal_a_replay_for_any_history(
             await engine.dispose()
 
 
+# Every example has a ledger of its own, prepared alike: one prefix serves them all.
+PREFIX = "p"
+
+
+async def _prepared(database_url: str) -> None:
+    async with ledger_at(database_url) as ledger:
+        await prepare(ledger, PREFIX, HISTORIES)
+
+
 async def _live_views_equal_a_replay(store: SQLEventStore, history: list[tuple[Any, ...]]) -> None:
     ledger = sql_ledger(store)
-    prefix = uuid.uuid4().hex[:8]
-    await prepare(ledger, prefix, HISTORIES)
     for command in history:
         before = await store.head()
         try:
-            await run(ledger, prefix, HISTORIES, command)
+            await run(ledger, PREFIX, HISTORIES, command)
             event(f"{command[0]} accepted")
         except DomainError as refusal:
             event(f"{command[0]} refused: {type(refusal).__name__}")
             assert await store.head() == before, f"a refused {command[0]} wrote something"
 
-    await _assert_scores_match_active_ratings(store, prefix)
+    await _assert_scores_match_active_ratings(store, PREFIX)
     report = await verify_projections(store)
     assert report.ok, report.mismatches[:3]

@@ -3,7 +3,7 @@ showed at that moment, for any history of commands."""
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,10 +16,12 @@ from ledger.domain.errors import DomainError
 from ledger.domain.scores import ScorePolicy
 from ledger.read.articles import ArticleView, article_views
 from ledger.read.time_travel import article_as_of
+from ledger.store.db import create_engine
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID, load_sample
 from ledger.use_cases.sql_views import sql_ledger
-from tests.store.commands import EDITOR, READER, Histories, prepare, run
+from tests.backends import Fill, NewDatabase
+from tests.store.commands import EDITOR, READER, Histories, ledger_at, prepare, run
 
 POLICY = ScorePolicy()
 # Two articles (the second registered by a command); three disciplines, so up to three
@@ -68,18 +70,36 @@ async def _recorded_at_by_version(store: SQLEventStore, article_id: str) -> dict
 )
 @given(history=HISTORIES.strategy)
 async def test_the_past_view_at_every_version_equals_the_live_view_at_that_moment(
+    prepared_database: Callable[[Fill], NewDatabase], history: list[tuple[Any, ...]]
+) -> None:
+    async with prepared_database(_prepared)() as database_url:
+        engine = create_engine(database_url)
+        try:
+            await _past_views_equal_the_live_views(SQLEventStore(engine), history)
+        finally:
+            await engine.dispose()
+
+
+# Every example has a ledger of its own, prepared alike: one prefix serves them all.
+PREFIX = "p"
+
+
+async def _prepared(database_url: str) -> None:
+    async with ledger_at(database_url) as ledger:
+        await prepare(ledger, PREFIX, HISTORIES)  # the second article is left for a command
+
+
+async def _past_views_equal_the_live_views(
     store: SQLEventStore, history: list[tuple[Any, ...]]
 ) -> None:
     ledger = sql_ledger(store)
-    prefix = uuid.uuid4().hex[:8]  # each example writes its own articles and raters
-    ids = [f"{prefix}-a0", f"{prefix}-a1"]
-    await prepare(ledger, prefix, HISTORIES)  # the second article is left for a command
+    ids = [f"{PREFIX}-a0", f"{PREFIX}-a1"]
     captured: Captured = {}
     await _capture(store, ids, captured)
     for command in history:
         before = await store.head()
         try:
-            await run(ledger, prefix, HISTORIES, command)
+            await run(ledger, PREFIX, HISTORIES, command)
         except DomainError as refusal:
             event(f"{command[0]} refused: {type(refusal).__name__}")
             continue
