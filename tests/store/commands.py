@@ -7,6 +7,7 @@ left for a ``register`` command; the others exist from the start.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,16 +37,20 @@ from ledger.store.records import Actor
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
 from ledger.use_cases.sql_views import sql_ledger
+from tests.backends import Fill
 
 __all__ = [
     "DISCIPLINES",
     "EDITOR",
+    "PREFIX",
     "READER",
     "Histories",
     "form_answers",
     "ledger_at",
     "prepare",
+    "prepared_for",
     "run",
+    "store_at",
 ]
 
 EDITOR = Actor("editor-1", "editor")
@@ -98,17 +103,41 @@ class Histories:
         self.strategy = st.lists(command, min_size=min_size, max_size=max_size)
 
 
+# A property example has a ledger of its own, prepared alike (``prepared_for``): one prefix
+# serves them all.
+PREFIX = "p"
+
+
+@asynccontextmanager
+async def store_at(database_url: str) -> AsyncIterator[SQLEventStore]:
+    """The SQL store at ``database_url``, its connections closed afterwards (a property test's
+    ``prepared_database`` copies a database only while nobody is connected to it)."""
+    engine = create_engine(database_url)
+    try:
+        yield SQLEventStore(engine)
+    finally:
+        await engine.dispose()
+
+
 @asynccontextmanager
 async def ledger_at(
     database_url: str, policy: ScorePolicy | None = None
 ) -> AsyncIterator[EvidenceLedger]:
-    """The SQL ledger at ``database_url``, its connections closed afterwards (a property
-    test's ``prepared_database`` copies a database only while nobody is connected to it)."""
-    engine = create_engine(database_url)
-    try:
-        yield sql_ledger(SQLEventStore(engine), policy=policy)
-    finally:
-        await engine.dispose()
+    """The SQL ledger at ``database_url``, as ``store_at``."""
+    async with store_at(database_url) as store:
+        yield sql_ledger(store, policy=policy)
+
+
+@functools.cache
+def prepared_for(histories: Histories) -> Fill:
+    """What ``prepare`` writes under ``PREFIX``, as a ``prepared_database`` fill: one per
+    histories, so that a test makes its template once."""
+
+    async def fill(database_url: str) -> None:
+        async with ledger_at(database_url) as ledger:
+            await prepare(ledger, PREFIX, histories)
+
+    return fill
 
 
 async def prepare(ledger: EvidenceLedger, prefix: str, histories: Histories) -> None:

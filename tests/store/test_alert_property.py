@@ -5,8 +5,7 @@ memory, and in the SQL projection on SQLite and PostgreSQL (where a replay agree
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,7 +17,6 @@ from ledger.domain.scores import ScorePolicy
 from ledger.projections.memory import MemoryViews
 from ledger.projections.tables import live_views
 from ledger.replay.rebuild import rebuild, verify_projections
-from ledger.store.db import create_engine
 from ledger.store.memory import MemoryEventStore
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
@@ -31,25 +29,9 @@ from tests.store.alert_histories import (
     log_of,
     run_with_profiles,
 )
-from tests.store.commands import ledger_at, prepare
+from tests.store.commands import PREFIX, ledger_at, prepare, store_at
 
 SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
-
-
-@asynccontextmanager
-async def _store(new_database: NewDatabase) -> AsyncIterator[SQLEventStore]:
-    """A ledger of the example's own: the replay that checks it reads this example's log,
-    not every example's before it."""
-    async with new_database() as database_url:
-        engine = create_engine(database_url)
-        try:
-            yield SQLEventStore(engine)
-        finally:
-            await engine.dispose()
-
-
-# Every example in SQL has a ledger of its own, prepared alike: one prefix serves them all.
-PREFIX = "p"
 
 
 async def _prepare(ledger: EvidenceLedger, prefix: str) -> None:
@@ -105,7 +87,7 @@ async def test_the_alerts_in_memory_are_those_of_the_whole_event_list(
 async def test_the_alerts_projected_in_sql_are_those_of_the_whole_event_list(
     prepared_database: Callable[[Fill], NewDatabase], history: list[tuple[Any, ...]]
 ) -> None:
-    async with _store(prepared_database(_prepared)) as store:
+    async with prepared_database(_prepared)() as database_url, store_at(database_url) as store:
         await _alerts_projected_in_sql_are_those_of_the_event_list(store, history)
 
 
@@ -161,7 +143,8 @@ async def test_the_alerts_in_memory_follow_the_deployments_score_policy(
 async def test_the_alerts_projected_in_sql_follow_the_deployments_score_policy(
     prepared_database: Callable[[Fill], NewDatabase], history: list[tuple[Any, ...]]
 ) -> None:
-    async with _store(prepared_database(_prepared_under_two_ratings)) as store:
+    fill = _prepared_under_two_ratings
+    async with prepared_database(fill)() as database_url, store_at(database_url) as store:
         await _alerts_projected_in_sql_follow_the_policy(store, history)
 
 

@@ -16,11 +16,10 @@ from ledger.domain.errors import DomainError
 from ledger.domain.scores import ScorePolicy
 from ledger.read.articles import article_views
 from ledger.replay.rebuild import verify_projections
-from ledger.store.db import create_engine
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sql_views import sql_ledger
 from tests.backends import Fill, NewDatabase
-from tests.store.commands import Histories, ledger_at, prepare, run
+from tests.store.commands import PREFIX, Histories, prepared_for, run, store_at
 
 # Three articles (the last registered by a command, if at all). Weighted towards ratings,
 # which the views are mostly about; retraction (which ends an article's rating) is rare.
@@ -97,21 +96,11 @@ async def _assert_scores_match_active_ratings(store: SQLEventStore, prefix: str)
 async def test_live_views_equal_a_replay_for_any_history(
     prepared_database: Callable[[Fill], NewDatabase], history: list[tuple[Any, ...]]
 ) -> None:
-    async with prepared_database(_prepared)() as database_url:
-        engine = create_engine(database_url)
-        try:
-            await _live_views_equal_a_replay(SQLEventStore(engine), history)
-        finally:
-            await engine.dispose()
-
-
-# Every example has a ledger of its own, prepared alike: one prefix serves them all.
-PREFIX = "p"
-
-
-async def _prepared(database_url: str) -> None:
-    async with ledger_at(database_url) as ledger:
-        await prepare(ledger, PREFIX, HISTORIES)
+    async with (
+        prepared_database(prepared_for(HISTORIES))() as database_url,
+        store_at(database_url) as store,
+    ):
+        await _live_views_equal_a_replay(store, history)
 
 
 async def _live_views_equal_a_replay(store: SQLEventStore, history: list[tuple[Any, ...]]) -> None:

@@ -16,12 +16,19 @@ from ledger.domain.errors import DomainError
 from ledger.domain.scores import ScorePolicy
 from ledger.read.articles import ArticleView, article_views
 from ledger.read.time_travel import article_as_of
-from ledger.store.db import create_engine
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID, load_sample
 from ledger.use_cases.sql_views import sql_ledger
 from tests.backends import Fill, NewDatabase
-from tests.store.commands import EDITOR, READER, Histories, ledger_at, prepare, run
+from tests.store.commands import (
+    EDITOR,
+    PREFIX,
+    READER,
+    Histories,
+    prepared_for,
+    run,
+    store_at,
+)
 
 POLICY = ScorePolicy()
 # Two articles (the second registered by a command); three disciplines, so up to three
@@ -72,28 +79,18 @@ async def _recorded_at_by_version(store: SQLEventStore, article_id: str) -> dict
 async def test_the_past_view_at_every_version_equals_the_live_view_at_that_moment(
     prepared_database: Callable[[Fill], NewDatabase], history: list[tuple[Any, ...]]
 ) -> None:
-    async with prepared_database(_prepared)() as database_url:
-        engine = create_engine(database_url)
-        try:
-            await _past_views_equal_the_live_views(SQLEventStore(engine), history)
-        finally:
-            await engine.dispose()
-
-
-# Every example has a ledger of its own, prepared alike: one prefix serves them all.
-PREFIX = "p"
-
-
-async def _prepared(database_url: str) -> None:
-    async with ledger_at(database_url) as ledger:
-        await prepare(ledger, PREFIX, HISTORIES)  # the second article is left for a command
+    async with (
+        prepared_database(prepared_for(HISTORIES))() as database_url,
+        store_at(database_url) as store,
+    ):
+        await _past_views_equal_the_live_views(store, history)
 
 
 async def _past_views_equal_the_live_views(
     store: SQLEventStore, history: list[tuple[Any, ...]]
 ) -> None:
     ledger = sql_ledger(store)
-    ids = [f"{PREFIX}-a0", f"{PREFIX}-a1"]
+    ids = [f"{PREFIX}-a0", f"{PREFIX}-a1"]  # the second is left for a command to register
     captured: Captured = {}
     await _capture(store, ids, captured)
     for command in history:
