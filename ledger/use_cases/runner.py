@@ -8,6 +8,7 @@ as the append; the answer carries the domain ids of what was decided.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
@@ -168,7 +169,10 @@ class Runner:
             except ProjectionBehind:
                 if last:
                     raise
-                await self.views.catch_up()
+                # A catch-up whose transaction is lost wrote nothing: the next attempt finds
+                # the views behind again and catches them up once more.
+                with contextlib.suppress(TransactionLost):
+                    await self.views.catch_up()
             except TransactionLost:
                 # Nothing of it was written: decided again on a new connection. Lost every
                 # time, it is the database's failure (not a refusal of the ledger).

@@ -6,7 +6,8 @@ The pool replaces a connection it hands out that asyncpg already knows closed. A
 snapshot whose first read still finds its connection ended (the end arrived after the
 checkout) is opened again on a new one: shown on an engine without that check. So are a
 token's check and a write's look for an earlier answer under its key; a write transaction
-that finds its connection ended before its commit is decided again on a new one."""
+that finds its connection ended before its commit is decided again on a new one, and so is
+the catch-up a write makes of views left behind."""
 
 from __future__ import annotations
 
@@ -16,14 +17,17 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 import typer
-from sqlalchemy import text
+from sqlalchemy import delete, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from graph.cli.database_access import with_engine
 from graph.http.pages.documents import ARTICLE_PAGE
 from graph.settings import Settings
 from ledger.domain.commands import RegisterDiscipline
+from ledger.projections.alerts import alerts_checkpoint
+from ledger.projections.tables import ALERTS, live_views, projection_checkpoints
 from ledger.read.reader import Reader
+from ledger.replay.rebuild import verify_projections
 from ledger.store.db import async_url, create_engine
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
@@ -178,6 +182,55 @@ async def test_a_write_that_meets_an_ended_connection_is_made_once_on_a_new_one(
                 RegisterDiscipline(f"Discipline {n}"), actor=EDITOR, idempotency_key=key
             )
             assert await _head(database_url) == before + 1
+    finally:
+        await engine.dispose()
+
+
+# The first transaction to move the alerts' checkpoint ends its own session: in the test
+# below, a catch-up's (a live append moves a checkpoint that is behind over no row). The
+# count is a sequence's, which the session's end does not roll back.
+END_THE_FIRST_ALERTS_MOVE = [
+    "CREATE SEQUENCE alerts_moves",
+    """CREATE FUNCTION end_the_first_alerts_move() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF nextval('alerts_moves') = 1 THEN
+            PERFORM pg_terminate_backend(pg_backend_pid());
+        END IF;
+        RETURN NEW;
+    END $$""",
+    f"""CREATE TRIGGER end_the_first_alerts_move AFTER UPDATE ON projection_checkpoints
+    FOR EACH ROW WHEN (NEW.name = '{ALERTS}') EXECUTE FUNCTION end_the_first_alerts_move()""",
+]
+
+
+async def test_a_catch_up_that_loses_its_connection_is_made_again_within_the_writes_attempts(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    store = SQLEventStore(engine)
+    ledger = sql_ledger(store)
+    try:
+        await ledger.execute(RegisterDiscipline("Discipline before"), actor=EDITOR)
+        async with engine.begin() as conn:  # the alerts behind, as their migration leaves them
+            for table in live_views.alerts():
+                await conn.execute(delete(table))
+            await conn.execute(
+                update(projection_checkpoints)
+                .where(projection_checkpoints.c.name == ALERTS)
+                .values(position=0)
+            )
+            for statement in END_THE_FIRST_ALERTS_MOVE:
+                await conn.exec_driver_sql(statement)
+        before = await _head(database_url)
+
+        await ledger.execute(RegisterDiscipline("Discipline after"), actor=EDITOR)
+
+        assert await _head(database_url) == before + 1
+        assert await _value(database_url, "SELECT last_value FROM alerts_moves") >= 2
+        async with engine.connect() as conn:
+            assert await alerts_checkpoint(conn) == before + 1
+        report = await verify_projections(store)
+        assert report.ok, report.mismatches[:3]
     finally:
         await engine.dispose()
 
