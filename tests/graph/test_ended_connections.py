@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 import typer
-from sqlalchemy import delete, text, update
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from graph.cli.database_access import with_engine
@@ -25,7 +25,7 @@ from graph.http.pages.documents import ARTICLE_PAGE
 from graph.settings import Settings
 from ledger.domain.commands import RegisterDiscipline
 from ledger.projections.alerts import alerts_checkpoint
-from ledger.projections.tables import ALERTS, live_views, projection_checkpoints
+from ledger.projections.tables import ALERTS
 from ledger.read.reader import Reader
 from ledger.replay.rebuild import verify_projections
 from ledger.store.db import async_url, create_engine
@@ -35,6 +35,7 @@ from ledger.use_cases.sql_views import sql_ledger
 from tests.backends import migrated_template, postgres_clone, restartable_postgres
 from tests.graph.conftest import Api, running
 from tests.store.commands import EDITOR
+from tests.store.ledgers import alerts_left_behind
 from tests.streaming_replica import dsn
 
 ROUNDS = 3
@@ -211,14 +212,8 @@ async def test_a_catch_up_that_loses_its_connection_is_made_again_within_the_wri
     ledger = sql_ledger(store)
     try:
         await ledger.execute(RegisterDiscipline("Discipline before"), actor=EDITOR)
-        async with engine.begin() as conn:  # the alerts behind, as their migration leaves them
-            for table in live_views.alerts():
-                await conn.execute(delete(table))
-            await conn.execute(
-                update(projection_checkpoints)
-                .where(projection_checkpoints.c.name == ALERTS)
-                .values(position=0)
-            )
+        async with engine.begin() as conn:
+            await alerts_left_behind(conn)
             for statement in END_THE_FIRST_ALERTS_MOVE:
                 await conn.exec_driver_sql(statement)
         before = await _head(database_url)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ledger.domain.commands import EnrolRater, RegisterArticle, RegisterDiscipline
 from ledger.domain.scores import DisciplineScore, ScorePolicy
 from ledger.projections.projector import Projector, catch_up
-from ledger.projections.tables import live_views
+from ledger.projections.tables import ALERTS, live_views, projection_checkpoints
 from ledger.read.articles import ArticleView, article_views
 from ledger.store.event_store import EventLog
 from ledger.store.records import Actor, NewEvent
@@ -148,3 +148,15 @@ async def append_as_written(
         await store.append(
             e.stream_id, e.stream_version - 1, [written(e.type, e.payload)], actor=e.metadata.actor
         )
+
+
+async def alerts_left_behind(conn: AsyncConnection) -> None:
+    """The alerts' tables empty and their checkpoint at the start, as the migration that
+    brought the alerts leaves an existing ledger: the next append finds them behind."""
+    for table in live_views.alerts():
+        await conn.execute(delete(table))
+    await conn.execute(
+        update(projection_checkpoints)
+        .where(projection_checkpoints.c.name == ALERTS)
+        .values(position=0)
+    )

@@ -8,18 +8,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.domain.alert_rule import ARTICLE, alert_id
 from ledger.domain.commands import RegisterArticle, RetractArticle, SetAlertProfile, SubmitRating
 from ledger.projections.alerts import alerts_checkpoint
-from ledger.projections.tables import ALERTS, live_views, projection_checkpoints
+from ledger.projections.tables import live_views
 from ledger.replay.rebuild import rebuild, verify_projections
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
-from tests.store.ledgers import EDITOR, citation, ledger_with_raters, rater, subscriber
+from tests.store.ledgers import (
+    EDITOR,
+    alerts_left_behind,
+    citation,
+    ledger_with_raters,
+    rater,
+    subscriber,
+)
 
 RATERS = {f"p{n}": "Physician" for n in range(1, 5)} | {f"n{n}": "Nurse" for n in range(1, 4)}
 
@@ -141,14 +148,8 @@ async def test_alerts_behind_the_log_catch_up_on_the_next_append_without_repeati
 ) -> None:
     ledger = await a_ledger_with_alerts(store)
     before = await due_alerts(engine)
-    async with engine.begin() as conn:  # as the migration leaves an existing ledger
-        for table in live_views.alerts():
-            await conn.execute(delete(table))
-        await conn.execute(
-            update(projection_checkpoints)
-            .where(projection_checkpoints.c.name == ALERTS)
-            .values(position=0)
-        )
+    async with engine.begin() as conn:
+        await alerts_left_behind(conn)
 
     await ledger.execute(
         SubmitRating(article_id="a3", rater_id="p4", relevance=4, newsworthiness=7),
