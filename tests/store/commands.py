@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -37,7 +37,7 @@ from ledger.store.records import Actor
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
 from ledger.use_cases.sql_views import sql_ledger
-from tests.backends import Fill
+from tests.backends import Fill, NewDatabase
 
 __all__ = [
     "DISCIPLINES",
@@ -49,6 +49,7 @@ __all__ = [
     "ledger_at",
     "prepare",
     "prepared_for",
+    "prepared_store",
     "run",
     "store_at",
 ]
@@ -126,6 +127,16 @@ async def ledger_at(
     """The SQL ledger at ``database_url``, as ``store_at``."""
     async with store_at(database_url) as store:
         yield sql_ledger(store, policy=policy)
+
+
+@asynccontextmanager
+async def prepared_store(
+    prepared_database: Callable[[Fill], NewDatabase], fill: Fill
+) -> AsyncIterator[SQLEventStore]:
+    """The store on a new copy of the database that ``fill`` prepared (``prepared_database``,
+    the property tests' fixture): an example's own ledger."""
+    async with prepared_database(fill)() as database_url, store_at(database_url) as store:
+        yield store
 
 
 @functools.cache

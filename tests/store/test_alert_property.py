@@ -29,7 +29,7 @@ from tests.store.alert_histories import (
     log_of,
     run_with_profiles,
 )
-from tests.store.commands import PREFIX, ledger_at, prepare, store_at
+from tests.store.commands import PREFIX, ledger_at, prepare, prepared_store
 
 SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 
@@ -87,7 +87,7 @@ async def test_the_alerts_in_memory_are_those_of_the_whole_event_list(
 async def test_the_alerts_projected_in_sql_are_those_of_the_whole_event_list(
     prepared_database: Callable[[Fill], NewDatabase], history: list[tuple[Any, ...]]
 ) -> None:
-    async with prepared_database(_prepared)() as database_url, store_at(database_url) as store:
+    async with prepared_store(prepared_database, _prepared) as store:
         await _alerts_projected_in_sql_are_those_of_the_event_list(store, history)
 
 
@@ -143,8 +143,7 @@ async def test_the_alerts_in_memory_follow_the_deployments_score_policy(
 async def test_the_alerts_projected_in_sql_follow_the_deployments_score_policy(
     prepared_database: Callable[[Fill], NewDatabase], history: list[tuple[Any, ...]]
 ) -> None:
-    fill = _prepared_under_two_ratings
-    async with prepared_database(fill)() as database_url, store_at(database_url) as store:
+    async with prepared_store(prepared_database, _prepared_under_two_ratings) as store:
         await _alerts_projected_in_sql_follow_the_policy(store, history)
 
 

@@ -19,7 +19,7 @@ from ledger.replay.rebuild import verify_projections
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sql_views import sql_ledger
 from tests.backends import Fill, NewDatabase
-from tests.store.commands import PREFIX, Histories, prepared_for, run, store_at
+from tests.store.commands import PREFIX, Histories, prepared_for, prepared_store, run
 
 # Three articles (the last registered by a command, if at all). Weighted towards ratings,
 # which the views are mostly about; retraction (which ends an article's rating) is rare.
@@ -96,10 +96,7 @@ async def _assert_scores_match_active_ratings(store: SQLEventStore, prefix: str)
 async def test_live_views_equal_a_replay_for_any_history(
     prepared_database: Callable[[Fill], NewDatabase], history: list[tuple[Any, ...]]
 ) -> None:
-    async with (
-        prepared_database(prepared_for(HISTORIES))() as database_url,
-        store_at(database_url) as store,
-    ):
+    async with prepared_store(prepared_database, prepared_for(HISTORIES)) as store:
         await _live_views_equal_a_replay(store, history)
 
 

@@ -26,8 +26,8 @@ from tests.store.commands import (
     READER,
     Histories,
     prepared_for,
+    prepared_store,
     run,
-    store_at,
 )
 
 POLICY = ScorePolicy()
@@ -79,10 +79,7 @@ async def _recorded_at_by_version(store: SQLEventStore, article_id: str) -> dict
 async def test_the_past_view_at_every_version_equals_the_live_view_at_that_moment(
     prepared_database: Callable[[Fill], NewDatabase], history: list[tuple[Any, ...]]
 ) -> None:
-    async with (
-        prepared_database(prepared_for(HISTORIES))() as database_url,
-        store_at(database_url) as store,
-    ):
+    async with prepared_store(prepared_database, prepared_for(HISTORIES)) as store:
         await _past_views_equal_the_live_views(store, history)
 
 
