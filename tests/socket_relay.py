@@ -1,9 +1,11 @@
-"""A loopback TCP port relaying every connection to a Unix socket: the network between the
-service and a database, which a test can cut (every open connection dropped, every new one
-reset as soon as it is made), stall (nothing gets through any more, both ways, and nothing
-is closed: a server that stopped answering, or a network that lost its way) and mend.
-Connections are counted, cut or not, so a test can tell whether the service tried to reach
-the database at all."""
+"""A loopback TCP port relaying every connection to a database server (its Unix socket, or
+its host and port): the network between the service and a database, which a test can cut
+(every open connection dropped, every new one reset as soon as it is made), stall (nothing
+gets through any more, both ways, and nothing is closed: a server that stopped answering, or
+a network that lost its way) and mend. Connections are counted, cut or not, so a test can
+tell whether the service tried to reach the database at all. It can also lose the answer to
+the next COMMIT: the server commits, and the client's connection is dropped before a byte of
+the answer reaches it."""
 
 from __future__ import annotations
 
@@ -11,18 +13,39 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-__all__ = ["SocketRelay"]
+from sqlalchemy.engine import URL
+
+__all__ = ["SocketRelay", "relayed_url", "socket_of"]
 
 HOST = "127.0.0.1"
 
+# A COMMIT as asyncpg sends it (a simple query): what ``lose_the_next_commit_answer`` watches.
+COMMIT = b"Q\x00\x00\x00\x0cCOMMIT;\x00"
+
+
+def socket_of(url: URL) -> Path | tuple[str, int]:
+    """Where a PostgreSQL URL's server listens: its Unix socket, or its host and port."""
+    port = url.port or 5432
+    directory = url.query.get("host")
+    if isinstance(directory, str) and directory.startswith("/"):
+        return Path(directory) / f".s.PGSQL.{port}"
+    return (url.host or "localhost", port)
+
+
+def relayed_url(url: URL, port: int) -> URL:
+    """``url`` reached through a relay listening on ``port``."""
+    return url.set(host=HOST, port=port, query={k: v for k, v in url.query.items() if k != "host"})
+
 
 class SocketRelay:
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path | tuple[str, int]) -> None:
         self.target = target
         self.port = 0
         self.attempts = 0  # connections made to the relay, cut or relayed
         self._cut = False
         self._stalled = False
+        self._lose_commit_answer = False
+        self.commit_answers_lost = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._pumps: set[asyncio.Task[None]] = set()
@@ -45,6 +68,11 @@ class SocketRelay:
     def stall(self) -> None:
         """Let nothing through any more, on open connections and new ones alike."""
         self._stalled = True
+
+    def lose_the_next_commit_answer(self) -> None:
+        """The next COMMIT sent through reaches the server, which commits; the server's
+        answer is read and dropped, and so is the client's connection."""
+        self._lose_commit_answer = True
 
     def mend(self) -> None:
         """Relay new connections again."""
@@ -70,14 +98,18 @@ class SocketRelay:
             self._writers.discard(writer)
             return
         try:
-            upstream_reader, upstream_writer = await asyncio.open_unix_connection(self.target)
+            if isinstance(self.target, Path):
+                upstream_reader, upstream_writer = await asyncio.open_unix_connection(self.target)
+            else:
+                upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
         except OSError:
             writer.transport.abort()
             return
         self._writers.update((writer, upstream_writer))
+        committing = asyncio.Event()  # this connection's COMMIT went out, its answer is lost
         pumps = [
-            asyncio.ensure_future(self._pump(reader, upstream_writer)),
-            asyncio.ensure_future(self._pump(upstream_reader, writer)),
+            asyncio.ensure_future(self._pump(reader, upstream_writer, committing)),
+            asyncio.ensure_future(self._pump(upstream_reader, writer, committing, answers=True)),
         ]
         self._pumps.update(pumps)
         try:
@@ -88,9 +120,23 @@ class SocketRelay:
                 self._writers.discard(end)
                 end.transport.abort()
 
-    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    async def _pump(
+        self,
+        source: asyncio.StreamReader,
+        sink: asyncio.StreamWriter,
+        committing: asyncio.Event,
+        *,
+        answers: bool = False,
+    ) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while data := await source.read(65536):
+                if answers and committing.is_set():
+                    # The server answered the COMMIT: it is made. Its answer never arrives.
+                    self.commit_answers_lost += 1
+                    break
+                if not answers and self._lose_commit_answer and data.endswith(COMMIT):
+                    self._lose_commit_answer = False
+                    committing.set()
                 if not self._stalled:  # stalled: what comes is swallowed
                     sink.write(data)
                     await sink.drain()

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from graph.cli.output import fail
 from ledger.domain.errors import LedgerError
 from ledger.store.db import DEFAULT_DATABASE_URL, async_url, create_engine
-from ledger.store.event_store import TransactionLost
+from ledger.store.event_store import CommitUnknown, TransactionLost
 from ledger.store.revision import HEAD_REVISION, current_revision
 
 __all__ = [
@@ -76,6 +76,7 @@ def with_engine(
         LedgerError,
         SQLAlchemyError,
         TransactionLost,
+        CommitUnknown,
         OSError,
         NotMigrated,
         NoDatabase,
@@ -86,7 +87,7 @@ def with_engine(
 def _describe(error: Exception) -> str:
     if isinstance(error, DBAPIError):
         return f"database error: {error.orig}".splitlines()[0]
-    if isinstance(error, TransactionLost):
+    if isinstance(error, TransactionLost | CommitUnknown):
         return f"database error: {error}"
     return str(error).splitlines()[0]
 

@@ -33,11 +33,13 @@ from graph.http.cost import operation_cost
 from graph.schema.audit import MAX_PAGE as MAX_AUDIT_PAGE
 from graph.schema.types import MAX_RELATED
 from ledger.domain.validation import unstorable
+from ledger.store.event_store import CommitUnknown
 
 if TYPE_CHECKING:
     from graph.schema.context import Context
 
 __all__ = [
+    "OUTCOME_UNKNOWN",
     "Admission",
     "ErrorCodes",
     "MaskUnexpected",
@@ -47,6 +49,12 @@ __all__ = [
 ]
 
 log = logging.getLogger("evidence_ledger.errors")
+
+OUTCOME_UNKNOWN = (
+    "The connection to the database ended while this write was being committed: it may have "
+    "been made or not. Send it again with the same idempotencyKey to get its answer either "
+    "way (the first answer if it was made); without a key, look before sending it again."
+)
 
 # Paged fields whose largest page is not the article list's.
 PAGE_BOUNDS = {
@@ -298,8 +306,9 @@ class MaskUnexpected(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
-        masked.extensions = {
-            "code": "INTERNAL_SERVER_ERROR",
-            "requestId": _request_id(self.execution_context),
-        }
+        code = "INTERNAL_SERVER_ERROR"
+        if isinstance(error.original_error, CommitUnknown):
+            # Not a fault to hide: the client must learn that its write may have been made.
+            masked.message, code = OUTCOME_UNKNOWN, "COMMIT_OUTCOME_UNKNOWN"
+        masked.extensions = {"code": code, "requestId": _request_id(self.execution_context)}
         return masked

@@ -16,7 +16,15 @@ from typing import Protocol
 from ledger.domain.events import EventRegistry
 from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
 
-__all__ = ["READ_PAGE", "EventLog", "EventStore", "Head", "LedgerTransaction", "TransactionLost"]
+__all__ = [
+    "READ_PAGE",
+    "CommitUnknown",
+    "EventLog",
+    "EventStore",
+    "Head",
+    "LedgerTransaction",
+    "TransactionLost",
+]
 
 READ_PAGE = 1000
 
@@ -30,6 +38,18 @@ class TransactionLost(Exception):
         super().__init__(
             "the connection to the database ended before the transaction's commit: "
             "nothing of it was written"
+        )
+
+
+class CommitUnknown(Exception):
+    """A write transaction's connection ended while its commit was under way: the database
+    may have committed it (and its answer was lost) or not. Run again, it may be written
+    twice, unless its idempotency key finds the first: only a keyed write is run again."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the connection to the database ended during the transaction's commit: "
+            "whether it was written is unknown"
         )
 
 

@@ -21,7 +21,12 @@ from ledger.domain.errors import DomainError, StaleExpectedVersion, WrongExpecte
 from ledger.domain.events import DomainEvent
 from ledger.domain.requests import RequestPolicy
 from ledger.projections.views import ProjectionBehind, Views
-from ledger.store.event_store import EventStore, LedgerTransaction, TransactionLost
+from ledger.store.event_store import (
+    CommitUnknown,
+    EventStore,
+    LedgerTransaction,
+    TransactionLost,
+)
 from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
 
 __all__ = [
@@ -169,14 +174,21 @@ class Runner:
             except ProjectionBehind:
                 if last:
                     raise
-                # A catch-up whose transaction is lost wrote nothing: the next attempt finds
-                # the views behind again and catches them up once more.
-                with contextlib.suppress(TransactionLost):
+                # A catch-up whose transaction is lost wrote nothing, and one whose commit
+                # lost its answer moved the views or not: the next attempt finds them where
+                # they stand, behind or not, and catches them up again if need be.
+                with contextlib.suppress(TransactionLost, CommitUnknown):
                     await self.views.catch_up()
             except TransactionLost:
                 # Nothing of it was written: decided again on a new connection. Lost every
                 # time, it is the database's failure (not a refusal of the ledger).
                 if last:
+                    raise
+            except CommitUnknown:
+                # Made or not, only the key can tell: decided again, the append finds the
+                # first under it (waiting on the head's lock for a commit still under way)
+                # and answers with it. Without a key, a second try could write it twice.
+                if last or idempotency_key is None:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 

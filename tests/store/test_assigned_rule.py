@@ -50,21 +50,21 @@ async def test_the_rule_and_its_two_sql_forms_keep_the_same_rows(engine: AsyncEn
     expected = {(a, d) for a, d in every if rated_in(ASSIGNED[a], d)}
 
     async with engine.connect() as conn:
-        built = set(
-            (await conn.execute(select(scores.c.article_id, scores.c.discipline).where(
-                in_assigned(scores)
-            ))).tuples()
-        )  # fmt: skip
-        written = set(
-            (
-                await conn.execute(
-                    text(
-                        f"SELECT s.article_id, s.discipline FROM {scores.name} s "
-                        f"WHERE {in_assigned_sql('s')}"
-                    )
+        built = {
+            tuple(row)
+            for row in await conn.execute(
+                select(scores.c.article_id, scores.c.discipline).where(in_assigned(scores))
+            )
+        }
+        written = {
+            tuple(row)
+            for row in await conn.execute(
+                text(
+                    f"SELECT s.article_id, s.discipline FROM {scores.name} s "
+                    f"WHERE {in_assigned_sql('s')}"
                 )
-            ).tuples()
-        )
+            )
+        }
 
     assert expected == {
         ("never", "Physician"), ("never", "Nurse"), ("never", "Pharmacist"),

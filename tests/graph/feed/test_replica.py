@@ -11,7 +11,6 @@ import itertools
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
@@ -25,7 +24,7 @@ from ledger.read.replica import Replica
 from ledger.store.db import create_engine
 from tests.graph.conftest import Api, running
 from tests.graph.test_ratings_over_http import REVISE, SUBMIT, enrolled_rater, new_article
-from tests.socket_relay import SocketRelay
+from tests.socket_relay import SocketRelay, relayed_url, socket_of
 from tests.streaming_replica import Replication, dsn, new_replicated_database, streaming_replica
 
 SCORE = "query($id: ID!) { article(id: $id) { disciplineScores { relevance } } }"
@@ -153,11 +152,8 @@ async def relayed(
 ) -> AsyncIterator[Relayed]:
     name = await new_replicated_database(replication)
     replica_url = make_url(replication.replica(name))
-    relay = SocketRelay(
-        Path(str(replica_url.query["host"])) / f".s.PGSQL.{replica_url.port or 5432}"
-    )
-    port = await relay.open()
-    through = replica_url.set(host="127.0.0.1", port=port, query={})
+    relay = SocketRelay(socket_of(replica_url))
+    through = relayed_url(replica_url, await relay.open())
     settings = Settings(
         database_url=replication.primary(name),
         replica_url=through.render_as_string(hide_password=False),

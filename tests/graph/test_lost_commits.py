@@ -1,0 +1,242 @@
+"""A write whose connection ends during its commit (PostgreSQL): the process cannot tell
+from the commit whether it was made. Both ways are made to happen here: the server ends the
+session inside the commit (not made), or a relay lets the COMMIT through and loses its
+answer (made).
+
+A write with an idempotency key is decided again, and the key finds the first if it was
+made: it is made once either way. A write without one is not sent again (it could be made
+twice): it fails with ``CommitUnknown``, which the API tells as ``COMMIT_OUTCOME_UNKNOWN``,
+never as "Unexpected error."."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from graph.cli.database_access import with_engine
+from graph.http.guards import OUTCOME_UNKNOWN
+from graph.settings import Settings
+from ledger.domain.commands import RegisterDiscipline
+from ledger.replay.rebuild import verify_projections
+from ledger.store.db import create_engine
+from ledger.store.event_store import CommitUnknown
+from ledger.store.sql_store import SQLEventStore
+from ledger.use_cases.service import EvidenceLedger
+from ledger.use_cases.sql_views import sql_ledger
+from tests.graph.conftest import running
+from tests.socket_relay import SocketRelay, relayed_url, socket_of
+from tests.store.commands import EDITOR
+from tests.streaming_replica import dsn
+
+# The first commit after the sequence (re)starts ends its own session: a deferred trigger
+# runs inside the commit, before it is made. The count is a sequence's, which the session's
+# end does not roll back.
+END_THE_NEXT_COMMIT = [
+    "CREATE SEQUENCE commits_ended",
+    """CREATE FUNCTION end_the_next_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF nextval('commits_ended') = 1 THEN
+            PERFORM pg_terminate_backend(pg_backend_pid());
+        END IF;
+        RETURN NULL;
+    END $$""",
+    """CREATE CONSTRAINT TRIGGER end_the_next_commit AFTER INSERT ON events
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION end_the_next_commit()""",
+]
+AGAIN = "ALTER SEQUENCE commits_ended RESTART"
+
+ENROL = """
+mutation Enrol($input: EnrollRaterInput!) {
+  enrollRater(input: $input) {
+    __typename
+    ... on RaterPayload { rater { id } position replayed }
+  }
+}
+"""
+
+
+@pytest.fixture
+def database_url(migrated_postgresql_url: str) -> str:
+    return migrated_postgresql_url
+
+
+async def _run(database_url: str, *statements: str) -> int | None:
+    """Statements on a connection of the test's own; the last one's value."""
+    connection = await asyncpg.connect(dsn(database_url))
+    try:
+        value = None
+        for statement in statements:
+            value = await connection.fetchval(statement)
+    finally:
+        await connection.close()
+    return value
+
+
+async def _head(database_url: str) -> int:
+    head = await _run(database_url, "SELECT position FROM ledger_head")
+    assert head is not None
+    return head
+
+
+async def _ended(database_url: str) -> int:
+    """How many commits the trigger has seen since it was last armed."""
+    seen = await _run(database_url, "SELECT last_value FROM commits_ended")
+    assert seen is not None
+    return seen
+
+
+async def _verified(engine: AsyncEngine) -> None:
+    report = await verify_projections(SQLEventStore(engine))
+    assert report.ok, report.mismatches[:3]
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+async def _ledger(engine: AsyncEngine) -> EvidenceLedger:
+    ledger = sql_ledger(SQLEventStore(engine))
+    await ledger.execute(RegisterDiscipline("Discipline before"), actor=EDITOR)
+    return ledger
+
+
+async def test_a_keyed_write_whose_commit_the_server_ended_is_made_on_a_new_connection(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    ledger = await _ledger(engine)
+    await _run(database_url, *END_THE_NEXT_COMMIT)
+    before = await _head(database_url)
+
+    result = await ledger.execute(
+        RegisterDiscipline("Discipline after"), actor=EDITOR, idempotency_key="after"
+    )
+
+    assert await _ended(database_url) >= 2  # the first commit was ended, the second passed
+    assert await _head(database_url) == before + 1
+    assert (result.first_position, result.replayed) == (before + 1, False)
+    await _verified(engine)
+
+
+async def test_a_write_without_a_key_whose_commit_the_server_ended_is_not_sent_again(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    ledger = await _ledger(engine)
+    await _run(database_url, *END_THE_NEXT_COMMIT)
+    before = await _head(database_url)
+
+    with pytest.raises(CommitUnknown):
+        await ledger.execute(RegisterDiscipline("Discipline after"), actor=EDITOR)
+
+    assert await _ended(database_url) == 1  # one commit, and no second try
+    assert await _head(database_url) == before  # not made, this time
+    # The next write is made as usual (the trigger is spent).
+    await ledger.execute(RegisterDiscipline("Discipline after"), actor=EDITOR)
+    assert await _head(database_url) == before + 1
+    await _verified(engine)
+
+
+@pytest.fixture
+async def relay(database_url: str) -> AsyncIterator[SocketRelay]:
+    relay = SocketRelay(socket_of(make_url(database_url)))
+    await relay.open()
+    yield relay
+    await relay.close()
+
+
+@pytest.fixture
+async def relayed_engine(database_url: str, relay: SocketRelay) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(relayed_url(make_url(database_url), relay.port))
+    yield engine
+    await engine.dispose()
+
+
+async def test_a_keyed_write_whose_commit_answer_was_lost_is_answered_from_its_key(
+    database_url: str, relay: SocketRelay, relayed_engine: AsyncEngine
+) -> None:
+    ledger = await _ledger(relayed_engine)
+    before = await _head(database_url)
+    relay.lose_the_next_commit_answer()
+
+    result = await ledger.execute(
+        RegisterDiscipline("Discipline after"), actor=EDITOR, idempotency_key="after"
+    )
+
+    assert relay.commit_answers_lost == 1
+    assert await _head(database_url) == before + 1  # made by the lost commit, and only there
+    # Decided again, the discipline exists: the refusal is the key's first answer.
+    assert (result.first_position, result.replayed) == (before + 1, True)
+    await _verified(relayed_engine)
+
+
+async def test_a_write_without_a_key_whose_commit_answer_was_lost_says_it_may_be_made(
+    database_url: str, relay: SocketRelay, relayed_engine: AsyncEngine
+) -> None:
+    ledger = await _ledger(relayed_engine)
+    before = await _head(database_url)
+    relay.lose_the_next_commit_answer()
+
+    with pytest.raises(CommitUnknown):
+        await ledger.execute(RegisterDiscipline("Discipline after"), actor=EDITOR)
+
+    assert relay.commit_answers_lost == 1
+    assert await _head(database_url) == before + 1  # it was made: sent again, made twice
+    await _verified(relayed_engine)
+
+
+async def test_the_api_tells_a_commit_of_unknown_outcome_and_answers_its_keyed_retry(
+    database_url: str,
+) -> None:
+    async with running(Settings(database_url=database_url)) as api:
+        token = await api.token("editor")
+        await _run(database_url, *END_THE_NEXT_COMMIT)
+        before = await _head(database_url)
+
+        unkeyed = {"input": {"discipline": "Physician", "displayName": "Dr Unkeyed"}}
+        response = await api.post(ENROL, unkeyed, token)
+
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["data"] is None
+        [error] = body["errors"]
+        assert error["message"] == OUTCOME_UNKNOWN
+        assert error["extensions"]["code"] == "COMMIT_OUTCOME_UNKNOWN"
+        assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+        assert error["path"] == ["enrollRater"]
+        assert await _head(database_url) == before
+
+        await _run(database_url, AGAIN)
+        keyed = {"input": {**unkeyed["input"], "idempotencyKey": "dr-unkeyed"}}
+        answer = await api.http_data(ENROL, keyed, token)
+
+        assert answer["enrollRater"]["__typename"] == "RaterPayload"
+        assert answer["enrollRater"]["replayed"] is False
+        assert answer["enrollRater"]["position"] == before + 1
+        assert await _ended(database_url) >= 2
+        assert await _head(database_url) == before + 1
+
+
+def test_a_command_whose_commit_loses_its_connection_says_so_in_one_line(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def registers_a_discipline(engine: AsyncEngine) -> None:
+        await sql_ledger(SQLEventStore(engine)).execute(
+            RegisterDiscipline("Discipline after"), actor=EDITOR
+        )
+
+    asyncio.run(_run(database_url, *END_THE_NEXT_COMMIT))
+    with pytest.raises(typer.Exit) as exit_:
+        with_engine(database_url, registers_a_discipline)
+    assert exit_.value.exit_code == 2
+    assert capsys.readouterr().err == (
+        "error: database error: the connection to the database ended during the "
+        "transaction's commit: whether it was written is unknown\n"
+    )
