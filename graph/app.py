@@ -20,6 +20,7 @@ from graph.http.logging import RequestLogging
 from graph.http.read_your_writes import ReadYourWrites
 from graph.http.repeats import AnswerRepeats
 from graph.http.schema import build_schema
+from graph.http.unavailable import DatabaseUnavailable
 from graph.http.unsubscribe import unsubscribe_routes
 from graph.http.websocket import SUBSCRIPTION_PROTOCOLS, LiveGraphQL
 from graph.schema.context import Services
@@ -218,6 +219,9 @@ def create_app(settings: Settings) -> Starlette:
             # Inside the logging (preflights are logged, answers carry X-Request-ID) and
             # outside every refusal (413, 401), so a page that is allowed can read them.
             *cors,
+            # Inside the logging and CORS (its 503 is logged with the request's id, and a
+            # page that is allowed can read it), outside all that may reach the database.
+            Middleware(DatabaseUnavailable),
             Middleware(
                 BodyLimit,
                 max_bytes=settings.limits.max_body_bytes,

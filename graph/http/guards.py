@@ -30,10 +30,12 @@ from strawberry.types.execution import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from graph.http.cost import operation_cost
+from graph.http.unavailable import DATABASE_UNAVAILABLE, log_unavailable
 from graph.schema.audit import MAX_PAGE as MAX_AUDIT_PAGE
 from graph.schema.types import MAX_RELATED
 from ledger.domain.validation import unstorable
 from ledger.store.event_store import CommitUnknown
+from ledger.store.unreachable import unreachable
 
 if TYPE_CHECKING:
     from graph.schema.context import Context
@@ -285,6 +287,9 @@ def log_unexpected(errors: list[GraphQLError], execution_context: ExecutionConte
             continue
         original = error.original_error
         assert original is not None
+        if unreachable(original):  # the database's state, not a fault here: no trace
+            log_unavailable(request_id, original)
+            continue
         log.error(
             json.dumps(
                 {
@@ -307,8 +312,12 @@ class MaskUnexpected(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
         code = "INTERNAL_SERVER_ERROR"
-        if isinstance(error.original_error, CommitUnknown):
-            # Not a fault to hide: the client must learn that its write may have been made.
+        original = error.original_error
+        # Not faults to hide: the client must learn that its write may have been made, or
+        # that the database cannot be reached and a retry may be answered.
+        if isinstance(original, CommitUnknown):
             masked.message, code = OUTCOME_UNKNOWN, "COMMIT_OUTCOME_UNKNOWN"
+        elif original is not None and unreachable(original):
+            masked.message, code = DATABASE_UNAVAILABLE, "DATABASE_UNAVAILABLE"
         masked.extensions = {"code": code, "requestId": _request_id(self.execution_context)}
         return masked

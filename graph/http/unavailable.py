@@ -1,0 +1,79 @@
+"""A request that cannot reach the database is answered 503, not as a server error.
+
+When a request fails before its answer has begun because the database could not be reached
+(its token's check, a known page's read, learning a position it sent back, anything before
+the executor answers), it is answered ``503 Service Unavailable`` with ``Retry-After`` and
+one GraphQL error, ``DATABASE_UNAVAILABLE``, carrying the request's id. Nothing of it was
+read or written. A field that fails so inside an executed answer carries the same code in
+that answer (``graph.http.guards``). The log says it in one line, without a trace: it is
+the database's state, not a fault of this code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graph.http.refusals import error_body
+from ledger.store.unreachable import unreachable
+
+__all__ = ["DATABASE_UNAVAILABLE", "RETRY_AFTER_SECONDS", "DatabaseUnavailable", "log_unavailable"]
+
+log = logging.getLogger("evidence_ledger.errors")
+
+DATABASE_UNAVAILABLE = (
+    "The database cannot be reached just now: nothing was read or written for this request. "
+    "Try again shortly."
+)
+RETRY_AFTER_SECONDS = 1
+"""What ``Retry-After`` asks: the pool opens a new connection on the next request."""
+
+
+class DatabaseUnavailable:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        except Exception as error:
+            if started or not unreachable(error):
+                raise
+            request_id = scope.get("state", {}).get("request_id")
+            log_unavailable(request_id, error)
+            await _answer(send, request_id)
+
+
+def log_unavailable(request_id: str | None, error: BaseException) -> None:
+    """One line for a request that could not reach the database, without a trace."""
+    log.warning(json.dumps({"request_id": request_id, "database_unavailable": repr(error)[:300]}))
+
+
+async def _answer(send: Send, request_id: str | None) -> None:
+    extensions = {} if request_id is None else {"requestId": request_id}
+    body = error_body("DATABASE_UNAVAILABLE", DATABASE_UNAVAILABLE, **extensions)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,116 @@
+"""The database out of reach (PostgreSQL behind a relay the test cuts, or stops): every
+request is answered with ``DATABASE_UNAVAILABLE`` and the request's id, never "Unexpected
+error." nor a bare 500. A request that fails before its answer begins (a known page's read,
+a token's check) is a 503 with ``Retry-After``; a field of an executed answer carries the
+code in that answer; the health check gives its own 503. The log says so in one line,
+without a trace. Once the database is back, the next requests are answered, and a write is
+made once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from graph.http.pages.documents import ARTICLE_PAGE
+from graph.http.unavailable import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
+from graph.settings import Settings
+from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
+from tests.graph.conftest import Api, running
+from tests.socket_relay import SocketRelay, relayed_url, socket_of
+
+TOPIC_NAMES = "{ topics { name } }"  # not a known page: the executor reads it
+ENROL = """
+mutation Enrol($input: EnrollRaterInput!) {
+  enrollRater(input: $input) { __typename ... on RaterPayload { position replayed } }
+}
+"""
+NEW_RATER = {"input": {"discipline": "Physician", "displayName": "Dr Later", "idempotencyKey": "k"}}
+
+
+@pytest.fixture
+async def relay(migrated_postgresql_url: str) -> AsyncIterator[SocketRelay]:
+    relay = SocketRelay(socket_of(make_url(migrated_postgresql_url)))
+    await relay.open()
+    yield relay
+    await relay.close()
+
+
+@pytest.fixture
+async def api(migrated_postgresql_url: str, relay: SocketRelay) -> AsyncIterator[Api]:
+    through = relayed_url(make_url(migrated_postgresql_url), relay.port)
+    async with running(Settings(database_url=through.render_as_string(hide_password=False))) as api:
+        yield api
+
+
+def _unavailable(response: httpx.Response) -> dict[str, Any]:
+    """The one error of an answer that could not reach the database."""
+    body = response.json()
+    [error] = body["errors"]
+    assert error["message"] == DATABASE_UNAVAILABLE
+    assert error["extensions"]["code"] == "DATABASE_UNAVAILABLE"
+    assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+    return body  # type: ignore[no-any-return]
+
+
+def _refused_before_answering(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
+    assert response.headers["cache-control"] == "no-store"
+    assert "data" not in _unavailable(response)
+
+
+async def _every_kind_of_request(api: Api, token: str, caplog: pytest.LogCaptureFixture) -> None:
+    api.app.state.response_cache.clear()  # nothing answered from memory
+    caplog.clear()
+
+    executed = await api.post(TOPIC_NAMES)
+    assert executed.status_code == 200, executed.text
+    assert _unavailable(executed)["data"] is None
+
+    _refused_before_answering(await api.post(ARTICLE_PAGE, {"id": SAMPLE_ARTICLE_ID}))
+    _refused_before_answering(await api.post(ENROL, NEW_RATER, token))  # the token's check
+    health = await api.client.get("/healthz")  # its own answer, for load balancers
+    assert health.status_code == 503
+    assert health.json() == {"status": "unavailable", "database": "unreachable"}
+
+    said = [r for r in caplog.records if r.name == "evidence_ledger.errors"]
+    assert len(said) == 3
+    assert all(r.levelno == logging.WARNING and r.exc_info is None for r in said)
+    assert all("database_unavailable" in r.getMessage() for r in said)
+    logged = [r.getMessage() for r in caplog.records if r.name == "evidence_ledger.requests"]
+    assert [line.count('"status":503') for line in logged] == [0, 1, 1, 1]
+
+
+async def test_a_database_cut_off_is_told_and_the_requests_after_it_comes_back_are_answered(
+    api: Api, relay: SocketRelay, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    token = await api.token("editor")
+    topics = await api.http_data(TOPIC_NAMES)
+    page = await api.http_data(ARTICLE_PAGE, {"id": SAMPLE_ARTICLE_ID})
+
+    await relay.cut()
+    await _every_kind_of_request(api, token, caplog)
+
+    relay.mend()
+    assert await api.http_data(TOPIC_NAMES) == topics
+    assert await api.http_data(ARTICLE_PAGE, {"id": SAMPLE_ARTICLE_ID}) == page
+    first = (await api.http_data(ENROL, NEW_RATER, token))["enrollRater"]
+    assert (first["__typename"], first["replayed"]) == ("RaterPayload", False)
+    again = (await api.http_data(ENROL, NEW_RATER, token))["enrollRater"]
+    assert again == {**first, "replayed": True}
+    assert (await api.client.get("/healthz")).status_code == 200
+
+
+async def test_a_database_that_refuses_connections_is_told_the_same_way(
+    api: Api, relay: SocketRelay, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    token = await api.token("editor")
+    await relay.close()  # nothing listens on its port any more: connections are refused
+    await _every_kind_of_request(api, token, caplog)
