@@ -163,3 +163,22 @@ async def _on_server(server_url: str, statement: str) -> None:
         await connection.execute(statement)
     finally:
         await connection.close()
+
+
+def ending_the_first(name: str, when: str, *, kind: str = "TRIGGER") -> list[str]:
+    """Statements that make the first transaction to fire a trigger end its own session, as
+    an administrator's ``pg_terminate_backend`` would: ``CREATE {kind} {name} {when}`` (say
+    ``AFTER UPDATE ON t FOR EACH ROW``; a ``CONSTRAINT TRIGGER`` deferred to the commit ends
+    it inside the commit). The count is the sequence ``name``'s, which the session's end
+    does not roll back; ``ALTER SEQUENCE {name} RESTART`` arms it again."""
+    return [
+        f"CREATE SEQUENCE {name}",
+        f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF nextval('{name}') = 1 THEN
+                PERFORM pg_terminate_backend(pg_backend_pid());
+            END IF;
+            RETURN NULL;
+        END $$""",
+        f"CREATE {kind} {name} {when} EXECUTE FUNCTION {name}()",
+    ]

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,6 +32,7 @@ from graph.schema.context import Context, Services
 from graph.settings import Settings
 from ledger.use_cases.tokens import authenticate, issue_token
 from tests.backends import create_postgres_database, drop_postgres_database, postgres_clone
+from tests.socket_relay import SocketRelay, relayed_url, socket_of
 
 # The client address httpx's ASGI transport gives: the same for the schema's per-address limits.
 CLIENT = ("127.0.0.1", 123)
@@ -201,3 +203,26 @@ async def shared_api(module_database_url: str) -> AsyncIterator[Api]:
     requests change nothing (reads, refusals) and that need no fresh start."""
     async with running(Settings(database_url=module_database_url)) as started:
         yield started
+
+
+@dataclass
+class RelayedDatabase:
+    """A migrated PostgreSQL database of the test's own, reached through a relay the test
+    can cut, stop or make lose a commit's answer (``tests.socket_relay``)."""
+
+    relay: SocketRelay
+    url: str  # through the relay: the service's
+    direct_url: str  # around it: the test's own look
+
+
+@pytest.fixture
+async def relayed_database(migrated_postgresql_url: str) -> AsyncIterator[RelayedDatabase]:
+    direct = make_url(migrated_postgresql_url)
+    relay = SocketRelay(socket_of(direct))
+    through = relayed_url(direct, await relay.open())
+    try:
+        yield RelayedDatabase(
+            relay, through.render_as_string(hide_password=False), migrated_postgresql_url
+        )
+    finally:
+        await relay.close()

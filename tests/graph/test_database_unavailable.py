@@ -14,14 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from graph.http.pages.documents import ARTICLE_PAGE
 from graph.http.unavailable import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from graph.settings import Settings
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
-from tests.graph.conftest import Api, running
-from tests.socket_relay import SocketRelay, relayed_url, socket_of
+from tests.graph.conftest import Api, RelayedDatabase, running
+from tests.socket_relay import SocketRelay
 
 TOPIC_NAMES = "{ topics { name } }"  # not a known page: the executor reads it
 ENROL = """
@@ -33,17 +32,13 @@ NEW_RATER = {"input": {"discipline": "Physician", "displayName": "Dr Later", "id
 
 
 @pytest.fixture
-async def relay(migrated_postgresql_url: str) -> AsyncIterator[SocketRelay]:
-    relay = SocketRelay(socket_of(make_url(migrated_postgresql_url)))
-    await relay.open()
-    yield relay
-    await relay.close()
+def relay(relayed_database: RelayedDatabase) -> SocketRelay:
+    return relayed_database.relay
 
 
 @pytest.fixture
-async def api(migrated_postgresql_url: str, relay: SocketRelay) -> AsyncIterator[Api]:
-    through = relayed_url(make_url(migrated_postgresql_url), relay.port)
-    async with running(Settings(database_url=through.render_as_string(hide_password=False))) as api:
+async def api(relayed_database: RelayedDatabase) -> AsyncIterator[Api]:
+    async with running(Settings(database_url=relayed_database.url)) as api:
         yield api
 
 

@@ -32,7 +32,12 @@ from ledger.store.db import async_url, create_engine
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from ledger.use_cases.sql_views import sql_ledger
-from tests.backends import migrated_template, postgres_clone, restartable_postgres
+from tests.backends import (
+    ending_the_first,
+    migrated_template,
+    postgres_clone,
+    restartable_postgres,
+)
 from tests.graph.conftest import Api, running
 from tests.store.commands import EDITOR
 from tests.store.ledgers import alerts_left_behind
@@ -188,20 +193,11 @@ async def test_a_write_that_meets_an_ended_connection_is_made_once_on_a_new_one(
 
 
 # The first transaction to move the alerts' checkpoint ends its own session: in the test
-# below, a catch-up's (a live append moves a checkpoint that is behind over no row). The
-# count is a sequence's, which the session's end does not roll back.
-END_THE_FIRST_ALERTS_MOVE = [
-    "CREATE SEQUENCE alerts_moves",
-    """CREATE FUNCTION end_the_first_alerts_move() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF nextval('alerts_moves') = 1 THEN
-            PERFORM pg_terminate_backend(pg_backend_pid());
-        END IF;
-        RETURN NEW;
-    END $$""",
-    f"""CREATE TRIGGER end_the_first_alerts_move AFTER UPDATE ON projection_checkpoints
-    FOR EACH ROW WHEN (NEW.name = '{ALERTS}') EXECUTE FUNCTION end_the_first_alerts_move()""",
-]
+# below, a catch-up's (a live append moves a checkpoint that is behind over no row).
+END_THE_FIRST_ALERTS_MOVE = ending_the_first(
+    "alerts_moves",
+    f"AFTER UPDATE ON projection_checkpoints FOR EACH ROW WHEN (NEW.name = '{ALERTS}')",
+)
 
 
 async def test_a_catch_up_that_loses_its_connection_is_made_again_within_the_writes_attempts(

@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 import typer
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graph.cli.database_access import with_engine
@@ -29,26 +28,19 @@ from ledger.store.event_store import CommitUnknown
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
 from ledger.use_cases.sql_views import sql_ledger
-from tests.graph.conftest import running
-from tests.socket_relay import SocketRelay, relayed_url, socket_of
+from tests.backends import ending_the_first
+from tests.graph.conftest import RelayedDatabase, running
+from tests.socket_relay import SocketRelay
 from tests.store.commands import EDITOR
 from tests.streaming_replica import dsn
 
 # The first commit after the sequence (re)starts ends its own session: a deferred trigger
-# runs inside the commit, before it is made. The count is a sequence's, which the session's
-# end does not roll back.
-END_THE_NEXT_COMMIT = [
-    "CREATE SEQUENCE commits_ended",
-    """CREATE FUNCTION end_the_next_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF nextval('commits_ended') = 1 THEN
-            PERFORM pg_terminate_backend(pg_backend_pid());
-        END IF;
-        RETURN NULL;
-    END $$""",
-    """CREATE CONSTRAINT TRIGGER end_the_next_commit AFTER INSERT ON events
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION end_the_next_commit()""",
-]
+# runs inside the commit, before it is made.
+END_THE_NEXT_COMMIT = ending_the_first(
+    "commits_ended",
+    "AFTER INSERT ON events DEFERRABLE INITIALLY DEFERRED FOR EACH ROW",
+    kind="CONSTRAINT TRIGGER",
+)
 AGAIN = "ALTER SEQUENCE commits_ended RESTART"
 
 ENROL = """
@@ -145,16 +137,13 @@ async def test_a_write_without_a_key_whose_commit_the_server_ended_is_not_sent_a
 
 
 @pytest.fixture
-async def relay(database_url: str) -> AsyncIterator[SocketRelay]:
-    relay = SocketRelay(socket_of(make_url(database_url)))
-    await relay.open()
-    yield relay
-    await relay.close()
+def relay(relayed_database: RelayedDatabase) -> SocketRelay:
+    return relayed_database.relay
 
 
 @pytest.fixture
-async def relayed_engine(database_url: str, relay: SocketRelay) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(relayed_url(make_url(database_url), relay.port))
+async def relayed_engine(relayed_database: RelayedDatabase) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(relayed_database.url)
     yield engine
     await engine.dispose()
 
