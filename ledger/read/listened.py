@@ -12,6 +12,10 @@ known only from the log), after a gap in the positions notified, while the conne
 asks for a position not learnt yet (a notification reaches this process a moment after the
 commit: ``at_least`` never waits for it). A connection lost without a word (a network cut)
 is found by a liveness check every ``check_seconds``.
+
+While the database cannot be reached, connecting is tried again after ``retry_seconds``,
+twice as long after each failure in a row up to ``MAX_RETRY_SECONDS``: an outage is logged
+once when it begins and once when the notifications come back, not at every attempt.
 """
 
 from __future__ import annotations
@@ -28,10 +32,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ledger.read.changes import HISTORY, LearningChanges, appended_changes
 from ledger.read.tasks import stop_task
 
-__all__ = ["APPLICATION_NAME", "CHANNEL", "ListenedChanges", "asyncpg_dsn"]
+__all__ = [
+    "APPLICATION_NAME",
+    "CHANNEL",
+    "MAX_RETRY_SECONDS",
+    "ListenedChanges",
+    "asyncpg_dsn",
+    "next_try_seconds",
+]
 
 CHANNEL = "ledger_appended"
 APPLICATION_NAME = "evidence-ledger changes"
+MAX_RETRY_SECONDS = 5.0
+"""The longest wait between two attempts to listen again (the log is read meanwhile)."""
 
 log = logging.getLogger("evidence_ledger.changes")
 
@@ -41,6 +54,14 @@ Connect = Callable[[], Awaitable[asyncpg.Connection]]
 def asyncpg_dsn(engine: AsyncEngine) -> str:
     """The engine's database as a plain ``postgresql://`` DSN for asyncpg itself."""
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def next_try_seconds(retry_seconds: float, failures: int) -> float:
+    """Seconds until the next attempt to listen after ``failures`` failed in a row: doubled
+    at each, up to ``MAX_RETRY_SECONDS`` (never less than ``retry_seconds``)."""
+    if failures <= 1:
+        return retry_seconds
+    return max(retry_seconds, min(retry_seconds * 2.0 ** (failures - 1), MAX_RETRY_SECONDS))
 
 
 class ListenedChanges(LearningChanges):
@@ -66,6 +87,7 @@ class ListenedChanges(LearningChanges):
         self._caught_up_epoch = -1
         self._lost = asyncio.Event()
         self._connected = asyncio.Event()
+        self._failures = 0  # attempts to listen that failed in a row
         self._task: asyncio.Task[None] | None = None
         self.connection_pid: int | None = None  # the server process listening, for tests
 
@@ -113,11 +135,20 @@ class ListenedChanges(LearningChanges):
             try:
                 await self._listen_once()
             except Exception as error:  # whatever it was, reading the log stays right
-                log.warning("change notifications interrupted (%r): reading the log", error)
+                self._failures += 1
+                if self._failures == 1:
+                    log.warning("change notifications interrupted (%r): reading the log", error)
+                else:
+                    log.debug("listening again failed (%r), %d in a row", error, self._failures)
             finally:
                 self._listening = False
                 self._connected.set()
-            await asyncio.sleep(self._retry_seconds)
+            await asyncio.sleep(next_try_seconds(self._retry_seconds, self._failures))
+
+    @property
+    def failed_attempts(self) -> int:
+        """Attempts to listen that failed in a row since notifications last came."""
+        return self._failures
 
     async def _listen_once(self) -> None:
         connection = await self._connect()
@@ -129,6 +160,9 @@ class ListenedChanges(LearningChanges):
             self.connection_pid = connection.get_server_pid()
             self._listening = True
             self._connected.set()
+            if self._failures:
+                log.warning("change notifications back after %d failed attempts", self._failures)
+                self._failures = 0
             while not self._lost.is_set():
                 # ``asyncio.timeout``, not ``wait_for``: on Python 3.11 the latter swallows a
                 # cancellation that comes as what it waits for ends, and ``close`` would then

@@ -5,6 +5,7 @@ while PostgreSQL's notification connection is down."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Awaitable, Callable
 
@@ -13,7 +14,10 @@ from sqlalchemy import event, text
 
 from ledger.read import data_version
 from ledger.read.changes import Change, ChangeLog, article_of_stream
-from ledger.read.listened import ListenedChanges
+from ledger.read.listened import MAX_RETRY_SECONDS, ListenedChanges, next_try_seconds
+from ledger.store.db import create_engine
+from ledger.store.sql_store import SQLEventStore
+from tests.graph.conftest import RelayedDatabase
 from tests.graph.feed.conftest import Process
 
 A, B = frozenset({"a"}), frozenset({"b"})
@@ -271,3 +275,46 @@ def test_what_is_held_is_bounded_and_a_read_still_fills_the_gap() -> None:
     log.learn([Change(p, "a" if p % 2 else "b") for p in (2, 3, 4, 5)], head=5)
     assert (log.position, log.has_gap) == (5, False)
     assert log.changed_since(4, A)
+
+
+async def test_an_outage_is_logged_when_it_begins_and_when_it_ends_not_at_each_attempt(
+    relayed_database: RelayedDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="evidence_ledger.changes")
+    engine = create_engine(relayed_database.url)
+    changes = ListenedChanges(engine, retry_seconds=0.01)
+    await changes.start()
+
+    def said() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+    try:
+        await relayed_database.relay.cut()
+
+        async def failed_again_and_again() -> bool:
+            return changes.failed_attempts >= 5
+
+        await eventually(failed_again_and_again)
+        [interrupted] = said()
+        assert interrupted.startswith("change notifications interrupted")
+        assert sum("listening again failed" in r.getMessage() for r in caplog.records) >= 4
+
+        relayed_database.relay.mend()
+
+        async def listening() -> bool:
+            return changes.connection_pid is not None
+
+        await eventually(listening)
+        _, back = said()
+        assert back.startswith("change notifications back after")
+        assert changes.failed_attempts == 0
+        assert await changes.current() == (await SQLEventStore(engine).head()).position
+    finally:
+        await changes.close()
+        await engine.dispose()
+
+
+def test_attempts_to_listen_again_wait_longer_after_each_failure_up_to_a_bound() -> None:
+    waits = [next_try_seconds(0.5, failures) for failures in range(8)]
+    assert waits == [0.5, 0.5, 1.0, 2.0, 4.0, MAX_RETRY_SECONDS, MAX_RETRY_SECONDS, 5.0]
+    assert next_try_seconds(3600.0, 6) == 3600.0  # never less than asked for
