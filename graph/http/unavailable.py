@@ -3,10 +3,13 @@
 When a request fails before its answer has begun because the database could not be reached
 (its token's check, a known page's read, learning a position it sent back, anything before
 the executor answers), it is answered ``503 Service Unavailable`` with ``Retry-After`` and
-one GraphQL error, ``DATABASE_UNAVAILABLE``, carrying the request's id. Nothing of it was
-read or written. A field that fails so inside an executed answer carries the same code in
-that answer (``graph.http.guards``). The log says it in one line, without a trace: it is
-the database's state, not a fault of this code.
+one GraphQL error, ``DATABASE_UNAVAILABLE``, carrying the request's id: on every route, the
+reader's pages and the feeds too (their clients look at the status). A field that fails so
+inside an executed answer carries the same code in that answer (``graph.http.guards``), and
+a WebSocket's ``connection_init`` closes with 1013 (``graph.http.websocket``). The log says
+it in one line, without a trace: it is the database's state, not a fault of this code.
+What ``ledger.store.unreachable`` counts as out of reach never includes a commit of unknown
+outcome, which is told in its own words.
 """
 
 from __future__ import annotations
@@ -23,10 +26,7 @@ __all__ = ["DATABASE_UNAVAILABLE", "RETRY_AFTER_SECONDS", "DatabaseUnavailable",
 
 log = logging.getLogger("evidence_ledger.errors")
 
-DATABASE_UNAVAILABLE = (
-    "The database cannot be reached just now: nothing was read or written for this request. "
-    "Try again shortly."
-)
+DATABASE_UNAVAILABLE = "The database cannot be reached just now. Try again shortly."
 RETRY_AFTER_SECONDS = 1
 """What ``Retry-After`` asks: the pool opens a new connection on the next request."""
 

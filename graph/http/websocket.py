@@ -12,6 +12,8 @@
 - A subscription that cannot keep up with what it must send (``ledger.read.live``) has its
   connection closed with ``1013`` (Try Again Later) and the reason ``SLOW_CONSUMER_REASON``:
   the client reconnects and resumes from the last position it received.
+- A ``connection_init`` whose token cannot be checked because the database cannot be reached
+  closes the connection with ``1013`` too, and the reason ``UNAVAILABLE_REASON``.
 - The legacy ``graphql-ws`` protocol is not offered: a handshake asking only for it is refused.
 """
 
@@ -34,21 +36,27 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from graph.http.auth import PrincipalUser
+from graph.http.unavailable import log_unavailable
 from graph.http.view import EvidenceGraphQL
 from graph.schema.context import Context
 from graph.schema.live_context import LiveContext
+from ledger.store.unreachable import unreachable
 from ledger.use_cases.tokens import Principal, authenticate
 
 __all__ = [
     "SLOW_CONSUMER_CODE",
     "SLOW_CONSUMER_REASON",
     "SUBSCRIPTION_PROTOCOLS",
+    "TRY_AGAIN_LATER",
+    "UNAVAILABLE_REASON",
     "LiveGraphQL",
 ]
 
 SUBSCRIPTION_PROTOCOLS = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
-SLOW_CONSUMER_CODE = 1013
+TRY_AGAIN_LATER = 1013
+SLOW_CONSUMER_CODE = TRY_AGAIN_LATER
 SLOW_CONSUMER_REASON = "slow consumer: reconnect and resume after the last position received"
+UNAVAILABLE_REASON = "the database cannot be reached just now: try again later"
 _TOKEN_KEYS = ("Authorization", "authorization", "authToken", "token")
 
 log = logging.getLogger("evidence_ledger.live")
@@ -121,7 +129,16 @@ class LiveGraphQL(EvidenceGraphQL):
             raise ConnectionRejectionError({"message": str(error)}) from None
         if token is None:
             return await super().on_ws_connect(context)
-        principal = await authenticate(context.services.engine, token)
+        try:
+            principal = await authenticate(context.services.engine, token)
+        except Exception as error:
+            if not unreachable(error):
+                raise
+            log_unavailable(None, error)
+            websocket = context.request
+            assert isinstance(websocket, WebSocket), "a LiveContext is a WebSocket's"
+            await _close(websocket, TRY_AGAIN_LATER, UNAVAILABLE_REASON)
+            raise WebSocketDisconnected from None  # Strawberry's handler ends it quietly
         if principal is None:
             raise ConnectionRejectionError({"message": "unknown, expired or revoked token"})
         context.principal = principal

@@ -20,6 +20,7 @@ from ledger.delivery.settings import DeliverySettings
 from ledger.delivery.waiting import WaitingWork
 from ledger.delivery.webhooks import DeliveryFailed
 from ledger.domain.scores import ScorePolicy
+from ledger.store.unreachable import Outage
 
 __all__ = ["Clock", "Deliverer", "PassReport", "Send", "utc_now"]
 
@@ -77,16 +78,19 @@ class Deliverer:
         """Passes until ``stop`` is set: one every ``interval_seconds`` (the retries' due
         times), and one soon after ``moved`` is set (an append, which may have made alerts
         due: delivered within ``pass_gap_seconds`` of the pass before, not an interval
-        later). A pass that fails (the database away) is logged and the next one tries
-        again."""
+        later). A pass that fails is logged and the next one tries again (the database
+        away: logged as the outage begins and as it ends)."""
+        outage = Outage(log, "a delivery pass")
         while not stop.is_set():
             began = time.monotonic()
             if moved is not None:
                 moved.clear()  # an append during the pass sets it again: one more pass
             try:
                 await self.run_once()
-            except Exception:
-                log.exception("a delivery pass failed; the next one tries again")
+            except Exception as error:
+                outage.failed(error)
+            else:
+                outage.succeeded()
             await _first_of(stop, moved, self.settings.interval_seconds)
             if moved is not None and moved.is_set():
                 # Woken by an append: those close together are taken in by one pass.

@@ -27,8 +27,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ledger.read.changes import Change, LearningChanges
+from ledger.read.listened import next_try_seconds
 from ledger.read.tasks import stop_task
 from ledger.store.records import AppendResult
+from ledger.store.unreachable import Outage
 
 __all__ = ["FellBehind", "Follower", "LiveLedger", "LiveStats"]
 
@@ -116,6 +118,7 @@ class LiveLedger:
     _moved: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
     _position: int = -1
+    _outage: Outage = field(default_factory=lambda: Outage(log, "following the ledger"))
 
     async def start(self) -> None:
         self._position = await self.changes.current()
@@ -163,8 +166,12 @@ class LiveLedger:
             try:
                 await self._wake_concerned()
             except Exception as error:  # the next round reads again: nothing is lost
-                log.warning("following the ledger failed (%r); trying again", error)
-                await asyncio.sleep(self.poll_seconds)
+                self._outage.failed(error)
+                # Longer after each failure in a row: an away database is not asked 20 times
+                # a second.
+                await asyncio.sleep(next_try_seconds(self.poll_seconds, self._outage.failures))
+            else:
+                self._outage.succeeded()
 
     async def _wake_concerned(self) -> None:
         head = await self.changes.current()

@@ -6,15 +6,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
+import asyncpg  # type: ignore[import-untyped]  # (no stubs; its exception classes only)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ledger.store.backends import backend_of
+from ledger.store.event_store import CommitUnknown, TransactionLost
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "async_url",
+    "committed",
     "create_engine",
     "found_ended",
     "read_on_a_live_connection",
@@ -68,6 +71,33 @@ def found_ended(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
+def _commit_never_sent(error: DBAPIError) -> bool:
+    """Whether a failed commit's driver refused to send it, having seen its connection end
+    before (asyncpg's client-side ``InterfaceError``): then nothing was committed."""
+    return isinstance(error.orig, asyncpg.exceptions.InterfaceError) or isinstance(
+        error.orig and error.orig.__cause__, asyncpg.exceptions.InterfaceError
+    )
+
+
+@asynccontextmanager
+async def committed(conn: AsyncConnection) -> AsyncIterator[None]:
+    """``conn.begin()``: committed on normal exit, rolled back on an exception. A connection
+    found ended at the commit raises ``TransactionLost`` when the commit was never sent (the
+    driver knew of the end already: nothing was written) and ``CommitUnknown`` when it was,
+    or may have been (the server may have committed, and its answer been lost)."""
+    committing = False
+    try:
+        async with conn.begin():
+            yield
+            committing = True
+    except DBAPIError as error:
+        if not (committing and found_ended(error)):
+            raise
+        if _commit_never_sent(error):
+            raise TransactionLost() from error
+        raise CommitUnknown() from error
+
+
 async def read_on_a_live_connection(
     engine: AsyncEngine, read: Callable[[AsyncConnection], Awaitable[T]]
 ) -> T:
@@ -97,12 +127,13 @@ async def snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 @asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A transaction that will write: committed on normal exit, rolled back on an exception.
+    """A transaction that will write: committed on normal exit, rolled back on an exception
+    (a lost commit as ``committed`` says).
 
-    SQLite: BEGIN IMMEDIATE, which waits for the write lock before the first read (see
-    ``ledger.store.sqlite.begin_immediate``).
+        SQLite: BEGIN IMMEDIATE, which waits for the write lock before the first read (see
+        ``ledger.store.sqlite.begin_immediate``).
     """
     async with engine.connect() as conn:
         await backend_of(engine).before_write(conn)
-        async with conn.begin():
+        async with committed(conn):
             yield conn

@@ -20,14 +20,8 @@ from ledger.domain.events import REGISTRY, EventRegistry
 from ledger.store.append import write_append
 from ledger.store.backends import backend_of
 from ledger.store.codec import decode_row
-from ledger.store.db import found_ended, read_on_a_live_connection
-from ledger.store.event_store import (
-    READ_PAGE,
-    CommitUnknown,
-    Head,
-    LedgerTransaction,
-    TransactionLost,
-)
+from ledger.store.db import committed, found_ended, read_on_a_live_connection
+from ledger.store.event_store import READ_PAGE, Head, LedgerTransaction, TransactionLost
 from ledger.store.prepare import PreparedAppend, prepare_append
 from ledger.store.records import Actor, AppendResult, NewEvent, RecordedEvent
 from ledger.store.sealing import replay_of
@@ -144,23 +138,15 @@ class SQLEventStore:
         """A write transaction; commits on normal exit, rolls back on any exception."""
         async with self._writer_queue or nullcontext(), self.engine.connect() as conn:
             await self._backend.before_write(conn)
-            committing = False
-            try:
-                async with conn.begin():
-                    tx = SQLTransaction(self, conn)
-                    try:
-                        yield tx
-                    except DBAPIError as error:
-                        # Before the commit: the session's end took the transaction with it.
-                        if found_ended(error):
-                            raise TransactionLost() from error
-                        raise
-                    committing = True
-            except DBAPIError as error:
-                # The commit was sent, or about to be: it may have been made all the same.
-                if committing and found_ended(error):
-                    raise CommitUnknown() from error
-                raise
+            async with committed(conn):
+                tx = SQLTransaction(self, conn)
+                try:
+                    yield tx
+                except DBAPIError as error:
+                    # Before the commit: the session's end took the transaction with it.
+                    if found_ended(error):
+                        raise TransactionLost() from error
+                    raise
             if tx.appended:
                 self._committed(tx.appended)
 

@@ -3,41 +3,85 @@ what was asked: the one question a caller needs answered to say "try again short
 
 from __future__ import annotations
 
+import logging
+from types import TracebackType
+
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from ledger.store.event_store import TransactionLost
+from ledger.store.event_store import CommitUnknown, TransactionLost
 
-__all__ = ["unreachable"]
+__all__ = ["Outage", "unreachable"]
 
-# PostgreSQL's words for a session it cannot give or keep: a connection exception (class
-# 08), the server shutting down, crashed or starting up (57P01-57P03), no connection left
-# (53300). The SQLSTATE is asked, not the driver's classes: every driver carries it.
-_UNREACHABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+# PostgreSQL's words for a session it cannot give or keep: the connection exceptions of
+# class 08 (not 08P01, a protocol violation: a driver's fault), the server shutting down,
+# crashed or starting up (57P01-57P03), no connection left (53300). The SQLSTATE is asked,
+# not the driver's classes: every driver carries it.
+_UNREACHABLE_STATES = frozenset(
+    {"08000", "08001", "08003", "08004", "08006", "08007", "57P01", "57P02", "57P03", "53300"}
+)
+# Where a network error (refused, reset, timed out, no such socket) counts as the database's:
+# raised inside a database driver or SQLAlchemy's pool, not by a file or a timer of the app.
+_DATABASE_CODE = ("asyncpg", "sqlalchemy", "aiosqlite")
 # How far a failure's causes are followed (SQLAlchemy wraps the driver's adapter, which
 # wraps the driver's own error).
 _DEPTH = 4
+
+
+def _raised_in_database_code(traceback: TracebackType | None) -> bool:
+    while traceback is not None:
+        module = traceback.tb_frame.f_globals.get("__name__", "")
+        if isinstance(module, str) and module.split(".", 1)[0] in _DATABASE_CODE:
+            return True
+        traceback = traceback.tb_next
+    return False
 
 
 def unreachable(error: BaseException) -> bool:
     """Whether ``error`` says the database could not be reached or its connection failed:
     refused, reset or timed out on the network, a session the server ended or would not
     open, a connection found ended, every pooled connection in use past the wait, or a
-    write's transaction lost on every attempt. Nothing was read or written by the request
-    that met it (a commit of unknown outcome is ``CommitUnknown``, not this)."""
+    write's transaction lost on every attempt. Not a commit of unknown outcome
+    (``CommitUnknown``): that write may have been made."""
     found: BaseException | None = error
     for _ in range(_DEPTH):
-        if found is None:
+        if found is None or isinstance(found, CommitUnknown):
             return False
-        if isinstance(found, OSError | PoolTimeout | TransactionLost):
+        if isinstance(found, PoolTimeout | TransactionLost):
             return True
+        if isinstance(found, OSError):
+            return _raised_in_database_code(found.__traceback__)
         if isinstance(found, DBAPIError):
             if found.connection_invalidated:
                 return True
             found = found.orig
             continue
-        state = getattr(found, "sqlstate", None)
-        if isinstance(state, str) and state.startswith(_UNREACHABLE_STATES):
+        if getattr(found, "sqlstate", None) in _UNREACHABLE_STATES:
             return True
         found = found.__cause__
     return False
+
+
+class Outage:
+    """A background task's failures, logged as an operator wants them while the database is
+    away: once as the outage begins and once as it ends, not at every attempt. A failure
+    that is not the database's being away is logged each time, with its trace."""
+
+    def __init__(self, logger: logging.Logger, task: str) -> None:
+        self.log = logger
+        self.task = task
+        self.failures = 0  # in a row
+
+    def failed(self, error: BaseException) -> None:
+        self.failures += 1
+        if not unreachable(error):
+            self.log.error("%s failed; trying again", self.task, exc_info=error)
+        elif self.failures == 1:
+            self.log.warning("%s: the database cannot be reached (%r)", self.task, error)
+        else:
+            self.log.debug("%s: the database is still away (%r)", self.task, error)
+
+    def succeeded(self) -> None:
+        if self.failures:
+            self.log.warning("%s: working again after %d failures", self.task, self.failures)
+        self.failures = 0

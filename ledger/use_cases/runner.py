@@ -161,15 +161,19 @@ class Runner:
             except _Replayed as replayed:
                 return await self._first_answer(replayed.result, ids)
             except DomainError:
-                # A racing twin with the same key may have committed while we decided: the
-                # refusal is then an answer to a request already done. Give the first answer.
-                if idempotency_key is not None:
-                    found = await self.store.find_append(idempotency_key, fingerprint, actor=actor)
-                    if found is not None:
-                        return await self._first_answer(found, ids)
+                # A racing twin with the same key may have committed while we decided, or
+                # this request's own commit whose answer was lost (below): the refusal is
+                # then an answer to a request already done. Give the first answer.
+                if (found := await self._made(idempotency_key, fingerprint, actor)) is not None:
+                    return await self._first_answer(found, ids)
                 raise
             except WrongExpectedVersion as conflict:
                 if last or isinstance(conflict, StaleExpectedVersion):
+                    # The version the client expected may be gone by the same twin's or
+                    # lost commit's doing: the key tells.
+                    found = await self._made(idempotency_key, fingerprint, actor)
+                    if found is not None:
+                        return await self._first_answer(found, ids)
                     raise
             except ProjectionBehind:
                 if last:
@@ -191,6 +195,14 @@ class Runner:
                 if last or idempotency_key is None:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _made(
+        self, idempotency_key: str | None, fingerprint: str, actor: Actor
+    ) -> AppendResult | None:
+        """The append already made under ``idempotency_key``, if there is a key and one."""
+        if idempotency_key is None:
+            return None
+        return await self.store.find_append(idempotency_key, fingerprint, actor=actor)
 
     async def _attempt(
         self,

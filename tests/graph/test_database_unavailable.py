@@ -4,7 +4,7 @@ error." nor a bare 500. A request that fails before its answer begins (a known p
 a token's check) is a 503 with ``Retry-After``; a field of an executed answer carries the
 code in that answer; the health check gives its own 503. The log says so in one line,
 without a trace. Once the database is back, the next requests are answered, and a write is
-made once."""
+made once. A WebSocket whose token cannot be checked is closed with 1013 (Try Again Later)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ import pytest
 
 from graph.http.pages.documents import ARTICLE_PAGE
 from graph.http.unavailable import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
+from graph.http.websocket import TRY_AGAIN_LATER, UNAVAILABLE_REASON
 from graph.settings import Settings
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from tests.graph.conftest import Api, RelayedDatabase, running
+from tests.graph.live.client import Closed, bearer, live_client, served
 from tests.socket_relay import SocketRelay
 
 TOPIC_NAMES = "{ topics { name } }"  # not a known page: the executor reads it
@@ -109,3 +111,20 @@ async def test_a_database_that_refuses_connections_is_told_the_same_way(
     token = await api.token("editor")
     await relay.close()  # nothing listens on its port any more: connections are refused
     await _every_kind_of_request(api, token, caplog)
+
+
+async def test_a_websocket_whose_token_cannot_be_checked_is_closed_to_try_again_later(
+    relayed_database: RelayedDatabase,
+) -> None:
+    async with served(Settings(database_url=relayed_database.url)) as live:
+        token = await live.api.token("subscriber")
+        await relayed_database.relay.cut()
+        async with live_client(live.url, init=False) as client:
+            await client.send({"type": "connection_init", "payload": bearer(token)})
+            with pytest.raises(Closed) as closed:
+                await client.receive()
+        assert (closed.value.code, closed.value.reason) == (TRY_AGAIN_LATER, UNAVAILABLE_REASON)
+
+        relayed_database.relay.mend()
+        async with live_client(live.url, token) as client:  # acknowledged
+            assert client.ws.close_code is None

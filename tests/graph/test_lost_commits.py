@@ -16,15 +16,23 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 import typer
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graph.cli.database_access import with_engine
 from graph.http.guards import OUTCOME_UNKNOWN
 from graph.settings import Settings
-from ledger.domain.commands import RegisterDiscipline
+from ledger.domain.commands import (
+    ChangeTopics,
+    Command,
+    EnrolRater,
+    RegisterArticle,
+    RegisterDiscipline,
+)
 from ledger.replay.rebuild import verify_projections
 from ledger.store.db import create_engine
-from ledger.store.event_store import CommitUnknown
+from ledger.store.event_store import CommitUnknown, TransactionLost
+from ledger.store.records import NewEvent
 from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
 from ledger.use_cases.sql_views import sql_ledger
@@ -148,21 +156,48 @@ async def relayed_engine(relayed_database: RelayedDatabase) -> AsyncIterator[Asy
     await engine.dispose()
 
 
+ARTICLE = "lostcommit"
+CITATION = {
+    "title": "A trial",
+    "authors": ["Doe J"],
+    "journal": "J",
+    "study_type": "Cohort",
+    "abstract": "Abstract.",
+}
+
+# Each decided again in its own way after its first commit was made and its answer lost:
+# refused (the discipline exists), appended again (a new rater, whose append finds the key
+# in the ledger's append function), or stale (the version it expected has moved).
+AFTER_A_LOST_ANSWER = {
+    "refused": RegisterDiscipline("Discipline after"),
+    "appended again": EnrolRater(discipline="Discipline before", display_name="Dr After"),
+    "stale": ChangeTopics(article_id=ARTICLE, topics=("Cardiology",), expected_version=1),
+}
+
+
+@pytest.mark.parametrize("command", AFTER_A_LOST_ANSWER.values(), ids=AFTER_A_LOST_ANSWER)
 async def test_a_keyed_write_whose_commit_answer_was_lost_is_answered_from_its_key(
-    database_url: str, relay: SocketRelay, relayed_engine: AsyncEngine
+    database_url: str, relay: SocketRelay, relayed_engine: AsyncEngine, command: Command
 ) -> None:
     ledger = await _ledger(relayed_engine)
+    await ledger.execute(
+        RegisterArticle(article_id=ARTICLE, citation=CITATION, topics=("Oncology",)), actor=EDITOR
+    )
     before = await _head(database_url)
     relay.lose_the_next_commit_answer()
 
-    result = await ledger.execute(
-        RegisterDiscipline("Discipline after"), actor=EDITOR, idempotency_key="after"
-    )
+    result = await ledger.execute(command, actor=EDITOR, idempotency_key="after")
 
     assert relay.commit_answers_lost == 1
     assert await _head(database_url) == before + 1  # made by the lost commit, and only there
-    # Decided again, the discipline exists: the refusal is the key's first answer.
     assert (result.first_position, result.replayed) == (before + 1, True)
+    # The same answer as a retry of the same request gets.
+    again = await ledger.execute(command, actor=EDITOR, idempotency_key="after")
+    assert (again.first_position, again.last_position) == (
+        result.first_position,
+        result.last_position,
+    )
+    assert (again.rater_id, again.article_id) == (result.rater_id, result.article_id)
     await _verified(relayed_engine)
 
 
@@ -229,3 +264,25 @@ def test_a_command_whose_commit_loses_its_connection_says_so_in_one_line(
         "error: database error: the connection to the database ended during the "
         "transaction's commit: whether it was written is unknown\n"
     )
+
+
+async def test_a_commit_not_sent_on_a_connection_found_ended_before_it_wrote_nothing(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    """The session ended after the transaction's last statement and before its commit, and
+    the driver read the end first: it refuses to send the commit, so nothing was written and
+    the transaction is lost (made again by the runner), not of unknown outcome."""
+    store = SQLEventStore(engine)
+    before = await _head(database_url)
+    with pytest.raises(TransactionLost):
+        async with store.transaction() as tx:
+            event = NewEvent("ArticleRetracted", {"article_id": "a", "reason": "r"})
+            await tx.append("article:a", 0, [event], actor=EDITOR)
+            session = await tx.connection.scalar(text("SELECT pg_backend_pid()"))
+            await _run(database_url, f"SELECT pg_terminate_backend({int(session)}, 10000)")
+            driver = (await tx.connection.get_raw_connection()).driver_connection
+            for _ in range(2000):  # the end is read in a turn or two of the loop
+                if driver.is_closed():
+                    break
+                await asyncio.sleep(0.01)
+    assert await _head(database_url) == before

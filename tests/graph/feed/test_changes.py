@@ -286,7 +286,11 @@ async def test_an_outage_is_logged_when_it_begins_and_when_it_ends_not_at_each_a
     await changes.start()
 
     def said() -> list[str]:
-        return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        return [
+            r.getMessage()
+            for r in caplog.records
+            if r.name == "evidence_ledger.changes" and r.levelno >= logging.WARNING
+        ]
 
     try:
         await relayed_database.relay.cut()
