@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,9 @@ from typing import Any
 
 import httpx
 import pytest
+import typer
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,6 +29,7 @@ from strawberry.http import process_result
 from strawberry.types import ExecutionResult
 
 from graph.app import create_app
+from graph.cli.database_access import with_engine
 from graph.http.schema import build_schema
 from graph.schema.context import Context, Services
 from graph.settings import Settings
@@ -226,3 +229,16 @@ async def relayed_database(migrated_postgresql_url: str) -> AsyncIterator[Relaye
         )
     finally:
         await relay.close()
+
+
+def said_by_a_command(
+    database_url: str,
+    work: Callable[[AsyncEngine], Awaitable[object]],
+    capsys: pytest.CaptureFixture[str],
+) -> str:
+    """What a command doing ``work`` on the database says on its standard error, having
+    failed with the exit code of a database error (2)."""
+    with pytest.raises(typer.Exit) as exit_:
+        with_engine(database_url, work)
+    assert exit_.value.exit_code == 2
+    return capsys.readouterr().err

@@ -16,11 +16,9 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-import typer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from graph.cli.database_access import with_engine
 from graph.http.pages.documents import ARTICLE_PAGE
 from graph.settings import Settings
 from ledger.domain.commands import RegisterDiscipline
@@ -38,7 +36,7 @@ from tests.backends import (
     postgres_clone,
     restartable_postgres,
 )
-from tests.graph.conftest import Api, running
+from tests.graph.conftest import Api, running, said_by_a_command
 from tests.store.commands import EDITOR
 from tests.store.ledgers import alerts_left_behind
 from tests.streaming_replica import dsn
@@ -279,10 +277,7 @@ def test_a_command_whose_transaction_loses_its_connection_says_so_in_one_line(
         async with SQLEventStore(engine).transaction() as tx:
             await tx.connection.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
 
-    with pytest.raises(typer.Exit) as exit_:
-        with_engine(database_url, ends_its_own_session)
-    assert exit_.value.exit_code == 2
-    assert capsys.readouterr().err == (
+    assert said_by_a_command(database_url, ends_its_own_session, capsys) == (
         "error: database error: the connection to the database ended before the "
         "transaction's commit: nothing of it was written\n"
     )

@@ -15,11 +15,9 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-import typer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from graph.cli.database_access import with_engine
 from graph.http.guards import OUTCOME_UNKNOWN
 from graph.settings import Settings
 from ledger.domain.commands import (
@@ -37,7 +35,7 @@ from ledger.store.sql_store import SQLEventStore
 from ledger.use_cases.service import EvidenceLedger
 from ledger.use_cases.sql_views import sql_ledger
 from tests.backends import ending_the_first
-from tests.graph.conftest import RelayedDatabase, running
+from tests.graph.conftest import RelayedDatabase, running, said_by_a_command
 from tests.socket_relay import SocketRelay
 from tests.store.commands import EDITOR
 from tests.streaming_replica import dsn
@@ -257,10 +255,7 @@ def test_a_command_whose_commit_loses_its_connection_says_so_in_one_line(
         )
 
     asyncio.run(_run(database_url, *END_THE_NEXT_COMMIT))
-    with pytest.raises(typer.Exit) as exit_:
-        with_engine(database_url, registers_a_discipline)
-    assert exit_.value.exit_code == 2
-    assert capsys.readouterr().err == (
+    assert said_by_a_command(database_url, registers_a_discipline, capsys) == (
         "error: database error: the connection to the database ended during the "
         "transaction's commit: whether it was written is unknown\n"
     )
