@@ -148,5 +148,6 @@ class LiveGraphQL(EvidenceGraphQL):
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
     if websocket.application_state is WebSocketState.DISCONNECTED:
         return
-    with contextlib.suppress(RuntimeError, OSError):  # closed meanwhile by either side
+    # Closed meanwhile by either side (Starlette says a send that failed is a disconnect).
+    with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
         await websocket.close(code=code, reason=reason)

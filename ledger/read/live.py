@@ -167,9 +167,13 @@ class LiveLedger:
                 await self._wake_concerned()
             except Exception as error:  # the next round reads again: nothing is lost
                 self._outage.failed(error)
-                # Longer after each failure in a row: an away database is not asked 20 times
-                # a second.
-                await asyncio.sleep(next_try_seconds(self.poll_seconds, self._outage.failures))
+                # Longer after each failure in a row (an away database is not asked 20 times
+                # a second), but at once after a commit of this process: it answers again.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(
+                        next_try_seconds(self.poll_seconds, self._outage.failures)
+                    ):
+                        await self._moved.wait()
             else:
                 self._outage.succeeded()
 

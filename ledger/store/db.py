@@ -73,10 +73,12 @@ def found_ended(error: BaseException) -> bool:
 
 def _commit_never_sent(error: DBAPIError) -> bool:
     """Whether a failed commit's driver refused to send it, having seen its connection end
-    before (asyncpg's client-side ``InterfaceError``): then nothing was committed."""
-    return isinstance(error.orig, asyncpg.exceptions.InterfaceError) or isinstance(
-        error.orig and error.orig.__cause__, asyncpg.exceptions.InterfaceError
-    )
+    before: then nothing was committed. asyncpg raises its ``InterfaceError`` only from its
+    checks before a message is written (the connection closed, released or busy); a COMMIT
+    lost once written is a ``ConnectionDoesNotExistError`` (08003). SQLAlchemy keeps the
+    driver's error as the cause of its adapter's (``orig``)."""
+    adapted = error.orig
+    return adapted is not None and isinstance(adapted.__cause__, asyncpg.exceptions.InterfaceError)
 
 
 @asynccontextmanager

@@ -21,19 +21,26 @@ _UNREACHABLE_STATES = frozenset(
     {"08000", "08001", "08003", "08004", "08006", "08007", "57P01", "57P02", "57P03", "53300"}
 )
 # Where a network error (refused, reset, timed out, no such socket) counts as the database's:
-# raised inside a database driver or SQLAlchemy's pool, not by a file or a timer of the app.
-_DATABASE_CODE = ("asyncpg", "sqlalchemy", "aiosqlite")
+# raised by a database driver or SQLAlchemy's pool, not by a file or a timer of the app (even
+# one run inside SQLAlchemy's machinery, as the append and the migrations are). The standard
+# library's frames under it (asyncio's sockets) are passed over.
+_DATABASE_CODE = ("asyncpg", "aiosqlite", "sqlalchemy.pool", "sqlalchemy.dialects")
+_UNDERNEATH = frozenset({"asyncio", "socket", "ssl", "selectors", "concurrent", "threading"})
 # How far a failure's causes are followed (SQLAlchemy wraps the driver's adapter, which
 # wraps the driver's own error).
 _DEPTH = 4
 
 
 def _raised_in_database_code(traceback: TracebackType | None) -> bool:
+    """Whether the innermost frame above the standard library's is a database driver's."""
+    modules: list[str] = []
     while traceback is not None:
         module = traceback.tb_frame.f_globals.get("__name__", "")
-        if isinstance(module, str) and module.split(".", 1)[0] in _DATABASE_CODE:
-            return True
+        modules.append(module if isinstance(module, str) else "")
         traceback = traceback.tb_next
+    for module in reversed(modules):
+        if module.split(".", 1)[0] not in _UNDERNEATH:
+            return module.startswith(_DATABASE_CODE)
     return False
 
 
@@ -70,18 +77,20 @@ class Outage:
     def __init__(self, logger: logging.Logger, task: str) -> None:
         self.log = logger
         self.task = task
-        self.failures = 0  # in a row
+        self.failures = 0  # in a row, of any kind (what a caller's wait grows with)
+        self.away = False  # an outage was said to begin, and not yet to end
 
     def failed(self, error: BaseException) -> None:
         self.failures += 1
         if not unreachable(error):
             self.log.error("%s failed; trying again", self.task, exc_info=error)
-        elif self.failures == 1:
+        elif not self.away:
+            self.away = True
             self.log.warning("%s: the database cannot be reached (%r)", self.task, error)
         else:
             self.log.debug("%s: the database is still away (%r)", self.task, error)
 
     def succeeded(self) -> None:
-        if self.failures:
+        if self.away:
             self.log.warning("%s: working again after %d failures", self.task, self.failures)
-        self.failures = 0
+        self.failures, self.away = 0, False

@@ -8,8 +8,10 @@ made once. A WebSocket whose token cannot be checked is closed with 1013 (Try Ag
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from logging import WARNING
 from typing import Any
 
 import httpx
@@ -19,6 +21,11 @@ from graph.http.pages.documents import ARTICLE_PAGE
 from graph.http.unavailable import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from graph.http.websocket import TRY_AGAIN_LATER, UNAVAILABLE_REASON
 from graph.settings import Settings
+from ledger.delivery.deliverer import Deliverer
+from ledger.delivery.settings import DeliverySettings
+from ledger.read.listened import ListenedChanges
+from ledger.read.live import LiveLedger
+from ledger.store.db import create_engine
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from tests.graph.conftest import Api, RelayedDatabase, running
 from tests.graph.live.client import Closed, bearer, live_client, served
@@ -30,6 +37,7 @@ mutation Enrol($input: EnrollRaterInput!) {
   enrollRater(input: $input) { __typename ... on RaterPayload { position replayed } }
 }
 """
+LIVE, DELIVERY = "evidence_ledger.live", "evidence_ledger.delivery"
 NEW_RATER = {"input": {"discipline": "Physician", "displayName": "Dr Later", "idempotencyKey": "k"}}
 
 
@@ -114,17 +122,82 @@ async def test_a_database_that_refuses_connections_is_told_the_same_way(
 
 
 async def test_a_websocket_whose_token_cannot_be_checked_is_closed_to_try_again_later(
-    relayed_database: RelayedDatabase,
+    relayed_database: RelayedDatabase, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     async with served(Settings(database_url=relayed_database.url)) as live:
         token = await live.api.token("subscriber")
         await relayed_database.relay.cut()
+        caplog.clear()
         async with live_client(live.url, init=False) as client:
             await client.send({"type": "connection_init", "payload": bearer(token)})
             with pytest.raises(Closed) as closed:
                 await client.receive()
         assert (closed.value.code, closed.value.reason) == (TRY_AGAIN_LATER, UNAVAILABLE_REASON)
+        said = [r for r in caplog.records if "database_unavailable" in r.getMessage()]
+        assert len(said) == 1
+        # No trace from the service or from uvicorn (an ASGI application's failure).
+        ours = ("evidence_ledger", "uvicorn")
+        assert not [r for r in caplog.records if r.exc_info and r.name.startswith(ours)]
 
         relayed_database.relay.mend()
         async with live_client(live.url, token) as client:  # acknowledged
             assert client.ws.close_code is None
+
+
+async def test_background_work_logs_an_outage_as_it_begins_and_as_it_ends(
+    relayed_database: RelayedDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The live fan-out and the deliverer, asking the database at every turn (a short poll,
+    a short interval): two warnings each for the whole outage, however many turns failed."""
+    caplog.set_level(logging.DEBUG, logger="evidence_ledger")
+    engine = create_engine(relayed_database.url)
+    changes = ListenedChanges(engine, retry_seconds=0.01)
+    await changes.start()
+    live = LiveLedger(changes, poll_seconds=0.01)
+    await live.start()
+    live.on_move()  # a watcher: the fan-out asks the database at every turn
+    deliverer = Deliverer(engine, DeliverySettings(interval_seconds=0.01), {})
+    stop = asyncio.Event()
+    watching = asyncio.create_task(deliverer.watch(stop))
+
+    def said(logger: str, level: int, words: str) -> int:
+        return sum(
+            r.name == logger and r.levelno == level and words in r.getMessage()
+            for r in caplog.records
+        )
+
+    async def until(check: Callable[[], bool]) -> None:
+        for _ in range(2000):
+            if check():
+                return
+            await asyncio.sleep(0.01)
+        pytest.fail("never happened")
+
+    try:
+        caplog.clear()
+        await relayed_database.relay.cut()
+        await until(
+            lambda: (
+                said(LIVE, logging.DEBUG, "still away") >= 3
+                and said(DELIVERY, logging.DEBUG, "still away") >= 3
+            )
+        )
+        relayed_database.relay.mend()
+        await until(
+            lambda: (
+                said(LIVE, logging.WARNING, "working again") == 1
+                and said(DELIVERY, logging.WARNING, "working again") == 1
+            )
+        )
+        for logger in (LIVE, DELIVERY):
+            warned = [r for r in caplog.records if r.name == logger and r.levelno >= WARNING]
+            assert len(warned) == 2, [r.getMessage() for r in warned]
+            assert "cannot be reached" in warned[0].getMessage()
+            assert not any(r.exc_info for r in warned)
+    finally:
+        stop.set()
+        await watching
+        await live.close()
+        await changes.close()
+        await engine.dispose()

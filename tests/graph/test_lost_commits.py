@@ -280,4 +280,6 @@ async def test_a_commit_not_sent_on_a_connection_found_ended_before_it_wrote_not
                 if driver.is_closed():
                     break
                 await asyncio.sleep(0.01)
+            else:
+                pytest.fail("the driver never read the session's end")
     assert await _head(database_url) == before

@@ -91,6 +91,22 @@ async def test_the_apps_own_files_and_timers_are_not_the_database(tmp_path: Path
     assert not unreachable(await _raised_by(a_timer_of_its_own()))
 
 
+async def test_the_apps_own_error_inside_sqlalchemys_machinery_is_not_the_database(
+    migrated_postgresql_url: str, tmp_path: Path
+) -> None:
+    """As the append and the migrations run: the app's code called back by SQLAlchemy."""
+    engine = create_engine(migrated_postgresql_url)
+    try:
+
+        async def run_inside() -> None:
+            async with engine.connect() as conn:
+                await conn.run_sync(lambda _: (tmp_path / "missing.sql").read_text())
+
+        assert not unreachable(await _raised_by(run_inside()))
+    finally:
+        await engine.dispose()
+
+
 async def test_a_lost_transaction_is_out_of_reach_and_a_commit_of_unknown_outcome_is_not(
     migrated_postgresql_url: str,
 ) -> None:
@@ -114,6 +130,12 @@ async def test_an_outage_is_logged_as_it_begins_and_ends_and_other_failures_each
     outage.succeeded()
     outage.succeeded()
     outage.failed(ValueError("a fault of the code"))
+    # An outage whose first failure is not the database's being away is still said to begin.
+    outage.succeeded()
+    outage.failed(CommitUnknown())
+    outage.failed(TransactionLost())
+    outage.failed(TransactionLost())
+    outage.succeeded()
 
     said = [(r.levelno, r.getMessage(), r.exc_info is not None) for r in caplog.records]
     assert said == [
@@ -122,4 +144,8 @@ async def test_an_outage_is_logged_as_it_begins_and_ends_and_other_failures_each
         (logging.DEBUG, f"a pass: the database is still away ({refused!r})", False),
         (logging.WARNING, "a pass: working again after 3 failures", False),
         (logging.ERROR, "a pass failed; trying again", True),
+        (logging.ERROR, "a pass failed; trying again", True),
+        (logging.WARNING, f"a pass: the database cannot be reached ({TransactionLost()!r})", False),
+        (logging.DEBUG, f"a pass: the database is still away ({TransactionLost()!r})", False),
+        (logging.WARNING, "a pass: working again after 3 failures", False),
     ]
