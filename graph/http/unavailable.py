@@ -3,11 +3,12 @@
 When a request fails before its answer has begun because the database could not be reached
 (its token's check, a known page's read, learning a position it sent back, anything before
 the executor answers), it is answered ``503 Service Unavailable`` with ``Retry-After`` and
-one GraphQL error, ``DATABASE_UNAVAILABLE``, carrying the request's id: on every route, the
-reader's pages and the feeds too (their clients look at the status). A field that fails so
-inside an executed answer carries the same code in that answer (``graph.http.guards``), and
-a WebSocket's ``connection_init`` closes with 1013 (``graph.http.websocket``). The log says
-it in one line, without a trace: it is the database's state, not a fault of this code.
+one GraphQL error, ``DATABASE_UNAVAILABLE``, carrying the request's id, on every route (the
+feeds' clients look at the status); a browser's visit to a page other than the API (one that
+accepts HTML: the unsubscribe link) gets a short page saying so instead. A field that fails
+so inside an executed answer carries the same code in that answer (``graph.http.guards``),
+and a WebSocket's ``connection_init`` closes with 1013 (``graph.http.websocket``). The log
+says it in one line, without a trace: it is the database's state, not a fault of this code.
 What ``ledger.store.unreachable`` counts as out of reach never includes a commit of unknown
 outcome, which is told in its own words.
 """
@@ -53,7 +54,10 @@ class DatabaseUnavailable:
                 raise
             request_id = scope.get("state", {}).get("request_id")
             log_unavailable(request_id, error)
-            await _answer(send, request_id)
+            if _a_visit(scope):
+                await _answer_the_visitor(send)
+            else:
+                await _answer(send, request_id)
 
 
 def log_unavailable(request_id: str | None, error: BaseException) -> None:
@@ -61,15 +65,37 @@ def log_unavailable(request_id: str | None, error: BaseException) -> None:
     log.warning(json.dumps({"request_id": request_id, "database_unavailable": repr(error)[:300]}))
 
 
+def _a_visit(scope: Scope) -> bool:
+    """A browser's visit to a page (not the API, whose clients read the JSON error)."""
+    accept = dict(scope["headers"]).get(b"accept", b"")
+    return scope["path"] != "/graphql" and b"text/html" in accept
+
+
+_PAGE = (
+    b'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+    b"<title>Try again shortly</title></head><body><main><h1>Try again shortly</h1>"
+    b"<p>The service cannot reach its database just now. Please try again in a moment."
+    b"</p></main></body></html>"
+)
+
+
+async def _answer_the_visitor(send: Send) -> None:
+    await _send(send, _PAGE, b"text/html; charset=utf-8")
+
+
 async def _answer(send: Send, request_id: str | None) -> None:
     extensions = {} if request_id is None else {"requestId": request_id}
     body = error_body("DATABASE_UNAVAILABLE", DATABASE_UNAVAILABLE, **extensions)
+    await _send(send, body, b"application/json; charset=utf-8")
+
+
+async def _send(send: Send, body: bytes, media_type: bytes) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": 503,
             "headers": [
-                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-type", media_type),
                 (b"content-length", str(len(body)).encode()),
                 (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
                 (b"cache-control", b"no-store"),

@@ -22,6 +22,7 @@ from ledger.domain.commands import SetAlertProfile
 from ledger.domain.errors import LedgerError
 from ledger.read.alerts import AlertProfileView, alert_profile
 from ledger.read.reader import read_now
+from ledger.store.event_store import CommitUnknown
 from ledger.store.records import Actor
 
 __all__ = ["unsubscribe_routes"]
@@ -98,10 +99,19 @@ async def unsubscribe(request: Request) -> HTMLResponse:
         command = _without_email(subscriber_id, profile)
         try:
             await services.ledger.execute(command, actor=Actor(subscriber_id, "subscriber"))
+        except CommitUnknown:
+            # Made or not, the profile tells: an address already removed is done.
+            after = await _profile(services, subscriber_id)
+            if after is None or after.email is not None:
+                return _not_changed()
         except LedgerError:
-            body = "<p>Your profile could not be changed just now. Please try again.</p>"
-            return _page("Not unsubscribed", body, 409)
+            return _not_changed()
     return _page("Unsubscribed", "<p>No more alert emails will be sent to you.</p>")
+
+
+def _not_changed() -> HTMLResponse:
+    body = "<p>Your profile could not be changed just now. Please try again.</p>"
+    return _page("Not unsubscribed", body, 409)
 
 
 def unsubscribe_routes() -> list[BaseRoute]:

@@ -4,7 +4,9 @@ error." nor a bare 500. A request that fails before its answer begins (a known p
 a token's check) is a 503 with ``Retry-After``; a field of an executed answer carries the
 code in that answer; the health check gives its own 503. The log says so in one line,
 without a trace. Once the database is back, the next requests are answered, and a write is
-made once. A WebSocket whose token cannot be checked is closed with 1013 (Try Again Later)."""
+made once. A WebSocket whose token cannot be checked is closed with 1013 (Try Again Later);
+a browser's visit to the unsubscribe link gets a page saying to try again, and an unsubscribe
+whose commit's answer was lost is done once."""
 
 from __future__ import annotations
 
@@ -23,11 +25,17 @@ from graph.http.websocket import TRY_AGAIN_LATER, UNAVAILABLE_REASON
 from graph.settings import Settings
 from ledger.delivery.deliverer import Deliverer
 from ledger.delivery.settings import DeliverySettings
+from ledger.delivery.unsubscribe import unsubscribe_token
+from ledger.domain.commands import SetAlertProfile
+from ledger.read.alerts import alert_profile
 from ledger.read.listened import ListenedChanges
 from ledger.read.live import LiveLedger
+from ledger.read.reader import read_now
 from ledger.store.db import create_engine
+from ledger.store.records import Actor
 from ledger.use_cases.sample import SAMPLE_ARTICLE_ID
 from tests.graph.conftest import Api, RelayedDatabase, running
+from tests.graph.helpers import assert_no_stack_trace, ledger_position
 from tests.graph.live.client import Closed, bearer, live_client, served
 from tests.socket_relay import SocketRelay
 
@@ -38,6 +46,8 @@ mutation Enrol($input: EnrollRaterInput!) {
 }
 """
 LIVE, DELIVERY = "evidence_ledger.live", "evidence_ledger.delivery"
+SECRET = "unsubscribe-secret"
+LEAVING = "sub-leaving"
 NEW_RATER = {"input": {"discipline": "Physician", "displayName": "Dr Later", "idempotencyKey": "k"}}
 
 
@@ -48,7 +58,8 @@ def relay(relayed_database: RelayedDatabase) -> SocketRelay:
 
 @pytest.fixture
 async def api(relayed_database: RelayedDatabase) -> AsyncIterator[Api]:
-    async with running(Settings(database_url=relayed_database.url)) as api:
+    delivery = DeliverySettings(unsubscribe_secret=SECRET)
+    async with running(Settings(database_url=relayed_database.url, delivery=delivery)) as api:
         yield api
 
 
@@ -201,3 +212,43 @@ async def test_background_work_logs_an_outage_as_it_begins_and_as_it_ends(
         await live.close()
         await changes.close()
         await engine.dispose()
+
+
+async def _leaving(api: Api) -> str:
+    """A subscriber with alert emails; the path of their unsubscribe link."""
+    profile = SetAlertProfile(LEAVING, ["Physician"], 5, 4, email="leaving@example.org")
+    await api.services.ledger.execute(profile, actor=Actor(LEAVING, "subscriber"))
+    return f"/unsubscribe?token={unsubscribe_token(SECRET, LEAVING)}"
+
+
+async def test_a_browsers_visit_gets_a_page_saying_to_try_again(
+    api: Api, relay: SocketRelay
+) -> None:
+    link = await _leaving(api)
+    await relay.cut()
+
+    page = await api.client.get(link, headers={"accept": "text/html,*/*;q=0.8"})
+
+    assert page.status_code == 503
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert page.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
+    assert "cannot reach its database just now" in page.text
+    assert_no_stack_trace(page.text)
+
+
+async def test_an_unsubscribe_whose_commit_answer_was_lost_is_done_once(
+    api: Api, relay: SocketRelay
+) -> None:
+    link = await _leaving(api)
+    before = await ledger_position(api)
+    relay.lose_the_next_commit_answer()
+
+    done = await api.client.post(link)
+
+    assert relay.commit_answers_lost == 1
+    assert done.status_code == 200, done.text
+    assert "Unsubscribed" in done.text
+    assert await ledger_position(api) == before + 1
+    profile = await read_now(api.services.engine, lambda conn: alert_profile(conn, LEAVING))
+    assert profile is not None
+    assert profile.email is None
