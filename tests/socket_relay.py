@@ -50,9 +50,9 @@ class SocketRelay:
         self._writers: set[asyncio.StreamWriter] = set()
         self._pumps: set[asyncio.Task[None]] = set()
 
-    async def open(self) -> int:
-        """Listen on a port of the loopback; the port."""
-        self._server = await asyncio.start_server(self._relay, HOST, 0)
+    async def open(self, port: int = 0) -> int:
+        """Listen on a port of the loopback (``port``, or one free); the port."""
+        self._server = await asyncio.start_server(self._relay, HOST, port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 

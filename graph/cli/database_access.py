@@ -8,11 +8,14 @@ errors it raises. Everything a command reads or writes goes through the ledger's
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,14 +25,22 @@ from ledger.domain.errors import LedgerError
 from ledger.store.db import DEFAULT_DATABASE_URL, async_url, create_engine
 from ledger.store.event_store import CommitUnknown, TransactionLost
 from ledger.store.revision import HEAD_REVISION, current_revision
+from ledger.store.unreachable import unreachable
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "AsyncEngine",
     "DatabaseOption",
     "require_schema",
+    "wait_for_database",
     "with_engine",
 ]
+
+log = logging.getLogger("evidence_ledger")
+
+# The first wait between two tries to reach a database, doubled at each, up to the longest.
+FIRST_WAIT_SECONDS = 0.5
+LONGEST_WAIT_SECONDS = 5.0
 
 T = TypeVar("T")
 
@@ -82,6 +93,41 @@ def with_engine(
         NoDatabase,
     ) as error:
         fail(_describe(error))
+
+
+def wait_for_database(url: str, seconds: float) -> None:
+    """Return once the database at ``url`` answers. While it cannot be reached (a service
+    started beside its database, before it listens), ask again for up to ``seconds``,
+    saying so once; then, or for any other failure at once, fail in one line."""
+
+    async def answered(engine: AsyncEngine) -> None:
+        deadline = time.monotonic() + seconds
+        wait = FIRST_WAIT_SECONDS
+        while True:
+            try:
+                async with engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+                return
+            except Exception as error:
+                left = deadline - time.monotonic()
+                if not unreachable(error):
+                    raise
+                if left <= 0:
+                    raise NoDatabase(
+                        f"the database at {_where(engine.url)} cannot be reached"
+                        f" (waited {seconds:g} s): {_describe(error)}"
+                    ) from None
+                if wait == FIRST_WAIT_SECONDS:
+                    log.warning(
+                        "waiting up to %g s for the database at %s to answer (%s)",
+                        seconds,
+                        _where(engine.url),
+                        _describe(error),
+                    )
+                await asyncio.sleep(min(wait, left))
+                wait = min(wait * 2, LONGEST_WAIT_SECONDS)
+
+    with_engine(url, answered)
 
 
 def _describe(error: Exception) -> str:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from graph.cli.database_access import DEFAULT_DATABASE_URL, DatabaseOption
+from graph.cli.database_access import DEFAULT_DATABASE_URL, DatabaseOption, wait_for_database
 from graph.cli.deliver import PublicUrl, delivery_settings
 from graph.cli.requests import RequestDays, RequestsPerDiscipline
 from graph.settings import Limits, Settings
@@ -143,6 +143,19 @@ RatingWithoutRequest = Annotated[
 ]
 
 
+WaitForDatabase = Annotated[
+    float,
+    typer.Option(
+        "--wait-for-database",
+        envvar="EVIDENCE_LEDGER_WAIT_FOR_DATABASE",
+        min=0,
+        help="Seconds to wait for a PostgreSQL database that cannot be reached yet, as when "
+        "it starts beside the service (0: fail at once).",
+    ),
+]
+WAIT_FOR_DATABASE_SECONDS = 30.0
+
+
 def serve(
     database: DatabaseOption = DEFAULT_DATABASE_URL,
     host: Host = "127.0.0.1",
@@ -162,6 +175,7 @@ def serve(
     rating_without_request: RatingWithoutRequest = False,
     requests_per_discipline: RequestsPerDiscipline = Settings.requests_per_discipline,
     request_days: RequestDays = Settings.request_days,
+    database_wait: WaitForDatabase = WAIT_FOR_DATABASE_SECONDS,
 ) -> None:
     """Migrate, load the sample article into an empty ledger, and serve GraphQL at /graphql
     and the reader's page at /."""
@@ -187,6 +201,9 @@ def serve(
         requests_per_discipline=requests_per_discipline,
         request_days=request_days,
     )
+    if database.startswith("postgres"):
+        # Before uvicorn: a database away is waited for, or said in one line, not a trace.
+        wait_for_database(database, database_wait)
     _run(settings, host, port, workers)
 
 
