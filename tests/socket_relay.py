@@ -4,8 +4,9 @@ its host and port): the network between the service and a database, which a test
 gets through any more, both ways, and nothing is closed: a server that stopped answering, or
 a network that lost its way) and mend. Connections are counted, cut or not, so a test can
 tell whether the service tried to reach the database at all. It can also lose the answer to
-the next COMMIT: the server commits, and the client's connection is dropped before a byte of
-the answer reaches it."""
+the next COMMIT (the server commits, and the client's connection is dropped before a byte of
+the answer reaches it), or the next COMMIT itself (the connection is dropped before the
+server has it: nothing is committed)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,9 @@ class SocketRelay:
         self._cut = False
         self._stalled = False
         self._lose_commit_answer = False
+        self._lose_commit = False
         self.commit_answers_lost = 0
+        self.commits_lost = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._pumps: set[asyncio.Task[None]] = set()
@@ -73,6 +76,11 @@ class SocketRelay:
         """The next COMMIT sent through reaches the server, which commits; the server's
         answer is read and dropped, and so is the client's connection."""
         self._lose_commit_answer = True
+
+    def lose_the_next_commit(self) -> None:
+        """The next COMMIT sent through never reaches the server (which rolls back as the
+        connection, dropped both ways, ends)."""
+        self._lose_commit = True
 
     def mend(self) -> None:
         """Relay new connections again."""
@@ -133,6 +141,10 @@ class SocketRelay:
                 if answers and committing.is_set():
                     # The server answered the COMMIT: it is made. Its answer never arrives.
                     self.commit_answers_lost += 1
+                    break
+                if not answers and self._lose_commit and data.endswith(COMMIT):
+                    self._lose_commit = False
+                    self.commits_lost += 1
                     break
                 if not answers and self._lose_commit_answer and data.endswith(COMMIT):
                     self._lose_commit_answer = False

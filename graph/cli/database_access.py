@@ -41,6 +41,8 @@ log = logging.getLogger("evidence_ledger")
 # The first wait between two tries to reach a database, doubled at each, up to the longest.
 FIRST_WAIT_SECONDS = 0.5
 LONGEST_WAIT_SECONDS = 5.0
+# The least time one try to reach a database is given (asyncpg alone would wait a minute).
+TRY_SECONDS = 2.0
 
 T = TypeVar("T")
 
@@ -98,34 +100,45 @@ def with_engine(
 def wait_for_database(url: str, seconds: float) -> None:
     """Return once the database at ``url`` answers. While it cannot be reached (a service
     started beside its database, before it listens), ask again for up to ``seconds``,
-    saying so once; then, or for any other failure at once, fail in one line."""
+    saying so once; then, or for any other failure at once, fail in one line. Each try is
+    bounded too: a server that accepts and never answers is not waited for beyond that."""
 
     async def answered(engine: AsyncEngine) -> None:
-        deadline = time.monotonic() + seconds
+        began = time.monotonic()
         wait = FIRST_WAIT_SECONDS
         while True:
+            left = seconds - (time.monotonic() - began)
             try:
-                async with engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
+                async with asyncio.timeout(max(left, TRY_SECONDS)):
+                    async with engine.connect() as conn:
+                        await conn.execute(text("SELECT 1"))
                 return
+            except TimeoutError as error:
+                away: Exception = error  # no answer within the try's time: away too
             except Exception as error:
-                left = deadline - time.monotonic()
                 if not unreachable(error):
-                    raise
-                if left <= 0:
+                    if isinstance(error, SQLAlchemyError | OSError):
+                        raise  # said in one line by ``with_engine``
                     raise NoDatabase(
-                        f"the database at {_where(engine.url)} cannot be reached"
-                        f" (waited {seconds:g} s): {_describe(error)}"
-                    ) from None
-                if wait == FIRST_WAIT_SECONDS:
-                    log.warning(
-                        "waiting up to %g s for the database at %s to answer (%s)",
-                        seconds,
-                        _where(engine.url),
-                        _describe(error),
-                    )
-                await asyncio.sleep(min(wait, left))
-                wait = min(wait * 2, LONGEST_WAIT_SECONDS)
+                        f"the database at {_where(engine.url)} cannot be opened: "
+                        f"{type(error).__name__}: {_describe(error)}"
+                    ) from error
+                away = error
+            waited = time.monotonic() - began
+            if waited >= seconds:
+                raise NoDatabase(
+                    f"the database at {_where(engine.url)} cannot be reached "
+                    f"(waited {waited:.0f} s): {_describe(away)}"
+                ) from None
+            if wait == FIRST_WAIT_SECONDS:
+                log.warning(
+                    "waiting up to %g s for the database at %s to answer (%s)",
+                    seconds,
+                    _where(engine.url),
+                    _describe(away),
+                )
+            await asyncio.sleep(min(wait, seconds - waited))
+            wait = min(wait * 2, LONGEST_WAIT_SECONDS)
 
     with_engine(url, answered)
 
@@ -135,7 +148,8 @@ def _describe(error: Exception) -> str:
         return f"database error: {error.orig}".splitlines()[0]
     if isinstance(error, TransactionLost | CommitUnknown):
         return f"database error: {error}"
-    return str(error).splitlines()[0]
+    # Some errors say nothing (a timeout): their kind is what there is to say.
+    return (str(error).splitlines() or [type(error).__name__])[0]
 
 
 def _require_database_file(url: str) -> None:

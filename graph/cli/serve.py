@@ -201,7 +201,7 @@ def serve(
         requests_per_discipline=requests_per_discipline,
         request_days=request_days,
     )
-    if database.startswith("postgres"):
+    if database.lower().startswith("postgres"):
         # Before uvicorn: a database away is waited for, or said in one line, not a trace.
         wait_for_database(database, database_wait)
     _run(settings, host, port, workers)

@@ -55,7 +55,7 @@ class DatabaseUnavailable:
             request_id = scope.get("state", {}).get("request_id")
             log_unavailable(request_id, error)
             if _a_visit(scope):
-                await _answer_the_visitor(send)
+                await _answer_the_visitor(send, request_id)
             else:
                 await _answer(send, request_id)
 
@@ -72,15 +72,17 @@ def _a_visit(scope: Scope) -> bool:
 
 
 _PAGE = (
-    b'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-    b"<title>Try again shortly</title></head><body><main><h1>Try again shortly</h1>"
-    b"<p>The service cannot reach its database just now. Please try again in a moment."
-    b"</p></main></body></html>"
+    '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+    "<title>Try again shortly</title></head><body><main><h1>Try again shortly</h1>"
+    "<p>The service cannot reach its database just now. Please try again in a moment.</p>"
+    "<p><small>Request {request_id}</small></p></main></body></html>"
 )
 
 
-async def _answer_the_visitor(send: Send) -> None:
-    await _send(send, _PAGE, b"text/html; charset=utf-8")
+async def _answer_the_visitor(send: Send, request_id: str | None) -> None:
+    # The request's id is a hex string (graph.http.logging): nothing to escape.
+    page = _PAGE.format(request_id=request_id or "")
+    await _send(send, page.encode(), b"text/html; charset=utf-8")
 
 
 async def _answer(send: Send, request_id: str | None) -> None:

@@ -52,8 +52,14 @@ Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
 
 def asyncpg_dsn(engine: AsyncEngine) -> str:
-    """The engine's database as a plain ``postgresql://`` DSN for asyncpg itself."""
-    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    """The engine's database as a plain ``postgresql://`` DSN for asyncpg itself (whose DSN
+    names the TLS mode ``sslmode``, as libpq's does, where its keyword says ``ssl``)."""
+    url = engine.url.set(drivername="postgresql")
+    if "ssl" in url.query:
+        query = dict(url.query)
+        query["sslmode"] = query.pop("ssl")
+        url = url.set(query=query)
+    return url.render_as_string(hide_password=False)
 
 
 def next_try_seconds(retry_seconds: float, failures: int) -> float:

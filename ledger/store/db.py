@@ -40,11 +40,17 @@ _ASYNC_DRIVERS = {
 
 
 def async_url(url: str | URL) -> URL:
-    """Map plain ``sqlite:///`` and ``postgresql://`` URLs to the async drivers."""
+    """Map plain ``sqlite:///`` and ``postgresql://`` URLs to the async drivers. libpq's
+    ``sslmode`` (as hosting providers hand the URLs out) becomes asyncpg's ``ssl``, which
+    takes the same modes: asyncpg's own keyword has no ``sslmode``."""
     parsed = make_url(url) if isinstance(url, str) else url
     driver = _ASYNC_DRIVERS.get(parsed.drivername)
     if driver is not None:
         parsed = parsed.set(drivername=driver)
+    if parsed.drivername == "postgresql+asyncpg" and "sslmode" in parsed.query:
+        query = dict(parsed.query)
+        query["ssl"] = query.pop("sslmode")
+        parsed = parsed.set(query=query)
     if parsed.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
         raise ValueError(
             f"unsupported database URL scheme {parsed.drivername!r}: "

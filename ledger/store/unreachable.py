@@ -4,6 +4,7 @@ what was asked: the one question a caller needs answered to say "try again short
 from __future__ import annotations
 
 import logging
+import ssl
 from types import TracebackType
 
 from sqlalchemy.exc import DBAPIError
@@ -56,6 +57,8 @@ def unreachable(error: BaseException) -> bool:
             return False
         if isinstance(found, PoolTimeout | TransactionLost):
             return True
+        if isinstance(found, ssl.SSLError):
+            return False  # a certificate or TLS setting: asking again changes nothing
         if isinstance(found, OSError):
             return _raised_in_database_code(found.__traceback__)
         if isinstance(found, DBAPIError):

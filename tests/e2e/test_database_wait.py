@@ -1,6 +1,11 @@
 """`serve` and a PostgreSQL database it cannot reach at start: one that comes up meanwhile (a
-container started beside it) is waited for, said once; one that stays away, or refuses for
-another reason (no such database), is said in one line with exit status 2, not a trace."""
+container started beside it) is waited for, said once; one that stays away, or accepts and
+never answers, is said in one line with exit status 2 once the wait is over; one that
+refuses for another reason (no such database) is said at once. Never a trace.
+
+The database is reached through a relay (``tests.socket_relay``) on an event loop of its own
+thread, which the test cuts (connections reset), stalls (accepted, never answered) or mends,
+on a port it holds from the start."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,38 +24,94 @@ from sqlalchemy.engine import make_url
 from tests.e2e.test_serve import (
     START_TIMEOUT,
     Server,
-    free_loopback_port,
     kill_if_running,
     start_serve,
     wait_until_healthy,
 )
 from tests.socket_relay import SocketRelay, relayed_url, socket_of
 
+# Far less than the hour a test asks serve to wait where it must not wait at all, and far
+# more than the few seconds it does wait elsewhere, whatever the machine's load.
+PROMPTLY = 20.0
 
-def _exited(server: Server) -> int:
+
+@dataclass
+class Relayed:
+    relay: SocketRelay
+    loop: asyncio.AbstractEventLoop
+    database: str  # the URL serve is given: through the relay
+
+    def mend(self) -> None:
+        self.loop.call_soon_threadsafe(self.relay.mend)
+
+
+@contextmanager
+def _relayed(database_url: str, *, stalled: bool = False) -> Iterator[Relayed]:
+    """The database behind a relay that resets every connection (or, ``stalled``, takes
+    them and never answers) until it is mended."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    direct = make_url(database_url)
+    relay = SocketRelay(socket_of(direct))
+
+    async def opened() -> int:
+        port = await relay.open()
+        if stalled:
+            relay.stall()
+        else:
+            await relay.cut()
+        return port
+
     try:
-        return server.process.wait(timeout=START_TIMEOUT)
+        port = asyncio.run_coroutine_threadsafe(opened(), loop).result(timeout=10)
+        url = relayed_url(direct, port).render_as_string(hide_password=False)
+        yield Relayed(relay, loop, url)
+    finally:
+        asyncio.run_coroutine_threadsafe(relay.close(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+
+
+def _exited(server: Server, within: float = START_TIMEOUT) -> int:
+    try:
+        return server.process.wait(timeout=within)
     except subprocess.TimeoutExpired:
         kill_if_running(server)
-        pytest.fail(f"serve did not exit:\n{server.output()}")
+        pytest.fail(f"serve did not exit within {within} s:\n{server.output()}")
 
 
 def _said(server: Server) -> list[str]:
-    """What serve wrote, line by line, without the lines of an empty output."""
     return [line for line in server.output().splitlines() if line.strip()]
 
 
 def test_serve_without_its_database_says_so_in_one_line(
     migrated_postgresql_url: str, tmp_path: Path
 ) -> None:
-    nowhere = relayed_url(make_url(migrated_postgresql_url), free_loopback_port())
-    database = nowhere.render_as_string(hide_password=False)
-    server = start_serve(database, tmp_path / "serve.log", "--wait-for-database", "0")
-
-    assert _exited(server) == 2
+    with _relayed(migrated_postgresql_url) as relayed:
+        server = start_serve(relayed.database, tmp_path / "serve.log", "--wait-for-database", "0")
+        assert _exited(server) == 2
     [line] = _said(server)
     assert line.startswith("error: the database at postgresql://")
     assert "cannot be reached (waited 0 s)" in line
+
+
+@pytest.mark.parametrize("stalled", [False, True], ids=["resets", "never answers"])
+def test_serve_waits_its_time_for_a_database_away_then_says_so_in_one_line(
+    migrated_postgresql_url: str, tmp_path: Path, stalled: bool
+) -> None:
+    with _relayed(migrated_postgresql_url, stalled=stalled) as relayed:
+        began = time.monotonic()
+        server = start_serve(relayed.database, tmp_path / "serve.log", "--wait-for-database", "1")
+        assert _exited(server, PROMPTLY) == 2
+        assert time.monotonic() - began > 1.0  # it did wait
+    *waiting, error = _said(server)
+    # Refused at once, it is asked again (said once); never answering, its one try (of at
+    # least 2 s) outlasts the wait.
+    assert len(waiting) == (0 if stalled else 1)
+    assert all(w.startswith("waiting up to 1 s for the database at postgres") for w in waiting)
+    assert error.startswith("error: the database at postgresql://")
+    assert "cannot be reached (waited" in error
 
 
 def test_serve_refused_by_its_database_fails_at_once_without_waiting(
@@ -57,42 +119,19 @@ def test_serve_refused_by_its_database_fails_at_once_without_waiting(
 ) -> None:
     missing = make_url(migrated_postgresql_url).set(database="no_such_database")
     database = missing.render_as_string(hide_password=False)
-    began = time.monotonic()
     server = start_serve(database, tmp_path / "serve.log", "--wait-for-database", "3600")
 
-    assert _exited(server) == 2
-    assert time.monotonic() - began < START_TIMEOUT  # not the hour it would wait for
+    assert _exited(server, PROMPTLY) == 2  # not the hour it would wait for a database away
     [line] = _said(server)
     assert line.startswith("error: database error:")
     assert '"no_such_database" does not exist' in line
 
 
-@contextmanager
-def _relay_in_a_thread(
-    target: Path | tuple[str, int],
-) -> Iterator[tuple[SocketRelay, asyncio.AbstractEventLoop]]:
-    """A relay on an event loop of its own thread: the test's waits block, the relay runs."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    relay = SocketRelay(target)
-    try:
-        yield relay, loop
-    finally:
-        asyncio.run_coroutine_threadsafe(relay.close(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
-
-
 def test_serve_waits_for_a_database_that_comes_up(
     migrated_postgresql_url: str, tmp_path: Path
 ) -> None:
-    direct = make_url(migrated_postgresql_url)
-    port = free_loopback_port()  # where the database will answer, once the relay listens
-    database = relayed_url(direct, port).render_as_string(hide_password=False)
-    with _relay_in_a_thread(socket_of(direct)) as (relay, loop):
-        server = start_serve(database, tmp_path / "serve.log", "--wait-for-database", "120")
+    with _relayed(migrated_postgresql_url) as relayed:
+        server = start_serve(relayed.database, tmp_path / "serve.log", "--wait-for-database", "120")
         try:
             deadline = time.monotonic() + START_TIMEOUT
             while "waiting up to 120 s for the database" not in server.output():
@@ -100,7 +139,7 @@ def test_serve_waits_for_a_database_that_comes_up(
                 assert time.monotonic() < deadline, server.output()
                 time.sleep(0.05)
 
-            asyncio.run_coroutine_threadsafe(relay.open(port), loop).result(timeout=10)
+            relayed.mend()
 
             assert wait_until_healthy(server)["status"] == "ok"
             assert server.output().count("waiting up to") == 1  # said once

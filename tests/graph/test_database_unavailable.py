@@ -233,7 +233,15 @@ async def test_a_browsers_visit_gets_a_page_saying_to_try_again(
     assert page.headers["content-type"] == "text/html; charset=utf-8"
     assert page.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
     assert "cannot reach its database just now" in page.text
+    assert f"Request {page.headers['x-request-id']}" in page.text
     assert_no_stack_trace(page.text)
+    # The API's clients read the JSON error, whatever their Accept header lists first.
+    api_call = await api.client.post(
+        "/graphql",
+        json={"query": ARTICLE_PAGE, "variables": {"id": SAMPLE_ARTICLE_ID}},
+        headers={"accept": "text/html, application/json;q=0.9"},
+    )
+    _refused_before_answering(api_call)
 
 
 async def test_an_unsubscribe_whose_commit_answer_was_lost_is_done_once(
@@ -252,3 +260,21 @@ async def test_an_unsubscribe_whose_commit_answer_was_lost_is_done_once(
     profile = await read_now(api.services.engine, lambda conn: alert_profile(conn, LEAVING))
     assert profile is not None
     assert profile.email is None
+
+
+async def test_an_unsubscribe_whose_commit_was_lost_before_the_server_had_it_says_so(
+    api: Api, relay: SocketRelay
+) -> None:
+    link = await _leaving(api)
+    before = await ledger_position(api)
+    relay.lose_the_next_commit()
+
+    refused = await api.client.post(link)
+
+    assert relay.commits_lost == 1
+    assert refused.status_code == 409, refused.text
+    assert "Please try again" in refused.text
+    assert await ledger_position(api) == before
+    profile = await read_now(api.services.engine, lambda conn: alert_profile(conn, LEAVING))
+    assert profile is not None
+    assert profile.email == "leaving@example.org"
