@@ -138,8 +138,8 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
     """A transaction that will write: committed on normal exit, rolled back on an exception
     (a lost commit as ``committed`` says).
 
-        SQLite: BEGIN IMMEDIATE, which waits for the write lock before the first read (see
-        ``ledger.store.sqlite.begin_immediate``).
+    SQLite: BEGIN IMMEDIATE, which waits for the write lock before the first read (see
+    ``ledger.store.sqlite.begin_immediate``).
     """
     async with engine.connect() as conn:
         await backend_of(engine).before_write(conn)
