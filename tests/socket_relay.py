@@ -6,7 +6,9 @@ a network that lost its way) and mend. Connections are counted, cut or not, so a
 tell whether the service tried to reach the database at all. It can also lose the answer to
 the next COMMIT (the server commits, and the client's connection is dropped before a byte of
 the answer reaches it), or the next COMMIT itself (the connection is dropped before the
-server has it: nothing is committed)."""
+server has it: nothing is committed), or hold the next COMMIT (the client's connection is
+dropped, and the COMMIT reaches the server only when the test releases it: a commit still
+under way while the client has already given up on it)."""
 
 from __future__ import annotations
 
@@ -47,8 +49,11 @@ class SocketRelay:
         self._stalled = False
         self._lose_commit_answer = False
         self._lose_commit = False
+        self._hold_commit = False
         self.commit_answers_lost = 0
         self.commits_lost = 0
+        self.commit_held = asyncio.Event()  # a COMMIT is held, its client's connection dropped
+        self._held_commit_released = asyncio.Event()
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._pumps: set[asyncio.Task[None]] = set()
@@ -82,6 +87,16 @@ class SocketRelay:
         connection, dropped both ways, ends)."""
         self._lose_commit = True
 
+    def hold_the_next_commit(self) -> None:
+        """The next COMMIT sent through is held: its client's connection is dropped at once,
+        while the server's session stays open, in its transaction and holding its locks, until
+        ``release_the_held_commit``. The server then commits, and its answer is read and
+        dropped."""
+        self._hold_commit = True
+
+    def release_the_held_commit(self) -> None:
+        self._held_commit_released.set()
+
     def mend(self) -> None:
         """Relay new connections again."""
         self._cut = self._stalled = False
@@ -114,10 +129,10 @@ class SocketRelay:
             writer.transport.abort()
             return
         self._writers.update((writer, upstream_writer))
-        committing = asyncio.Event()  # this connection's COMMIT went out, its answer is lost
+        commit = _Commit(writer)
         pumps = [
-            asyncio.ensure_future(self._pump(reader, upstream_writer, committing)),
-            asyncio.ensure_future(self._pump(upstream_reader, writer, committing, answers=True)),
+            asyncio.ensure_future(self._pump(reader, upstream_writer, commit)),
+            asyncio.ensure_future(self._pump(upstream_reader, writer, commit, answers=True)),
         ]
         self._pumps.update(pumps)
         try:
@@ -132,24 +147,50 @@ class SocketRelay:
         self,
         source: asyncio.StreamReader,
         sink: asyncio.StreamWriter,
-        committing: asyncio.Event,
+        commit: _Commit,
         *,
         answers: bool = False,
     ) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while data := await source.read(65536):
-                if answers and committing.is_set():
+                if answers and commit.answer_lost.is_set():
                     # The server answered the COMMIT: it is made. Its answer never arrives.
                     self.commit_answers_lost += 1
+                    commit.answered.set()
                     break
                 if not answers and self._lose_commit and data.endswith(COMMIT):
                     self._lose_commit = False
                     self.commits_lost += 1
                     break
+                if not answers and self._hold_commit and data.endswith(COMMIT):
+                    self._hold_commit = False
+                    await self._held(commit, data, sink)
+                    continue  # the client's end is closed: its next read ends the pump
                 if not answers and self._lose_commit_answer and data.endswith(COMMIT):
                     self._lose_commit_answer = False
-                    committing.set()
+                    commit.answer_lost.set()
                 if not self._stalled:  # stalled: what comes is swallowed
                     sink.write(data)
                     await sink.drain()
         sink.transport.abort()  # one side ended: the whole connection ends, both ways
+
+    async def _held(self, commit: _Commit, data: bytes, server: asyncio.StreamWriter) -> None:
+        """Drop the client's connection, hold its COMMIT until released, then send it and wait
+        for the server's answer (which is dropped), so the server has it before its session
+        ends."""
+        commit.client.transport.abort()
+        self.commit_held.set()
+        await self._held_commit_released.wait()
+        commit.answer_lost.set()
+        server.write(data)
+        await server.drain()
+        await commit.answered.wait()
+
+
+class _Commit:
+    """One relayed connection's COMMIT, when the relay loses its answer or holds it."""
+
+    def __init__(self, client: asyncio.StreamWriter) -> None:
+        self.client = client
+        self.answer_lost = asyncio.Event()  # the COMMIT went out; its answer is not passed on
+        self.answered = asyncio.Event()  # the server's answer to it was read

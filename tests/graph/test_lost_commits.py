@@ -199,6 +199,46 @@ async def test_a_keyed_write_whose_commit_answer_was_lost_is_answered_from_its_k
     await _verified(relayed_engine)
 
 
+async def _waiting_on_a_lock(database_url: str) -> bool:
+    """Whether a session of the database other than the test's own waits on a lock."""
+    waiting = await _run(
+        database_url,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock'",
+    )
+    return bool(waiting)
+
+
+async def test_a_keyed_retry_waits_for_its_first_commit_still_under_way_and_is_answered_by_it(
+    database_url: str, relay: SocketRelay, relayed_engine: AsyncEngine
+) -> None:
+    """The client gives up on a COMMIT the server has not yet made (its connection ends) and
+    decides the write again at once: the append waits on the ledger head's lock, which the
+    first transaction still holds, then finds the first under the key once it commits."""
+    ledger = await _ledger(relayed_engine)
+    before = await _head(database_url)
+    relay.hold_the_next_commit()
+
+    write = asyncio.create_task(
+        ledger.execute(RegisterDiscipline("Discipline after"), actor=EDITOR, idempotency_key="k")
+    )
+    await asyncio.wait_for(relay.commit_held.wait(), 30)
+    async with asyncio.timeout(30):
+        while not await _waiting_on_a_lock(database_url):
+            assert not write.done(), write  # decided again without waiting for the first
+            await asyncio.sleep(0.02)
+
+    assert not write.done()
+    assert await _head(database_url) == before  # the first is not made yet
+    relay.release_the_held_commit()
+    result = await asyncio.wait_for(write, 30)
+
+    assert relay.commit_answers_lost == 1
+    assert await _head(database_url) == before + 1  # made by the held commit, and only there
+    assert (result.first_position, result.replayed) == (before + 1, True)
+    await _verified(relayed_engine)
+
+
 async def test_a_write_without_a_key_whose_commit_answer_was_lost_says_it_may_be_made(
     database_url: str, relay: SocketRelay, relayed_engine: AsyncEngine
 ) -> None:
