@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graph.cli.output import fail
 from ledger.domain.errors import LedgerError
-from ledger.store.db import DEFAULT_DATABASE_URL, async_url, create_engine
+from ledger.store.db import DEFAULT_DATABASE_URL, async_url, create_engine, plain_url
 from ledger.store.event_store import CommitUnknown, TransactionLost
 from ledger.store.revision import HEAD_REVISION, current_revision
 from ledger.store.unreachable import unreachable
@@ -117,8 +117,9 @@ def wait_for_database(url: str, seconds: float) -> None:
                 away: Exception = error  # no answer within the try's time: away too
             except Exception as error:
                 if not unreachable(error):
-                    if isinstance(error, SQLAlchemyError | OSError):
-                        raise  # said in one line by ``with_engine``
+                    if isinstance(error, SQLAlchemyError):
+                        raise  # said in one line by ``with_engine``, the database's words
+                    # Said with the database it is about (a TLS error alone names none).
                     raise NoDatabase(
                         f"the database at {_where(engine.url)} cannot be opened: "
                         f"{type(error).__name__}: {_describe(error)}"
@@ -170,7 +171,7 @@ def _where(url: URL) -> str:
     PostgreSQL URL without its password."""
     if url.get_backend_name() == "sqlite":
         return str(Path(url.database or "").resolve())
-    return url.set(drivername="postgresql").render_as_string(hide_password=True)
+    return plain_url(url).render_as_string(hide_password=True)
 
 
 async def require_schema(engine: AsyncEngine) -> None:

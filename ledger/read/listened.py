@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.read.changes import HISTORY, LearningChanges, appended_changes
 from ledger.read.tasks import stop_task
+from ledger.store.db import plain_url
 
 __all__ = [
     "APPLICATION_NAME",
@@ -54,12 +55,7 @@ Connect = Callable[[], Awaitable[asyncpg.Connection]]
 def asyncpg_dsn(engine: AsyncEngine) -> str:
     """The engine's database as a plain ``postgresql://`` DSN for asyncpg itself (whose DSN
     names the TLS mode ``sslmode``, as libpq's does, where its keyword says ``ssl``)."""
-    url = engine.url.set(drivername="postgresql")
-    if "ssl" in url.query:
-        query = dict(url.query)
-        query["sslmode"] = query.pop("ssl")
-        url = url.set(query=query)
-    return url.render_as_string(hide_password=False)
+    return plain_url(engine.url).render_as_string(hide_password=False)
 
 
 def next_try_seconds(retry_seconds: float, failures: int) -> float:

@@ -20,6 +20,7 @@ __all__ = [
     "committed",
     "create_engine",
     "found_ended",
+    "plain_url",
     "read_on_a_live_connection",
     "snapshot",
     "statements_alone",
@@ -57,6 +58,19 @@ def async_url(url: str | URL) -> URL:
             "use sqlite:///path.db or postgresql://user@host/db"
         )
     return parsed
+
+
+def plain_url(url: URL) -> URL:
+    """``async_url`` undone: the ``postgresql://`` URL as libpq, asyncpg's own DSN parser and
+    the person who wrote it name it (``sslmode``, not asyncpg's keyword ``ssl``)."""
+    if url.get_backend_name() != "postgresql":
+        return url
+    url = url.set(drivername="postgresql")
+    if "ssl" in url.query:
+        query = dict(url.query)
+        query["sslmode"] = query.pop("ssl")
+        url = url.set(query=query)
+    return url
 
 
 def create_engine(url: str | URL, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:

@@ -1,7 +1,8 @@
 """`serve` and a PostgreSQL database it cannot reach at start: one that comes up meanwhile (a
 container started beside it) is waited for, said once; one that stays away, or accepts and
 never answers, is said in one line with exit status 2 once the wait is over; one that
-refuses for another reason (no such database) is said at once. Never a trace.
+refuses for another reason (no such database, a TLS handshake that fails) is said at once.
+Never a trace.
 
 The database is reached through a relay (``tests.socket_relay``) on an event loop of its own
 thread, which the test cuts (connections reset), stalls (accepted, never answered) or mends,
@@ -10,6 +11,7 @@ on a port it holds from the start."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
 import threading
 import time
@@ -145,3 +147,61 @@ def test_serve_waits_for_a_database_that_comes_up(
             assert server.output().count("waiting up to") == 1  # said once
         finally:
             kill_if_running(server)
+
+
+@contextmanager
+def _failing_tls() -> Iterator[int]:
+    """A loopback port whose server agrees to TLS (PostgreSQL's ``S`` to an SSLRequest) and
+    then answers the handshake with bytes that are not TLS: every TLS client fails there."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    done = threading.Event()
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with client:
+                client.settimeout(5)
+                try:
+                    client.recv(8)  # the SSLRequest
+                    client.sendall(b"S")
+                    client.recv(4096)  # the ClientHello
+                    client.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        done.set()
+        thread.join(timeout=10)
+        listener.close()
+
+
+def test_serve_whose_tls_handshake_fails_says_so_at_once_without_waiting(
+    migrated_postgresql_url: str, tmp_path: Path
+) -> None:
+    """A TLS error (a wrong certificate, a server that does not speak it) is not a database
+    still starting: asking again for an hour would not mend it."""
+    with _failing_tls() as port:
+        url = make_url(migrated_postgresql_url)
+        query = {k: v for k, v in url.query.items() if k != "host"} | {"sslmode": "require"}
+        database = url.set(host="127.0.0.1", port=port, query=query)
+        server = start_serve(
+            database.render_as_string(hide_password=False),
+            tmp_path / "serve.log",
+            "--wait-for-database",
+            "3600",
+        )
+        assert _exited(server, PROMPTLY) == 2
+
+    [line] = _said(server)
+    # Named as it was given (libpq's ``sslmode``), without its password.
+    named = database.render_as_string(hide_password=True)
+    assert line.startswith(f"error: the database at {named} cannot be opened: SSLError: "), line
+    assert "WRONG_VERSION_NUMBER" in line, line
