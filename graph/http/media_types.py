@@ -6,7 +6,7 @@ otherwise (also for ``*/*`` and no Accept at all); None (406) when it accepts ne
 
 from __future__ import annotations
 
-__all__ = ["GRAPHQL_RESPONSE", "JSON", "negotiate"]
+__all__ = ["GRAPHQL_RESPONSE", "JSON", "accepts_html", "negotiate"]
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -56,3 +56,11 @@ def negotiate(accept: str | None) -> str | None:
         if best is None or key > best:
             best = key
     return best[3] if best else None
+
+
+def accepts_html(accept: str | None) -> bool:
+    """Whether ``accept`` names HTML outright with a quality above 0 (a browser's visit; a
+    wildcard alone is any client's)."""
+    return accept is not None and any(
+        range_ == "text/html" and quality > 0 for range_, quality in _accept_ranges(accept)
+    )

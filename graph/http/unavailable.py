@@ -20,6 +20,7 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graph.http.media_types import accepts_html
 from graph.http.refusals import error_body
 from ledger.store.unreachable import unreachable
 
@@ -67,8 +68,13 @@ def log_unavailable(request_id: str | None, error: BaseException) -> None:
 
 def _a_visit(scope: Scope) -> bool:
     """A browser's visit to a page (not the API, whose clients read the JSON error)."""
-    accept = dict(scope["headers"]).get(b"accept", b"")
-    return scope["path"] != "/graphql" and b"text/html" in accept
+    # The path within the app: behind a proxy that serves it under a prefix, the API is
+    # still the API.
+    path, prefix = scope["path"], scope.get("root_path", "")
+    if prefix and path.startswith(prefix):
+        path = path[len(prefix) :]
+    accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
+    return path != "/graphql" and accepts_html(accept)
 
 
 _PAGE = (

@@ -242,6 +242,21 @@ async def test_a_browsers_visit_gets_a_page_saying_to_try_again(
         headers={"accept": "text/html, application/json;q=0.9"},
     )
     _refused_before_answering(api_call)
+    # A client that names HTML only to refuse it reads the JSON error too.
+    refusing_html = await api.client.get(link, headers={"accept": "text/html;q=0, */*"})
+    _refused_before_answering(refusing_html)
+    # Behind a proxy serving the app under a prefix, the API is still the API.
+    prefixed = httpx.ASGITransport(app=api.app, root_path="/ledger", raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=prefixed, base_url="http://test") as client:
+        api_call = await client.post(
+            "/ledger/graphql",
+            json={"query": ARTICLE_PAGE, "variables": {"id": SAMPLE_ARTICLE_ID}},
+            headers={"accept": "text/html, application/json;q=0.9"},
+        )
+        _refused_before_answering(api_call)
+        page = await client.get(f"/ledger{link}", headers={"accept": "text/html"})
+        assert page.status_code == 503
+        assert page.headers["content-type"] == "text/html; charset=utf-8"
 
 
 # Where the unsubscribe's COMMIT is lost, and what the page and the profile then say:

@@ -7,7 +7,7 @@ from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 
 from graph.http.cost import UNPAGED_LIST_LENGTH, operation_cost
 from graph.http.guards import PAGE_BOUNDS
-from graph.http.media_types import GRAPHQL_RESPONSE, JSON, negotiate
+from graph.http.media_types import GRAPHQL_RESPONSE, JSON, accepts_html, negotiate
 from graph.http.schema import build_schema
 
 
@@ -83,3 +83,25 @@ def cost(document: str, variables: dict[str, object] | None = None) -> int:
 )
 def test_cost(document: str, variables: dict[str, object] | None, expected: int) -> None:
     assert cost(document, variables) == expected
+
+
+@pytest.mark.parametrize(
+    ("accept", "html"),
+    [
+        (None, False),
+        ("", False),
+        ("*/*", False),
+        ("text/*", False),
+        ("text/html", True),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", True),
+        ("application/json, text/html;q=0.1", True),
+        ("TEXT/HTML", True),
+        ("text/html;q=0, */*", False),
+        ("text/html;q=oops", False),
+        ("text/htmlx", False),
+    ],
+)
+def test_html_is_accepted_only_where_named_with_a_quality_above_0(
+    accept: str | None, html: bool
+) -> None:
+    assert accepts_html(accept) is html
