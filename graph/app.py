@@ -20,7 +20,7 @@ from graph.http.logging import RequestLogging
 from graph.http.read_your_writes import ReadYourWrites
 from graph.http.repeats import AnswerRepeats
 from graph.http.schema import build_schema
-from graph.http.unavailable import DatabaseUnavailable
+from graph.http.unavailable import DatabaseUnavailable, StartWithoutDatabase
 from graph.http.unsubscribe import unsubscribe_routes
 from graph.http.websocket import SUBSCRIPTION_PROTOCOLS, LiveGraphQL
 from graph.schema.context import Services
@@ -215,6 +215,8 @@ def create_app(settings: Settings) -> Starlette:
             *unsubscribe_routes(),
         ],
         middleware=[
+            # Of the lifespan only: a start without the database is said in one line.
+            Middleware(StartWithoutDatabase),
             Middleware(RequestLogging),
             # Inside the logging (preflights are logged, answers carry X-Request-ID) and
             # outside every refusal (413, 401), so a page that is allowed can read them.

@@ -47,6 +47,7 @@ class SocketRelay:
         self.attempts = 0  # connections made to the relay, cut or relayed
         self._cut = False
         self._stalled = False
+        self._relayed_before_cut: int | None = None
         self._lose_commit_answer = False
         self._lose_commit = False
         self._hold_commit = False
@@ -72,6 +73,11 @@ class SocketRelay:
         for pump in list(self._pumps):
             pump.cancel()
         await asyncio.gather(*self._pumps, return_exceptions=True)
+
+    def cut_after(self, connections: int) -> None:
+        """Relay the next ``connections`` new connections, then cut: a database that answers
+        a first look and is gone by the next."""
+        self._cut, self._relayed_before_cut = False, connections
 
     def stall(self) -> None:
         """Let nothing through any more, on open connections and new ones alike."""
@@ -100,6 +106,7 @@ class SocketRelay:
     def mend(self) -> None:
         """Relay new connections again."""
         self._cut = self._stalled = False
+        self._relayed_before_cut = None
 
     async def close(self) -> None:
         await self.cut()
@@ -110,6 +117,11 @@ class SocketRelay:
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.attempts += 1
+        if self._relayed_before_cut == 0:
+            self._relayed_before_cut = None
+            await self.cut()
+        elif self._relayed_before_cut is not None:
+            self._relayed_before_cut -= 1
         if self._cut:
             writer.transport.abort()
             return

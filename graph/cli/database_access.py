@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy import text
@@ -32,6 +32,7 @@ __all__ = [
     "AsyncEngine",
     "DatabaseOption",
     "require_schema",
+    "started",
     "wait_for_database",
     "with_engine",
 ]
@@ -82,8 +83,31 @@ def with_engine(
         finally:
             await engine.dispose()
 
+    return _said_in_one_line(run)
+
+
+def started(url: str, start: Callable[[], Awaitable[T]]) -> T:
+    """Run ``start``, a service's first work on its database at ``url`` (after
+    ``wait_for_database``): the database gone meanwhile, or anything else expected to go
+    wrong with it, is said in one line."""
+
+    async def run() -> T:
+        try:
+            return await start()
+        except Exception as error:
+            if not unreachable(error):
+                raise
+            raise NoDatabase(
+                f"the database at {_where(async_url(url))} cannot be reached: {_describe(error)}"
+            ) from error
+
+    return _said_in_one_line(run)
+
+
+def _said_in_one_line(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``work``; what is expected to go wrong with a database becomes one clear line."""
     try:
-        return asyncio.run(run())
+        return asyncio.run(work())
     except (
         ValueError,
         LedgerError,

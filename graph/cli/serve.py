@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
@@ -11,7 +10,12 @@ from typing import Annotated, Any
 
 import typer
 
-from graph.cli.database_access import DEFAULT_DATABASE_URL, DatabaseOption, wait_for_database
+from graph.cli.database_access import (
+    DEFAULT_DATABASE_URL,
+    DatabaseOption,
+    started,
+    wait_for_database,
+)
 from graph.cli.deliver import PublicUrl, delivery_settings
 from graph.cli.requests import RequestDays, RequestsPerDiscipline
 from graph.settings import Limits, Settings
@@ -234,7 +238,7 @@ def _run(settings: Settings, host: str, port: int, workers: int) -> None:
         return
     # The database made ready once, here; the workers (spawned afresh) build their apps from
     # the settings in their environment and skip it.
-    asyncio.run(prepare_database(settings))
+    started(settings.database_url, lambda: prepare_database(settings))
     ready = replace(settings, migrate_on_start=False, load_sample_when_empty=False)
     os.environ[SETTINGS_VARIABLE] = settings_to_json(ready)
     uvicorn.run(

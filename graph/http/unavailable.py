@@ -11,6 +11,11 @@ and a WebSocket's ``connection_init`` closes with 1013 (``graph.http.websocket``
 says it in one line, without a trace: it is the database's state, not a fault of this code.
 What ``ledger.store.unreachable`` counts as out of reach never includes a commit of unknown
 outcome, which is told in its own words.
+
+The service's start is the other place it can meet the database away: ``serve`` waits for
+it first, but it may go away between that look and the app's start (its migrations' check,
+the catch-up, the first reads). Uvicorn then logs what the app's lifespan reports, which
+Starlette makes a trace; ``StartWithoutDatabase`` reports it in one line instead.
 """
 
 from __future__ import annotations
@@ -24,7 +29,13 @@ from graph.http.media_types import accepts_html
 from graph.http.refusals import error_body
 from ledger.store.unreachable import unreachable
 
-__all__ = ["DATABASE_UNAVAILABLE", "RETRY_AFTER_SECONDS", "DatabaseUnavailable", "log_unavailable"]
+__all__ = [
+    "DATABASE_UNAVAILABLE",
+    "RETRY_AFTER_SECONDS",
+    "DatabaseUnavailable",
+    "StartWithoutDatabase",
+    "log_unavailable",
+]
 
 log = logging.getLogger("evidence_ledger.errors")
 
@@ -59,6 +70,47 @@ class DatabaseUnavailable:
                 await _answer_the_visitor(send, request_id)
             else:
                 await _answer(send, request_id)
+
+
+class StartWithoutDatabase:
+    """A start that fails because the database cannot be reached is reported in one line;
+    any other failure keeps its trace (it is this code's fault, and the trace says where)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        failed: Message | None = None
+
+        async def holding_a_failure(message: Message) -> None:
+            # Starlette reports a failed start, then raises what failed it: the report waits
+            # for the error, to be told in its words.
+            nonlocal failed
+            if message["type"] == "lifespan.startup.failed":
+                failed = message
+            else:
+                await send(message)
+
+        try:
+            await self.app(scope, receive, holding_a_failure)
+        except BaseException as error:
+            if failed is not None and isinstance(error, Exception) and unreachable(error):
+                failed = {**failed, "message": _start_without(error)}
+            raise
+        finally:
+            if failed is not None:
+                await send(failed)
+
+
+def _start_without(error: Exception) -> str:
+    said = (str(error).splitlines() or [""])[0]
+    return (
+        "the service cannot start: its database cannot be reached "
+        f"({type(error).__name__}: {said[:300]}); start it again once the database answers"
+    )
 
 
 def log_unavailable(request_id: str | None, error: BaseException) -> None:

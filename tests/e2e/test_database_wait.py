@@ -48,9 +48,12 @@ class Relayed:
 
 
 @contextmanager
-def _relayed(database_url: str, *, stalled: bool = False) -> Iterator[Relayed]:
+def _relayed(
+    database_url: str, *, stalled: bool = False, relayed_first: int = 0
+) -> Iterator[Relayed]:
     """The database behind a relay that resets every connection (or, ``stalled``, takes
-    them and never answers) until it is mended."""
+    them and never answers; or resets those after the first ``relayed_first``) until it is
+    mended."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -61,6 +64,8 @@ def _relayed(database_url: str, *, stalled: bool = False) -> Iterator[Relayed]:
         port = await relay.open()
         if stalled:
             relay.stall()
+        elif relayed_first:
+            relay.cut_after(relayed_first)
         else:
             await relay.cut()
         return port
@@ -147,6 +152,37 @@ def test_serve_waits_for_a_database_that_comes_up(
             assert server.output().count("waiting up to") == 1  # said once
         finally:
             kill_if_running(server)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_whose_database_goes_away_while_it_starts_says_so_in_one_line(
+    migrated_postgresql_url: str, tmp_path: Path, workers: int
+) -> None:
+    """The database answers ``serve``'s first look, then is gone while the app starts: the
+    start fails, said in one line (by uvicorn's lifespan, or before the workers start)."""
+    with _relayed(migrated_postgresql_url, relayed_first=1) as relayed:
+        server = start_serve(
+            relayed.database,
+            tmp_path / "serve.log",
+            "--wait-for-database",
+            "3600",
+            "--workers",
+            str(workers),
+        )
+        status = _exited(server, PROMPTLY)
+
+    said = _said(server)
+    assert not any("Traceback" in line for line in said), server.output()
+    [line] = [line for line in said if "cannot be reached" in line]
+    if workers == 1:
+        assert status == 3  # uvicorn's for a failed start
+        assert line.startswith("ERROR:    the service cannot start: its database cannot be ")
+        assert said[-1] == "ERROR:    Application startup failed. Exiting."
+    else:
+        assert status == 2
+        assert said == [line]
+        named = make_url(relayed.database).render_as_string(hide_password=True)
+        assert line.startswith(f"error: the database at {named} cannot be reached: ")
 
 
 @contextmanager
