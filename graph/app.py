@@ -215,8 +215,9 @@ def create_app(settings: Settings) -> Starlette:
             *unsubscribe_routes(),
         ],
         middleware=[
-            # Of the lifespan only: a start without the database is said in one line.
-            Middleware(StartWithoutDatabase),
+            # Of the lifespan only (any place in the list would do: every other middleware
+            # passes the lifespan through): a start without the database is said in one line.
+            Middleware(StartWithoutDatabase, database=settings.database_url),
             Middleware(RequestLogging),
             # Inside the logging (preflights are logged, answers carry X-Request-ID) and
             # outside every refusal (413, 401), so a page that is allowed can read them.

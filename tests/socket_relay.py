@@ -75,8 +75,8 @@ class SocketRelay:
         await asyncio.gather(*self._pumps, return_exceptions=True)
 
     def cut_after(self, connections: int) -> None:
-        """Relay the next ``connections`` new connections, then cut: a database that answers
-        a first look and is gone by the next."""
+        """Mend, relay the next ``connections`` new connections, then cut: a database that
+        answers a first look and is gone by the next."""
         self._cut, self._relayed_before_cut = False, connections
 
     def stall(self) -> None:
@@ -98,6 +98,8 @@ class SocketRelay:
         while the server's session stays open, in its transaction and holding its locks, until
         ``release_the_held_commit``. The server then commits, and its answer is read and
         dropped."""
+        self.commit_held.clear()
+        self._held_commit_released.clear()
         self._hold_commit = True
 
     def release_the_held_commit(self) -> None:
@@ -170,6 +172,8 @@ class SocketRelay:
                     self.commit_answers_lost += 1
                     commit.answered.set()
                     break
+                if answers and commit.held:
+                    continue  # what the server says meanwhile has no client to go to
                 if not answers and self._lose_commit and data.endswith(COMMIT):
                     self._lose_commit = False
                     self.commits_lost += 1
@@ -184,12 +188,15 @@ class SocketRelay:
                 if not self._stalled:  # stalled: what comes is swallowed
                     sink.write(data)
                     await sink.drain()
+        if answers:
+            commit.answered.set()  # or never will be: the server's end ended
         sink.transport.abort()  # one side ended: the whole connection ends, both ways
 
     async def _held(self, commit: _Commit, data: bytes, server: asyncio.StreamWriter) -> None:
         """Drop the client's connection, hold its COMMIT until released, then send it and wait
         for the server's answer (which is dropped), so the server has it before its session
         ends."""
+        commit.held = True
         commit.client.transport.abort()
         self.commit_held.set()
         await self._held_commit_released.wait()
@@ -204,5 +211,6 @@ class _Commit:
 
     def __init__(self, client: asyncio.StreamWriter) -> None:
         self.client = client
+        self.held = False  # the client is gone, the COMMIT waits to be released
         self.answer_lost = asyncio.Event()  # the COMMIT went out; its answer is not passed on
         self.answered = asyncio.Event()  # the server's answer to it was read

@@ -10,21 +10,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from sqlalchemy import text
-from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from graph.cli.output import fail
 from ledger.domain.errors import LedgerError
-from ledger.store.db import DEFAULT_DATABASE_URL, async_url, create_engine, plain_url
+from ledger.store.db import DEFAULT_DATABASE_URL, async_url, create_engine
 from ledger.store.event_store import CommitUnknown, TransactionLost
 from ledger.store.revision import HEAD_REVISION, current_revision
+from ledger.store.said import described, shown
 from ledger.store.unreachable import unreachable
 
 __all__ = [
@@ -83,31 +83,8 @@ def with_engine(
         finally:
             await engine.dispose()
 
-    return _said_in_one_line(run)
-
-
-def started(url: str, start: Callable[[], Awaitable[T]]) -> T:
-    """Run ``start``, a service's first work on its database at ``url`` (after
-    ``wait_for_database``): the database gone meanwhile, or anything else expected to go
-    wrong with it, is said in one line."""
-
-    async def run() -> T:
-        try:
-            return await start()
-        except Exception as error:
-            if not unreachable(error):
-                raise
-            raise NoDatabase(
-                f"the database at {_where(async_url(url))} cannot be reached: {_describe(error)}"
-            ) from error
-
-    return _said_in_one_line(run)
-
-
-def _said_in_one_line(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run ``work``; what is expected to go wrong with a database becomes one clear line."""
     try:
-        return asyncio.run(work())
+        return asyncio.run(run())
     except (
         ValueError,
         LedgerError,
@@ -118,7 +95,28 @@ def _said_in_one_line(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
         NotMigrated,
         NoDatabase,
     ) as error:
-        fail(_describe(error))
+        fail(described(error))
+
+
+def started(url: str, start: Callable[[], Awaitable[T]]) -> T:
+    """Run ``start``, a service's first work on its database at ``url`` (after
+    ``wait_for_database``): the database gone meanwhile is said in one line (exit status 2).
+    Any other failure keeps its trace, as the app's own start does: it is a fault to find."""
+
+    async def run() -> T:
+        try:
+            return await start()
+        except Exception as error:
+            if not unreachable(error):
+                raise
+            raise NoDatabase(
+                f"the database at {shown(url)} cannot be reached: {described(error)}"
+            ) from error
+
+    try:
+        return asyncio.run(run())
+    except NoDatabase as away:
+        fail(str(away))
 
 
 def wait_for_database(url: str, seconds: float) -> None:
@@ -145,36 +143,27 @@ def wait_for_database(url: str, seconds: float) -> None:
                         raise  # said in one line by ``with_engine``, the database's words
                     # Said with the database it is about (a TLS error alone names none).
                     raise NoDatabase(
-                        f"the database at {_where(engine.url)} cannot be opened: "
-                        f"{type(error).__name__}: {_describe(error)}"
+                        f"the database at {shown(engine.url)} cannot be opened: "
+                        f"{type(error).__name__}: {described(error)}"
                     ) from error
                 away = error
             waited = time.monotonic() - began
             if waited >= seconds:
                 raise NoDatabase(
-                    f"the database at {_where(engine.url)} cannot be reached "
-                    f"(waited {waited:.0f} s): {_describe(away)}"
+                    f"the database at {shown(engine.url)} cannot be reached "
+                    f"(waited {waited:.0f} s): {described(away)}"
                 ) from None
             if wait == FIRST_WAIT_SECONDS:
                 log.warning(
                     "waiting up to %g s for the database at %s to answer (%s)",
                     seconds,
-                    _where(engine.url),
-                    _describe(away),
+                    shown(engine.url),
+                    described(away),
                 )
             await asyncio.sleep(min(wait, seconds - waited))
             wait = min(wait * 2, LONGEST_WAIT_SECONDS)
 
     with_engine(url, answered)
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, DBAPIError):
-        return f"database error: {error.orig}".splitlines()[0]
-    if isinstance(error, TransactionLost | CommitUnknown):
-        return f"database error: {error}"
-    # Some errors say nothing (a timeout): their kind is what there is to say.
-    return (str(error).splitlines() or [type(error).__name__])[0]
 
 
 def _require_database_file(url: str) -> None:
@@ -184,25 +173,17 @@ def _require_database_file(url: str) -> None:
         return
     if not Path(path).exists():
         raise NoDatabase(
-            f"no database at {_where(target)}: create one with `evidence-ledger migrate` "
+            f"no database at {shown(target)}: create one with `evidence-ledger migrate` "
             "(or `evidence-ledger serve`, which migrates on start), or name an existing one "
             "with --database or DATABASE_URL"
         )
-
-
-def _where(url: URL) -> str:
-    """Where a database is, as its user would name it: a SQLite file's full path, or a
-    PostgreSQL URL without its password."""
-    if url.get_backend_name() == "sqlite":
-        return str(Path(url.database or "").resolve())
-    return plain_url(url).render_as_string(hide_password=True)
 
 
 async def require_schema(engine: AsyncEngine) -> None:
     """Refuse a database whose schema is not at the newest migration, saying what to run."""
     revision = await current_revision(engine)
     if revision != HEAD_REVISION:
-        where = _where(engine.url)
+        where = shown(engine.url)
         state = "has no ledger schema" if revision is None else f"is at revision {revision}"
         raise NotMigrated(
             f"the database at {where} {state}, not {HEAD_REVISION}: run `evidence-ledger migrate`"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 from dataclasses import replace
 from typing import Annotated, Any
 
@@ -214,6 +215,8 @@ def serve(
 def _run(settings: Settings, host: str, port: int, workers: int) -> None:
     """Uvicorn serving the app: in this process, or in ``workers`` processes of its own."""
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors.multiprocess import Multiprocess
 
     from graph.app import create_app, prepare_database
     from graph.cli.workers import APP_FACTORY, PROTOCOL, SETTINGS_VARIABLE, settings_to_json
@@ -241,7 +244,7 @@ def _run(settings: Settings, host: str, port: int, workers: int) -> None:
     started(settings.database_url, lambda: prepare_database(settings))
     ready = replace(settings, migrate_on_start=False, load_sample_when_empty=False)
     os.environ[SETTINGS_VARIABLE] = settings_to_json(ready)
-    uvicorn.run(
+    config = uvicorn.Config(
         APP_FACTORY,
         factory=True,
         workers=workers,
@@ -252,6 +255,14 @@ def _run(settings: Settings, host: str, port: int, workers: int) -> None:
         timeout_worker_healthcheck=WORKER_PING_SECONDS,
         **serving,
     )
+    # What ``uvicorn.run`` does for workers, with its supervisor kept: a worker that fails to
+    # start stops the others, and ``uvicorn.run`` then returns as from a clean stop (it exits
+    # with uvicorn's start-up failure only for a single process). A supervisor restarting the
+    # service must see the failure.
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    if any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes):
+        sys.exit(STARTUP_FAILURE)
 
 
 def _replica(url: str | None, database: str) -> str | None:

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.http.media_types import accepts_html
 from graph.http.refusals import error_body
+from ledger.store.said import described, shown
 from ledger.store.unreachable import unreachable
 
 __all__ = [
@@ -73,11 +74,13 @@ class DatabaseUnavailable:
 
 
 class StartWithoutDatabase:
-    """A start that fails because the database cannot be reached is reported in one line;
-    any other failure keeps its trace (it is this code's fault, and the trace says where)."""
+    """A start that fails because the database (``database``, its URL) cannot be reached is
+    reported in one line; any other failure keeps its trace (it is this code's fault, and
+    the trace says where)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, database: str) -> None:
         self.app = app
+        self.database = database
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan":
@@ -98,19 +101,17 @@ class StartWithoutDatabase:
             await self.app(scope, receive, holding_a_failure)
         except BaseException as error:
             if failed is not None and isinstance(error, Exception) and unreachable(error):
-                failed = {**failed, "message": _start_without(error)}
+                failed = {**failed, "message": self._start_without(error)}
             raise
         finally:
             if failed is not None:
                 await send(failed)
 
-
-def _start_without(error: Exception) -> str:
-    said = (str(error).splitlines() or [""])[0]
-    return (
-        "the service cannot start: its database cannot be reached "
-        f"({type(error).__name__}: {said[:300]}); start it again once the database answers"
-    )
+    def _start_without(self, error: Exception) -> str:
+        return (
+            f"the service cannot start: the database at {shown(self.database)} cannot be "
+            f"reached ({described(error)[:300]}); start it again once the database answers"
+        )
 
 
 def log_unavailable(request_id: str | None, error: BaseException) -> None:
@@ -122,8 +123,8 @@ def _a_visit(scope: Scope) -> bool:
     """A browser's visit to a page (not the API, whose clients read the JSON error)."""
     # The path within the app: behind a proxy that serves it under a prefix, the API is
     # still the API.
-    path, prefix = scope["path"], scope.get("root_path", "")
-    if prefix and path.startswith(prefix):
+    path, prefix = scope["path"], scope.get("root_path", "").rstrip("/")
+    if prefix and path.startswith(f"{prefix}/"):
         path = path[len(prefix) :]
     accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
     return path != "/graphql" and accepts_html(accept)

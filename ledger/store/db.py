@@ -61,8 +61,9 @@ def async_url(url: str | URL) -> URL:
 
 
 def plain_url(url: URL) -> URL:
-    """``async_url`` undone: the ``postgresql://`` URL as libpq, asyncpg's own DSN parser and
-    the person who wrote it name it (``sslmode``, not asyncpg's keyword ``ssl``)."""
+    """``async_url`` undone for PostgreSQL (any other URL is returned as it is): the
+    ``postgresql://`` URL as libpq, asyncpg's own DSN parser and the person who wrote it name
+    it (``sslmode``, not asyncpg's keyword ``ssl``)."""
     if url.get_backend_name() != "postgresql":
         return url
     url = url.set(drivername="postgresql")
