@@ -100,6 +100,8 @@ async def _every_kind_of_request(api: Api, token: str, caplog: pytest.LogCapture
     assert all("database_unavailable" in r.getMessage() for r in said)
     logged = [r.getMessage() for r in caplog.records if r.name == "evidence_ledger.requests"]
     assert [line.count('"status":503') for line in logged] == [0, 1, 1, 1]
+    # Nobody's trace: not the service's, nor its drivers' (asyncpg's pool among them).
+    assert not [(r.name, r.getMessage()) for r in caplog.records if r.exc_info]
 
 
 async def test_a_database_cut_off_is_told_and_the_requests_after_it_comes_back_are_answered(

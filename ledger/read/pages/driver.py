@@ -88,7 +88,11 @@ class DriverReads:
             return cls(database)
         pool = await asyncpg.create_pool(
             asyncpg_dsn(database),
-            min_size=1,
+            init_size=1,
+            # No floor: asyncpg keeps one by reconnecting in the background, which while the
+            # database is away logs a warning with a trace every few seconds. A page read
+            # opens what it needs; the requests say the outage, once each.
+            min_size=0,
             max_size=size,
             reset=_nothing_left,
             command_timeout=WAIT_SECONDS,
