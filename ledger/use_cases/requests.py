@@ -25,7 +25,7 @@ from ledger.domain.commands import (
 from ledger.domain.errors import DomainError
 from ledger.domain.events import ArticleRegistered, DomainEvent
 from ledger.domain.validation import check_texts
-from ledger.store.event_store import LedgerTransaction
+from ledger.store.event_store import CommitUnknown, LedgerTransaction, TransactionLost
 from ledger.store.records import Actor, AppendResult
 from ledger.use_cases.raters import registered_discipline
 from ledger.use_cases.runner import Decision, DomainIds, Runner, check_expected, named_by
@@ -215,7 +215,23 @@ async def _sweep(
     runner: Runner, actor: Actor, idempotency_key: str | None
 ) -> tuple[datetime, list[str]]:
     """The sweep's moment and overdue articles: those kept under the key, else read now
-    (and kept, under the ledger's head so that two sweeps with one key keep one)."""
+    (and kept, under the ledger's head so that two sweeps with one key keep one).
+
+    Its transaction lost, or its commit's answer, it is read again, as the runner decides a
+    write again: under a key it then finds the sweep it kept, if the commit was made (or
+    keeps one now); without a key it wrote nothing."""
+    for attempt in range(runner.conflict_retries + 1):
+        try:
+            return await _sweep_once(runner, actor, idempotency_key)
+        except (TransactionLost, CommitUnknown):
+            if attempt == runner.conflict_retries:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _sweep_once(
+    runner: Runner, actor: Actor, idempotency_key: str | None
+) -> tuple[datetime, list[str]]:
     async with runner.store.transaction() as tx:
         if idempotency_key is not None:
             await runner.views.begin(tx, pessimistic=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import asyncpg
 import pytest
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from graph.http.guards import OUTCOME_UNKNOWN
 from graph.settings import Settings
 from ledger.domain.commands import (
+    AssignDisciplines,
     ChangeTopics,
     Command,
     EnrolRater,
@@ -38,6 +40,7 @@ from tests.backends import ending_the_first
 from tests.graph.conftest import RelayedDatabase, running, said_by_a_command
 from tests.socket_relay import SocketRelay
 from tests.store.commands import EDITOR
+from tests.store.test_rating_requests import START, Clock, a_ledger
 from tests.streaming_replica import dsn
 
 # The first commit after the sequence (re)starts ends its own session: a deferred trigger
@@ -236,6 +239,33 @@ async def test_a_keyed_retry_waits_for_its_first_commit_still_under_way_and_is_a
     assert relay.commit_answers_lost == 1
     assert await _head(database_url) == before + 1  # made by the held commit, and only there
     assert (result.first_position, result.replayed) == (before + 1, True)
+    await _verified(relayed_engine)
+
+
+@pytest.mark.parametrize("key", [None, "nightly"], ids=["unkeyed", "keyed"])
+async def test_a_sweep_whose_commit_answer_was_lost_sweeps_once(
+    database_url: str, relay: SocketRelay, relayed_engine: AsyncEngine, key: str | None
+) -> None:
+    """The sweep of overdue rating requests first reads (and, under a key, keeps) what is
+    overdue in a transaction of its own: its commit's answer lost, it is read again, and the
+    requests are expired once."""
+    clock = Clock()
+    store = SQLEventStore(relayed_engine)
+    ledger = await a_ledger(store, clock)
+    await ledger.execute(AssignDisciplines("a1", ["Physician"]), actor=EDITOR)
+    clock.now = START + timedelta(days=15)
+    head = (await store.head()).position
+    relay.lose_the_next_commit_answer()
+
+    swept = await ledger.expire_requests(actor=EDITOR, idempotency_key=key)
+
+    assert relay.commit_answers_lost == 1
+    assert [(r.article_id, r.replayed) for r in swept] == [("a1", False)]
+    expired = [e for e in await store.read_all(after=head) if e.type == "RatingRequestExpired"]
+    assert sorted(e.payload["rater_id"] for e in expired) == ["p1", "p2", "p3", "p4"]
+    if key is not None:  # the sweep kept by the lost commit is the one its retry finds
+        again = await ledger.expire_requests(actor=EDITOR, idempotency_key=key)
+        assert [(r.article_id, r.replayed) for r in again] == [("a1", True)]
     await _verified(relayed_engine)
 
 
