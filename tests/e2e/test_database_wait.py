@@ -1,8 +1,10 @@
 """`serve` and a PostgreSQL database it cannot reach at start: one that comes up meanwhile (a
 container started beside it) is waited for, said once; one that stays away, or accepts and
 never answers, is said in one line with exit status 2 once the wait is over; one that
-refuses for another reason (no such database, a TLS handshake that fails) is said at once.
-Never a trace.
+refuses for another reason (no such database, a TLS handshake that fails) is said at once;
+one that answers the first look and is gone by the service's start fails the start in one
+line, with uvicorn's status for it (3), or 2 where ``serve --workers`` found it gone before
+its workers started. Never a trace.
 
 The database is reached through a relay (``tests.socket_relay``) on an event loop of its own
 thread, which the test cuts (connections reset), stalls (accepted, never answered) or mends,
