@@ -280,7 +280,8 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 
 def log_unexpected(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
-    """The trace of an unexpected error, with the request id its client was given."""
+    """The trace of an unexpected error, with the request id its client was given; one line
+    without a trace for the database's state (out of reach, or a commit's outcome unknown)."""
     request_id = _request_id(execution_context) if execution_context is not None else None
     for error in errors:
         if not is_unexpected(error):
@@ -289,6 +290,10 @@ def log_unexpected(errors: list[GraphQLError], execution_context: ExecutionConte
         assert original is not None
         if unreachable(original):  # the database's state, not a fault here: no trace
             log_unavailable(request_id, original)
+            continue
+        if isinstance(original, CommitUnknown):  # the same: a connection lost at the commit
+            said = {"request_id": request_id, "commit_outcome_unknown": error.path}
+            log.warning(json.dumps(said))
             continue
         log.error(
             json.dumps(

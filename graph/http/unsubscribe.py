@@ -100,7 +100,9 @@ async def unsubscribe(request: Request) -> HTMLResponse:
         try:
             await services.ledger.execute(command, actor=Actor(subscriber_id, "subscriber"))
         except CommitUnknown:
-            # Made or not, the profile tells: an address already removed is done.
+            # Made or not, the profile tells: an address already removed is done. A commit
+            # still under way may land after this look: the page then asks to try again,
+            # and the next try finds the address gone (nothing is written twice).
             after = await _profile(services, subscriber_id)
             if after is None or after.email is not None:
                 return _not_changed()

@@ -11,6 +11,7 @@ never as "Unexpected error."."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -285,8 +286,9 @@ async def test_a_write_without_a_key_whose_commit_answer_was_lost_says_it_may_be
 
 
 async def test_the_api_tells_a_commit_of_unknown_outcome_and_answers_its_keyed_retry(
-    database_url: str,
+    database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     async with running(Settings(database_url=database_url)) as api:
         token = await api.token("editor")
         await _run(database_url, *END_THE_NEXT_COMMIT)
@@ -304,6 +306,12 @@ async def test_the_api_tells_a_commit_of_unknown_outcome_and_answers_its_keyed_r
         assert error["extensions"]["requestId"] == response.headers["x-request-id"]
         assert error["path"] == ["enrollRater"]
         assert await _head(database_url) == before
+        # The log says it in one line under the request's id, without a trace: the
+        # database's state, not a fault of the code.
+        [said] = [r for r in caplog.records if "commit_outcome_unknown" in r.getMessage()]
+        assert (said.levelno, said.exc_info) == (logging.WARNING, None)
+        assert response.headers["x-request-id"] in said.getMessage()
+        assert not [r for r in caplog.records if r.exc_info]
 
         await _run(database_url, AGAIN)
         keyed = {"input": {**unkeyed["input"], "idempotencyKey": "dr-unkeyed"}}
