@@ -152,7 +152,7 @@ def test_an_unreachable_database_is_reported_in_one_line_without_a_traceback(
     assert result.stdout == ""
 
 
-def test_serve_passes_production_and_rate_limits_from_flags_and_environment(
+def test_serve_passes_production_rate_limits_and_cache_size_from_flags_and_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """What `serve` hands to the app; the server itself is not started."""
@@ -172,12 +172,20 @@ def test_serve_passes_production_and_rate_limits_from_flags_and_environment(
     runner.invoke(
         app,
         ["serve", "--database", database],
-        env={"EVIDENCE_LEDGER_ENV": "production", "EVIDENCE_LEDGER_MUTATIONS_PER_MINUTE": "7"},
+        env={
+            "EVIDENCE_LEDGER_ENV": "production",
+            "EVIDENCE_LEDGER_MUTATIONS_PER_MINUTE": "7",
+            "EVIDENCE_LEDGER_RESPONSE_CACHE_BYTES": "0",
+        },
         catch_exceptions=False,
     )
     runner.invoke(
         app,
-        ["serve", "--database", database, "--address-mutations-per-minute", "0"],
+        [
+            "serve",
+            *("--database", database, "--address-mutations-per-minute", "0"),
+            *("--response-cache-bytes", "1048576"),
+        ],
         env={"EVIDENCE_LEDGER_ENV": ""},
         catch_exceptions=False,
     )
@@ -187,6 +195,8 @@ def test_serve_passes_production_and_rate_limits_from_flags_and_environment(
     assert production.limits.mutations_per_minute_per_token == 7
     assert not development.production
     assert development.limits.mutations_per_minute_per_address == 0
+    assert production.response_cache_bytes == 0
+    assert development.response_cache_bytes == 1_048_576
 
 
 COMMANDS_ON_A_LEDGER = [

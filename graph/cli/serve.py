@@ -109,6 +109,18 @@ CorsOrigins = Annotated[
 ]
 
 
+ResponseCacheBytes = Annotated[
+    int,
+    typer.Option(
+        "--response-cache-bytes",
+        envvar="EVIDENCE_LEDGER_RESPONSE_CACHE_BYTES",
+        min=0,
+        help="Memory each process's response cache may hold, in bytes, least recently used "
+        "answers out (0: no answer is kept; every request is executed).",
+    ),
+]
+
+
 Workers = Annotated[
     int,
     typer.Option(
@@ -173,6 +185,7 @@ def serve(
     timeout_keep_alive: KeepAliveSeconds = Limits.keep_alive_seconds,
     limit_concurrency: Concurrency = Limits.max_concurrency,
     cors_origin: CorsOrigins = None,
+    response_cache_bytes: ResponseCacheBytes = Settings.response_cache_bytes,
     workers: Workers = 1,
     replica_url: ReplicaUrl = None,
     deliver: Deliver = True,
@@ -199,6 +212,7 @@ def serve(
         production=production,
         limits=limits,
         cors_origins=tuple(cors_origin or ()),
+        response_cache_bytes=response_cache_bytes,
         replica_url=_replica(replica_url, database),
         delivery=delivery_settings(public_url, environment=os.environ),
         deliver_in_background=deliver,

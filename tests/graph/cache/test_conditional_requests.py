@@ -138,6 +138,20 @@ async def test_the_cache_is_bounded_in_bytes(database_url: str) -> None:
         assert cache.stats.evictions > 0
 
 
+async def test_a_cache_of_no_bytes_keeps_nothing_and_executes_every_request(
+    database_url: str,
+) -> None:
+    async with running(Settings(database_url=database_url, response_cache_bytes=0)) as api:
+        query = "{ topics { name articleCount } }"
+        answers = [await api.post(query) for _ in range(3)]
+        cache = cache_of(api)
+        assert cache.stats.executions == 3
+        assert (cache.stats.hits, cache.stats.repeats, cache.size_bytes) == (0, 0, 0)
+        assert cache.as_json()["entries"] == 0
+        assert len({a.content for a in answers}) == 1
+        assert answers[0].json()["data"]["topics"]
+
+
 async def test_an_answer_executed_again_with_the_same_bytes_keeps_its_etag(api: Api) -> None:
     first = await api.post("{ topics { name articleCount } }")
     etag = first.headers["etag"]
