@@ -9,7 +9,8 @@ connections (httpx), stopping early at ``time_limit`` seconds, and writes a ``Lo
 (JSON) on stdout. Each worker sends its next request as soon as its last one is answered
 (a closed loop), cycling over the given GraphQL variables. With ``writes``, each request
 is preceded by a write through the ledger's use cases (``bench._http_writes``), awaited and
-not timed: every answer is then a cache miss.
+not timed: every answer is then a cache miss. With ``pause_seconds``, each is preceded by
+that long a pause instead: requests at a write-bound run's pace, without its writes.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class LoadSpec:
     time_limit: float  # seconds, of the timed phase
     server_pid: int | None = None  # whose CPU time to read over the timed phase (Linux)
     writes: dict[str, Any] | None = None  # a WriteSpec: a write before every request
+    pause_seconds: float = 0.0  # a pause before every request (where there are no writes)
 
     @classmethod
     def from_json(cls, text: str) -> LoadSpec:
@@ -115,6 +117,8 @@ async def _send(
         except Exception as error:  # a failed write makes no miss: counted as an error
             phase.failed(f"write: {type(error).__name__}: {error}")
             return
+    elif spec.pause_seconds > 0:
+        await asyncio.sleep(spec.pause_seconds)
     body = {"query": spec.query, "variables": spec.variables[number % len(spec.variables)]}
     started = time.perf_counter()
     try:

@@ -18,7 +18,7 @@ WORKERS = 1.6  # two workers over one, at least
 class Row:
     backend: str
     page: str  # article or list
-    mode: str  # hit, miss or bare
+    mode: str  # hit, miss, uncached, bare or bare-paced
     concurrency: int
     result: LoadResult
 
@@ -45,7 +45,7 @@ def _optional(value: float | None) -> str:
 
 
 HEADER = (
-    f"{'backend':<11} {'page':<8} {'mode':<5} {'conc':>4} {'requests':>8} {'req/s':>8}"
+    f"{'backend':<11} {'page':<8} {'mode':<10} {'conc':>4} {'requests':>8} {'req/s':>8}"
     f" {'p50 ms':>8} {'p99 ms':>8} {'srv cpu ms':>10} {'errors':>6}"
 )
 
@@ -54,7 +54,7 @@ def table(rows: list[Row]) -> list[str]:
     lines = [HEADER, "-" * len(HEADER)]
     for row in rows:
         lines.append(
-            f"{row.backend:<11} {row.page:<8} {row.mode:<5} {row.concurrency:>4}"
+            f"{row.backend:<11} {row.page:<8} {row.mode:<10} {row.concurrency:>4}"
             f" {row.result.requests:>8,} {row.per_second:>8,.1f} {row.percentile(50):>8.2f}"
             f" {row.percentile(99):>8.2f} {_optional(row.server_cpu_ms):>10}"
             f" {row.result.errors:>6}"
@@ -88,7 +88,7 @@ def ratios(rows: list[Row], workers: tuple[float, float] | None) -> list[str]:
         lines.append(
             f"  {backend:<11} {page:<8} x{concurrency:<3} miss server CPU:"
             f" {row.server_cpu_ms:5.2f} ms (target <= {limit}: "
-            f"{_verdict(row.server_cpu_ms <= limit)})"
+            f"{_verdict(row.server_cpu_ms <= limit)})" + _beside(by_key, backend, page, concurrency)
         )
     if workers is None:
         lines.append("  --workers 2 vs 1: not measured: no --workers")
@@ -102,6 +102,19 @@ def ratios(rows: list[Row], workers: tuple[float, float] | None) -> list[str]:
     return lines
 
 
+def _beside(
+    by_key: dict[tuple[str, str, str, int], Row], backend: str, page: str, concurrency: int
+) -> str:
+    """What to read a miss's CPU against: the same answer executed back to back, and the
+    bare route at the misses' pace."""
+    found = []
+    for mode, name in (("uncached", "uncached"), ("bare-paced", "bare route at its pace")):
+        row = by_key.get((backend, page, mode, concurrency))
+        cpu = None if row is None else row.server_cpu_ms
+        found.append(f"{name} {_optional(cpu)} ms")
+    return "; " + ", ".join(found)
+
+
 LEGEND = [
     "article: the README's article page (graph.http.pages.documents.ARTICLE_PAGE).",
     "list: the reader's list page (ARTICLE_LIST) with first: 20, its first page.",
@@ -109,6 +122,10 @@ LEGEND = [
     "  generator through the use cases on its own connection, awaited and not timed (article:",
     "  a rating of that article revised; list: a comment on an article of another page).",
     "  bare: the same answer's bytes from a bare Starlette route under the same uvicorn.",
+    "  uncached: the hit's request repeated on a serve keeping no answer",
+    "  (--response-cache-bytes 0): the miss's own work back to back, with no write between.",
+    "  bare-paced: the bare route, each request after a pause as long as the miss run's",
+    "  writes: the HTTP stack's own CPU per request at the misses' pace.",
     "conc: keep-alive connections, each sending its next request when answered.",
     "srv cpu ms: CPU time of the server process per request (PostgreSQL's own not in it).",
 ]

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,12 +125,15 @@ def _running(command: list[str], log: Path, clean_stop: bool) -> Iterator[Server
                 )
 
 
-def serving(url: str, log: Path, cores: Cores, workers: int | None = None) -> Any:
+def serving(
+    url: str, log: Path, cores: Cores, workers: int | None = None, options: Sequence[str] = ()
+) -> Any:
     """``evidence-ledger serve`` on a free port, as its own process, stopped on the way out
-    (``workers``: ``--workers N``, for a serve that has it)."""
+    (``workers``: ``--workers N``, for a serve that has it; ``options``: more of its own)."""
     command = [_console_script(), "serve", "--database", url, "--host", HOST, "--port", "{port}"]
     if workers is not None:
         command += ["--workers", str(workers)]
+    command += options
     return _running(Cores.pinned(cores.server, command), log, clean_stop=True)
 
 

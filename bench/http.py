@@ -14,12 +14,18 @@ connections:
 - ``miss``: a write before every request (``bench._http_writes``: a rating of the article
   revised; a comment on an article of another page), so no answer can be reused;
 - ``bare``: the same answer's bytes from a bare Starlette route under the same uvicorn
-  (``bench._bare``): the HTTP stack's own limit here.
+  (``bench._bare``): the HTTP stack's own limit here;
+- ``uncached``: the hit's request repeated on a ``serve`` that keeps no answer
+  (``--response-cache-bytes 0``): a miss's own work, back to back, with no write between;
+- ``bare-paced``: the bare route, each request after a pause as long as the miss run's
+  writes took: the HTTP stack's own cost at the misses' pace (a process woken from idle for
+  every request costs more per request than one kept busy).
 
 Each with the server's CPU time per request. Then the ratios against the targets: hits
-against the bare route, the misses' CPU, and ``serve --workers 2`` against 1 (where
-``serve`` has ``--workers``). SQL statements per request are counted in-process through
-SQLAlchemy (a page the fast path answers sends its one statement on the driver, not there).
+against the bare route, the misses' CPU (beside the uncached answer's and the paced bare
+route's), and ``serve --workers 2`` against 1 (where ``serve`` has ``--workers``). SQL
+statements per request are counted in-process through SQLAlchemy (a page the fast path
+answers sends its one statement on the driver, not there).
 """
 
 from __future__ import annotations
@@ -113,6 +119,16 @@ async def count_statements(url: str, data: DataSet) -> dict[str, float]:
     return counted
 
 
+def _pause(row: Row) -> float:
+    """How long each connection of a miss run waited between an answer and its next request
+    (its write), on average."""
+    answered = len(row.result.latencies)
+    if not answered:
+        return 0.0
+    cycle = row.result.seconds * row.concurrency / answered
+    return max(0.0, cycle - sum(row.result.latencies) / answered)
+
+
 def _spec(server: Any, sizes: Sizes, page: str, concurrency: int, variables: list[Any]) -> LoadSpec:
     return LoadSpec(
         url=f"{server.base}/graphql",
@@ -126,16 +142,17 @@ def _spec(server: Any, sizes: Sizes, page: str, concurrency: int, variables: lis
     )
 
 
-def _run(rows: list[Row], backend: str, page: str, mode: str, spec: LoadSpec, cores: Cores) -> None:
+def _run(rows: list[Row], backend: str, page: str, mode: str, spec: LoadSpec, cores: Cores) -> Row:
     row = Row(backend, page, mode, spec.concurrency, generate_load(spec, cores))
     rows.append(row)
     print(
-        f"  {backend:<10} {page:<8} {mode:<5} x{spec.concurrency}: {row.per_second:,.1f} req/s,"
+        f"  {backend:<10} {page:<8} {mode:<10} x{spec.concurrency}: {row.per_second:,.1f} req/s,"
         f" p50 {row.percentile(50):.2f} ms, server CPU {row.server_cpu_ms or 0:.2f} ms/request"
         + (f", {row.result.errors} errors: {row.result.first_error}" if row.result.errors else ""),
         file=sys.stderr,
         flush=True,
     )
+    return row
 
 
 def measure_backend(
@@ -157,34 +174,31 @@ def measure_backend(
         )
     hits = _hit_variables(data)
     answers: dict[str, bytes] = {}
+    pauses: dict[tuple[str, int], float] = {}  # the miss runs' writes, per request
     rows: list[Row] = []
     with serving(url, workdir / f"serve-{backend}.log", cores) as server:
         for page in QUERIES:
             body = {"query": QUERIES[page], "variables": hits[page][0]}
             answers[page] = httpx.post(f"{server.base}/graphql", json=body).content
             for concurrency in CONCURRENCY:
-                _run(
-                    rows,
-                    backend,
-                    page,
-                    "hit",
-                    _spec(server, sizes, page, concurrency, hits[page]),
-                    cores,
-                )
+                hit = _spec(server, sizes, page, concurrency, hits[page])
+                _run(rows, backend, page, "hit", hit, cores)
                 variables, writes = _writes(url, data, page, sizes)
                 spec = replace(_spec(server, sizes, page, concurrency, variables), writes=writes)
-                _run(rows, backend, page, "miss", spec, cores)
+                pauses[page, concurrency] = _pause(_run(rows, backend, page, "miss", spec, cores))
+    uncached_log = workdir / f"serve-{backend}-uncached.log"
+    with serving(url, uncached_log, cores, options=("--response-cache-bytes", "0")) as server:
+        for page in QUERIES:
+            for concurrency in CONCURRENCY:
+                spec = _spec(server, sizes, page, concurrency, hits[page])
+                _run(rows, backend, page, "uncached", spec, cores)
     for page in QUERIES:
         with serving_bare(answers[page], workdir, cores) as bare:
             for concurrency in CONCURRENCY:
-                _run(
-                    rows,
-                    backend,
-                    page,
-                    "bare",
-                    _spec(bare, sizes, page, concurrency, hits[page]),
-                    cores,
-                )
+                spec = _spec(bare, sizes, page, concurrency, hits[page])
+                _run(rows, backend, page, "bare", spec, cores)
+                paced = replace(spec, pause_seconds=pauses[page, concurrency])
+                _run(rows, backend, page, "bare-paced", paced, cores)
     return rows, _workers(
         url, sizes, workdir, cores, hits["article"]
     ) if backend == "postgresql" else None
