@@ -18,7 +18,7 @@ WORKERS = 1.6  # two workers over one, at least
 class Row:
     backend: str
     page: str  # article or list
-    mode: str  # hit, miss, uncached, bare or bare-paced
+    mode: str  # hit, miss, uncached, unc-paced, bare or bare-paced
     concurrency: int
     result: LoadResult
 
@@ -105,14 +105,14 @@ def ratios(rows: list[Row], workers: tuple[float, float] | None) -> list[str]:
 def _beside(
     by_key: dict[tuple[str, str, str, int], Row], backend: str, page: str, concurrency: int
 ) -> str:
-    """What to read a miss's CPU against: the same answer executed back to back, and the
-    bare route at the misses' pace."""
+    """What to read a miss's CPU against: the same answer executed without the cache, and
+    the bare route, back to back and at the misses' pace."""
     found = []
-    for mode, name in (("uncached", "uncached"), ("bare-paced", "bare route at its pace")):
+    for mode in ("uncached", "unc-paced", "bare", "bare-paced"):
         row = by_key.get((backend, page, mode, concurrency))
         cpu = None if row is None else row.server_cpu_ms
-        found.append(f"{name} {_optional(cpu)} ms")
-    return "; " + ", ".join(found)
+        found.append(f"{mode} {_optional(cpu)}")
+    return "; ms: " + ", ".join(found)
 
 
 LEGEND = [
@@ -124,8 +124,8 @@ LEGEND = [
     "  bare: the same answer's bytes from a bare Starlette route under the same uvicorn.",
     "  uncached: the hit's request repeated on a serve keeping no answer",
     "  (--response-cache-bytes 0): the miss's own work back to back, with no write between.",
-    "  bare-paced: the bare route, each request after a pause as long as the miss run's",
-    "  writes: the HTTP stack's own CPU per request at the misses' pace.",
+    "  unc-paced, bare-paced: uncached and bare, each request after a pause as long as the",
+    "  miss run's writes: their CPU per request at the misses' pace, without the writes.",
     "conc: keep-alive connections, each sending its next request when answered.",
     "srv cpu ms: CPU time of the server process per request (PostgreSQL's own not in it).",
 ]

@@ -17,15 +17,16 @@ connections:
   (``bench._bare``): the HTTP stack's own limit here;
 - ``uncached``: the hit's request repeated on a ``serve`` that keeps no answer
   (``--response-cache-bytes 0``): a miss's own work, back to back, with no write between;
-- ``bare-paced``: the bare route, each request after a pause as long as the miss run's
-  writes took: the HTTP stack's own cost at the misses' pace (a process woken from idle for
-  every request costs more per request than one kept busy).
+- ``unc-paced`` and ``bare-paced``: the uncached and bare runs again, each request after a
+  pause as long as the miss run's writes took: their cost at the misses' pace, without the
+  writes (a process woken from idle for every request costs more per request than one
+  kept busy).
 
 Each with the server's CPU time per request. Then the ratios against the targets: hits
-against the bare route, the misses' CPU (beside the uncached answer's and the paced bare
-route's), and ``serve --workers 2`` against 1 (where ``serve`` has ``--workers``). SQL
-statements per request are counted in-process through SQLAlchemy (a page the fast path
-answers sends its one statement on the driver, not there).
+against the bare route, the misses' CPU (beside the uncached answer's and the bare
+route's, back to back and paced), and ``serve --workers 2`` against 1 (where ``serve`` has
+``--workers``). SQL statements per request are counted in-process through SQLAlchemy (a
+page the fast path answers sends its one statement on the driver, not there).
 """
 
 from __future__ import annotations
@@ -192,6 +193,8 @@ def measure_backend(
             for concurrency in CONCURRENCY:
                 spec = _spec(server, sizes, page, concurrency, hits[page])
                 _run(rows, backend, page, "uncached", spec, cores)
+                paced = replace(spec, pause_seconds=pauses[page, concurrency])
+                _run(rows, backend, page, "unc-paced", paced, cores)
     for page in QUERIES:
         with serving_bare(answers[page], workdir, cores) as bare:
             for concurrency in CONCURRENCY:
