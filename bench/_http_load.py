@@ -43,6 +43,7 @@ class LoadSpec:
     server_pid: int | None = None  # whose CPU time to read over the timed phase (Linux)
     writes: dict[str, Any] | None = None  # a WriteSpec: a write before every request
     pause_seconds: float = 0.0  # a pause before every request (where there are no writes)
+    database_cpu: bool = False  # read PostgreSQL's processes' CPU time too (Linux)
 
     @classmethod
     def from_json(cls, text: str) -> LoadSpec:
@@ -60,6 +61,8 @@ class LoadResult:
     seconds: float  # wall time of the timed phase
     cpu_seconds: float  # the generator's own CPU time in the timed phase
     server_cpu_seconds: float | None  # the server process's CPU time in the timed phase
+    # PostgreSQL's processes' CPU time in the timed phase (the writes' share too, if any).
+    database_cpu_seconds: float | None = None
 
     @classmethod
     def from_json(cls, text: str) -> LoadResult:
@@ -106,6 +109,22 @@ def process_cpu(pid: int | None) -> float | None:
         return None
     # After the command name: state is field 3, utime and stime are fields 14 and 15.
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu() -> float:
+    """User + system CPU seconds of the PostgreSQL processes running on this machine (0 for
+    a server elsewhere). A backend that ends within a phase takes its time with it: the
+    page pools' and the writer's sessions last the whole phase."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() == "postgres":
+                total += process_cpu(int(entry.name)) or 0.0
+        except OSError:
+            continue  # ended meanwhile
+    return total
 
 
 async def _send(
@@ -165,14 +184,18 @@ async def run(spec: LoadSpec) -> LoadResult:
         # Untimed: opens the connections and warms the server's caches and pools.
         await _phase(client, spec, max(spec.warmup, spec.concurrency), spec.time_limit, writer)
         server = process_cpu(spec.server_pid)
+        database = database_cpu() if spec.database_cpu else None
         cpu, wall = time.process_time(), time.perf_counter()
         phase = await _phase(client, spec, spec.requests, spec.time_limit, writer)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         server_after = process_cpu(spec.server_pid)
+        database_used = None if database is None else database_cpu() - database
     if writer is not None:
         await writer.close()
     server_cpu = None if server is None or server_after is None else server_after - server
-    return LoadResult(phase.latencies, phase.errors, phase.first_error, wall, cpu, server_cpu)
+    return LoadResult(
+        phase.latencies, phase.errors, phase.first_error, wall, cpu, server_cpu, database_used
+    )
 
 
 def main() -> int:

@@ -36,7 +36,15 @@ class Row:
     @property
     def server_cpu_ms(self) -> float | None:
         """The server process's CPU time per answered request."""
-        used, answered = self.result.server_cpu_seconds, len(self.result.latencies)
+        return self._per_request(self.result.server_cpu_seconds)
+
+    @property
+    def database_cpu_ms(self) -> float | None:
+        """PostgreSQL's processes' CPU time per answered request."""
+        return self._per_request(self.result.database_cpu_seconds)
+
+    def _per_request(self, used: float | None) -> float | None:
+        answered = len(self.result.latencies)
         return None if used is None or not answered else 1000 * used / answered
 
 
@@ -46,7 +54,7 @@ def _optional(value: float | None) -> str:
 
 HEADER = (
     f"{'backend':<11} {'page':<8} {'mode':<10} {'conc':>4} {'requests':>8} {'req/s':>8}"
-    f" {'p50 ms':>8} {'p99 ms':>8} {'srv cpu ms':>10} {'errors':>6}"
+    f" {'p50 ms':>8} {'p99 ms':>8} {'srv cpu ms':>10} {'db cpu ms':>9} {'errors':>6}"
 )
 
 
@@ -57,6 +65,7 @@ def table(rows: list[Row]) -> list[str]:
             f"{row.backend:<11} {row.page:<8} {row.mode:<10} {row.concurrency:>4}"
             f" {row.result.requests:>8,} {row.per_second:>8,.1f} {row.percentile(50):>8.2f}"
             f" {row.percentile(99):>8.2f} {_optional(row.server_cpu_ms):>10}"
+            f" {_optional(row.database_cpu_ms):>9}"
             f" {row.result.errors:>6}"
         )
     return lines
@@ -128,4 +137,6 @@ LEGEND = [
     "  miss run's writes: their CPU per request at the misses' pace, without the writes.",
     "conc: keep-alive connections, each sending its next request when answered.",
     "srv cpu ms: CPU time of the server process per request (PostgreSQL's own not in it).",
+    "db cpu ms: CPU time of PostgreSQL's processes per request (miss: the write's share too;",
+    "  SQLite runs in the server process: its time is the server's).",
 ]

@@ -144,11 +144,13 @@ def _spec(server: Any, sizes: Sizes, page: str, concurrency: int, variables: lis
 
 
 def _run(rows: list[Row], backend: str, page: str, mode: str, spec: LoadSpec, cores: Cores) -> Row:
+    spec = replace(spec, database_cpu=backend == "postgresql")
     row = Row(backend, page, mode, spec.concurrency, generate_load(spec, cores))
     rows.append(row)
     print(
         f"  {backend:<10} {page:<8} {mode:<10} x{spec.concurrency}: {row.per_second:,.1f} req/s,"
         f" p50 {row.percentile(50):.2f} ms, server CPU {row.server_cpu_ms or 0:.2f} ms/request"
+        + (f", PostgreSQL {row.database_cpu_ms:.2f}" if row.database_cpu_ms is not None else "")
         + (f", {row.result.errors} errors: {row.result.first_error}" if row.result.errors else ""),
         file=sys.stderr,
         flush=True,
