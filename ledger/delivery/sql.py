@@ -3,7 +3,7 @@ already there (both spell it ``ON CONFLICT DO NOTHING``, through their own diale
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Table
@@ -12,11 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["insert_new"]
 
+# By dialect name: each dialect's own INSERT, the one with ``on_conflict_do_nothing``.
+_INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+
 
 async def insert_new(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows``, leaving any whose key is already there as it is: taking in a due
     alert twice (after a crash between two passes) makes nothing twice."""
     if not rows:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    await conn.execute(dialect.insert(table).on_conflict_do_nothing(), list(rows))
+    insert = _INSERTS[conn.dialect.name]
+    await conn.execute(insert(table).on_conflict_do_nothing(), list(rows))

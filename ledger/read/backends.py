@@ -1,18 +1,20 @@
 """The read side's backends, by dialect name: what a read asks each database its own way, a
-search's hits and the topic key in SQL (in ``ledger.read.sqlite`` and
+search's hits and the topic key in SQL, how a process learns of new positions, and whether
+page reads keep a pool of their own (in ``ledger.read.sqlite`` and
 ``ledger.read.postgres``). The store, the projections and replay choose theirs in their own
 ``backends`` modules."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ledger.read import postgres, sqlite
+from ledger.read.changes import LearningChanges
 
 __all__ = ["ReadBackend", "backend_named", "backend_of"]
 
@@ -21,11 +23,26 @@ __all__ = ["ReadBackend", "backend_named", "backend_of"]
 class ReadBackend:
     text_hits: Callable[[list[str], Any], Select[Any, Any]]
     topic_key: Callable[[Any], ColumnElement[Any]]
+    # How this process learns of positions committed by any process, started.
+    learning_changes: Callable[[AsyncEngine], Awaitable[LearningChanges]]
+    # Whether page reads keep driver connections of their own (``ledger.read.pages.driver``):
+    # a server's pool costs more to check out of than a page's statement; SQLite's does not.
+    pooled_pages: bool
 
 
 _BACKENDS = {
-    "sqlite": ReadBackend(text_hits=sqlite.text_hits, topic_key=sqlite.topic_key),
-    "postgresql": ReadBackend(text_hits=postgres.text_hits, topic_key=postgres.topic_key),
+    "sqlite": ReadBackend(
+        text_hits=sqlite.text_hits,
+        topic_key=sqlite.topic_key,
+        learning_changes=sqlite.learning_changes,
+        pooled_pages=False,
+    ),
+    "postgresql": ReadBackend(
+        text_hits=postgres.text_hits,
+        topic_key=postgres.topic_key,
+        learning_changes=postgres.learning_changes,
+        pooled_pages=True,
+    ),
 }
 
 

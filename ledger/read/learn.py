@@ -1,13 +1,11 @@
-"""How this process learns of new positions, chosen by the database it serves."""
+"""How this process learns of new positions, as its database's read backend says."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.read.changes import LearningChanges, PolledChanges
-from ledger.read.data_version import DataVersionChanges
-from ledger.read.listened import ListenedChanges
-from ledger.store.sqlite import database_file
+from ledger.read.backends import backend_named
+from ledger.read.changes import LearningChanges
 
 __all__ = ["start_learning"]
 
@@ -15,14 +13,7 @@ __all__ = ["start_learning"]
 async def start_learning(engine: AsyncEngine) -> LearningChanges:
     """PostgreSQL: the append's notifications; a SQLite file: its change counter; an
     in-memory SQLite database (one connection's own): the polled read. Close it when done."""
-    if engine.dialect.name == "postgresql":
-        listened = ListenedChanges(engine)
-        await listened.start()
-        changes: LearningChanges = listened
-    elif (path := database_file(engine)) is not None:
-        changes = DataVersionChanges(engine, path)
-    else:
-        changes = PolledChanges(engine)
+    changes = await backend_named(engine.dialect.name).learning_changes(engine)
     try:
         await changes.current()  # the first look: where the log stands
     except BaseException:

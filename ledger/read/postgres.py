@@ -1,15 +1,19 @@
 """What the read side asks PostgreSQL its own way: text hits over the GIN-indexed
-``to_tsvector('simple', ...)``, and ``topic_key`` in SQL."""
+``to_tsvector('simple', ...)``, ``topic_key`` in SQL, and new positions learnt from the
+append's notifications."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Select, cast, func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ledger.read.changes import LearningChanges
+from ledger.read.listened import ListenedChanges
 from ledger.read.rank import EXACT_RANK, RANK_SCALE
 
-__all__ = ["text_hits", "topic_key"]
+__all__ = ["learning_changes", "text_hits", "topic_key"]
 
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 
@@ -31,3 +35,10 @@ def topic_key(column: Any) -> ColumnElement[Any]:
     """``ledger.domain.vocabulary.topic_key`` in SQL: this translate() folds ASCII letters only,
     as that function does (PostgreSQL's lower() would fold others too)."""
     return func.translate(func.trim(column), _UPPER, _LOWER)
+
+
+async def learning_changes(engine: AsyncEngine) -> LearningChanges:
+    """The append's notifications, listened to on a connection of this process's own."""
+    listened = ListenedChanges(engine)
+    await listened.start()
+    return listened

@@ -1,15 +1,20 @@
-"""What the read side asks SQLite its own way: FTS5 text hits, and ``topic_key`` in SQL."""
+"""What the read side asks SQLite its own way: FTS5 text hits, ``topic_key`` in SQL, and new
+positions learnt from the database's change counter."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Select, cast, func, literal_column, select, table
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.projections.search_index import INDEX_NAME
+from ledger.read.changes import LearningChanges, PolledChanges
+from ledger.read.data_version import DataVersionChanges
 from ledger.read.rank import EXACT_RANK, RANK_SCALE
+from ledger.store.sqlite import database_file
 
-__all__ = ["text_hits", "topic_key"]
+__all__ = ["learning_changes", "text_hits", "topic_key"]
 
 
 def _fts5_query(terms: list[str]) -> str:
@@ -41,3 +46,10 @@ def topic_key(column: Any) -> ColumnElement[Any]:
     """``ledger.domain.vocabulary.topic_key`` in SQL: SQLite's lower() folds ASCII letters
     only, as that function does."""
     return func.lower(func.trim(column))
+
+
+async def learning_changes(engine: AsyncEngine) -> LearningChanges:
+    """A file's change counter; for an in-memory database (one connection's own, which no
+    other process writes), the polled read."""
+    path = database_file(engine)
+    return PolledChanges(engine) if path is None else DataVersionChanges(engine, path)

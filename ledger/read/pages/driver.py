@@ -34,6 +34,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # (no stubs; used at its edges only)
 
+from ledger.read.backends import backend_named
 from ledger.read.listened import asyncpg_dsn
 from ledger.read.reader import Database
 
@@ -84,7 +85,7 @@ class DriverReads:
     async def open(cls, database: Database, *, size: int = 10) -> DriverReads:
         """Reads on ``database``: on PostgreSQL a pool of up to ``size`` connections, one
         opened now."""
-        if database.dialect.name != "postgresql":
+        if not backend_named(database.dialect.name).pooled_pages:
             return cls(database)
         pool = await asyncpg.create_pool(
             asyncpg_dsn(database),
