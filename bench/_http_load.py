@@ -9,8 +9,9 @@ connections (httpx), stopping early at ``time_limit`` seconds, and writes a ``Lo
 (JSON) on stdout. Each worker sends its next request as soon as its last one is answered
 (a closed loop), cycling over the given GraphQL variables. With ``writes``, each request
 is preceded by a write through the ledger's use cases (``bench._http_writes``), awaited and
-not timed: every answer is then a cache miss. With ``pause_seconds``, each is preceded by
-that long a pause instead: requests at a write-bound run's pace, without its writes.
+not timed: every answer is then a cache miss. With ``pace_seconds``, requests start one at a
+time that far apart at the soonest, across all connections: a write-bound run's pace (whose
+writes take their turns one after another), without its writes.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ class LoadSpec:
     time_limit: float  # seconds, of the timed phase
     server_pid: int | None = None  # whose CPU time to read over the timed phase (Linux)
     writes: dict[str, Any] | None = None  # a WriteSpec: a write before every request
-    pause_seconds: float = 0.0  # a pause before every request (where there are no writes)
-    database_cpu: bool = False  # read PostgreSQL's processes' CPU time too (Linux)
+    pace_seconds: float = 0.0  # the least time between two requests' starts (no writes)
+    database_cpu: bool = False  # read PostgreSQL's CPU time too (Linux)
 
     @classmethod
     def from_json(cls, text: str) -> LoadSpec:
@@ -79,10 +80,12 @@ class LoadResult:
 class _Phase:
     """Hands out request numbers to the workers until the count or the deadline is reached."""
 
-    def __init__(self, requests: int, seconds: float) -> None:
+    def __init__(self, requests: int, seconds: float, pace: float = 0.0) -> None:
         self.requests = requests
         self.deadline = time.perf_counter() + seconds
         self.issued = 0
+        self.pace = pace
+        self._next_start = 0.0  # the soonest the next paced request may start
         self.latencies: list[float] = []
         self.errors = 0
         self.first_error: str | None = None
@@ -92,6 +95,17 @@ class _Phase:
             return None
         self.issued += 1
         return self.issued - 1
+
+    async def wait_turn(self) -> None:
+        """With a pace: wait for this request's start, ``pace`` after the one before (or now,
+        if that moment has passed: a late start is not made up for by a burst)."""
+        if self.pace <= 0:
+            return
+        now = time.perf_counter()
+        start = max(now, self._next_start)
+        self._next_start = start + self.pace
+        if start > now:
+            await asyncio.sleep(start - now)
 
     def failed(self, reason: str) -> None:
         self.errors += 1
@@ -111,20 +125,41 @@ def process_cpu(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def database_cpu() -> float:
-    """User + system CPU seconds of the PostgreSQL processes running on this machine (0 for
-    a server elsewhere). A backend that ends within a phase takes its time with it: the
-    page pools' and the writer's sessions last the whole phase."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if (entry / "comm").read_text().strip() == "postgres":
-                total += process_cpu(int(entry.name)) or 0.0
-        except OSError:
-            continue  # ended meanwhile
-    return total
+def _stat(entry: Path) -> tuple[str, int, list[int]] | None:
+    """A process's name, parent and CPU ticks (utime, stime, cutime, cstime), or None."""
+    try:
+        text = (entry / "stat").read_text()
+    except OSError:
+        return None  # ended meanwhile
+    name = text[text.index("(") + 1 : text.rindex(")")]
+    fields = text.rsplit(")", 1)[1].split()
+    # After the command name: the parent is field 4, the CPU times fields 14 to 17.
+    return name, int(fields[1]), [int(f) for f in fields[11:15]]
+
+
+def database_cpu() -> float | None:
+    """CPU seconds of the PostgreSQL servers running on this machine (None: none runs here):
+    each postmaster's own and its children's, those still running and those it has reaped
+    (a backend or autovacuum worker that ended keeps counting in its postmaster's)."""
+    processes = {
+        int(entry.name): stat
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and (stat := _stat(entry)) is not None
+    }
+    postmasters = {
+        pid
+        for pid, (name, parent, _) in processes.items()
+        if name == "postgres" and processes.get(parent, ("",))[0] != "postgres"
+    }
+    if not postmasters:
+        return None
+    ticks = 0
+    for pid, (_, parent, times) in processes.items():
+        if pid in postmasters:
+            ticks += sum(times)  # its own, and its reaped children's
+        elif parent in postmasters:
+            ticks += times[0] + times[1]
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 async def _send(
@@ -136,8 +171,8 @@ async def _send(
         except Exception as error:  # a failed write makes no miss: counted as an error
             phase.failed(f"write: {type(error).__name__}: {error}")
             return
-    elif spec.pause_seconds > 0:
-        await asyncio.sleep(spec.pause_seconds)
+    else:
+        await phase.wait_turn()
     body = {"query": spec.query, "variables": spec.variables[number % len(spec.variables)]}
     started = time.perf_counter()
     try:
@@ -162,7 +197,7 @@ async def _phase(
     seconds: float,
     writer: Writer | None = None,
 ) -> _Phase:
-    phase = _Phase(requests, seconds)
+    phase = _Phase(requests, seconds, spec.pace_seconds)
 
     async def worker() -> None:
         while (number := phase.next()) is not None:
@@ -189,7 +224,10 @@ async def run(spec: LoadSpec) -> LoadResult:
         phase = await _phase(client, spec, spec.requests, spec.time_limit, writer)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         server_after = process_cpu(spec.server_pid)
-        database_used = None if database is None else database_cpu() - database
+        database_after = database_cpu() if spec.database_cpu else None
+        database_used = (
+            None if database is None or database_after is None else database_after - database
+        )
     if writer is not None:
         await writer.close()
     server_cpu = None if server is None or server_after is None else server_after - server

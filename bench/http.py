@@ -15,12 +15,11 @@ connections:
   revised; a comment on an article of another page), so no answer can be reused;
 - ``bare``: the same answer's bytes from a bare Starlette route under the same uvicorn
   (``bench._bare``): the HTTP stack's own limit here;
-- ``uncached``: the hit's request repeated on a ``serve`` that keeps no answer
+- ``uncached``: the miss run's requests on a ``serve`` that keeps no answer
   (``--response-cache-bytes 0``): a miss's own work, back to back, with no write between;
-- ``unc-paced`` and ``bare-paced``: the uncached and bare runs again, each request after a
-  pause as long as the miss run's writes took: their cost at the misses' pace, without the
-  writes (a process woken from idle for every request costs more per request than one
-  kept busy).
+- ``unc-paced`` and ``bare-paced``: the uncached and bare runs again, their requests
+  starting one at a time as far apart as the miss run's did (whose writes take their turns
+  one after another): their cost at the misses' pace, without the writes.
 
 Each with the server's CPU time per request. Then the ratios against the targets: hits
 against the bare route, the misses' CPU (beside the uncached answer's and the bare
@@ -120,14 +119,13 @@ async def count_statements(url: str, data: DataSet) -> dict[str, float]:
     return counted
 
 
-def _pause(row: Row) -> float:
-    """How long each connection of a miss run waited between an answer and its next request
-    (its write), on average."""
+def _pace(row: Row) -> float:
+    """The time between two requests' starts in a miss run, on average: its writes take their
+    turns one after another, so its requests reach the server about one at a time."""
     answered = len(row.result.latencies)
     if not answered:
-        return 0.0
-    cycle = row.result.seconds * row.concurrency / answered
-    return max(0.0, cycle - sum(row.result.latencies) / answered)
+        raise RuntimeError(f"the {row.page} miss run at x{row.concurrency} answered nothing")
+    return row.result.seconds / answered
 
 
 def _spec(server: Any, sizes: Sizes, page: str, concurrency: int, variables: list[Any]) -> LoadSpec:
@@ -177,7 +175,8 @@ def measure_backend(
         )
     hits = _hit_variables(data)
     answers: dict[str, bytes] = {}
-    pauses: dict[tuple[str, int], float] = {}  # the miss runs' writes, per request
+    paces: dict[tuple[str, int], float] = {}  # the miss runs' time between requests
+    misses: dict[str, list[Any]] = {}  # the miss runs' variables, by page
     rows: list[Row] = []
     with serving(url, workdir / f"serve-{backend}.log", cores) as server:
         for page in QUERIES:
@@ -187,22 +186,24 @@ def measure_backend(
                 hit = _spec(server, sizes, page, concurrency, hits[page])
                 _run(rows, backend, page, "hit", hit, cores)
                 variables, writes = _writes(url, data, page, sizes)
+                misses[page] = variables
                 spec = replace(_spec(server, sizes, page, concurrency, variables), writes=writes)
-                pauses[page, concurrency] = _pause(_run(rows, backend, page, "miss", spec, cores))
+                paces[page, concurrency] = _pace(_run(rows, backend, page, "miss", spec, cores))
     uncached_log = workdir / f"serve-{backend}-uncached.log"
     with serving(url, uncached_log, cores, options=("--response-cache-bytes", "0")) as server:
         for page in QUERIES:
             for concurrency in CONCURRENCY:
-                spec = _spec(server, sizes, page, concurrency, hits[page])
+                # The miss runs' own requests (every article they changed), without writes.
+                spec = _spec(server, sizes, page, concurrency, misses[page])
                 _run(rows, backend, page, "uncached", spec, cores)
-                paced = replace(spec, pause_seconds=pauses[page, concurrency])
+                paced = replace(spec, pace_seconds=paces[page, concurrency])
                 _run(rows, backend, page, "unc-paced", paced, cores)
     for page in QUERIES:
         with serving_bare(answers[page], workdir, cores) as bare:
             for concurrency in CONCURRENCY:
                 spec = _spec(bare, sizes, page, concurrency, hits[page])
                 _run(rows, backend, page, "bare", spec, cores)
-                paced = replace(spec, pause_seconds=pauses[page, concurrency])
+                paced = replace(spec, pace_seconds=paces[page, concurrency])
                 _run(rows, backend, page, "bare-paced", paced, cores)
     return rows, _workers(
         url, sizes, workdir, cores, hits["article"]

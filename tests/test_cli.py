@@ -197,6 +197,14 @@ def test_serve_passes_production_rate_limits_and_cache_size_from_flags_and_envir
     assert development.limits.mutations_per_minute_per_address == 0
     assert production.response_cache_bytes == 0
     assert development.response_cache_bytes == 1_048_576
+    given.clear()
+    runner.invoke(app, ["serve", "--database", database], env={}, catch_exceptions=False)
+    assert given[0].response_cache_bytes == Settings.response_cache_bytes  # 64 MiB
+    refused = runner.invoke(
+        app, ["serve", "--database", database, "--response-cache-bytes", "-1"], env={}
+    )
+    assert refused.exit_code == 2
+    assert len(given) == 1  # nothing served with a size below 0
 
 
 COMMANDS_ON_A_LEDGER = [

@@ -24,5 +24,7 @@ async def insert_new(conn: AsyncConnection, table: Table, rows: Sequence[dict[st
     alert twice (after a crash between two passes) makes nothing twice."""
     if not rows:
         return
-    insert = _INSERTS[conn.dialect.name]
+    insert = _INSERTS.get(conn.dialect.name)
+    if insert is None:
+        raise ValueError(f"unsupported database backend {conn.dialect.name!r}")
     await conn.execute(insert(table).on_conflict_do_nothing(), list(rows))

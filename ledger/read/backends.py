@@ -1,6 +1,6 @@
 """The read side's backends, by dialect name: what a read asks each database its own way, a
 search's hits and the topic key in SQL, how a process learns of new positions, and whether
-page reads keep a pool of their own (in ``ledger.read.sqlite`` and
+page reads keep connections of their own (in ``ledger.read.sqlite`` and
 ``ledger.read.postgres``). The store, the projections and replay choose theirs in their own
 ``backends`` modules."""
 
@@ -23,11 +23,14 @@ __all__ = ["ReadBackend", "backend_named", "backend_of"]
 class ReadBackend:
     text_hits: Callable[[list[str], Any], Select[Any, Any]]
     topic_key: Callable[[Any], ColumnElement[Any]]
-    # How this process learns of positions committed by any process, started.
+    # How this process learns of positions committed by any process: returned running (on
+    # PostgreSQL, its listener connected or retrying); the caller takes the first look and
+    # closes it.
     learning_changes: Callable[[AsyncEngine], Awaitable[LearningChanges]]
-    # Whether page reads keep driver connections of their own (``ledger.read.pages.driver``):
-    # a server's pool costs more to check out of than a page's statement; SQLite's does not.
-    pooled_pages: bool
+    # Whether page reads keep asyncpg connections of their own (``ledger.read.pages.driver``)
+    # rather than the engine's: checking one out of a server's pool through SQLAlchemy costs
+    # more than a page's statement. SQLite's pool is in-process.
+    pages_on_own_connections: bool
 
 
 _BACKENDS = {
@@ -35,13 +38,13 @@ _BACKENDS = {
         text_hits=sqlite.text_hits,
         topic_key=sqlite.topic_key,
         learning_changes=sqlite.learning_changes,
-        pooled_pages=False,
+        pages_on_own_connections=False,
     ),
     "postgresql": ReadBackend(
         text_hits=postgres.text_hits,
         topic_key=postgres.topic_key,
         learning_changes=postgres.learning_changes,
-        pooled_pages=True,
+        pages_on_own_connections=True,
     ),
 }
 

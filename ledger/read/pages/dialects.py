@@ -1,6 +1,7 @@
 """What the page statements write differently on SQLite and PostgreSQL: JSON built in the
 database, timestamps as text, and the driver's parameter markers. Each dialect is a row of
-templates; the statements are written once over them."""
+templates (``str.format``'s: a literal brace in one is written doubled); the statements are
+written once over them."""
 
 from __future__ import annotations
 

@@ -85,7 +85,7 @@ class DriverReads:
     async def open(cls, database: Database, *, size: int = 10) -> DriverReads:
         """Reads on ``database``: on PostgreSQL a pool of up to ``size`` connections, one
         opened now."""
-        if not backend_named(database.dialect.name).pooled_pages:
+        if not backend_named(database.dialect.name).pages_on_own_connections:
             return cls(database)
         pool = await asyncpg.create_pool(
             asyncpg_dsn(database),

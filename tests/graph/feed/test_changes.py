@@ -40,6 +40,12 @@ def statements_of(process: Process) -> list[str]:
     return sent
 
 
+async def test_each_database_is_learnt_from_its_own_way(this_process: Process) -> None:
+    """As the read backends choose: PostgreSQL's notifications, a SQLite file's counter."""
+    way = {"postgresql": ListenedChanges, "sqlite": data_version.DataVersionChanges}
+    assert type(this_process.changes) is way[this_process.store.engine.dialect.name]
+
+
 async def test_a_write_of_this_process_is_learnt_as_it_commits(this_process: Process) -> None:
     start = await this_process.changes.current()
 
