@@ -115,14 +115,11 @@ class _Phase:
 
 def process_cpu(pid: int | None) -> float | None:
     """User + system CPU seconds of a process, from /proc (None where there is none)."""
-    if pid is None:
+    stat = None if pid is None else _stat(Path(f"/proc/{pid}"))
+    if stat is None:
         return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    # After the command name: state is field 3, utime and stime are fields 14 and 15.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    _, _, (user, system, _, _) = stat
+    return (user + system) / os.sysconf("SC_CLK_TCK")
 
 
 def _stat(entry: Path) -> tuple[str, int, list[int]] | None:
